@@ -1,0 +1,9 @@
+"""w2v: word-embedding training (skip-gram, CBOW) with Numba kernels.
+
+The package imports nothing heavy at top level: Numba is only loaded by the modules that train
+(``w2v.scan``, ``w2v.tables``, ``w2v.kernels``, ``w2v.train``).
+"""
+
+__version__ = "0.1.0"
+
+from w2v.errors import W2VError  # noqa: E402,F401

@@ -1,0 +1,73 @@
+"""Training options: one frozen record with word2vec.c's defaults, validated before any work starts."""
+
+import dataclasses
+import os
+
+from w2v.errors import W2VError
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    model: str = "sg"  # sg | cbow
+    loss: str = "ns"  # ns | hs
+    dim: int = 100
+    window: int = 5
+    negative: int = 5
+    noise_power: float = 0.75
+    min_count: int = 5
+    max_vocab: int | None = None
+    sample: float = 1e-3
+    epochs: int = 5
+    alpha: float | None = None  # None: 0.025 for sg, 0.05 for cbow (word2vec.c)
+    min_alpha: float | None = None  # None: alpha * 1e-4 (word2vec.c)
+    threads: int = 0  # 0: all cores
+    seed: int = 1
+    cbow_mean: bool = True
+
+    def __post_init__(self):
+        def bad(msg):
+            raise W2VError(f"invalid option: {msg}")
+
+        if self.model not in ("sg", "cbow"):
+            bad(f"--model must be sg or cbow, not {self.model!r}")
+        if self.loss not in ("ns", "hs"):
+            bad(f"--loss must be ns or hs, not {self.loss!r}")
+        for name in ("dim", "window", "epochs"):
+            if getattr(self, name) < 1:
+                bad(f"--{name.replace('_', '-')} must be at least 1 (got {getattr(self, name)})")
+        if self.loss == "ns" and self.negative < 1:
+            bad(f"--negative must be at least 1 with --loss ns (got {self.negative})")
+        if self.negative < 0:
+            bad(f"--negative must not be negative (got {self.negative})")
+        if self.min_count < 1:
+            bad(f"--min-count must be at least 1 (got {self.min_count})")
+        if self.max_vocab is not None and self.max_vocab < 2:
+            bad(f"--max-vocab must be at least 2 (got {self.max_vocab})")
+        if self.sample < 0:
+            bad(f"--sample must not be negative (got {self.sample})")
+        if self.alpha is not None and not self.alpha > 0:
+            bad(f"--alpha must be positive (got {self.alpha})")
+        if self.min_alpha is not None and not self.min_alpha >= 0:
+            bad(f"--min-alpha must not be negative (got {self.min_alpha})")
+        if self.min_alpha is not None and self.min_alpha > self.start_alpha:
+            bad(f"--min-alpha ({self.min_alpha}) is larger than --alpha ({self.start_alpha})")
+        if self.threads < 0:
+            bad(f"--threads must not be negative (got {self.threads})")
+        if self.noise_power < 0:
+            bad(f"--noise-power must not be negative (got {self.noise_power})")
+        if self.dim > 100_000:
+            bad(f"--dim {self.dim} is too large")
+
+    @property
+    def start_alpha(self):
+        if self.alpha is not None:
+            return self.alpha
+        return 0.025 if self.model == "sg" else 0.05
+
+    @property
+    def end_alpha(self):
+        return self.min_alpha if self.min_alpha is not None else self.start_alpha * 1e-4
+
+    @property
+    def n_threads(self):
+        return self.threads or (os.cpu_count() or 1)

@@ -1,0 +1,307 @@
+"""Corpus: open (plain, .gz, .bz2, .xz or stdin), scan once into counts and an encoded id stream on disk.
+
+The encoded corpus is a flat ``int32`` file: word ids with ``-1`` after every sentence. It is read back
+in fixed-size blocks cut at sentence ends, so resident memory does not grow with the corpus.
+"""
+
+import bz2
+import gzip
+import lzma
+import os
+import queue
+import sys
+import threading
+from typing import NamedTuple
+
+import numpy as np
+
+from w2v.errors import W2VError
+
+READ_BYTES = 8 << 20  # raw bytes per read
+OUT_IDS = 4 << 20  # ids per write of the provisional stream
+DEFAULT_COUNT_LIMIT = 21_000_000  # word2vec.c prunes at 0.7 * 30M hash slots
+
+
+def open_binary(path):
+    """Open a corpus for binary reading, decompressing by suffix; ``-`` is standard input."""
+    if path == "-":
+        return sys.stdin.buffer
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise W2VError(f"corpus is a directory, not a file: {path}")
+    if not os.path.exists(path):
+        raise W2VError(f"corpus not found: {path}")
+    opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open, ".lzma": lzma.open}.get(
+        os.path.splitext(path)[1].lower(), open)
+    try:
+        return opener(path, "rb")
+    except OSError as e:
+        raise W2VError(f"cannot open corpus {path}: {e.strerror or e}") from None
+
+
+def _read_error(path, e):
+    kind = type(e).__name__
+    return W2VError(f"cannot read corpus {path}: {kind}: {e} (truncated or corrupt file?)")
+
+
+class _Prefetch:
+    """Read blocks in a background thread, so decompression overlaps with scanning."""
+
+    def __init__(self, f, path):
+        self.q = queue.Queue(maxsize=3)
+        self.path = path
+        self.stop = False
+        self.t = threading.Thread(target=self._run, args=(f,), daemon=True)
+        self.t.start()
+
+    def _run(self, f):
+        try:
+            while not self.stop:
+                b = f.read(READ_BYTES)
+                self.q.put(b)
+                if not b:
+                    return
+        except Exception as e:  # delivered to the consumer, raised there
+            self.q.put(e)
+
+    def __iter__(self):
+        while True:
+            b = self.q.get()
+            if isinstance(b, Exception):
+                raise _read_error(self.path, b)
+            if not b:
+                return
+            yield b
+
+    def close(self):
+        self.stop = True
+        while self.t.is_alive():
+            try:
+                self.q.get(timeout=0.05)
+            except queue.Empty:
+                pass
+
+
+class ScanResult(NamedTuple):
+    words: list  # str per live entry, in entry order
+    counts: np.ndarray  # int64 per live entry
+    pids: np.ndarray  # provisional id per live entry
+    n_pids: int  # provisional ids ever issued
+    prov_path: str  # provisional id stream (int32, -1 at line ends)
+    total_tokens: int  # every token read, in vocabulary or not
+    overlong: int  # tokens skipped for being longer than MAX_TOKEN_BYTES
+    invalid_utf8: int  # tokens whose bytes were not valid UTF-8 (decoded with U+FFFD)
+
+
+class _Table:
+    """The growable hash table of token types that scan_block fills (arrays only; logic is in scan.py)."""
+
+    def __init__(self, n_entries=1 << 16, arena_bytes=1 << 20):
+        from w2v import scan
+
+        self.slots = np.full(4 * n_entries, -1, np.int64)
+        self.e_hash = np.zeros(n_entries, np.uint64)
+        self.e_off = np.zeros(n_entries, np.int64)
+        self.e_len = np.zeros(n_entries, np.int64)
+        self.e_count = np.zeros(n_entries, np.int64)
+        self.e_pid = np.zeros(n_entries, np.int64)
+        self.arena = np.zeros(arena_bytes, np.uint8)
+        self.st = np.zeros(scan.ST_SIZE, np.int64)
+
+    def args(self):
+        return (self.slots, self.e_hash, self.e_off, self.e_len, self.e_count, self.e_pid, self.arena, self.st)
+
+    def grow(self):
+        from w2v import scan
+
+        n = self.st[scan.ST_N]
+        if n >= len(self.e_hash) or 2 * n >= len(self.slots):
+            cap = 2 * len(self.e_hash)
+            for name in ("e_hash", "e_off", "e_len", "e_count", "e_pid"):
+                old = getattr(self, name)
+                new = np.zeros(cap, old.dtype)
+                new[:n] = old[:n]
+                setattr(self, name, new)
+            self.slots = np.empty(4 * cap, np.int64)
+            scan.rebuild_slots(self.slots, self.e_hash, n)
+        if self.st[scan.ST_ARENA] + scan.MAX_TOKEN_BYTES + 1 > len(self.arena):
+            new = np.zeros(2 * len(self.arena), np.uint8)
+            new[: self.st[scan.ST_ARENA]] = self.arena[: self.st[scan.ST_ARENA]]
+            self.arena = new
+
+    def prune(self, min_reduce):
+        from w2v import scan
+
+        scan.prune_entries(self.e_hash, self.e_off, self.e_len, self.e_count, self.e_pid, self.arena,
+                           self.st, min_reduce)
+        scan.rebuild_slots(self.slots, self.e_hash, self.st[scan.ST_N])
+
+    def freeze(self, words):
+        """Pre-fill with a known vocabulary (``--read-vocab``): word i gets provisional id i."""
+        from w2v import scan
+
+        raw = [w.encode("utf-8") for w in words]
+        n = len(raw)
+        while len(self.e_hash) <= n or len(self.slots) <= 2 * n:
+            self.st[scan.ST_N] = min(n, len(self.e_hash))
+            self.grow()
+        blob = b"\n".join(raw) + b"\n"
+        if len(blob) > len(self.arena):
+            self.arena = np.zeros(len(blob) + scan.MAX_TOKEN_BYTES + 1, np.uint8)
+        self.arena[: len(blob)] = np.frombuffer(blob, np.uint8)
+        lengths = np.array([len(r) for r in raw], np.int64)
+        self.e_len[:n] = lengths
+        self.e_off[:n] = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]) if n else []
+        self.e_hash[:n] = [_fnv1a(r) for r in raw]
+        self.e_pid[:n] = np.arange(n)
+        self.e_count[:n] = 0
+        self.st[scan.ST_N] = n
+        self.st[scan.ST_ARENA] = len(blob)
+        self.st[scan.ST_NEXT_PID] = n
+        self.st[scan.ST_FROZEN] = 1
+        scan.rebuild_slots(self.slots, self.e_hash, n)
+
+    def decode_words(self):
+        """The live entries' words as str, and how many tokens had invalid UTF-8."""
+        from w2v import scan
+
+        n = int(self.st[scan.ST_N])
+        blob = self.arena[: self.st[scan.ST_ARENA]].tobytes()
+        try:
+            words = blob.decode("utf-8").split("\n")[:n]
+            return words, 0
+        except UnicodeDecodeError:
+            words = blob.decode("utf-8", "replace").split("\n")[:n]
+        invalid = 0
+        for e, w in enumerate(words):
+            if "\ufffd" in w:
+                o, length = self.e_off[e], self.e_len[e]
+                try:
+                    blob[o:o + length].decode("utf-8")
+                except UnicodeDecodeError:
+                    invalid += int(self.e_count[e])
+        return words, invalid
+
+
+def _fnv1a(b):
+    h = 14695981039346656037
+    for c in b:
+        h = ((h ^ c) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def scan_corpus(path, workdir, count_limit=DEFAULT_COUNT_LIMIT, known_words=None):
+    """Count token types and write the provisional id stream to ``workdir``.
+
+    ``count_limit`` bounds the number of live types: beyond it, rare types are pruned as in
+    word2vec.c's ReduceVocab. ``known_words`` (from ``--read-vocab``) freezes the table: only those
+    words are counted and encoded.
+    """
+    from w2v import scan
+
+    table = _Table()
+    if known_words is not None:
+        table.freeze(known_words)
+    buf = np.zeros(READ_BYTES + 2 * scan.MAX_TOKEN_BYTES + 16, np.uint8)
+    out = np.empty(OUT_IDS, np.int32)
+    out_n = 0
+    carry = 0
+    min_reduce = 1
+    prov_path = os.path.join(workdir, "provisional.i32")
+    f = open_binary(path)
+    reader = _Prefetch(f, path)
+    try:
+        with open(prov_path, "wb") as fout:
+            blocks = iter(reader)
+            while True:
+                chunk = next(blocks, None)
+                final = chunk is None
+                if final:
+                    # a virtual newline closes the last line
+                    chunk = b"\n"
+                end = carry + len(chunk)
+                if end > len(buf):
+                    buf = np.concatenate([buf[:carry], np.zeros(end - carry, np.uint8)])
+                buf[carry:end] = np.frombuffer(chunk, np.uint8)
+                pos = 0
+                while True:
+                    pos, out_n, status = scan.scan_block(buf, pos, end, final, *table.args(), out, out_n)
+                    if status == scan.DONE:
+                        break
+                    if status == scan.OUT_FULL:
+                        out[:out_n].tofile(fout)
+                        out_n = 0
+                    else:
+                        table.grow()
+                    if table.st[scan.ST_N] > count_limit and table.st[scan.ST_FROZEN] == 0:
+                        table.prune(min_reduce)
+                        min_reduce += 1
+                carry = end - pos
+                buf[:carry] = buf[pos:end]
+                if final:
+                    break
+            out[:out_n].tofile(fout)
+    except OSError as e:
+        raise W2VError(f"cannot write the encoded corpus to {workdir}: {e.strerror or e}") from None
+    finally:
+        reader.close()
+        if f is not sys.stdin.buffer:
+            f.close()
+    words, invalid = table.decode_words()
+    n = int(table.st[scan.ST_N])
+    return ScanResult(words=words, counts=table.e_count[:n].copy(), pids=table.e_pid[:n].copy(),
+                      n_pids=int(table.st[scan.ST_NEXT_PID]), prov_path=prov_path,
+                      total_tokens=int(table.st[scan.ST_TOKENS]), overlong=int(table.st[scan.ST_OVERLONG]),
+                      invalid_utf8=invalid)
+
+
+class EncodedCorpus(NamedTuple):
+    """The training stream on disk: int32 word ids, -1 after each sentence."""
+
+    path: str
+    n_ids: int  # length of the stream, sentinels included
+    n_words: int  # in-vocabulary tokens
+    total_tokens: int  # raw tokens of the corpus (what words/s counts)
+
+    def blocks(self, block_ids=1 << 21):
+        """Yield ``(start, ids)`` blocks of whole sentences; ``ids`` is a reused buffer."""
+        buf = np.empty(block_ids, np.int32)
+        start = 0
+        with open(self.path, "rb") as f:
+            while start < self.n_ids:
+                f.seek(4 * start)
+                n = f.readinto(memoryview(buf).cast("B")) // 4
+                if n <= 0:
+                    raise W2VError(f"encoded corpus {self.path} is truncated")
+                block = buf[:n]
+                if start + n < self.n_ids:
+                    # cut after the last sentence end (sentences are <= MAX_SENTENCE ids long)
+                    n -= int(np.argmax(block[::-1] == -1))
+                yield start, buf[:n]
+                start += n
+
+
+def encode(scan_result, remap, workdir):
+    """Rewrite the provisional stream with final ids (``remap[pid]``, -1 = dropped) into the training stream."""
+    from w2v import scan
+
+    path = os.path.join(workdir, "corpus.i32")
+    remap = np.asarray(remap, np.int32)
+    prov = np.empty(OUT_IDS, np.int32)
+    out = np.empty(OUT_IDS + OUT_IDS // scan.MAX_SENTENCE + 2, np.int32)
+    sent_len = np.zeros(1, np.int64)
+    n_ids = 0
+    with open(scan_result.prov_path, "rb") as fin, open(path, "wb") as fout:
+        while True:
+            n = fin.readinto(memoryview(prov).cast("B")) // 4
+            if n == 0:
+                break
+            m = scan.remap_block(prov, n, remap, out, sent_len)
+            out[:m].tofile(fout)
+            n_ids += m
+        if sent_len[0] > 0:
+            np.array([-1], np.int32).tofile(fout)
+            n_ids += 1
+    os.unlink(scan_result.prov_path)
+    n_words = int(np.asarray(scan_result.counts)[remap[scan_result.pids] >= 0].sum()) if len(remap) else 0
+    return EncodedCorpus(path=path, n_ids=n_ids, n_words=n_words, total_tokens=scan_result.total_tokens)

@@ -1,0 +1,266 @@
+"""Numba training kernels: architectures (skip-gram, CBOW) in front of output layers (NS, HS).
+
+Structure (see ARCHITECTURE.md):
+
+* output layers are small steps: given the hidden vector ``h`` and a target, they update their own rows
+  of ``W_out``, add dL/dh into ``grad_h`` and return the loss. Negative sampling is the logistic step
+  on the target (label 1) and on noise words (label 0); hierarchical softmax is the same step along the
+  target's Huffman path.
+* architectures decide which inputs make ``h`` and send ``grad_h`` back to them.
+* ``train_chunk`` is the one window loop; ``epoch_serial``/``epoch_parallel`` are the same body
+  compiled without and with ``prange`` over sentence-aligned chunks (hogwild on the weights).
+
+The combination is chosen by small integer codes with one ``if`` per axis, so everything compiles once
+and is cached on disk. Kernels never print; Python drives the epochs and the progress bar.
+
+``grad_h`` is the true gradient dL/dh; every update is ``row -= alpha * dL/drow``. One convention is
+word2vec.c's and not the gradient: with ``--cbow-mean`` each context row receives ``grad_h`` rather than
+``grad_h / n`` (as in word2vec.c and gensim); the tests check both the gradient and this convention.
+"""
+
+import math
+from typing import NamedTuple
+
+import numba
+import numpy as np
+from numba import prange
+from numba.extending import overload
+
+SG, CBOW = 0, 1
+NS, HS = 0, 1
+MODELS = {"sg": SG, "cbow": CBOW}
+LOSSES = {"ns": NS, "hs": HS}
+
+FASTMATH = {"reassoc", "contract", "nsz", "arcp"}  # no nnan/ninf: NaN must propagate to the guard
+_MASK32 = np.uint64(0xFFFFFFFF)
+_U32 = np.uint64(32)
+
+
+class Config(NamedTuple):
+    """Scalars the kernels need (no arrays)."""
+
+    model: int
+    loss: int
+    window: int
+    negative: int
+    cbow_mean: bool
+    alpha: float
+    min_alpha: float
+    epoch_ids: float  # length of the id stream (one epoch)
+    total_ids: float  # epochs * epoch_ids: the learning-rate schedule's horizon
+    seed: int
+
+
+class Tables(NamedTuple):
+    keep: np.ndarray  # int64[V] subsampling thresholds on rand32
+    noise: np.ndarray  # int64[V, 2] alias table of the noise distribution
+    hs_offsets: np.ndarray  # Huffman CSR (empty arrays when unused)
+    hs_points: np.ndarray
+    hs_codes: np.ndarray
+
+
+def _cast_like(x, arr):  # pragma: no cover - replaced by the overload inside Numba
+    return arr.dtype.type(x)
+
+
+@overload(_cast_like)
+def _cast_like_impl(x, arr):
+    dt = arr.dtype
+
+    def impl(x, arr):
+        return dt(x)
+
+    return impl
+
+
+# ---------------------------------------------------------------- random numbers
+@numba.njit(inline="always")
+def rng_next(state):
+    """splitmix64: returns (new state, 64 random bits)."""
+    state = state + np.uint64(0x9E3779B97F4A7C15)
+    z = state
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return state, z ^ (z >> np.uint64(31))
+
+
+@numba.njit(inline="always")
+def draw_noise(noise, r):
+    """One draw from the alias table with 64 random bits: the high half picks the slot, the low half decides."""
+    v = np.uint64(noise.shape[0])
+    slot = np.int64(((r >> _U32) * v) >> _U32)
+    if np.int64(r & _MASK32) < noise[slot, 0]:
+        return slot
+    return noise[slot, 1]
+
+
+@numba.njit(cache=True)
+def sample_noise(noise, n, seed):
+    """``n`` draws from the noise table (for tests and diagnostics)."""
+    out = np.empty(n, np.int64)
+    state = np.uint64(seed)
+    for i in range(n):
+        state, r = rng_next(state)
+        out[i] = draw_noise(noise, r)
+    return out
+
+
+@numba.njit(inline="always")
+def chunk_seed(seed, epoch, position):
+    s = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(epoch) * np.uint64(0xD1B54A32D192ED03)
+    s, r = rng_next(s + np.uint64(position))
+    return r
+
+
+# ---------------------------------------------------------------- output layers
+@numba.njit(fastmath=FASTMATH)
+def logistic_step(h, row, label, alpha, grad_h):
+    """Binary logistic loss of ``sigma(h . row)`` against ``label``; updates ``row``, adds dL/dh to ``grad_h``.
+
+    The loss is ``-log sigma(f)`` for label 1 and ``-log sigma(-f)`` for label 0, computed stably.
+    """
+    f = _cast_like(0.0, h)
+    for k in range(h.shape[0]):
+        f += h[k] * row[k]
+    x = np.float64(f)
+    if x >= 0.0:
+        e = math.exp(-x)
+        p = 1.0 / (1.0 + e)
+        loss = math.log1p(e) + (x if label == 0.0 else 0.0)
+    else:
+        e = math.exp(x)
+        p = e / (1.0 + e)
+        loss = math.log1p(e) + (-x if label == 1.0 else 0.0)
+    g = p - label  # dL/df
+    gf = _cast_like(g, row)
+    step = _cast_like(alpha * g, row)
+    for k in range(h.shape[0]):
+        grad_h[k] += gf * row[k]
+        row[k] -= step * h[k]
+    return loss
+
+
+@numba.njit(fastmath=FASTMATH)
+def ns_step(h, W_out, targets, n_targets, alpha, grad_h):
+    """Negative sampling: ``targets[0]`` is the data word (label 1), the rest are noise words (label 0)."""
+    loss = logistic_step(h, W_out[targets[0]], 1.0, alpha, grad_h)
+    for t in range(1, n_targets):
+        loss += logistic_step(h, W_out[targets[t]], 0.0, alpha, grad_h)
+    return loss
+
+
+@numba.njit(fastmath=FASTMATH)
+def hs_step(h, W_out, points, codes, start, end, alpha, grad_h):
+    """Hierarchical softmax: the logistic step at each inner node of the target's Huffman path."""
+    loss = 0.0
+    for t in range(start, end):
+        loss += logistic_step(h, W_out[points[t]], 1.0 - codes[t], alpha, grad_h)
+    return loss
+
+
+@numba.njit(fastmath=FASTMATH)
+def output_step(h, target, W_out, tables, cfg, targets, state, alpha, grad_h):
+    """Dispatch on the output layer; returns (loss, rng state)."""
+    if cfg.loss == NS:
+        targets[0] = target
+        n = 1
+        for _ in range(cfg.negative):
+            state, r = rng_next(state)
+            w = draw_noise(tables.noise, r)
+            if w != target:  # word2vec.c skips (does not redraw) a noise word equal to the target
+                targets[n] = w
+                n += 1
+        return ns_step(h, W_out, targets, n, alpha, grad_h), state
+    o = tables.hs_offsets
+    return hs_step(h, W_out, tables.hs_points, tables.hs_codes, o[target], o[target + 1], alpha, grad_h), state
+
+
+# ---------------------------------------------------------------- architectures
+@numba.njit(fastmath=FASTMATH)
+def train_chunk(stream, start, end, position, epoch, W_in, W_out, tables, cfg):
+    """Train on ``stream[start:end]`` (whole sentences). Returns (loss, number of predictions).
+
+    ``position`` is the global index of ``stream[0]`` in the epoch; with ``epoch`` it fixes both the
+    learning rate (linear decay over all epochs) and the chunk's random state, so the result does not
+    depend on the number of threads or the order chunks run in.
+    """
+    dim = W_in.shape[1]
+    sen = np.empty(1024, np.int32)
+    h = np.empty(dim, W_in.dtype)
+    grad_h = np.empty(dim, W_in.dtype)
+    targets = np.empty(cfg.negative + 1, np.int64)
+    state = chunk_seed(cfg.seed, epoch, position + start)
+    loss = 0.0
+    n_pred = 0
+    i = start
+    while i < end:
+        progress = (epoch * cfg.epoch_ids + (position + i)) / cfg.total_ids
+        alpha = cfg.alpha - (cfg.alpha - cfg.min_alpha) * progress
+        if alpha < cfg.min_alpha:
+            alpha = cfg.min_alpha
+        n = 0
+        while stream[i] >= 0:
+            w = stream[i]
+            i += 1
+            keep = tables.keep[w]
+            if keep < 4294967296:
+                state, r = rng_next(state)
+                if np.int64(r & _MASK32) >= keep:
+                    continue
+            sen[n] = w
+            n += 1
+        i += 1  # the sentence end
+        for p in range(n):
+            state, r = rng_next(state)
+            reach = cfg.window - np.int64(r % np.uint64(cfg.window))  # dynamic window 1..window
+            lo = max(0, p - reach)
+            hi = min(n, p + reach + 1)
+            word = sen[p]
+            if cfg.model == SG:
+                for q in range(lo, hi):
+                    if q == p:
+                        continue
+                    c = sen[q]
+                    grad_h[:] = 0
+                    l, state = output_step(W_in[c], word, W_out, tables, cfg, targets, state, alpha, grad_h)
+                    loss += l
+                    n_pred += 1
+                    row = W_in[c]
+                    step = _cast_like(alpha, row)
+                    for k in range(dim):
+                        row[k] -= step * grad_h[k]
+            else:
+                if hi - lo <= 1:
+                    continue
+                h[:] = 0
+                for q in range(lo, hi):
+                    if q != p:
+                        row = W_in[sen[q]]
+                        for k in range(dim):
+                            h[k] += row[k]
+                if cfg.cbow_mean:
+                    inv = _cast_like(1.0 / (hi - lo - 1), h)
+                    for k in range(dim):
+                        h[k] *= inv
+                grad_h[:] = 0
+                l, state = output_step(h, word, W_out, tables, cfg, targets, state, alpha, grad_h)
+                loss += l
+                n_pred += 1
+                step = _cast_like(alpha, h)
+                for q in range(lo, hi):
+                    if q != p:
+                        row = W_in[sen[q]]
+                        for k in range(dim):
+                            row[k] -= step * grad_h[k]
+    return loss, n_pred
+
+
+def _epoch(stream, starts, ends, position, epoch, W_in, W_out, tables, cfg, losses, counts):
+    for c in prange(starts.shape[0]):
+        loss, n = train_chunk(stream, starts[c], ends[c], position, epoch, W_in, W_out, tables, cfg)
+        losses[c] = loss
+        counts[c] = n
+
+
+epoch_serial = numba.njit(cache=True)(_epoch)
+epoch_parallel = numba.njit(cache=True, parallel=True)(_epoch)

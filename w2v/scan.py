@@ -1,0 +1,195 @@
+"""Numba kernels of the corpus pass: split bytes into tokens, count them, emit provisional ids.
+
+One pass over the raw bytes does both the vocabulary count and the encoding. Every new token type gets
+a *provisional id* (its order of first appearance); the token stream is written as provisional ids with
+-1 at line ends. Once the vocabulary is known, ``remap_block`` turns provisional ids into final ids,
+drops out-of-vocabulary tokens and caps sentences at ``MAX_SENTENCE`` tokens. Strings never enter
+Numba: a token type is a slice of ``arena`` (its bytes followed by a ``\\n`` separator).
+
+Tokens are separated by ASCII whitespace (space, tab, newline, CR, VT, FF) and NUL; a newline ends a
+sentence. Tokens longer than ``MAX_TOKEN_BYTES`` are skipped and counted.
+"""
+
+import numba
+import numpy as np
+
+MAX_TOKEN_BYTES = 1000
+MAX_SENTENCE = 1000  # word2vec.c's MAX_SENTENCE_LENGTH
+
+# indices into the scanner state vector ``st``
+ST_N, ST_ARENA, ST_NEXT_PID, ST_SENT, ST_SKIP, ST_OVERLONG, ST_TOKENS, ST_FROZEN = range(8)
+ST_SIZE = 8
+
+# statuses returned by scan_block
+DONE, NEED_GROW, OUT_FULL = 0, 1, 2
+
+_FNV_OFFSET = np.uint64(14695981039346656037)
+_FNV_PRIME = np.uint64(1099511628211)
+
+
+@numba.njit(inline="always")
+def _is_space(c):
+    return c == 32 or c == 10 or c == 9 or c == 13 or c == 11 or c == 12 or c == 0
+
+
+@numba.njit(cache=True, nogil=True)
+def scan_block(buf, pos, end, final, slots, e_hash, e_off, e_len, e_count, e_pid, arena, st, out, out_n):
+    """Tokenize ``buf[pos:end]``; returns ``(pos, out_n, status)``.
+
+    On ``DONE`` ``pos`` is where an unfinished token starts (to be carried into the next buffer), or
+    ``end``. On ``NEED_GROW``/``OUT_FULL`` nothing of the token at ``pos`` has been recorded yet: grow
+    the tables (or flush ``out``) and call again from ``pos``.
+    """
+    mask = np.uint64(slots.shape[0] - 1)
+    frozen = st[ST_FROZEN] != 0
+    i = pos
+    while i < end:
+        if st[ST_SKIP] != 0:
+            while i < end and not _is_space(buf[i]):
+                i += 1
+            if i == end:
+                return end, out_n, DONE
+            st[ST_SKIP] = 0
+        c = buf[i]
+        if _is_space(c):
+            if c == 10 and st[ST_SENT] > 0:
+                if out_n >= out.shape[0]:
+                    return i, out_n, OUT_FULL
+                out[out_n] = -1
+                out_n += 1
+                st[ST_SENT] = 0
+            i += 1
+            continue
+        s = i
+        h = _FNV_OFFSET
+        while i < end and not _is_space(buf[i]):
+            h = (h ^ np.uint64(buf[i])) * _FNV_PRIME
+            i += 1
+        length = i - s
+        if i == end and not final:
+            if length > MAX_TOKEN_BYTES:
+                st[ST_SKIP] = 1
+                st[ST_OVERLONG] += 1
+                st[ST_TOKENS] += 1
+                return end, out_n, DONE
+            return s, out_n, DONE
+        if length > MAX_TOKEN_BYTES:
+            st[ST_OVERLONG] += 1
+            st[ST_TOKENS] += 1
+            continue
+        if out_n >= out.shape[0]:
+            return s, out_n, OUT_FULL
+        if not frozen and (st[ST_N] >= e_hash.shape[0] or st[ST_ARENA] + length + 1 > arena.shape[0]
+                           or 2 * st[ST_N] >= slots.shape[0]):
+            return s, out_n, NEED_GROW
+        j = np.int64(h & mask)
+        e = slots[j]
+        while e >= 0:
+            if e_hash[e] == h and e_len[e] == length:
+                o = e_off[e]
+                same = True
+                for k in range(length):
+                    if arena[o + k] != buf[s + k]:
+                        same = False
+                        break
+                if same:
+                    break
+            j = (j + 1) & np.int64(mask)
+            e = slots[j]
+        st[ST_TOKENS] += 1
+        if e < 0:
+            if frozen:
+                continue  # --read-vocab: unknown words are dropped
+            e = st[ST_N]
+            st[ST_N] += 1
+            slots[j] = e
+            e_hash[e] = h
+            o = st[ST_ARENA]
+            e_off[e] = o
+            e_len[e] = length
+            for k in range(length):
+                arena[o + k] = buf[s + k]
+            arena[o + length] = 10
+            st[ST_ARENA] = o + length + 1
+            e_count[e] = 0
+            e_pid[e] = st[ST_NEXT_PID]
+            st[ST_NEXT_PID] += 1
+        e_count[e] += 1
+        out[out_n] = e_pid[e]
+        out_n += 1
+        st[ST_SENT] += 1
+    return end, out_n, DONE
+
+
+@numba.njit(cache=True, nogil=True)
+def rebuild_slots(slots, e_hash, n):
+    """Re-insert entries ``0..n-1`` into an empty open-addressing table ``slots``."""
+    slots[:] = -1
+    mask = np.uint64(slots.shape[0] - 1)
+    for e in range(n):
+        j = np.int64(e_hash[e] & mask)
+        while slots[j] >= 0:
+            j = (j + 1) & np.int64(mask)
+        slots[j] = e
+
+
+@numba.njit(cache=True, nogil=True)
+def prune_entries(e_hash, e_off, e_len, e_count, e_pid, arena, st, min_reduce):
+    """Drop entries with count <= min_reduce (word2vec.c's ReduceVocab), compacting in place.
+
+    Returns the number of tokens that the dropped entries had counted.
+    """
+    n = st[ST_N]
+    kept = 0
+    a = 0
+    dropped_tokens = 0
+    for e in range(n):
+        if e_count[e] <= min_reduce:
+            dropped_tokens += e_count[e]
+            continue
+        o = e_off[e]
+        length = e_len[e]
+        for k in range(length + 1):
+            arena[a + k] = arena[o + k]
+        e_hash[kept] = e_hash[e]
+        e_off[kept] = a
+        e_len[kept] = length
+        e_count[kept] = e_count[e]
+        e_pid[kept] = e_pid[e]
+        a += length + 1
+        kept += 1
+    st[ST_N] = kept
+    st[ST_ARENA] = a
+    return dropped_tokens
+
+
+@numba.njit(cache=True, nogil=True)
+def remap_block(prov, n, remap, out, sent_len):
+    """Map provisional ids to final ids; returns the number of ids written to ``out``.
+
+    Drops ids that map to -1 (out of vocabulary), writes -1 at sentence ends (never an empty
+    sentence) and splits sentences at MAX_SENTENCE tokens. ``sent_len[0]`` carries the length of the
+    open sentence across blocks. ``out`` must hold ``n + n // MAX_SENTENCE + 1`` ids.
+    """
+    m = 0
+    cur = sent_len[0]
+    for i in range(n):
+        p = prov[i]
+        if p < 0:
+            if cur > 0:
+                out[m] = -1
+                m += 1
+                cur = 0
+            continue
+        w = remap[p]
+        if w < 0:
+            continue
+        out[m] = w
+        m += 1
+        cur += 1
+        if cur == MAX_SENTENCE:
+            out[m] = -1
+            m += 1
+            cur = 0
+    sent_len[0] = cur
+    return m

@@ -1,0 +1,69 @@
+"""Word vectors: words plus a matrix, with cosine neighbours and analogies (no Numba)."""
+
+import numpy as np
+
+from w2v.errors import W2VError
+
+
+class Vectors:
+    """``vectors[i]`` is the vector of ``words[i]``; words are ordered by frequency when trained by w2v."""
+
+    def __init__(self, words, vectors):
+        self.words = list(words)
+        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if self.vectors.ndim != 2 or len(self.words) != self.vectors.shape[0]:
+            raise ValueError("words and vectors do not match")
+        self.index = {}
+        for i, w in enumerate(self.words):
+            self.index.setdefault(w, i)
+        self._unit = None
+
+    def __len__(self):
+        return len(self.words)
+
+    def __contains__(self, word):
+        return word in self.index
+
+    def __getitem__(self, word):
+        return self.vectors[self.index[word]]
+
+    @property
+    def dim(self):
+        return self.vectors.shape[1]
+
+    @property
+    def unit(self):
+        """Rows scaled to unit length (zero rows stay zero)."""
+        if self._unit is None:
+            norms = np.linalg.norm(self.vectors, axis=1, keepdims=True)
+            self._unit = self.vectors / np.where(norms > 0, norms, 1.0).astype(np.float32)
+        return self._unit
+
+    def _get(self, word):
+        if word not in self.index:
+            raise W2VError(f"word not in vocabulary: {word!r}")
+        return self.index[word]
+
+    def most_similar(self, positive=(), negative=(), topn=10, restrict=None):
+        """Nearest words to the mean of the unit vectors (+positive, -negative), inputs excluded."""
+        ids = [self._get(w) for w in positive] + [self._get(w) for w in negative]
+        if not ids:
+            raise W2VError("give at least one word")
+        weights = np.array([1.0] * len(positive) + [-1.0] * len(negative), np.float32)
+        query = weights @ self.unit[ids]
+        norm = np.linalg.norm(query)
+        if norm > 0:
+            query = query / norm
+        unit = self.unit if restrict is None else self.unit[:restrict]
+        scores = unit @ query
+        scores[[i for i in ids if i < len(scores)]] = -np.inf
+        k = min(topn, len(scores) - 1)
+        if k <= 0:
+            return []
+        best = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        best = best[np.argsort(-scores[best], kind="stable")]
+        return [(self.words[i], float(scores[i])) for i in best if np.isfinite(scores[i])]
+
+    def analogy(self, a, b, c, topn=10):
+        """``a`` is to ``b`` as ``c`` is to ?  (3CosAdd: nearest to b - a + c)."""
+        return self.most_similar(positive=[b, c], negative=[a], topn=topn)

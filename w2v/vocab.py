@@ -1,0 +1,88 @@
+"""Vocabulary: words and counts ordered by count (descending) then word, with min-count and max-size cuts."""
+
+import os
+
+import numpy as np
+
+from w2v.atomic import atomic_write
+from w2v.errors import W2VError
+
+
+class Vocab:
+    """``words[i]`` has ``counts[i]`` occurrences; index 0 is the most frequent word."""
+
+    def __init__(self, words, counts):
+        self.words = list(words)
+        self.counts = np.asarray(counts, dtype=np.int64)
+        self._index = None
+
+    def __len__(self):
+        return len(self.words)
+
+    @property
+    def index(self):
+        if self._index is None:
+            self._index = {w: i for i, w in enumerate(self.words)}
+        return self._index
+
+    @property
+    def n_tokens(self):
+        return int(self.counts.sum())
+
+    def save(self, path):
+        """word2vec.c's vocabulary file: ``word count`` per line."""
+        with atomic_write(path, "w") as f:
+            f.write("".join(f"{w} {c}\n" for w, c in zip(self.words, self.counts.tolist())))
+
+    @classmethod
+    def load(cls, path):
+        if not os.path.isfile(path):
+            raise W2VError(f"vocabulary file not found: {path}")
+        words, counts = [], []
+        with open(path, "rb") as f:
+            for lineno, raw in enumerate(f, 1):
+                parts = raw.split()
+                if not parts:
+                    continue
+                try:
+                    if len(parts) != 2:
+                        raise ValueError
+                    words.append(parts[0].decode("utf-8"))
+                    counts.append(int(parts[1]))
+                except (ValueError, UnicodeDecodeError):
+                    raise W2VError(f"{path}, line {lineno}: expected 'word count' in UTF-8") from None
+        if not words:
+            raise W2VError(f"vocabulary file is empty: {path}")
+        if len(set(words)) != len(words):
+            raise W2VError(f"vocabulary file {path} lists a word twice")
+        return cls(words, counts)
+
+
+def build_vocab(words, counts, pids, n_pids, min_count=5, max_vocab=None):
+    """Choose the vocabulary from counted types; returns ``(Vocab, remap)``.
+
+    ``remap[pid]`` is the final index of provisional id ``pid``, or -1 for a dropped type. Types whose
+    words coincide (two invalid byte strings that decode to the same replacement text) are merged.
+    Ties in count are broken by the word, so the order is reproducible.
+    """
+    counts = np.asarray(counts, np.int64)
+    keep = np.flatnonzero(counts >= min_count) if len(set(words)) == len(words) else None
+    if keep is None:  # merge duplicates first
+        total = {}
+        for w, c in zip(words, counts.tolist()):
+            total[w] = total.get(w, 0) + c
+        first = {}
+        for e, w in enumerate(words):
+            first.setdefault(w, e)
+        merged = np.array([total[words[e]] for e in range(len(words))], np.int64)
+        keep = np.array([e for e, w in enumerate(words) if first[w] == e and total[w] >= min_count], np.int64)
+        counts = merged
+    order = sorted(keep.tolist(), key=lambda e: (-counts[e], words[e]))
+    if max_vocab is not None:
+        order = order[:max_vocab]
+    vocab = Vocab([words[e] for e in order], counts[order] if order else np.zeros(0, np.int64))
+    remap = np.full(n_pids, -1, np.int32)
+    index = {words[e]: i for i, e in enumerate(order)}
+    final = np.array([index.get(w, -1) for w in words], np.int32) if words else np.zeros(0, np.int32)
+    remap[np.asarray(pids, np.int64)] = final
+    return vocab, remap
