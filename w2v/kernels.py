@@ -19,6 +19,7 @@ word2vec.c's and not the gradient: with ``--cbow-mean`` each context row receive
 """
 
 import math
+import types
 from typing import NamedTuple
 
 import numba
@@ -48,6 +49,7 @@ class Config(NamedTuple):
     min_alpha: float
     epoch_ids: float  # length of the id stream (one epoch)
     total_ids: float  # epochs * epoch_ids: the learning-rate schedule's horizon
+    max_code: int  # longest Huffman path (0 without hierarchical softmax)
     seed: int
 
 
@@ -114,53 +116,51 @@ def chunk_seed(seed, epoch, position):
 
 # ---------------------------------------------------------------- output layers
 @numba.njit(fastmath=FASTMATH)
-def logistic_step(h, row, label, alpha, grad_h):
-    """Binary logistic loss of ``sigma(h . row)`` against ``label``; updates ``row``, adds dL/dh to ``grad_h``.
+def logistic_layer(h, W_out, rows, codes, alpha, grad_h, f):
+    """Binary logistic steps on ``W_out[rows[t]]`` with labels ``1 - codes[t]``; returns the summed loss.
 
-    The loss is ``-log sigma(f)`` for label 1 and ``-log sigma(-f)`` for label 0, computed stably.
+    The loss of one step is ``-log sigma(s)`` for label 1 and ``-log sigma(-s)`` for label 0, with
+    ``s = h . W_out[row]``, computed stably. All scores are computed before any row moves (their loads
+    overlap in memory), so the update is the exact gradient step of the summed loss at the current
+    point. Updates ``W_out`` rows in place and adds dL/dh into ``grad_h``; ``f`` is scratch space.
     """
-    f = _cast_like(0.0, h)
-    for k in range(h.shape[0]):
-        f += h[k] * row[k]
-    x = np.float64(f)
-    if x >= 0.0:
-        e = math.exp(-x)
-        p = 1.0 / (1.0 + e)
-        loss = math.log1p(e) + (x if label == 0.0 else 0.0)
-    else:
-        e = math.exp(x)
-        p = e / (1.0 + e)
-        loss = math.log1p(e) + (-x if label == 1.0 else 0.0)
-    g = p - label  # dL/df
-    gf = _cast_like(g, row)
-    step = _cast_like(alpha * g, row)
-    for k in range(h.shape[0]):
-        grad_h[k] += gf * row[k]
-        row[k] -= step * h[k]
-    return loss
-
-
-@numba.njit(fastmath=FASTMATH)
-def ns_step(h, W_out, targets, n_targets, alpha, grad_h):
-    """Negative sampling: ``targets[0]`` is the data word (label 1), the rest are noise words (label 0)."""
-    loss = logistic_step(h, W_out[targets[0]], 1.0, alpha, grad_h)
-    for t in range(1, n_targets):
-        loss += logistic_step(h, W_out[targets[t]], 0.0, alpha, grad_h)
-    return loss
-
-
-@numba.njit(fastmath=FASTMATH)
-def hs_step(h, W_out, points, codes, start, end, alpha, grad_h):
-    """Hierarchical softmax: the logistic step at each inner node of the target's Huffman path."""
+    n = rows.shape[0]
+    for t in range(n):
+        row = W_out[rows[t]]
+        s = _cast_like(0.0, h)
+        for k in range(h.shape[0]):
+            s += h[k] * row[k]
+        f[t] = s
     loss = 0.0
-    for t in range(start, end):
-        loss += logistic_step(h, W_out[points[t]], 1.0 - codes[t], alpha, grad_h)
+    for t in range(n):
+        x = np.float64(f[t])
+        label = 1.0 - codes[t]
+        if x >= 0.0:
+            e = math.exp(-x)
+            p = 1.0 / (1.0 + e)
+            loss += math.log1p(e) + (x if label == 0.0 else 0.0)
+        else:
+            e = math.exp(x)
+            p = e / (1.0 + e)
+            loss += math.log1p(e) + (-x if label == 1.0 else 0.0)
+        f[t] = p - label  # dL/ds
+    for t in range(n):
+        row = W_out[rows[t]]
+        g = _cast_like(f[t], row)
+        step = _cast_like(alpha * f[t], row)
+        for k in range(h.shape[0]):
+            grad_h[k] += g * row[k]
+            row[k] -= step * h[k]
     return loss
 
 
 @numba.njit(fastmath=FASTMATH)
-def output_step(h, target, W_out, tables, cfg, targets, state, alpha, grad_h):
-    """Dispatch on the output layer; returns (loss, rng state)."""
+def output_step(h, target, W_out, tables, cfg, targets, ns_codes, state, alpha, grad_h, f):
+    """The output layer for one prediction of ``target`` from ``h``; returns (loss, rng state).
+
+    Negative sampling: the target (code 0, label 1) and ``cfg.negative`` noise words (code 1, label 0).
+    Hierarchical softmax: the inner nodes on the target's Huffman path with their branch codes.
+    """
     if cfg.loss == NS:
         targets[0] = target
         n = 1
@@ -170,9 +170,9 @@ def output_step(h, target, W_out, tables, cfg, targets, state, alpha, grad_h):
             if w != target:  # word2vec.c skips (does not redraw) a noise word equal to the target
                 targets[n] = w
                 n += 1
-        return ns_step(h, W_out, targets, n, alpha, grad_h), state
-    o = tables.hs_offsets
-    return hs_step(h, W_out, tables.hs_points, tables.hs_codes, o[target], o[target + 1], alpha, grad_h), state
+        return logistic_layer(h, W_out, targets[:n], ns_codes[:n], alpha, grad_h, f), state
+    a, b = tables.hs_offsets[target], tables.hs_offsets[target + 1]
+    return logistic_layer(h, W_out, tables.hs_points[a:b], tables.hs_codes[a:b], alpha, grad_h, f), state
 
 
 # ---------------------------------------------------------------- architectures
@@ -189,6 +189,9 @@ def train_chunk(stream, start, end, position, epoch, W_in, W_out, tables, cfg):
     h = np.empty(dim, W_in.dtype)
     grad_h = np.empty(dim, W_in.dtype)
     targets = np.empty(cfg.negative + 1, np.int64)
+    ns_codes = np.ones(cfg.negative + 1, np.uint8)
+    ns_codes[0] = 0
+    f = np.empty(max(cfg.negative + 1, cfg.max_code), np.float64)
     state = chunk_seed(cfg.seed, epoch, position + start)
     loss = 0.0
     n_pred = 0
@@ -222,7 +225,7 @@ def train_chunk(stream, start, end, position, epoch, W_in, W_out, tables, cfg):
                         continue
                     c = sen[q]
                     grad_h[:] = 0
-                    l, state = output_step(W_in[c], word, W_out, tables, cfg, targets, state, alpha, grad_h)
+                    l, state = output_step(W_in[c], word, W_out, tables, cfg, targets, ns_codes, state, alpha, grad_h, f)
                     loss += l
                     n_pred += 1
                     row = W_in[c]
@@ -243,7 +246,7 @@ def train_chunk(stream, start, end, position, epoch, W_in, W_out, tables, cfg):
                     for k in range(dim):
                         h[k] *= inv
                 grad_h[:] = 0
-                l, state = output_step(h, word, W_out, tables, cfg, targets, state, alpha, grad_h)
+                l, state = output_step(h, word, W_out, tables, cfg, targets, ns_codes, state, alpha, grad_h, f)
                 loss += l
                 n_pred += 1
                 step = _cast_like(alpha, h)
@@ -262,5 +265,12 @@ def _epoch(stream, starts, ends, position, epoch, W_in, W_out, tables, cfg, loss
         counts[c] = n
 
 
-epoch_serial = numba.njit(cache=True)(_epoch)
-epoch_parallel = numba.njit(cache=True, parallel=True)(_epoch)
+def _named(fn, name):
+    """A copy of ``fn`` under another name: Numba's disk cache is keyed by the function's name, so the
+    serial and the parallel compilation of one body need distinct names."""
+    code = fn.__code__.replace(co_name=name, co_qualname=name)
+    return types.FunctionType(code, fn.__globals__, name, fn.__defaults__, fn.__closure__)
+
+
+epoch_serial = numba.njit(cache=True)(_named(_epoch, "epoch_serial"))
+epoch_parallel = numba.njit(cache=True, parallel=True)(_named(_epoch, "epoch_parallel"))

@@ -91,7 +91,7 @@ def kernels_cached():
         from w2v import kernels
 
         path = kernels.epoch_parallel._cache._cache_path
-        return any(n.startswith("kernels._epoch") and n.endswith(".nbi") for n in os.listdir(path))
+        return any(n.startswith("kernels.epoch_parallel") and n.endswith(".nbi") for n in os.listdir(path))
     except Exception:
         return False
 
@@ -127,6 +127,7 @@ def train(corpus, cfg=None, read_vocab=None, save_vocab=None, quiet=False, tmp_d
                               window=cfg.window, negative=cfg.negative, cbow_mean=cfg.cbow_mean,
                               alpha=float(cfg.start_alpha), min_alpha=float(cfg.end_alpha),
                               epoch_ids=float(encoded.n_ids), total_ids=float(encoded.n_ids * cfg.epochs),
+                              max_code=int(np.diff(hs.offsets).max()) if cfg.loss == "hs" else 0,
                               seed=int(cfg.seed) & 0x7FFFFFFFFFFFFFFF)
         epoch_losses, train_seconds = run_epochs(encoded, W_in, W_out, tabs, kcfg, cfg, quiet)
         wps = encoded.total_tokens * cfg.epochs / max(train_seconds, 1e-9)
