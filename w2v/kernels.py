@@ -114,6 +114,51 @@ def chunk_seed(seed, epoch, position):
     return r
 
 
+# ---------------------------------------------------------------- the logistic function
+# float32 training reads sigma(x) and -log sigma(x) from tables with linear interpolation (as word2vec.c
+# and gensim do, but finer: error below 1e-5), because exp and log1p cost a quarter of the hierarchical
+# softmax's time; float64 (the gradient checks) computes them exactly.
+_GRID = 64  # table points per unit of x
+_XMAX = 8.0
+_XS = np.arange(-int(_XMAX * _GRID), int(_XMAX * _GRID) + 2) / _GRID
+SIGMOID_TABLE = 1.0 / (1.0 + np.exp(-_XS))
+NEG_LOG_SIGMOID_TABLE = np.logaddexp(0.0, -_XS)
+
+
+@numba.njit(inline="always")
+def _logistic_exact(x):
+    """(sigma(x), -log sigma(x)) computed stably."""
+    if x >= 0.0:
+        e = math.exp(-x)
+        return 1.0 / (1.0 + e), math.log1p(e)
+    e = math.exp(x)
+    return e / (1.0 + e), math.log1p(e) - x
+
+
+def logistic(x, like):  # pragma: no cover - replaced by the overload inside Numba
+    """(sigma(x), -log sigma(x)); tabulated for float32 ``like`` arrays, exact otherwise."""
+    raise NotImplementedError
+
+
+@overload(logistic)
+def _logistic_impl(x, like):
+    if like.dtype == numba.types.float64:
+        def exact(x, like):
+            return _logistic_exact(x)
+        return exact
+
+    def tabulated(x, like):
+        if x <= -_XMAX or x >= _XMAX:
+            return _logistic_exact(x)
+        u = (x + _XMAX) * _GRID
+        i = int(u)
+        w = u - i
+        p = SIGMOID_TABLE[i] + w * (SIGMOID_TABLE[i + 1] - SIGMOID_TABLE[i])
+        nl = NEG_LOG_SIGMOID_TABLE[i] + w * (NEG_LOG_SIGMOID_TABLE[i + 1] - NEG_LOG_SIGMOID_TABLE[i])
+        return p, nl
+    return tabulated
+
+
 # ---------------------------------------------------------------- output layers
 @numba.njit(fastmath=FASTMATH)
 def logistic_layer(h, W_out, rows, codes, alpha, grad_h, f):
@@ -134,16 +179,13 @@ def logistic_layer(h, W_out, rows, codes, alpha, grad_h, f):
     loss = 0.0
     for t in range(n):
         x = np.float64(f[t])
-        label = 1.0 - codes[t]
-        if x >= 0.0:
-            e = math.exp(-x)
-            p = 1.0 / (1.0 + e)
-            loss += math.log1p(e) + (x if label == 0.0 else 0.0)
-        else:
-            e = math.exp(x)
-            p = e / (1.0 + e)
-            loss += math.log1p(e) + (-x if label == 1.0 else 0.0)
-        f[t] = p - label  # dL/ds
+        p, nls = logistic(x, h)
+        if codes[t] == 0:  # label 1: -log sigma(s)
+            loss += nls
+            f[t] = p - 1.0  # dL/ds
+        else:  # label 0: -log sigma(-s) = -log sigma(s) + s
+            loss += nls + x
+            f[t] = p
     for t in range(n):
         row = W_out[rows[t]]
         g = _cast_like(f[t], row)

@@ -1,0 +1,143 @@
+"""Core benchmark: w2v against gensim (corpus_file mode) on bench-en, same settings, same run.
+
+Each tool trains in a fresh subprocess (so peak RSS is its own), on the same uncompressed text file
+(gensim's corpus_file mode cannot read .xz). Printed per case and tool: raw corpus words per wall second
+of the training step, vocabulary time (w2v: counting + vocabulary + encoding; gensim: build_vocab),
+total wall time, peak RSS, analogy accuracy (restrict 30000), WS-353 and SimLex-999 Spearman; then the
+ratios w2v / gensim.
+
+    python bench/bench_core.py                      # all cases, full bench-en, 1 epoch
+    python bench/bench_core.py --cases sg-ns --epochs 3
+"""
+
+import argparse
+import json
+import lzma
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SHARED = os.path.join(os.path.dirname(ROOT), "shared")
+
+CASES = {
+    # name: (model, loss, threads, tokens limit or None)
+    "sg-ns": ("sg", "ns", 2, None),
+    "cbow-ns": ("cbow", "ns", 2, None),
+    "sg-hs": ("sg", "hs", 2, None),
+    "sg-ns-1t": ("sg", "ns", 1, 10_000_000),
+}
+
+CHILD_W2V = r"""
+import json, sys, time
+sys.path.insert(0, {root!r})
+from w2v.config import TrainConfig
+from w2v.train import train
+from w2v import io
+cfg = TrainConfig(model={model!r}, loss={loss!r}, dim=100, window=5, negative=5, min_count=5, sample=1e-3,
+                  epochs={epochs}, threads={threads}, seed=1)
+t0 = time.perf_counter()
+r = train({corpus!r}, cfg, quiet=True)
+total = time.perf_counter() - t0
+io.save(r.vectors, {out!r})
+hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]
+print(json.dumps(dict(vocab_s=r.vocab_seconds, train_s=r.train_seconds, total_s=total,
+                      tokens=r.total_tokens, rss_mb=int(hwm) / 1024, vocab=len(r.vocab))))
+"""
+
+CHILD_GENSIM = r"""
+import json, time
+from gensim.models import Word2Vec
+hs = {loss!r} == 'hs'
+t0 = time.perf_counter()
+m = Word2Vec(vector_size=100, window=5, min_count=5, sample=1e-3, sg=int({model!r} == 'sg'), hs=int(hs),
+             negative=0 if hs else 5, workers={threads}, seed=1)
+m.build_vocab(corpus_file={corpus!r})
+t1 = time.perf_counter()
+m.train(corpus_file={corpus!r}, total_words=m.corpus_total_words, epochs={epochs})
+t2 = time.perf_counter()
+m.wv.save_word2vec_format({out!r}, binary=True)
+hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]
+print(json.dumps(dict(vocab_s=t1 - t0, train_s=t2 - t1, total_s=t2 - t0, tokens=m.corpus_total_words,
+                      rss_mb=int(hwm) / 1024, vocab=len(m.wv))))
+"""
+
+
+def prepare_corpus(src, workdir, limit):
+    """Decompress (and cut to ``limit`` tokens) once; returns the path of the plain text file."""
+    name = "bench-en.txt" if limit is None else f"bench-en-first{limit // 1_000_000}M.txt"
+    path = os.path.join(workdir, name)
+    if os.path.exists(path):
+        return path
+    tmp = path + ".part"
+    n = 0
+    with lzma.open(src, "rt", encoding="utf-8") as fin, open(tmp, "w", encoding="utf-8") as fout:
+        for line in fin:
+            fout.write(line)
+            n += len(line.split())
+            if limit is not None and n >= limit:
+                break
+    os.replace(tmp, path)
+    return path
+
+
+def quality(vectors_path, eval_dir):
+    sys.path.insert(0, ROOT)
+    from w2v import evaluate, io
+
+    v = io.load(vectors_path)
+    a = evaluate.analogies(v, os.path.join(eval_dir, "questions-words.txt"), restrict=30000)
+    ws = evaluate.similarity(v, os.path.join(eval_dir, "EN-WS-353-ALL.txt"))
+    sl = evaluate.similarity(v, os.path.join(eval_dir, "EN-SIMLEX-999.txt"))
+    return dict(analogy=100 * a["total"]["accuracy"], ws353=ws["spearman"], simlex=sl["spearman"])
+
+
+def run(tool, case, corpus, epochs, workdir, eval_dir):
+    model, loss, threads, _ = CASES[case]
+    out = os.path.join(workdir, f"{tool}-{case}-e{epochs}.bin")
+    code = (CHILD_W2V if tool == "w2v" else CHILD_GENSIM).format(
+        root=ROOT, model=model, loss=loss, threads=threads, epochs=epochs, corpus=corpus, out=out)
+    t0 = time.perf_counter()
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if res.returncode != 0:
+        raise SystemExit(f"{tool} {case} failed:\n{res.stderr[-3000:]}")
+    r = json.loads(res.stdout.strip().splitlines()[-1])
+    r["process_s"] = time.perf_counter() - t0
+    r["words_per_s"] = r["tokens"] * epochs / r["train_s"]
+    r.update(quality(out, eval_dir))
+    return r
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", default=os.path.join(SHARED, "corpora", "bench-en.txt.xz"))
+    ap.add_argument("--eval-dir", default=os.path.join(SHARED, "eval"))
+    ap.add_argument("--workdir", default="/tmp/w2v-bench")
+    ap.add_argument("--cases", default=",".join(CASES))
+    ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument("--json", default=None, help="also write the results here")
+    args = ap.parse_args()
+    os.makedirs(args.workdir, exist_ok=True)
+    results = {}
+    for case in args.cases.split(","):
+        corpus = prepare_corpus(args.corpus, args.workdir, CASES[case][3])
+        for tool in ("gensim", "w2v"):
+            r = run(tool, case, corpus, args.epochs, args.workdir, args.eval_dir)
+            results[(case, tool)] = r
+            print(f"{case:9s} {tool:6s} {r['words_per_s'] / 1000:7.0f}k w/s  vocab {r['vocab_s']:5.1f} s  "
+                  f"train {r['train_s']:6.1f} s  total {r['total_s']:6.1f} s  rss {r['rss_mb']:5.0f} MB  "
+                  f"analogy {r['analogy']:5.2f}  ws353 {r['ws353']:.3f}  simlex {r['simlex']:.3f}", flush=True)
+        g, w = results[(case, "gensim")], results[(case, "w2v")]
+        print(f"{case:9s} ratio  speed x{w['words_per_s'] / g['words_per_s']:.2f}  vocab x"
+              f"{w['vocab_s'] / g['vocab_s']:.2f}  rss x{w['rss_mb'] / g['rss_mb']:.2f}  analogy "
+              f"{w['analogy'] - g['analogy']:+.2f}  ws353 {w['ws353'] - g['ws353']:+.3f}  simlex "
+              f"{w['simlex'] - g['simlex']:+.3f}", flush=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({f"{c}/{t}": r for (c, t), r in results.items()}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
