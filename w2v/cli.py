@@ -103,7 +103,12 @@ def train(corpus, output, fmt, model, loss, dim, window, negative, noise_power, 
 
 @cli.group(name="eval", cls=_Group)
 def eval_():
-    """Score vectors on analogy and word-similarity sets."""
+    """Score vectors on analogy and word-similarity sets.
+
+    \b
+    Example:
+      w2v eval analogies vectors.bin
+    """
 
 
 @eval_.command()
@@ -220,6 +225,10 @@ def demo(output, threads, quiet):
     """Train on a corpus built from this Python's own documentation, then query and score the vectors.
 
     Needs no download: the text is the pydoc topics and standard-library docstrings.
+
+    \b
+    Example:
+      w2v demo -o python-docs.bin
     """
     from w2v.demo import run_demo
 

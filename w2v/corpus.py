@@ -200,6 +200,7 @@ def scan_corpus(path, workdir, count_limit=DEFAULT_COUNT_LIMIT, known_words=None
     from w2v import scan
 
     table = _Table()
+    table.st[scan.ST_LIMIT] = count_limit or 0
     if known_words is not None:
         table.freeze(known_words)
     buf = np.zeros(READ_BYTES + 2 * scan.MAX_TOKEN_BYTES + 16, np.uint8)
@@ -231,11 +232,11 @@ def scan_corpus(path, workdir, count_limit=DEFAULT_COUNT_LIMIT, known_words=None
                     if status == scan.OUT_FULL:
                         out[:out_n].tofile(fout)
                         out_n = 0
+                    elif status == scan.NEED_PRUNE:
+                        table.prune(min_reduce)  # word2vec.c's ReduceVocab
+                        min_reduce += 1
                     else:
                         table.grow()
-                    if table.st[scan.ST_N] > count_limit and table.st[scan.ST_FROZEN] == 0:
-                        table.prune(min_reduce)
-                        min_reduce += 1
                 carry = end - pos
                 buf[:carry] = buf[pos:end]
                 if final:

@@ -46,20 +46,23 @@ def save(vectors, path, fmt=None):
         if not w or any(c in w for c in " \t\n\r\v\f\0"):
             raise W2VError(f"word {w!r} is empty or contains whitespace and cannot be written")
     with atomic_write(path, "wb") as f:
-        if fmt != "glove":
-            f.write(f"{len(words)} {mat.shape[1]}\n".encode())
-        if fmt == "word2vec-binary":
-            for w, row in zip(words, mat):
-                f.write(w.encode("utf-8") + b" " + row.tobytes() + b"\n")
-        else:
-            line = " ".join(["%.6f"] * mat.shape[1])
-            batch = []
-            for w, row in zip(words, mat.tolist()):
-                batch.append(f"{w} {line % tuple(row)}\n")
-                if len(batch) >= 4096:
-                    f.write("".join(batch).encode("utf-8"))
-                    batch = []
-            f.write("".join(batch).encode("utf-8"))
+        for chunk in _records(words, mat, fmt):
+            f.write(chunk)
+
+
+def _records(words, mat, fmt):
+    """The file's bytes in pieces: header, then batches of records."""
+    if fmt != "glove":
+        yield f"{len(words)} {mat.shape[1]}\n".encode()
+    if fmt == "word2vec-binary":
+        for s in range(0, len(words), 4096):
+            yield b"".join(w.encode("utf-8") + b" " + row.tobytes() + b"\n"
+                           for w, row in zip(words[s:s + 4096], mat[s:s + 4096]))
+        return
+    line = " ".join(["%.6f"] * mat.shape[1])
+    for s in range(0, len(words), 4096):
+        yield "".join(f"{w} {line % tuple(row)}\n" for w, row in zip(words[s:s + 4096],
+                                                                     mat[s:s + 4096].tolist())).encode("utf-8")
 
 
 def load(path, unicode_errors="strict"):

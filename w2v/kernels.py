@@ -160,14 +160,16 @@ def _logistic_impl(x, like):
 
 
 # ---------------------------------------------------------------- output layers
-@numba.njit(fastmath=FASTMATH)
-def logistic_layer(h, W_out, rows, codes, alpha, grad_h, f):
+@numba.njit(fastmath=FASTMATH, inline="always")
+def logistic_layer(h, W_out, rows, codes, alpha, grad_h, f, may_repeat=True):
     """Binary logistic steps on ``W_out[rows[t]]`` with labels ``1 - codes[t]``; returns the summed loss.
 
     The loss of one step is ``-log sigma(s)`` for label 1 and ``-log sigma(-s)`` for label 0, with
-    ``s = h . W_out[row]``, computed stably. All scores are computed before any row moves (their loads
-    overlap in memory), so the update is the exact gradient step of the summed loss at the current
-    point. Updates ``W_out`` rows in place and adds dL/dh into ``grad_h``; ``f`` is scratch space.
+    ``s = h . W_out[row]``, computed stably. All scores and ``grad_h`` are computed before any row moves
+    (the row loads overlap in memory), so the update is the exact gradient step of the summed loss at the
+    current point, also when a noise word is drawn twice (``may_repeat``; rows of a Huffman path are
+    distinct and skip that check). Updates ``W_out`` rows in place and adds dL/dh into ``grad_h``;
+    ``f`` is scratch space.
     """
     n = rows.shape[0]
     for t in range(n):
@@ -186,6 +188,13 @@ def logistic_layer(h, W_out, rows, codes, alpha, grad_h, f):
         else:  # label 0: -log sigma(-s) = -log sigma(s) + s
             loss += nls + x
             f[t] = p
+    if may_repeat:  # a row drawn twice gets the sum of its gradients once (the update stays exact)
+        for t in range(1, n):
+            for u in range(t):
+                if rows[u] == rows[t]:
+                    f[u] += f[t]
+                    f[t] = 0.0
+                    break
     for t in range(n):
         row = W_out[rows[t]]
         g = _cast_like(f[t], row)
@@ -196,7 +205,7 @@ def logistic_layer(h, W_out, rows, codes, alpha, grad_h, f):
     return loss
 
 
-@numba.njit(fastmath=FASTMATH)
+@numba.njit(fastmath=FASTMATH, inline="always")
 def output_step(h, target, W_out, tables, cfg, targets, ns_codes, state, alpha, grad_h, f):
     """The output layer for one prediction of ``target`` from ``h``; returns (loss, rng state).
 
@@ -214,10 +223,88 @@ def output_step(h, target, W_out, tables, cfg, targets, ns_codes, state, alpha, 
                 n += 1
         return logistic_layer(h, W_out, targets[:n], ns_codes[:n], alpha, grad_h, f), state
     a, b = tables.hs_offsets[target], tables.hs_offsets[target + 1]
-    return logistic_layer(h, W_out, tables.hs_points[a:b], tables.hs_codes[a:b], alpha, grad_h, f), state
+    return logistic_layer(h, W_out, tables.hs_points[a:b], tables.hs_codes[a:b], alpha, grad_h, f, False), state
 
 
 # ---------------------------------------------------------------- architectures
+@numba.njit(cache=True)
+def make_buffers(W_in, cfg):
+    """Per-chunk scratch space, allocated once per chunk and never per example:
+    (h, grad_h, context ids, NS targets, NS codes, scores)."""
+    dim = W_in.shape[1]
+    ns_codes = np.ones(cfg.negative + 1, np.uint8)  # the data word has code 0 (label 1), noise words 1
+    ns_codes[0] = 0
+    return (np.empty(dim, W_in.dtype), np.empty(dim, W_in.dtype), np.empty(2 * cfg.window, np.int64),
+            np.empty(cfg.negative + 1, np.int64), ns_codes, np.empty(max(cfg.negative + 1, cfg.max_code), np.float64))
+
+
+@numba.njit(fastmath=FASTMATH, inline="always")
+def sg_step(W_in, c, target, W_out, tables, cfg, grad_h, targets, ns_codes, f, state, alpha):
+    """Skip-gram: ``h`` is the input row of context word ``c``; it predicts ``target``."""
+    grad_h[:] = 0
+    row = W_in[c]
+    loss, state = output_step(row, target, W_out, tables, cfg, targets, ns_codes, state, alpha, grad_h, f)
+    step = _cast_like(alpha, row)
+    for k in range(row.shape[0]):
+        row[k] -= step * grad_h[k]
+    return loss, state
+
+
+@numba.njit(fastmath=FASTMATH, inline="always")
+def cbow_step(W_in, context, n_ctx, target, W_out, tables, cfg, h, grad_h, targets, ns_codes, f, state, alpha):
+    """CBOW: ``h`` is the sum (or mean) of the context rows; each context row receives ``grad_h``."""
+    h[:] = 0
+    for q in range(n_ctx):
+        row = W_in[context[q]]
+        for k in range(h.shape[0]):
+            h[k] += row[k]
+    if cfg.cbow_mean:
+        inv = _cast_like(1.0 / n_ctx, h)
+        for k in range(h.shape[0]):
+            h[k] *= inv
+    grad_h[:] = 0
+    loss, state = output_step(h, target, W_out, tables, cfg, targets, ns_codes, state, alpha, grad_h, f)
+    step = _cast_like(alpha, h)
+    for q in range(n_ctx):
+        row = W_in[context[q]]
+        for k in range(h.shape[0]):
+            row[k] -= step * grad_h[k]
+    return loss, state
+
+
+@numba.njit(inline="always")
+def learning_rate(cfg, epoch, index):
+    """Linear decay from alpha to min_alpha over all epochs, from the global stream position."""
+    progress = (epoch * cfg.epoch_ids + index) / cfg.total_ids
+    return max(cfg.min_alpha, cfg.alpha - (cfg.alpha - cfg.min_alpha) * progress)
+
+
+@numba.njit(cache=True)
+def learning_rate_at(cfg, epoch, index):
+    return learning_rate(cfg, epoch, index)
+
+
+@numba.njit(inline="always")
+def keep_word(keep, w, state):
+    """Subsampling: keep an occurrence of ``w`` with probability ``keep[w] / 2**32``; returns (kept, state)."""
+    if keep[w] >= 4294967296:
+        return True, state
+    state, r = rng_next(state)
+    return np.int64(r & _MASK32) < keep[w], state
+
+
+@numba.njit(cache=True)
+def subsample_counts(ids, keep, seed):
+    """How many occurrences of each word survive subsampling (for tests)."""
+    out = np.zeros(keep.shape[0], np.int64)
+    state = np.uint64(seed)
+    for w in ids:
+        kept, state = keep_word(keep, w, state)
+        if kept:
+            out[w] += 1
+    return out
+
+
 @numba.njit(fastmath=FASTMATH)
 def train_chunk(stream, start, end, position, epoch, W_in, W_out, tables, cfg):
     """Train on ``stream[start:end]`` (whole sentences). Returns (loss, number of predictions).
@@ -226,77 +313,45 @@ def train_chunk(stream, start, end, position, epoch, W_in, W_out, tables, cfg):
     learning rate (linear decay over all epochs) and the chunk's random state, so the result does not
     depend on the number of threads or the order chunks run in.
     """
-    dim = W_in.shape[1]
+    h, grad_h, context, targets, ns_codes, f = make_buffers(W_in, cfg)
     sen = np.empty(1024, np.int32)
-    h = np.empty(dim, W_in.dtype)
-    grad_h = np.empty(dim, W_in.dtype)
-    targets = np.empty(cfg.negative + 1, np.int64)
-    ns_codes = np.ones(cfg.negative + 1, np.uint8)
-    ns_codes[0] = 0
-    f = np.empty(max(cfg.negative + 1, cfg.max_code), np.float64)
     state = chunk_seed(cfg.seed, epoch, position + start)
     loss = 0.0
     n_pred = 0
     i = start
     while i < end:
-        progress = (epoch * cfg.epoch_ids + (position + i)) / cfg.total_ids
-        alpha = cfg.alpha - (cfg.alpha - cfg.min_alpha) * progress
-        if alpha < cfg.min_alpha:
-            alpha = cfg.min_alpha
+        alpha = learning_rate(cfg, epoch, position + i)
         n = 0
-        while stream[i] >= 0:
+        while stream[i] >= 0:  # read a sentence, subsampling frequent words
             w = stream[i]
             i += 1
-            keep = tables.keep[w]
-            if keep < 4294967296:
-                state, r = rng_next(state)
-                if np.int64(r & _MASK32) >= keep:
-                    continue
-            sen[n] = w
-            n += 1
+            kept, state = keep_word(tables.keep, w, state)
+            if kept:
+                sen[n] = w
+                n += 1
         i += 1  # the sentence end
         for p in range(n):
             state, r = rng_next(state)
             reach = cfg.window - np.int64(r % np.uint64(cfg.window))  # dynamic window 1..window
             lo = max(0, p - reach)
             hi = min(n, p + reach + 1)
-            word = sen[p]
             if cfg.model == SG:
                 for q in range(lo, hi):
-                    if q == p:
-                        continue
-                    c = sen[q]
-                    grad_h[:] = 0
-                    l, state = output_step(W_in[c], word, W_out, tables, cfg, targets, ns_codes, state, alpha, grad_h, f)
-                    loss += l
-                    n_pred += 1
-                    row = W_in[c]
-                    step = _cast_like(alpha, row)
-                    for k in range(dim):
-                        row[k] -= step * grad_h[k]
-            else:
-                if hi - lo <= 1:
-                    continue
-                h[:] = 0
+                    if q != p:
+                        l, state = sg_step(W_in, sen[q], sen[p], W_out, tables, cfg, grad_h, targets, ns_codes, f,
+                                           state, alpha)
+                        loss += l
+                        n_pred += 1
+            elif hi - lo > 1:
+                n_ctx = 0
                 for q in range(lo, hi):
                     if q != p:
-                        row = W_in[sen[q]]
-                        for k in range(dim):
-                            h[k] += row[k]
-                if cfg.cbow_mean:
-                    inv = _cast_like(1.0 / (hi - lo - 1), h)
-                    for k in range(dim):
-                        h[k] *= inv
-                grad_h[:] = 0
-                l, state = output_step(h, word, W_out, tables, cfg, targets, ns_codes, state, alpha, grad_h, f)
+                        context[n_ctx] = sen[q]
+                        n_ctx += 1
+                l, state = cbow_step(W_in, context, n_ctx, sen[p], W_out, tables, cfg, h, grad_h, targets, ns_codes,
+                                     f, state, alpha)
                 loss += l
                 n_pred += 1
-                step = _cast_like(alpha, h)
-                for q in range(lo, hi):
-                    if q != p:
-                        row = W_in[sen[q]]
-                        for k in range(dim):
-                            row[k] -= step * grad_h[k]
     return loss, n_pred
 
 

@@ -17,11 +17,11 @@ MAX_TOKEN_BYTES = 1000
 MAX_SENTENCE = 1000  # word2vec.c's MAX_SENTENCE_LENGTH
 
 # indices into the scanner state vector ``st``
-ST_N, ST_ARENA, ST_NEXT_PID, ST_SENT, ST_SKIP, ST_OVERLONG, ST_TOKENS, ST_FROZEN = range(8)
-ST_SIZE = 8
+ST_N, ST_ARENA, ST_NEXT_PID, ST_SENT, ST_SKIP, ST_OVERLONG, ST_TOKENS, ST_FROZEN, ST_LIMIT = range(9)
+ST_SIZE = 9
 
 # statuses returned by scan_block
-DONE, NEED_GROW, OUT_FULL = 0, 1, 2
+DONE, NEED_GROW, OUT_FULL, NEED_PRUNE = 0, 1, 2, 3
 
 _FNV_OFFSET = np.uint64(14695981039346656037)
 _FNV_PRIME = np.uint64(1099511628211)
@@ -37,8 +37,9 @@ def scan_block(buf, pos, end, final, slots, e_hash, e_off, e_len, e_count, e_pid
     """Tokenize ``buf[pos:end]``; returns ``(pos, out_n, status)``.
 
     On ``DONE`` ``pos`` is where an unfinished token starts (to be carried into the next buffer), or
-    ``end``. On ``NEED_GROW``/``OUT_FULL`` nothing of the token at ``pos`` has been recorded yet: grow
-    the tables (or flush ``out``) and call again from ``pos``.
+    ``end``. On ``NEED_GROW``/``OUT_FULL``/``NEED_PRUNE`` nothing of the token at ``pos`` has been
+    recorded yet: grow the tables (flush ``out``, prune rare types) and call again from ``pos``.
+    ``st[ST_LIMIT]`` bounds the number of live types (0: no bound).
     """
     mask = np.uint64(slots.shape[0] - 1)
     frozen = st[ST_FROZEN] != 0
@@ -79,6 +80,8 @@ def scan_block(buf, pos, end, final, slots, e_hash, e_off, e_len, e_count, e_pid
             continue
         if out_n >= out.shape[0]:
             return s, out_n, OUT_FULL
+        if not frozen and st[ST_LIMIT] > 0 and st[ST_N] >= st[ST_LIMIT]:
+            return s, out_n, NEED_PRUNE
         if not frozen and (st[ST_N] >= e_hash.shape[0] or st[ST_ARENA] + length + 1 > arena.shape[0]
                            or 2 * st[ST_N] >= slots.shape[0]):
             return s, out_n, NEED_GROW

@@ -28,6 +28,7 @@ class TrainResult(NamedTuple):
     vocab: Vocab
     W_out: np.ndarray
     epoch_losses: list  # mean loss per prediction, per epoch
+    epoch_predictions: list  # predictions made, per epoch
     vocab_seconds: float  # counting, vocabulary and encoding
     train_seconds: float
     total_tokens: int  # raw corpus tokens (one epoch)
@@ -45,7 +46,12 @@ def prepare(corpus, cfg, workdir, read_vocab=None, quiet=True):
     from w2v.vocab import build_vocab
 
     known = Vocab.load(read_vocab) if read_vocab else None
-    scanned = corpus_mod.scan_corpus(corpus, workdir, known_words=known.words if known else None)
+    # --max-vocab bounds the live types while counting too (rare ones are pruned as in word2vec.c)
+    limit = corpus_mod.DEFAULT_COUNT_LIMIT
+    if cfg.max_vocab is not None:
+        limit = min(limit, max(20 * cfg.max_vocab, 1_000_000))
+    scanned = corpus_mod.scan_corpus(corpus, workdir, count_limit=limit,
+                                     known_words=known.words if known else None)
     if scanned.total_tokens == 0:
         raise W2VError(f"corpus is empty (no tokens): {corpus}")
     if scanned.invalid_utf8:
@@ -129,11 +135,11 @@ def train(corpus, cfg=None, read_vocab=None, save_vocab=None, quiet=False, tmp_d
                               epoch_ids=float(encoded.n_ids), total_ids=float(encoded.n_ids * cfg.epochs),
                               max_code=int(np.diff(hs.offsets).max()) if cfg.loss == "hs" else 0,
                               seed=int(cfg.seed) & 0x7FFFFFFFFFFFFFFF)
-        epoch_losses, train_seconds = run_epochs(encoded, W_in, W_out, tabs, kcfg, cfg, quiet)
+        epoch_losses, epoch_predictions, train_seconds = run_epochs(encoded, W_in, W_out, tabs, kcfg, cfg, quiet)
         wps = encoded.total_tokens * cfg.epochs / max(train_seconds, 1e-9)
         _log(quiet, f"trained {cfg.model}/{cfg.loss}: {cfg.epochs} epochs in {train_seconds:.1f} s, "
                     f"{wps / 1000:.0f}k words/s, final loss {epoch_losses[-1]:.4f}")
-        return TrainResult(Vectors(vocab.words, W_in), vocab, W_out, epoch_losses, vocab_seconds,
+        return TrainResult(Vectors(vocab.words, W_in), vocab, W_out, epoch_losses, epoch_predictions, vocab_seconds,
                            train_seconds, encoded.total_tokens, wps)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -154,7 +160,7 @@ def run_epochs(encoded, W_in, W_out, tabs, kcfg, cfg, quiet):
     raw_per_id = encoded.total_tokens / max(encoded.n_ids, 1)
     bar = tqdm(total=encoded.total_tokens * cfg.epochs, unit="w", unit_scale=True, disable=quiet,
                file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
-    epoch_losses = []
+    epoch_losses, epoch_predictions = [], []
     t_train = time.perf_counter()
     try:
         for epoch in range(cfg.epochs):
@@ -177,6 +183,7 @@ def run_epochs(encoded, W_in, W_out, tabs, kcfg, cfg, quiet):
                                     refresh=False)
                 bar.update(len(block) * raw_per_id)
             epoch_losses.append(loss_sum / max(n_sum, 1))
+            epoch_predictions.append(n_sum)
     finally:
         bar.close()
-    return epoch_losses, time.perf_counter() - t_train
+    return epoch_losses, epoch_predictions, time.perf_counter() - t_train

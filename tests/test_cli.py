@@ -1,0 +1,121 @@
+"""The command line through Click's CliRunner, plus start-up cost of `w2v --help`."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from w2v import io
+from w2v.cli import cli
+from w2v.vectors import Vectors
+
+COMMANDS = [[], ["train"], ["eval"], ["eval", "analogies"], ["eval", "similarity"], ["similar"], ["analogy"],
+            ["convert"], ["demo"]]
+
+
+def run(*args, **kw):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False, **kw)
+
+
+def one_line_error(result):
+    assert result.exit_code != 0
+    out = result.output.strip()
+    assert "Traceback" not in out
+    assert len(out.splitlines()) == 1, out
+    return out
+
+
+@pytest.mark.parametrize("cmd", COMMANDS)
+def test_every_command_has_help(cmd):
+    r = run(*cmd, "--help")
+    assert r.exit_code == 0 and "Usage:" in r.output
+    if cmd:
+        assert "xample" in r.output or cmd == ["eval"]
+
+
+def test_help_does_not_import_numba():
+    code = "import sys; from w2v.cli import main; sys.argv=['w2v','--help']\ntry: main()\nexcept SystemExit: pass\n" \
+           "assert 'numba' not in sys.modules, 'numba imported'; print('ok')"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=os.path.dirname(os.path.dirname(__file__)))
+    assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr
+
+
+def test_train_eval_similar_analogy_convert(planted, tmp_path):
+    path, groups = planted
+    out = tmp_path / "v.bin"
+    r = run("train", path, "-o", out, "--dim", 16, "--min-count", 1, "--epochs", 2, "--threads", 1, "--quiet")
+    assert r.exit_code == 0 and r.output == ""
+    v = io.load(out)
+    assert v.dim == 16 and "c0w00" in v
+    r = run("similar", out, "c0w00", "-n", 3)
+    assert r.exit_code == 0 and len(r.output.splitlines()) == 3
+    r = run("analogy", out, "c0w00", "c0w01", "c1w00", "-n", 2)
+    assert r.exit_code == 0 and len(r.output.splitlines()) == 2
+    r = run("convert", out, tmp_path / "v.txt")
+    assert r.exit_code == 0
+    assert np.allclose(io.load(tmp_path / "v.txt").vectors, v.vectors, atol=1e-6)
+    r = run("convert", out, tmp_path / "v.glove", "--format", "glove")
+    assert r.exit_code == 0 and not (tmp_path / "v.glove").read_text().startswith(str(len(v)))
+    r = run("eval", "analogies", out, "--json")
+    assert r.exit_code == 0 and json.loads(r.output)["total"]["answered"] == 0
+    r = run("eval", "similarity", out)
+    assert r.exit_code == 0 and "wordsim353" in r.output and "simlex999" in r.output
+
+
+def test_train_text_output_and_progress_on_stderr(planted, tmp_path):
+    path, _ = planted
+    out = tmp_path / "v.txt"
+    r = CliRunner().invoke(cli, ["train", path, "-o", str(out), "--min-count", "1", "--epochs", "1", "--dim", "8"])
+    assert r.exit_code == 0, r.output
+    assert out.read_text().startswith(f"{len(io.load(out))} 8\n")
+    assert "words/s" in r.output and "vocabulary:" in r.output
+
+
+def test_eval_on_real_vectors(tmp_path):
+    words = ["king", "queen", "man", "woman", "love", "sex", "tiger", "cat"]
+    rng = np.random.default_rng(0)
+    io.save(Vectors(words, rng.normal(size=(8, 10)).astype(np.float32)), tmp_path / "v.txt")
+    r = run("eval", "analogies", tmp_path / "v.txt")
+    assert r.exit_code == 0 and "total" in r.output and "family" in r.output
+    r = run("eval", "similarity", tmp_path / "v.txt", "--json")
+    res = json.loads(r.output)
+    assert res[0]["found"] > 0 and res[0]["oov"] > 0
+
+
+@pytest.mark.parametrize("setup,args,match", [
+    (None, ["train", "{d}/missing.txt", "-o", "{d}/v.bin"], "not found"),
+    ("", ["train", "{d}/c.txt", "-o", "{d}/v.bin"], "empty"),
+    ("a b c\n", ["train", "{d}/c.txt", "-o", "{d}/v.bin"], "min-count"),
+    ("a b c\n", ["train", "{d}/c.txt", "-o", "{d}/v.bin", "--dim", "0"], "--dim"),
+    ("a b c\n", ["train", "{d}/c.txt", "-o", "{d}/v.model"], "suffix"),
+    ("a b c\n", ["train", "{d}/c.txt", "-o", "{d}/nodir/v.bin"], "directory"),
+    ("a b c\n", ["train", "{d}", "-o", "{d}/v.bin"], "directory"),
+    (b"\x00\x01\x02garbage\xff", ["eval", "analogies", "{d}/c.txt"], "c.txt"),
+    ("2 3\nfoo 1 2 3\nbar 1 2\n", ["eval", "similarity", "{d}/c.txt"], "line 3"),
+    ("2 3\nfoo 1 2 3\n", ["similar", "{d}/c.txt", "foo"], "announces 2"),
+    ("1 3\nfoo 1 2 3\n", ["similar", "{d}/c.txt", "bar"], "not in vocabulary"),
+    ("1 3\nfoo 1 2 3\n", ["convert", "{d}/c.txt", "{d}/out.xyz"], "suffix"),
+])
+def test_errors_are_one_line_and_leave_no_output(tmp_path, setup, args, match):
+    if setup is not None:
+        p = tmp_path / "c.txt"
+        p.write_bytes(setup if isinstance(setup, bytes) else setup.encode())
+    before = set(os.listdir(tmp_path))
+    r = run(*[a.format(d=tmp_path) for a in args])
+    msg = one_line_error(r)
+    assert match in msg
+    assert set(os.listdir(tmp_path)) == before  # nothing written, no temporary files
+
+
+def test_demo_runs(tmp_path):
+    out = tmp_path / "demo.bin"
+    r = run("demo", "-o", out, "--quiet")
+    assert r.exit_code == 0, r.output
+    assert "evaluation:" in r.output and str(out) in r.output
+    v = io.load(out)
+    assert "list" in v and "thread" in v

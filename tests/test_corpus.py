@@ -1,0 +1,218 @@
+"""Corpus scanning: counts, encoding, sentence splitting, compressed input, bounded buffers, pruning."""
+
+import bz2
+import collections
+import gzip
+import lzma
+
+import numpy as np
+import pytest
+
+from w2v import corpus, scan
+from w2v.errors import W2VError
+from w2v.vocab import Vocab, build_vocab
+
+TEXT = ("the cat sat on the mat\n\n  the dog   ate the cat\t food\r\n"
+        "ünïcödé wörds ünïcödé ok\nthe end")
+
+
+def scan_text(tmp_path, text, name="c.txt", opener=open, **kw):
+    p = tmp_path / name
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    with opener(p, "wb") as f:
+        f.write(data)
+    work = tmp_path / "work"
+    work.mkdir(exist_ok=True)
+    return corpus.scan_corpus(str(p), str(work), **kw), work
+
+
+def decode_stream(res, work, min_count=1):
+    vocab, remap = build_vocab(res.words, res.counts, res.pids, res.n_pids, min_count)
+    enc = corpus.encode(res, remap, str(work))
+    ids = np.fromfile(enc.path, np.int32)
+    sentences, cur = [], []
+    for i in ids:
+        if i < 0:
+            sentences.append(cur)
+            cur = []
+        else:
+            cur.append(vocab.words[i])
+    assert not cur, "stream must end with a sentence end"
+    return vocab, enc, sentences
+
+
+def expected_sentences(text, keep=lambda w: True):
+    out = []
+    for line in text.replace("\r", " ").split("\n"):
+        ws = [w for w in line.split() if keep(w)]
+        if ws:
+            out.append(ws)
+    return out
+
+
+@pytest.mark.parametrize("suffix,opener", [(".txt", open), (".gz", gzip.open), (".bz2", bz2.open),
+                                           (".xz", lzma.open)])
+def test_counts_and_stream_match_python(tmp_path, suffix, opener):
+    res, work = scan_text(tmp_path, TEXT, "c" + suffix, opener)
+    counts = collections.Counter(TEXT.split())
+    assert dict(zip(res.words, res.counts.tolist())) == counts
+    assert res.total_tokens == sum(counts.values())
+    vocab, enc, sentences = decode_stream(res, work)
+    assert sentences == expected_sentences(TEXT)
+    assert vocab.words[0] == "the"  # most frequent first
+    assert enc.n_words == enc.total_tokens == sum(counts.values())
+
+
+def test_vocab_order_count_then_word_and_min_count(tmp_path):
+    text = "b a c b a d\nb a e"
+    res, work = scan_text(tmp_path, text)
+    vocab, remap = build_vocab(res.words, res.counts, res.pids, res.n_pids, min_count=2)
+    assert vocab.words == ["a", "b"]  # tie on count 3 broken by the word
+    assert vocab.counts.tolist() == [3, 3]
+    _, _, sentences = decode_stream(res, work, min_count=2)
+    assert sentences == [["b", "a", "b", "a"], ["b", "a"]]
+
+
+def test_max_vocab_keeps_most_frequent(tmp_path):
+    text = " ".join(["a"] * 5 + ["b"] * 4 + ["c"] * 3 + ["d"] * 2)
+    res, _ = scan_text(tmp_path, text)
+    vocab, _ = build_vocab(res.words, res.counts, res.pids, res.n_pids, min_count=1, max_vocab=2)
+    assert vocab.words == ["a", "b"]
+
+
+@pytest.mark.parametrize("read_bytes", [7, 64, 1000])
+def test_tokens_spanning_read_boundaries(tmp_path, monkeypatch, read_bytes):
+    """Small reads force tokens and lines to straddle buffer boundaries."""
+    monkeypatch.setattr(corpus, "READ_BYTES", read_bytes)
+    rng = np.random.default_rng(0)
+    words = ["alpha", "beta", "gamma", "déjà", "x", "longerwordhere"]
+    lines = [" ".join(words[i] for i in rng.integers(0, len(words), rng.integers(1, 30))) for _ in range(200)]
+    text = "\n".join(lines) + "\n"
+    res, work = scan_text(tmp_path, text)
+    assert dict(zip(res.words, res.counts.tolist())) == collections.Counter(text.split())
+    _, _, sentences = decode_stream(res, work)
+    assert sentences == expected_sentences(text)
+
+
+def test_small_output_buffer_and_table_growth(tmp_path, monkeypatch):
+    monkeypatch.setattr(corpus, "OUT_IDS", 1024)  # forces many flushes (and remap blocks)
+    rng = np.random.default_rng(1)
+    vocab_words = [f"w{i}" for i in range(100_000)]  # forces the hash table and arena to grow
+    tokens = [vocab_words[i] for i in rng.integers(0, len(vocab_words), 150_000)]
+    text = "\n".join(" ".join(tokens[i:i + 50]) for i in range(0, len(tokens), 50))
+    res, work = scan_text(tmp_path, text)
+    assert dict(zip(res.words, res.counts.tolist())) == collections.Counter(tokens)
+    _, _, sentences = decode_stream(res, work)
+    assert sentences == expected_sentences(text)
+
+
+def test_long_lines_split_at_max_sentence(tmp_path):
+    text = " ".join(f"t{i % 7}" for i in range(2500)) + "\nshort line\n"
+    res, work = scan_text(tmp_path, text)
+    _, _, sentences = decode_stream(res, work)
+    assert [len(s) for s in sentences] == [1000, 1000, 500, 2]
+    assert sum(sentences[:3], []) == text.split()[:2500]
+
+
+def test_out_of_vocabulary_words_are_dropped_not_sentence_breaks(tmp_path):
+    text = "a rare b\nodd\na b"
+    res, work = scan_text(tmp_path, text)
+    _, _, sentences = decode_stream(res, work, min_count=2)
+    assert sentences == [["a", "b"], ["a", "b"]]  # the line of only "odd" leaves no empty sentence
+
+
+def test_invalid_utf8_is_replaced_and_counted(tmp_path):
+    data = b"ok caf\xe9 ok\n\xff\xfe bad caf\xe9\n"
+    res, _ = scan_text(tmp_path, data)
+    assert res.invalid_utf8 == 3
+    counts = dict(zip(res.words, res.counts.tolist()))
+    assert counts["ok"] == 2 and counts["caf\ufffd"] == 2
+
+
+def test_invalid_variants_decoding_alike_are_merged(tmp_path):
+    data = b"x\xe9 x\xe8 x\xe9\n"
+    res, work = scan_text(tmp_path, data)
+    vocab, _, sentences = decode_stream(res, work)
+    assert vocab.words == ["x\ufffd"] and vocab.counts.tolist() == [3]
+    assert sentences == [["x\ufffd"] * 3]
+
+
+def test_overlong_tokens_skipped(tmp_path, monkeypatch):
+    monkeypatch.setattr(corpus, "READ_BYTES", 500)
+    text = "a " + "z" * 5000 + " b\n" + "y" * 1500 + "\nc"
+    res, work = scan_text(tmp_path, text)
+    assert res.overlong == 2
+    _, _, sentences = decode_stream(res, work)
+    assert sentences == [["a", "b"], ["c"]]
+
+
+def test_nul_and_control_whitespace_split_tokens(tmp_path):
+    res, _ = scan_text(tmp_path, b"a\x00b\x0bc\x0cd")
+    assert sorted(res.words) == ["a", "b", "c", "d"]
+
+
+def test_pruning_bounds_live_types(tmp_path):
+    """With a small count limit rare types are pruned while frequent ones survive with their counts."""
+    rng = np.random.default_rng(3)
+    frequent = ["f1", "f2", "f3"] * 2000
+    rare = [f"r{i}" for i in range(5000)]
+    tokens = frequent + rare
+    order = rng.permutation(len(tokens))
+    text = " ".join(tokens[i] for i in order)
+    res, _ = scan_text(tmp_path, text, count_limit=1000)
+    counts = dict(zip(res.words, res.counts.tolist()))
+    assert len(res.words) <= 1000 + 1
+    assert all(counts[w] >= 1000 for w in ("f1", "f2", "f3"))  # counts of early-pruned words are lost
+    assert res.total_tokens == len(tokens)
+
+
+def test_read_vocab_freezes_the_table(tmp_path):
+    res, work = scan_text(tmp_path, "a b c d a b\nz a", known_words=["a", "b"])
+    assert res.words == ["a", "b"] and res.counts.tolist() == [3, 2]
+    vocab, remap = build_vocab(Vocab(["a", "b"], [10, 5]).words, [10, 5], res.pids, res.n_pids, 1)
+    enc = corpus.encode(res, remap, str(work))
+    assert np.fromfile(enc.path, np.int32).tolist() == [0, 1, 0, 1, -1, 0, -1]
+
+
+def test_blocks_are_whole_sentences(tmp_path):
+    text = "\n".join(" ".join(f"w{(i * 7 + j) % 50}" for j in range(1 + i % 40)) for i in range(3000))
+    res, work = scan_text(tmp_path, text)
+    _, enc, _ = decode_stream(res, work)
+    ids = np.fromfile(enc.path, np.int32)
+    got, pos = [], 0
+    for start, block in enc.blocks(block_ids=1500):
+        assert start == pos and block[-1] == -1
+        got.append(block.copy())
+        pos += len(block)
+    assert np.array_equal(np.concatenate(got), ids)
+
+
+def test_missing_and_directory_corpus(tmp_path):
+    with pytest.raises(W2VError, match="not found"):
+        corpus.open_binary(str(tmp_path / "nope.txt"))
+    with pytest.raises(W2VError, match="directory"):
+        corpus.open_binary(str(tmp_path))
+
+
+def test_truncated_gzip_is_a_clear_error(tmp_path):
+    p = tmp_path / "c.gz"
+    with gzip.open(p, "wb") as f:
+        f.write(b"hello world\n" * 10000)
+    p.write_bytes(p.read_bytes()[:200])
+    work = tmp_path / "w"
+    work.mkdir()
+    with pytest.raises(W2VError, match="truncated or corrupt"):
+        corpus.scan_corpus(str(p), str(work))
+
+
+def test_scan_kernel_state_roundtrip():
+    """scan_block resumes cleanly after NEED_GROW: nothing of the pending token is recorded."""
+    buf = np.frombuffer(b"aa bb cc\n", np.uint8).copy()
+    slots = np.full(4, -1, np.int64)
+    e = [np.zeros(1, t) for t in (np.uint64, np.int64, np.int64, np.int64, np.int64)]
+    arena = np.zeros(64, np.uint8)
+    st = np.zeros(scan.ST_SIZE, np.int64)
+    out = np.empty(16, np.int32)
+    pos, n, status = scan.scan_block(buf, 0, len(buf), True, slots, *e, arena, st, out, 0)
+    assert status == scan.NEED_GROW and n == 1 and st[scan.ST_N] == 1 and st[scan.ST_TOKENS] == 1
+    assert bytes(buf[pos:pos + 2]) == b"bb"

@@ -1,0 +1,174 @@
+"""Analytic gradients of every output layer and architecture against central finite differences (float64).
+
+Each step updates parameters as ``theta -= alpha * dL/dtheta`` with the gradient taken at the point
+before the step, so with ``alpha = 1`` the change of each parameter is minus its analytic gradient;
+with ``alpha = 0`` a step only evaluates the loss. Noise words depend only on the RNG state, so the
+loss is a deterministic function of the parameters for a fixed state.
+"""
+
+import numpy as np
+import pytest
+
+from w2v import kernels, tables
+
+EPS = 1e-6
+V, D = 12, 7
+
+
+def make_tables(counts):
+    hs = tables.huffman(counts)
+    return kernels.Tables(keep=np.full(len(counts), tables.ONE, np.int64),
+                          noise=tables.alias_table(tables.noise_distribution(counts)),
+                          hs_offsets=hs.offsets, hs_points=hs.points, hs_codes=hs.codes), hs
+
+
+def make_config(model, loss, hs, negative=3, cbow_mean=True):
+    return kernels.Config(model=kernels.MODELS[model], loss=kernels.LOSSES[loss], window=3, negative=negative,
+                          cbow_mean=cbow_mean, alpha=1.0, min_alpha=0.0, epoch_ids=1.0, total_ids=1.0,
+                          max_code=int(np.diff(hs.offsets).max()), seed=1)
+
+
+def fd_gradient(loss_fn, arr, index):
+    old = arr[index]
+    arr[index] = old + EPS
+    up = loss_fn()
+    arr[index] = old - EPS
+    down = loss_fn()
+    arr[index] = old
+    return (up - down) / (2 * EPS)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(42)
+
+
+@pytest.mark.parametrize("codes", [[0, 1, 1, 1], [1, 0, 0, 1, 0], [0]])
+def test_logistic_layer_gradient(rng, codes):
+    """NS codes (data word 0, noise 1) and HS-like mixed codes."""
+    W_out = rng.normal(0, 0.5, (V, D))
+    h = rng.normal(0, 0.5, D)
+    rows = rng.choice(V, len(codes), replace=False).astype(np.int64)
+    codes = np.array(codes, np.uint8)
+    f = np.empty(len(codes))
+
+    def loss():
+        return kernels.logistic_layer(h, W_out.copy(), rows, codes, 0.0, np.zeros(D), f)
+
+    W1, grad_h = W_out.copy(), np.zeros(D)
+    l0 = kernels.logistic_layer(h, W1, rows, codes, 1.0, grad_h, f)
+    assert l0 == pytest.approx(loss())
+    for k in range(D):
+        assert grad_h[k] == pytest.approx(fd_gradient(loss, h, k), rel=1e-6, abs=1e-8)
+    dW = W_out - W1  # = dL/dW_out
+    Wc = W_out  # perturb the original in place
+
+    def loss_w():
+        return kernels.logistic_layer(h, Wc.copy(), rows, codes, 0.0, np.zeros(D), f)
+
+    for r in range(V):
+        for k in range(D):
+            g = fd_gradient(loss_w, Wc, (r, k))
+            assert dW[r, k] == pytest.approx(g, rel=1e-6, abs=1e-8)
+
+
+def test_logistic_layer_loss_is_log_likelihood(rng):
+    W_out = rng.normal(0, 1, (V, D))
+    h = rng.normal(0, 1, D)
+    rows = np.array([1, 2], np.int64)
+    codes = np.array([0, 1], np.uint8)
+    s = W_out[rows] @ h
+    expected = np.logaddexp(0, -s[0]) + np.logaddexp(0, s[1])
+    got = kernels.logistic_layer(h, W_out.copy(), rows, codes, 0.0, np.zeros(D), np.empty(2))
+    assert got == pytest.approx(expected, rel=1e-12)
+
+
+def test_float32_tabulated_logistic_is_close_to_exact(rng):
+    """The float32 path reads sigma and -log sigma from tables: same loss and gradients to ~1e-5."""
+    W_out = rng.normal(0, 1, (V, D))
+    h = rng.normal(0, 1, D)
+    rows = np.arange(5, dtype=np.int64)
+    codes = np.array([0, 1, 1, 0, 1], np.uint8)
+    g64, g32 = np.zeros(D), np.zeros(D, np.float32)
+    W64, W32 = W_out.copy(), W_out.astype(np.float32)
+    l64 = kernels.logistic_layer(h, W64, rows, codes, 0.1, g64, np.empty(5))
+    l32 = kernels.logistic_layer(h.astype(np.float32), W32, rows, codes, 0.1, g32, np.empty(5))
+    assert l32 == pytest.approx(l64, rel=1e-4)
+    assert np.allclose(g32, g64, rtol=1e-4, atol=1e-5)
+    assert np.allclose(W32, W64, rtol=1e-4, atol=1e-5)
+
+
+def _check_step(step, params):
+    """``step(params, alpha)`` returns the loss; checks every parameter's change at alpha=1 vs FD."""
+    before = [p.copy() for p in params]
+    after = [p.copy() for p in params]
+    step(after, 1.0)
+    deltas = [b - a for b, a in zip(before, after)]  # = analytic gradients
+    for p, d in zip(params, deltas):
+        for idx in np.ndindex(p.shape):
+            g = fd_gradient(lambda: step([q.copy() for q in params], 0.0), p, idx)
+            yield idx, d[idx], g
+
+
+@pytest.mark.parametrize("loss", ["ns", "hs"])
+def test_skipgram_gradient(rng, loss):
+    counts = np.array([50, 30, 20, 12, 9, 7, 5, 4, 3, 2, 2, 1], np.int64)
+    tabs, hs = make_tables(counts)
+    cfg = make_config("sg", loss, hs)
+    W_in = rng.normal(0, 0.5, (V, D))
+    W_out = rng.normal(0, 0.5, (len(counts) - (loss == "hs"), D))
+    h, grad_h, _, targets, ns_codes, f = kernels.make_buffers(W_in, cfg)
+    state = np.uint64(987654321)
+
+    def step(ps, alpha):
+        loss_value, _ = kernels.sg_step(ps[0], 4, 2, ps[1], tabs, cfg, grad_h, targets, ns_codes, f, state, alpha)
+        return loss_value
+
+    for _, analytic, fd in _check_step(step, [W_in, W_out]):
+        assert analytic == pytest.approx(fd, rel=1e-6, abs=1e-8)
+
+
+@pytest.mark.parametrize("loss", ["ns", "hs"])
+@pytest.mark.parametrize("cbow_mean", [False, True])
+def test_cbow_gradient(rng, loss, cbow_mean):
+    """Sum: the update is the gradient. Mean: W_out's is; each context row moves by n x its gradient
+    (word2vec.c's and gensim's convention: grad_h is added to every context row undivided)."""
+    counts = np.array([50, 30, 20, 12, 9, 7, 5, 4, 3, 2, 2, 1], np.int64)
+    tabs, hs = make_tables(counts)
+    cfg = make_config("cbow", loss, hs, cbow_mean=cbow_mean)
+    W_in = rng.normal(0, 0.5, (V, D))
+    W_out = rng.normal(0, 0.5, (len(counts) - (loss == "hs"), D))
+    h, grad_h, _, targets, ns_codes, f = kernels.make_buffers(W_in, cfg)
+    context = np.array([3, 8, 3, 10], np.int64)  # a repeated context word counts twice
+    n_ctx = len(context)
+    state = np.uint64(13)
+
+    def step(ps, alpha):
+        loss_value, _ = kernels.cbow_step(ps[0], context, n_ctx, 1, ps[1], tabs, cfg, h, grad_h, targets, ns_codes,
+                                          f, state, alpha)
+        return loss_value
+
+    params = [W_in, W_out]
+    results = list(_check_step(step, params))
+    n_in = W_in.size
+    for i, (_, analytic, fd) in enumerate(results):
+        scale = n_ctx if (cbow_mean and i < n_in) else 1
+        assert analytic == pytest.approx(scale * fd, rel=1e-6, abs=1e-8)
+
+
+def test_ns_reduces_to_classic_update_with_one_noise_word(rng):
+    """One data word and one noise word: the batched layer equals two sequential classic steps."""
+    W_out = rng.normal(0, 0.5, (V, D))
+    h = rng.normal(0, 0.5, D)
+    rows = np.array([2, 9], np.int64)
+    codes = np.array([0, 1], np.uint8)
+    W1, g1 = W_out.copy(), np.zeros(D)
+    kernels.logistic_layer(h, W1, rows, codes, 0.05, g1, np.empty(2))
+    # word2vec.c, written out: g = (label - sigma(f)) * alpha; neu1e += g * row; row += g * h
+    W2, neu1e = W_out.copy(), np.zeros(D)
+    for r, label in ((2, 1.0), (9, 0.0)):
+        g = (label - 1 / (1 + np.exp(-(h @ W2[r])))) * 0.05
+        neu1e += g * W2[r]
+        W2[r] += g * h
+    assert np.allclose(W1, W2, atol=1e-14)
+    assert np.allclose(-0.05 * g1, neu1e, atol=1e-14)

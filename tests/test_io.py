@@ -1,0 +1,171 @@
+"""Vector files: round trips, interop with gensim, and clear errors for malformed files."""
+
+import numpy as np
+import pytest
+
+from w2v import io
+from w2v.errors import W2VError
+from w2v.vectors import Vectors
+
+WORDS = ["the", "naïve", "東京", "x", "don't", "a\u00a0b"]  # \u00a0 is not ASCII whitespace
+
+
+@pytest.fixture
+def vecs():
+    rng = np.random.default_rng(0)
+    return Vectors(WORDS, rng.normal(size=(len(WORDS), 5)).astype(np.float32))
+
+
+@pytest.mark.parametrize("name,fmt", [("v.bin", None), ("v.txt", None), ("v.vec", None), ("v.glove", "glove")])
+def test_round_trip(tmp_path, vecs, name, fmt):
+    p = tmp_path / name
+    io.save(vecs, p, fmt)
+    back = io.load(p)
+    assert back.words == WORDS
+    if name.endswith(".bin"):
+        assert np.array_equal(back.vectors, vecs.vectors)
+    else:
+        assert np.allclose(back.vectors, vecs.vectors, atol=1e-6)
+
+
+def test_binary_layout_is_word2vec_c(tmp_path, vecs):
+    p = tmp_path / "v.bin"
+    io.save(vecs, p)
+    data = p.read_bytes()
+    assert data.startswith(b"6 5\nthe ")
+    rec = 4 + 20 + 1  # "the " + 5 floats + "\n"
+    assert data[4 + rec - 1:4 + rec] == b"\n"
+    assert np.array_equal(np.frombuffer(data[8:28], "<f4"), vecs.vectors[0])
+
+
+def test_gensim_loads_our_files(tmp_path, vecs):
+    from gensim.models import KeyedVectors
+
+    io.save(vecs, tmp_path / "v.bin")
+    io.save(vecs, tmp_path / "v.txt")
+    kb = KeyedVectors.load_word2vec_format(str(tmp_path / "v.bin"), binary=True)
+    kt = KeyedVectors.load_word2vec_format(str(tmp_path / "v.txt"), binary=False)
+    assert list(kb.index_to_key) == WORDS and list(kt.index_to_key) == WORDS
+    assert np.array_equal(kb.vectors, vecs.vectors)
+    assert np.allclose(kt.vectors, vecs.vectors, atol=1e-6)
+
+
+def test_we_load_gensim_files(tmp_path, vecs):
+    from gensim.models import KeyedVectors
+
+    kv = KeyedVectors(5)
+    kv.add_vectors(WORDS, vecs.vectors)
+    kv.save_word2vec_format(str(tmp_path / "g.bin"), binary=True)  # gensim: no newline after records
+    kv.save_word2vec_format(str(tmp_path / "g.txt"), binary=False)
+    for name in ("g.bin", "g.txt"):
+        back = io.load(tmp_path / name)
+        assert back.words == WORDS
+        assert np.allclose(back.vectors, vecs.vectors, atol=1e-6)
+    assert np.array_equal(io.load(tmp_path / "g.bin").vectors, vecs.vectors)
+
+
+def test_text_without_final_newline_and_trailing_spaces(tmp_path):
+    p = tmp_path / "v.txt"
+    p.write_bytes(b"2 3\nfoo 1 2 3 \nbar 4 5 6")
+    v = io.load(p)
+    assert v.words == ["foo", "bar"] and v.vectors.tolist() == [[1, 2, 3], [4, 5, 6]]
+
+
+def test_glove_text_detected(tmp_path):
+    p = tmp_path / "g.txt"
+    p.write_text("foo 0.1 0.2\nbar 0.3 0.4\n")
+    v = io.load(p)
+    assert v.words == ["foo", "bar"] and v.dim == 2
+
+
+@pytest.mark.parametrize("content,match", [
+    (b"", "empty"),
+    (b"3 2\nfoo 1 2\nbar 3 4\n", "announces 3 vectors but the file has 2"),
+    (b"1 2\nfoo 1 2\nbar 3 4\n", "announces 1 vectors but the file has 2"),
+    (b"2 2\nfoo 1 2\nbar 3\n", "line 3"),
+    (b"2 2\nfoo 1 2\nbar 3 x\n", "non-numeric"),
+    (b"foo 1 2\nbar 1 2 3\n", "line 2"),
+])
+def test_malformed_text(tmp_path, content, match):
+    p = tmp_path / "bad.txt"
+    p.write_bytes(content)
+    with pytest.raises(W2VError, match=match):
+        io.load(p)
+
+
+def test_truncated_binary(tmp_path, vecs):
+    p = tmp_path / "v.bin"
+    io.save(vecs, p)
+    data = p.read_bytes()
+    p.write_bytes(data[:-30])
+    with pytest.raises(W2VError, match="truncated"):
+        io.load(p)
+
+
+def test_binary_with_fewer_records_than_header(tmp_path, vecs):
+    p = tmp_path / "v.bin"
+    io.save(vecs, p)
+    data = p.read_bytes()
+    p.write_bytes(b"7 5\n" + data[4:])
+    with pytest.raises(W2VError, match="record 7 of 7"):
+        io.load(p)
+
+
+def test_binary_with_more_records_than_header(tmp_path, vecs):
+    p = tmp_path / "v.bin"
+    io.save(vecs, p)
+    p.write_bytes(b"5 5\n" + p.read_bytes()[4:])
+    with pytest.raises(W2VError, match="follow the 5 records"):
+        io.load(p)
+
+
+def test_binary_utf8_error_names_offset(tmp_path, vecs):
+    p = tmp_path / "v.bin"
+    io.save(Vectors(["ab", "cd"], np.zeros((2, 2), np.float32)), p)
+    data = bytearray(p.read_bytes())
+    data[4] = 0xFF
+    p.write_bytes(bytes(data))
+    with pytest.raises(W2VError, match="byte offset 4"):
+        io.load(p)
+
+
+def test_missing_file_and_directory(tmp_path):
+    with pytest.raises(W2VError, match="not found"):
+        io.load(tmp_path / "nope.bin")
+    with pytest.raises(W2VError, match="directory"):
+        io.load(tmp_path)
+
+
+def test_words_with_whitespace_refused(tmp_path):
+    with pytest.raises(W2VError, match="whitespace"):
+        io.save(Vectors(["ok", "has space"], np.zeros((2, 5), np.float32)), tmp_path / "v.bin")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("error", [OSError(28, "No space left on device"), KeyboardInterrupt()])
+def test_failed_write_leaves_previous_file_and_no_partial_file(tmp_path, vecs, monkeypatch, error):
+    p = tmp_path / "v.bin"
+    io.save(vecs, p)
+    before = p.read_bytes()
+    real = io._records
+
+    def failing(*args):
+        gen = real(*args)
+        yield next(gen)
+        raise error
+
+    monkeypatch.setattr(io, "_records", failing)
+    with pytest.raises((W2VError, KeyboardInterrupt)) as e:
+        io.save(vecs, p)
+    if isinstance(error, OSError):
+        assert "No space left" in str(e.value)
+    assert p.read_bytes() == before
+    assert [f.name for f in tmp_path.iterdir()] == ["v.bin"]  # no temporary file left behind
+
+
+def test_format_from_suffix():
+    assert io.format_for_path("a.bin") == "word2vec-binary"
+    assert io.format_for_path("a.vec") == "word2vec-text"
+    assert io.format_for_path("a.whatever", "glove") == "glove"
+    with pytest.raises(W2VError, match="suffix"):
+        io.format_for_path("a.model")
