@@ -14,6 +14,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
 
 from conftest import cluster_purity, planted_corpus  # noqa: E402
+from test_train import PLANTED  # noqa: E402
 from w2v.config import TrainConfig  # noqa: E402
 from w2v.train import train  # noqa: E402
 
@@ -24,8 +25,8 @@ def main(seeds=range(1, 6)):
         scores = []
         for seed in seeds:
             path = os.path.join(work, f"planted{seed}.txt")
-            groups = planted_corpus(path, seed=seed)
-            cfg = TrainConfig(model=model, loss=loss, dim=24, window=4, min_count=1, sample=0, epochs=4,
+            groups = planted_corpus(path, seed=seed, **PLANTED)
+            cfg = TrainConfig(model=model, loss=loss, dim=24, window=4, min_count=1, sample=0, epochs=3,
                               threads=2, seed=seed)
             scores.append(cluster_purity(train(path, cfg, quiet=True).vectors, groups))
         print(f"{model}/{loss}: min {min(scores):.3f} mean {sum(scores) / len(scores):.3f} "

@@ -9,7 +9,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 
-def planted_corpus(path, seed=0, clusters=8, words_per_cluster=12, sentences=3000):
+def planted_corpus(path, seed=0, clusters=8, words_per_cluster=12, sentences=3000, noise=0.25):
     """Sentences that each draw their words from one cluster, with shared function words mixed in.
 
     Returns the clusters (lists of words). Embeddings that learn anything put words of one cluster
@@ -22,7 +22,7 @@ def planted_corpus(path, seed=0, clusters=8, words_per_cluster=12, sentences=300
         for _ in range(sentences):
             g = groups[rng.integers(clusters)]
             n = rng.integers(8, 16)
-            words = [function[rng.integers(len(function))] if rng.random() < 0.25 else g[rng.integers(len(g))]
+            words = [function[rng.integers(len(function))] if rng.random() < noise else g[rng.integers(len(g))]
                      for _ in range(n)]
             f.write(" ".join(words) + "\n")
     return groups
