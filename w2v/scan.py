@@ -27,9 +27,13 @@ _FNV_OFFSET = np.uint64(14695981039346656037)
 _FNV_PRIME = np.uint64(1099511628211)
 
 
+_SPACE = np.zeros(256, np.bool_)
+_SPACE[[32, 10, 9, 13, 11, 12, 0]] = True  # space, newline, tab, CR, VT, FF, NUL
+
+
 @numba.njit(inline="always")
 def _is_space(c):
-    return c == 32 or c == 10 or c == 9 or c == 13 or c == 11 or c == 12 or c == 0
+    return _SPACE[c]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -196,3 +200,17 @@ def remap_block(prov, n, remap, out, sent_len):
             cur = 0
     sent_len[0] = cur
     return m
+
+
+def warm_up():
+    """Load (or compile) the scan kernels on tiny inputs, so Numba's one-time start-up is not charged
+    to the first corpus block."""
+    buf = np.frombuffer(b"a\n", np.uint8).copy()
+    slots = np.full(4, -1, np.int64)
+    entries = [np.zeros(2, t) for t in (np.uint64, np.int64, np.int64, np.int64, np.int64)]
+    st = np.zeros(ST_SIZE, np.int64)
+    out = np.empty(4, np.int32)
+    scan_block(buf, 0, 2, True, slots, *entries, np.zeros(8, np.uint8), st, out, 0)
+    rebuild_slots(slots, entries[0], 1)
+    prune_entries(*entries, np.zeros(8, np.uint8), st, 0)
+    remap_block(out, 0, np.zeros(1, np.int32), out, np.zeros(1, np.int64))

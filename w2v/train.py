@@ -64,7 +64,8 @@ def prepare(corpus, cfg, workdir, read_vocab=None, quiet=True):
         words = known.words
     else:
         counts, words = scanned.counts, scanned.words
-    vocab, remap = build_vocab(words, counts, scanned.pids, scanned.n_pids, cfg.min_count, cfg.max_vocab)
+    vocab, remap = build_vocab(words, counts, scanned.pids, scanned.n_pids, cfg.min_count, cfg.max_vocab,
+                               may_repeat=scanned.invalid_utf8 > 0)
     if len(vocab) == 0:
         raise W2VError(f"vocabulary is empty: no word occurs at least --min-count {cfg.min_count} times "
                        f"in {scanned.total_tokens} tokens")
@@ -107,11 +108,12 @@ def train(corpus, cfg=None, read_vocab=None, save_vocab=None, quiet=False, tmp_d
     cfg = cfg or TrainConfig()
     workdir = tempfile.mkdtemp(prefix="w2v-", dir=tmp_dir)
     try:
-        t0 = time.perf_counter()
         if not quiet and not kernels_cached():
             _log(quiet, "compiling kernels (first run only; later runs load them from Numba's cache)...")
-        from w2v import kernels, tables
+        from w2v import kernels, scan, tables
 
+        scan.warm_up()  # Numba's start-up, once per process, is not part of the vocabulary pass
+        t0 = time.perf_counter()
         vocab, encoded = prepare(corpus, cfg, workdir, read_vocab, quiet)
         if save_vocab:
             vocab.save(save_vocab)

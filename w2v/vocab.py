@@ -58,31 +58,34 @@ class Vocab:
         return cls(words, counts)
 
 
-def build_vocab(words, counts, pids, n_pids, min_count=5, max_vocab=None):
+def build_vocab(words, counts, pids, n_pids, min_count=5, max_vocab=None, may_repeat=True):
     """Choose the vocabulary from counted types; returns ``(Vocab, remap)``.
 
     ``remap[pid]`` is the final index of provisional id ``pid``, or -1 for a dropped type. Types whose
-    words coincide (two invalid byte strings that decode to the same replacement text) are merged.
+    words coincide (two invalid byte strings that decode to the same replacement text) are merged;
+    ``may_repeat=False`` says there are none (the scan saw only valid UTF-8) and skips that check.
     Ties in count are broken by the word, so the order is reproducible.
     """
     counts = np.asarray(counts, np.int64)
-    keep = np.flatnonzero(counts >= min_count) if len(set(words)) == len(words) else None
-    if keep is None:  # merge duplicates first
-        total = {}
-        for w, c in zip(words, counts.tolist()):
+    entry = np.arange(len(words))  # entry of each type whose count decides (the first of merged twins)
+    if may_repeat and len(set(words)) != len(words):
+        first, total = {}, {}
+        for e, (w, c) in enumerate(zip(words, counts.tolist())):
             total[w] = total.get(w, 0) + c
-        first = {}
-        for e, w in enumerate(words):
-            first.setdefault(w, e)
-        merged = np.array([total[words[e]] for e in range(len(words))], np.int64)
-        keep = np.array([e for e, w in enumerate(words) if first[w] == e and total[w] >= min_count], np.int64)
-        counts = merged
-    order = sorted(keep.tolist(), key=lambda e: (-counts[e], words[e]))
+            entry[e] = first.setdefault(w, e)
+        counts = np.array([total[w] for w in words], np.int64)
+        keep = np.flatnonzero((counts >= min_count) & (entry == np.arange(len(words))))
+    else:
+        keep = np.flatnonzero(counts >= min_count)
+    kept_counts = counts[keep].tolist()
+    order = [e for _, _, e in sorted(zip([-c for c in kept_counts], [words[e] for e in keep], keep.tolist()))]
     if max_vocab is not None:
         order = order[:max_vocab]
-    vocab = Vocab([words[e] for e in order], counts[order] if order else np.zeros(0, np.int64))
+    order = np.array(order, np.int64)
+    vocab = Vocab([words[e] for e in order], counts[order])
+    final = np.full(len(words), -1, np.int32)
+    final[order] = np.arange(len(order), dtype=np.int32)
+    final = final[entry]  # merged twins share their first entry's index
     remap = np.full(n_pids, -1, np.int32)
-    index = {words[e]: i for i, e in enumerate(order)}
-    final = np.array([index.get(w, -1) for w in words], np.int32) if words else np.zeros(0, np.int32)
     remap[np.asarray(pids, np.int64)] = final
     return vocab, remap
