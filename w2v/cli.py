@@ -44,13 +44,13 @@ def cli():
               help="Vectors file; its suffix picks the format (.bin binary, .txt/.vec text).")
 @click.option("--format", "fmt", type=click.Choice(["bin", "text", "glove"]), default=None,
               help="Output format, overriding the suffix.")
-@click.option("--model", type=click.Choice(["sg", "cbow"]), default="sg", show_default=True,
-              help="Skip-gram or continuous bag of words.")
+@click.option("--model", type=click.Choice(["sg", "cbow", "glove"]), default="sg", show_default=True,
+              help="Skip-gram, continuous bag of words, or GloVe.")
 @click.option("--loss", type=click.Choice(["ns", "hs"]), default="ns", show_default=True,
               help="Negative sampling or hierarchical softmax (Huffman tree).")
 @click.option("--dim", type=int, default=100, show_default=True, help="Vector dimension.")
-@click.option("--window", type=int, default=5, show_default=True,
-              help="Maximum context distance; each position draws its window from 1..WINDOW.")
+@click.option("--window", type=int, default=None,
+              help="Maximum context distance [5; glove 10]. sg/cbow draw each position's window from 1..WINDOW.")
 @click.option("--negative", type=int, default=5, show_default=True, help="Noise words per prediction (ns).")
 @click.option("--noise-power", type=float, default=0.75, show_default=True,
               help="Noise distribution: unigram counts to this power.")
@@ -58,7 +58,7 @@ def cli():
 @click.option("--max-vocab", type=int, default=None, help="Keep at most this many most frequent words.")
 @click.option("--sample", type=float, default=1e-3, show_default=True,
               help="Subsampling threshold for frequent words (0: off).")
-@click.option("--epochs", type=int, default=5, show_default=True, help="Passes over the corpus.")
+@click.option("--epochs", type=int, default=None, help="Passes over the corpus [5; glove 15].")
 @click.option("--alpha", type=float, default=None, help="Initial learning rate [0.025 sg, 0.05 cbow].")
 @click.option("--min-alpha", type=float, default=None, help="Final learning rate [alpha * 1e-4].")
 @click.option("--threads", type=int, default=0, help="Worker threads [all cores]; 1 is deterministic.")
@@ -67,17 +67,36 @@ def cli():
               help="CBOW hidden layer: mean or sum of the context vectors.")
 @click.option("--save-vocab", default=None, help="Write the vocabulary ('word count' lines).")
 @click.option("--read-vocab", default=None, help="Use this vocabulary file instead of counting.")
-@click.option("--tmp-dir", default=None, help="Directory for the encoded corpus [system temp].")
+@click.option("--symmetric/--left-only", default=True, show_default=True,
+              help="GloVe: count context words on both sides, or on the left only.")
+@click.option("--distance-weighting/--no-distance-weighting", default=True, show_default=True,
+              help="GloVe: a pair d words apart counts 1/d (else 1).")
+@click.option("--x-max", type=float, default=100.0, show_default=True,
+              help="GloVe: counts above this get full weight; f(x) = min(1, (x/x_max)^power).")
+@click.option("--weight-power", type=float, default=0.75, show_default=True, help="GloVe: the power in f(x).")
+@click.option("--eta", type=float, default=0.05, show_default=True, help="GloVe: AdaGrad learning rate.")
+@click.option("--export", type=click.Choice(["w", "w+c"]), default="w+c", show_default=True,
+              help="GloVe: write word vectors, or word plus context vectors (GloVe's default).")
+@click.option("--cooccur", "cooccur_path", default=None,
+              help="GloVe: reuse co-occurrences written by 'w2v cooccur' instead of counting CORPUS.")
+@click.option("--memory", type=float, default=None,
+              help="GloVe: GB for co-occurrence counting; beyond it sorted runs spill to --tmp-dir "
+                   "[min(4, a quarter of RAM)].")
+@click.option("--tmp-dir", default=None, help="Directory for the encoded corpus and spills [system temp].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 def train(corpus, output, fmt, model, loss, dim, window, negative, noise_power, min_count, max_vocab, sample,
-          epochs, alpha, min_alpha, threads, seed, cbow_mean, save_vocab, read_vocab, tmp_dir, quiet):
+          epochs, alpha, min_alpha, threads, seed, cbow_mean, save_vocab, read_vocab, symmetric, distance_weighting,
+          x_max, weight_power, eta, export, cooccur_path, memory, tmp_dir, quiet):
     """Train word vectors on CORPUS (text, .gz, .bz2, .xz, or - for stdin).
 
-    Tokens are split on whitespace and a newline ends a sentence. Defaults follow word2vec.c.
+    Tokens are split on whitespace and a newline ends a sentence. Defaults follow word2vec.c for sg and
+    cbow, and GloVe's C tools for glove.
 
     \b
-    Example:
+    Examples:
       w2v train corpus.txt.xz --model cbow --epochs 3 -o vectors.bin
+      w2v train corpus.txt --model glove --window 10 -o glove.txt
+      w2v train --model glove --cooccur cooc.npz - -o glove.bin
     """
     from w2v import io
     from w2v.config import TrainConfig
@@ -85,7 +104,10 @@ def train(corpus, output, fmt, model, loss, dim, window, negative, noise_power, 
     cfg = TrainConfig(model=model, loss=loss, dim=dim, window=window, negative=negative,
                       noise_power=noise_power, min_count=min_count, max_vocab=max_vocab, sample=sample,
                       epochs=epochs, alpha=alpha, min_alpha=min_alpha, threads=threads, seed=seed,
-                      cbow_mean=cbow_mean)
+                      cbow_mean=cbow_mean, symmetric=symmetric, distance_weighting=distance_weighting,
+                      x_max=x_max, weight_power=weight_power, eta=eta, export=export, memory=memory)
+    if cooccur_path and model != "glove":
+        raise W2VError("--cooccur applies to --model glove only")
     out_fmt = io.format_for_path(output, fmt)
     out_dir = os.path.dirname(os.path.abspath(output))
     if os.path.isdir(output):
@@ -94,11 +116,58 @@ def train(corpus, output, fmt, model, loss, dim, window, negative, noise_power, 
         raise W2VError(f"cannot write to output directory {out_dir}")
     from w2v.train import train as run
 
-    result = run(corpus, cfg, read_vocab=read_vocab, save_vocab=save_vocab, quiet=quiet, tmp_dir=tmp_dir)
+    result = run(corpus, cfg, read_vocab=read_vocab, save_vocab=save_vocab, quiet=quiet, tmp_dir=tmp_dir,
+                 cooccur=cooccur_path)
     io.save(result.vectors, output, out_fmt)
     if not quiet:
         click.echo(f"wrote {len(result.vectors)} vectors of dimension {cfg.dim} to {output} ({out_fmt})",
                    err=True)
+
+
+@cli.command()
+@click.argument("corpus")
+@click.option("-o", "--output", required=True, help="Where to write the co-occurrence matrix (.npz).")
+@click.option("--window", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--symmetric/--left-only", default=True, show_default=True)
+@click.option("--distance-weighting/--no-distance-weighting", default=True, show_default=True)
+@click.option("--min-count", type=click.IntRange(min=1), default=5, show_default=True)
+@click.option("--max-vocab", type=click.IntRange(min=2), default=None)
+@click.option("--memory", type=float, default=None, help="GB for counting [min(4, a quarter of RAM)].")
+@click.option("--tmp-dir", default=None, help="Directory for the encoded corpus and spills [system temp].")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
+def cooccur(corpus, output, window, symmetric, distance_weighting, min_count, max_vocab, memory, tmp_dir, quiet):
+    """Count GloVe co-occurrences of CORPUS once, for 'w2v train --model glove --cooccur'.
+
+    \b
+    Example:
+      w2v cooccur corpus.txt -o cooc.npz && w2v train --model glove --cooccur cooc.npz - -o glove.bin
+    """
+    import shutil
+    import tempfile
+
+    from tqdm import tqdm
+
+    from w2v import cooccur as cooc_mod
+    from w2v import scan
+    from w2v.config import TrainConfig
+    from w2v.train import prepare
+
+    cfg = TrainConfig(model="glove", window=window, min_count=min_count, max_vocab=max_vocab, memory=memory)
+    if not output.endswith(".npz"):
+        raise W2VError(f"the co-occurrence file must end in .npz: {output}")
+    workdir = tempfile.mkdtemp(prefix="w2v-cooccur-", dir=tmp_dir)
+    try:
+        scan.warm_up()
+        vocab, encoded = prepare(corpus, cfg, workdir, quiet=quiet)
+        with tqdm(total=encoded.n_ids, unit="id", unit_scale=True, disable=quiet, file=sys.stderr,
+                  desc="counting") as bar:
+            result = cooc_mod.count(encoded, len(vocab), workdir, window, symmetric, distance_weighting, cfg.memory,
+                                    progress=bar.update)
+        cooc_mod.save(result, vocab, output)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if not quiet:
+        click.echo(f"wrote {len(result.vals)} co-occurrences of {len(vocab)} words to {output}", err=True)
 
 
 @cli.group(name="eval", cls=_Group)

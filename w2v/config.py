@@ -8,28 +8,54 @@ from w2v.errors import W2VError
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-    model: str = "sg"  # sg | cbow
-    loss: str = "ns"  # ns | hs
+    model: str = "sg"  # sg | cbow | glove
+    loss: str = "ns"  # ns | hs (sg and cbow)
     dim: int = 100
-    window: int = 5
+    window: int | None = None  # None: 5 (sg, cbow), 10 (glove)
     negative: int = 5
     noise_power: float = 0.75
     min_count: int = 5
     max_vocab: int | None = None
     sample: float = 1e-3
-    epochs: int = 5
+    epochs: int | None = None  # None: 5 (sg, cbow), 15 (glove)
     alpha: float | None = None  # None: 0.025 for sg, 0.05 for cbow (word2vec.c)
     min_alpha: float | None = None  # None: alpha * 1e-4 (word2vec.c)
     threads: int = 0  # 0: all cores
     seed: int = 1
     cbow_mean: bool = True
+    # GloVe
+    symmetric: bool = True  # count context on both sides (else left only)
+    distance_weighting: bool = True  # a pair d words apart counts 1/d
+    x_max: float = 100.0  # counts above this get full weight in f(x)
+    weight_power: float = 0.75  # f(x) = (x / x_max)^power below x_max
+    eta: float = 0.05  # AdaGrad initial learning rate
+    export: str = "w+c"  # w | w+c: word vectors, or word plus context vectors (GloVe's default)
+    memory: float | None = None  # GB for co-occurrence counting; None: min(4, a quarter of RAM)
 
     def __post_init__(self):
         def bad(msg):
             raise W2VError(f"invalid option: {msg}")
 
-        if self.model not in ("sg", "cbow"):
-            bad(f"--model must be sg or cbow, not {self.model!r}")
+        glove = self.model == "glove"
+        if self.window is None:
+            object.__setattr__(self, "window", 10 if glove else 5)
+        if self.epochs is None:
+            object.__setattr__(self, "epochs", 15 if glove else 5)
+        if self.memory is None:
+            object.__setattr__(self, "memory", min(4.0, _total_memory_gb() / 4))
+        if self.model not in ("sg", "cbow", "glove"):
+            bad(f"--model must be sg, cbow or glove, not {self.model!r}")
+        if glove:
+            if not self.x_max > 0:
+                bad(f"--x-max must be positive (got {self.x_max})")
+            if not self.eta > 0:
+                bad(f"--eta must be positive (got {self.eta})")
+            if self.weight_power < 0:
+                bad(f"--weight-power must not be negative (got {self.weight_power})")
+            if self.export not in ("w", "w+c"):
+                bad(f"--export must be w or w+c, not {self.export!r}")
+            if not self.memory > 0:
+                bad(f"--memory must be positive (got {self.memory})")
         if self.loss not in ("ns", "hs"):
             bad(f"--loss must be ns or hs, not {self.loss!r}")
         for name in ("dim", "window", "epochs"):
@@ -60,6 +86,7 @@ class TrainConfig:
 
     @property
     def start_alpha(self):
+        """The initial learning rate (word2vec.c's defaults: 0.025 for sg, 0.05 for cbow)."""
         if self.alpha is not None:
             return self.alpha
         return 0.025 if self.model == "sg" else 0.05
@@ -71,3 +98,10 @@ class TrainConfig:
     @property
     def n_threads(self):
         return self.threads or (os.cpu_count() or 1)
+
+
+def _total_memory_gb():
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / (1 << 30)
+    except (ValueError, OSError, AttributeError):
+        return 16.0

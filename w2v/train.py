@@ -33,6 +33,7 @@ class TrainResult(NamedTuple):
     train_seconds: float
     total_tokens: int  # raw corpus tokens (one epoch)
     words_per_second: float  # raw corpus words per wall second of training
+    stats: dict | None = None  # model-specific figures (GloVe: nonzeros, updates per second)
 
 
 def _log(quiet, msg):
@@ -103,9 +104,16 @@ def kernels_cached():
         return False
 
 
-def train(corpus, cfg=None, read_vocab=None, save_vocab=None, quiet=False, tmp_dir=None):
-    """Train skip-gram or CBOW on ``corpus`` (a path or ``-``); returns a TrainResult."""
+def train(corpus, cfg=None, read_vocab=None, save_vocab=None, quiet=False, tmp_dir=None, cooccur=None):
+    """Train skip-gram, CBOW or GloVe on ``corpus`` (a path or ``-``); returns a TrainResult.
+
+    For GloVe, ``cooccur`` names a file written by ``w2v cooccur`` to reuse instead of counting.
+    """
     cfg = cfg or TrainConfig()
+    if cfg.model == "glove":
+        from w2v.glove import train_glove
+
+        return train_glove(corpus, cfg, cooccur, read_vocab, save_vocab, quiet, tmp_dir)
     workdir = tempfile.mkdtemp(prefix="w2v-", dir=tmp_dir)
     try:
         if not quiet and not kernels_cached():

@@ -1,0 +1,187 @@
+"""GloVe: co-occurrence counts vs brute force (in memory and spilled), AdaGrad gradients, training."""
+
+import collections
+
+import numpy as np
+import pytest
+
+from conftest import cluster_purity, planted_corpus
+from w2v import cooccur, corpus, glove
+from w2v.config import TrainConfig
+from w2v.errors import W2VError
+from w2v.train import prepare, train
+
+
+def encode_text(tmp_path, sentences):
+    p = tmp_path / "c.txt"
+    p.write_text("\n".join(" ".join(s) for s in sentences) + "\n")
+    work = tmp_path / "work"
+    work.mkdir(exist_ok=True)
+    vocab, enc = prepare(str(p), TrainConfig(model="glove", min_count=1), str(work))
+    return vocab, enc, str(work)
+
+
+def brute_force(sentences, index, window, symmetric, distance_weighting):
+    x = collections.defaultdict(float)
+    for s in sentences:
+        ids = [index[w] for w in s]
+        for p in range(len(ids)):
+            for q in range(max(0, p - window), p):
+                w = 1.0 / (p - q) if distance_weighting else 1.0
+                x[ids[p], ids[q]] += w
+                if symmetric:
+                    x[ids[q], ids[p]] += w
+    return dict(x)
+
+
+def random_sentences(seed, n=400, vocab=300):
+    rng = np.random.default_rng(seed)
+    words = [f"w{i}" for i in range(vocab)]
+    p = 1.0 / np.arange(1, vocab + 1)
+    p /= p.sum()
+    return [[words[i] for i in rng.choice(vocab, rng.integers(1, 25), p=p)] for _ in range(n)]
+
+
+def as_dict(c):
+    return {(int(r), int(k)): float(v) for r, k, v in zip(c.rows, c.cols, c.vals)}
+
+
+@pytest.mark.parametrize("symmetric", [True, False])
+@pytest.mark.parametrize("distance_weighting", [True, False])
+@pytest.mark.parametrize("small", [False, True])
+def test_counts_match_brute_force(tmp_path, symmetric, distance_weighting, small):
+    """``small``: a 30-word dense block and a 300-entry hash map, so many sorted runs spill and merge."""
+    sentences = random_sentences(1)
+    vocab, enc, work = encode_text(tmp_path, sentences)
+    limits = dict(dense_words=30, map_entries=300) if small else {}
+    got = cooccur.count(enc, len(vocab), work, window=4, symmetric=symmetric,
+                        distance_weighting=distance_weighting, **limits)
+    expected = brute_force(sentences, vocab.index, 4, symmetric, distance_weighting)
+    d = as_dict(got)
+    assert d.keys() == expected.keys()
+    assert all(abs(d[k] - expected[k]) < 1e-9 for k in expected)
+    assert len(d) == len(got.vals)  # each pair listed once per direction
+    assert (got.spills >= 3) if small else (got.spills == 0)
+
+
+def test_spilled_equals_in_memory_and_leaves_no_files(tmp_path):
+    sentences = random_sentences(2, n=800, vocab=2000)
+    vocab, enc, work = encode_text(tmp_path, sentences)
+    a = cooccur.count(enc, len(vocab), work, window=5, memory_gb=4.0)
+    b = cooccur.count(enc, len(vocab), work, window=5, dense_words=100, map_entries=2000)
+    assert b.spills > 0
+    assert as_dict(a) == pytest.approx(as_dict(b), abs=1e-9)
+    import os
+
+    assert sorted(os.listdir(work)) == ["corpus.i32"]  # every run file merged and removed
+
+
+def test_windows_do_not_cross_sentences(tmp_path):
+    vocab, enc, work = encode_text(tmp_path, [["a", "b"], ["c", "d"]])
+    got = as_dict(cooccur.count(enc, len(vocab), work, window=10))
+    i = vocab.index
+    assert (i["b"], i["c"]) not in got and got[i["a"], i["b"]] == 1.0
+
+
+def test_word_next_to_itself_counts_from_both_sides(tmp_path):
+    vocab, enc, work = encode_text(tmp_path, [["a", "a"]])
+    assert as_dict(cooccur.count(enc, len(vocab), work, window=2)) == {(0, 0): 2.0}
+
+
+def test_save_and_load_round_trip(tmp_path):
+    sentences = random_sentences(3, n=50, vocab=40)
+    vocab, enc, work = encode_text(tmp_path, sentences)
+    c = cooccur.count(enc, len(vocab), work, window=3)
+    cooccur.save(c, vocab, tmp_path / "c.npz")
+    c2, v2 = cooccur.load(str(tmp_path / "c.npz"))
+    assert v2.words == vocab.words and as_dict(c2) == as_dict(c) and c2.window == 3
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    with pytest.raises(W2VError, match="not a co-occurrence file"):
+        cooccur.load(str(tmp_path / "bad.npz"))
+
+
+def test_adagrad_step_gradient():
+    """With AdaGrad sums of 1 and eta 1 a step moves each parameter by minus its gradient."""
+    rng = np.random.default_rng(0)
+    n, d = 5, 4
+    W, C = rng.normal(0, 0.5, (n, d)), rng.normal(0, 0.5, (n, d))
+    bw, bc = rng.normal(0, 0.5, n), rng.normal(0, 0.5, n)
+    i, j, x = 1, 3, 7.5
+
+    def cost(p):
+        return glove.adagrad_step(*p, *[np.ones_like(a) for a in p], i, j, x, 10.0, 0.75, 0.0, 1e9)
+
+    params = [W, C, bw, bc]
+    after = [a.copy() for a in params]
+    sums = [np.ones_like(a) for a in params]
+    c0 = glove.adagrad_step(*after, *sums, i, j, x, 10.0, 0.75, 1.0, 1e9)
+    diff = W[i] @ C[j] + bw[i] + bc[j] - np.log(x)
+    assert c0 == pytest.approx(0.5 * (x / 10.0) ** 0.75 * diff ** 2)
+    eps = 1e-6
+    for a, b, s in zip(params, after, sums):
+        for idx in np.ndindex(a.shape):
+            old = a[idx]
+            a[idx] = old + eps
+            up = cost([p.copy() for p in params])
+            a[idx] = old - eps
+            down = cost([p.copy() for p in params])
+            a[idx] = old
+            g = (up - down) / (2 * eps)
+            assert old - b[idx] == pytest.approx(g, rel=1e-6, abs=1e-9)
+            assert s[idx] == pytest.approx(1 + g * g, rel=1e-6)  # AdaGrad accumulates squared gradients
+
+
+def test_weighting_function_caps_at_x_max():
+    W, C = np.zeros((2, 2)), np.zeros((2, 2))
+    z = np.zeros(2)
+    for x, f in ((50.0, 0.5 ** 0.75), (100.0, 1.0), (1000.0, 1.0)):
+        c = glove.adagrad_step(W.copy(), C.copy(), z.copy(), z.copy(), np.ones((2, 2)), np.ones((2, 2)),
+                               np.ones(2), np.ones(2), 0, 1, x, 100.0, 0.75, 0.0, 100.0)
+        assert c == pytest.approx(0.5 * f * np.log(x) ** 2)
+
+
+def glove_cfg(**kw):
+    base = dict(model="glove", dim=24, window=5, min_count=1, epochs=15, threads=1, seed=5)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def test_deterministic_and_cost_falls(planted):
+    path, _ = planted
+    a = train(path, glove_cfg(), quiet=True)
+    b = train(path, glove_cfg(), quiet=True)
+    assert np.array_equal(a.vectors.vectors, b.vectors.vectors)
+    assert all(x > y for x, y in zip(a.epoch_losses, a.epoch_losses[1:]))
+
+
+def test_cooccur_file_reused(planted, tmp_path):
+    from click.testing import CliRunner
+
+    from w2v.cli import cli
+
+    path, _ = planted
+    r = CliRunner().invoke(cli, ["cooccur", path, "-o", str(tmp_path / "c.npz"), "--window", "5",
+                                 "--min-count", "1", "-q"])
+    assert r.exit_code == 0, r.output
+    direct = train(path, glove_cfg(), quiet=True)
+    reused = train("-", glove_cfg(), cooccur=str(tmp_path / "c.npz"), quiet=True)
+    assert reused.vocab.words == direct.vocab.words
+    assert np.array_equal(direct.vectors.vectors, reused.vectors.vectors)
+
+
+# Calibrated like the word2vec test (bench/calibrate_planted.py --glove): purity 0.94-0.99 over seeds 1-5.
+GLOVE_PURITY_BAR = 0.8
+
+
+def test_learns_planted_clusters(tmp_path):
+    path = tmp_path / "planted.txt"
+    groups = planted_corpus(path, seed=11, sentences=1000, noise=0.4)
+    r = train(str(path), glove_cfg(threads=2, seed=11), quiet=True)
+    assert cluster_purity(r.vectors, groups) > GLOVE_PURITY_BAR
+
+
+def test_export_w_or_w_plus_c(planted):
+    path, _ = planted
+    w = train(path, glove_cfg(export="w", epochs=2), quiet=True)
+    wc = train(path, glove_cfg(export="w+c", epochs=2), quiet=True)
+    assert np.allclose(wc.vectors.vectors, w.vectors.vectors + w.W_out, atol=1e-6)
