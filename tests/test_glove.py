@@ -185,3 +185,31 @@ def test_export_w_or_w_plus_c(planted):
     w = train(path, glove_cfg(export="w", epochs=2), quiet=True)
     wc = train(path, glove_cfg(export="w+c", epochs=2), quiet=True)
     assert np.allclose(wc.vectors.vectors, w.vectors.vectors + w.W_out, atol=1e-6)
+
+
+def test_divergence_is_a_clear_error(planted, tmp_path):
+    path, _ = planted
+    out = tmp_path / "v.bin"
+    from click.testing import CliRunner
+
+    from w2v.cli import cli
+
+    r = CliRunner().invoke(cli, ["train", path, "--model", "glove", "--eta", "1e200", "--min-count", "1",
+                                 "--epochs", "3", "-q", "-o", str(out)])
+    assert r.exit_code == 1 and "diverged" in r.output and "--eta" in r.output
+    assert not out.exists()
+
+
+def test_temporary_files_removed_on_interrupt(planted, tmp_path, monkeypatch):
+    path, _ = planted
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cooccur, "_merge_all", interrupted)
+    monkeypatch.setattr(cooccur, "_budget", lambda memory_gb, n: (0, 1 << 10, 500))  # force spills
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    with pytest.raises(KeyboardInterrupt):
+        train(path, glove_cfg(), quiet=True, tmp_dir=str(tmp))
+    assert list(tmp.iterdir()) == []  # the work directory with its spilled runs is gone

@@ -138,7 +138,7 @@ def train_glove(corpus, cfg, cooccur_path=None, read_vocab=None, save_vocab=None
         vectors = W + C if cfg.export == "w+c" else W.copy()
         ups = nnz * cfg.epochs / max(train_seconds, 1e-9)
         _log(quiet, f"trained glove: {cfg.epochs} epochs in {train_seconds:.1f} s, {ups / 1e6:.2f}M updates/s, "
-                    f"final cost {costs[-1]:.5f}")
+                    f"final cost {costs[-1]:.5f}; cost per epoch: {' '.join(f'{c:.5f}' for c in costs)}")
         return TrainResult(Vectors(vocab.words, vectors), vocab, C, costs, [nnz] * cfg.epochs, count_seconds,
                            train_seconds, total_tokens, total_tokens * cfg.epochs / max(train_seconds, 1e-9),
                            {"nonzeros": nnz, "updates_per_second": ups, "count_peak_rss_mb": count_rss_mb,
