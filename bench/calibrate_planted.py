@@ -21,15 +21,18 @@ from w2v.train import train  # noqa: E402
 
 def main(seeds=range(1, 6)):
     work = tempfile.mkdtemp()
-    for model, loss in [("sg", "ns"), ("sg", "hs"), ("cbow", "ns"), ("cbow", "hs")]:
+    for model, loss in [("sg", "ns"), ("sg", "hs"), ("cbow", "ns"), ("cbow", "hs"), ("glove", "ns")]:
         scores = []
         for seed in seeds:
             path = os.path.join(work, f"planted{seed}.txt")
             groups = planted_corpus(path, seed=seed, **PLANTED)
-            cfg = TrainConfig(model=model, loss=loss, dim=24, window=4, min_count=1, sample=0, epochs=3,
-                              threads=2, seed=seed)
+            if model == "glove":  # the settings of tests/test_glove.py
+                cfg = TrainConfig(model="glove", dim=24, window=5, min_count=1, epochs=15, threads=2, seed=seed)
+            else:
+                cfg = TrainConfig(model=model, loss=loss, dim=24, window=4, min_count=1, sample=0, epochs=3,
+                                  threads=2, seed=seed)
             scores.append(cluster_purity(train(path, cfg, quiet=True).vectors, groups))
-        print(f"{model}/{loss}: min {min(scores):.3f} mean {sum(scores) / len(scores):.3f} "
+        print(f"{model if model == 'glove' else model + '/' + loss}: min {min(scores):.3f} mean {sum(scores) / len(scores):.3f} "
               f"({', '.join(f'{s:.3f}' for s in scores)})")
 
 

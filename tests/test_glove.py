@@ -169,8 +169,9 @@ def test_cooccur_file_reused(planted, tmp_path):
     assert np.array_equal(direct.vectors.vectors, reused.vectors.vectors)
 
 
-# Calibrated like the word2vec test (bench/calibrate_planted.py --glove): purity 0.94-0.99 over seeds 1-5.
-GLOVE_PURITY_BAR = 0.8
+# Calibrated with bench/calibrate_planted.py (same corpus and settings): purity 0.942, 0.931, 0.815, 0.929,
+# 0.892 over seeds 1-5; untrained vectors score about 0.1. The bar sits below the lowest seed.
+GLOVE_PURITY_BAR = 0.6
 
 
 def test_learns_planted_clusters(tmp_path):
