@@ -8,6 +8,7 @@ ratios w2v / gensim.
 
     python bench/bench_core.py                      # all cases, full bench-en, 1 epoch
     python bench/bench_core.py --cases sg-ns --epochs 3
+    python bench/bench_core.py --cases sg-ns,sg-ns-1t,sg-hs --tools gensim,w2v,w2v-shared
 """
 
 import argparse
@@ -37,7 +38,7 @@ from w2v.config import TrainConfig
 from w2v.train import train
 from w2v import io
 cfg = TrainConfig(model={model!r}, loss={loss!r}, dim=100, window=5, negative=5, min_count=5, sample=1e-3,
-                  epochs={epochs}, threads={threads}, seed=1)
+                  epochs={epochs}, threads={threads}, seed=1, shared_targets={shared})
 t0 = time.perf_counter()
 r = train({corpus!r}, cfg, quiet=True)
 total = time.perf_counter() - t0
@@ -95,10 +96,12 @@ def quality(vectors_path, eval_dir):
 
 
 def run(tool, case, corpus, epochs, workdir, eval_dir):
+    """``tool``: gensim, w2v (the classic update) or w2v-shared (--shared-targets)."""
     model, loss, threads, _ = CASES[case]
     out = os.path.join(workdir, f"{tool}-{case}-e{epochs}.bin")
-    code = (CHILD_W2V if tool == "w2v" else CHILD_GENSIM).format(
-        root=ROOT, model=model, loss=loss, threads=threads, epochs=epochs, corpus=corpus, out=out)
+    code = (CHILD_GENSIM if tool == "gensim" else CHILD_W2V).format(
+        root=ROOT, model=model, loss=loss, threads=threads, epochs=epochs, corpus=corpus, out=out,
+        shared=tool == "w2v-shared")
     t0 = time.perf_counter()
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if res.returncode != 0:
@@ -117,23 +120,29 @@ def main():
     ap.add_argument("--workdir", default="/tmp/w2v-bench")
     ap.add_argument("--cases", default=",".join(CASES))
     ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument("--tools", default="gensim,w2v", help="gensim, w2v (classic update), w2v-shared")
     ap.add_argument("--json", default=None, help="also write the results here")
     args = ap.parse_args()
     os.makedirs(args.workdir, exist_ok=True)
     results = {}
     for case in args.cases.split(","):
         corpus = prepare_corpus(args.corpus, args.workdir, CASES[case][3])
-        for tool in ("gensim", "w2v"):
+        tools = args.tools.split(",")
+        for tool in tools:
             r = run(tool, case, corpus, args.epochs, args.workdir, args.eval_dir)
             results[(case, tool)] = r
-            print(f"{case:9s} {tool:6s} {r['words_per_s'] / 1000:7.0f}k w/s  vocab {r['vocab_s']:5.1f} s  "
+            print(f"{case:9s} {tool:10s} {r['words_per_s'] / 1000:7.0f}k w/s  vocab {r['vocab_s']:5.1f} s  "
                   f"train {r['train_s']:6.1f} s  total {r['total_s']:6.1f} s  rss {r['rss_mb']:5.0f} MB  "
                   f"analogy {r['analogy']:5.2f}  ws353 {r['ws353']:.3f}  simlex {r['simlex']:.3f}", flush=True)
-        g, w = results[(case, "gensim")], results[(case, "w2v")]
-        print(f"{case:9s} ratio  speed x{w['words_per_s'] / g['words_per_s']:.2f}  vocab x"
-              f"{w['vocab_s'] / g['vocab_s']:.2f}  rss x{w['rss_mb'] / g['rss_mb']:.2f}  analogy "
-              f"{w['analogy'] - g['analogy']:+.2f}  ws353 {w['ws353'] - g['ws353']:+.3f}  simlex "
-              f"{w['simlex'] - g['simlex']:+.3f}", flush=True)
+        for base in ("gensim", "w2v"):
+            for tool in tools:
+                if tool == base or base not in tools or not tool.startswith("w2v") or (base, tool) == ("w2v", "w2v"):
+                    continue
+                g, w = results[(case, base)], results[(case, tool)]
+                print(f"{case:9s} {tool}/{base}  speed x{w['words_per_s'] / g['words_per_s']:.2f}  vocab x"
+                      f"{w['vocab_s'] / g['vocab_s']:.2f}  rss x{w['rss_mb'] / g['rss_mb']:.2f}  analogy "
+                      f"{w['analogy'] - g['analogy']:+.2f}  ws353 {w['ws353'] - g['ws353']:+.3f}  simlex "
+                      f"{w['simlex'] - g['simlex']:+.3f}", flush=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({f"{c}/{t}": r for (c, t), r in results.items()}, f, indent=1)

@@ -22,10 +22,10 @@ def make_tables(counts):
                           hs_offsets=hs.offsets, hs_points=hs.points, hs_codes=hs.codes), hs
 
 
-def make_config(model, loss, hs, negative=3, cbow_mean=True):
+def make_config(model, loss, hs, negative=3, cbow_mean=True, shared=False):
     return kernels.Config(model=kernels.MODELS[model], loss=kernels.LOSSES[loss], window=3, negative=negative,
                           cbow_mean=cbow_mean, alpha=1.0, min_alpha=0.0, epoch_ids=1.0, total_ids=1.0,
-                          max_code=int(np.diff(hs.offsets).max()), seed=1)
+                          max_code=int(np.diff(hs.offsets).max()), shared=shared, seed=1)
 
 
 def fd_gradient(loss_fn, arr, index):
@@ -117,7 +117,7 @@ def test_skipgram_gradient(rng, loss):
     cfg = make_config("sg", loss, hs)
     W_in = rng.normal(0, 0.5, (V, D))
     W_out = rng.normal(0, 0.5, (len(counts) - (loss == "hs"), D))
-    h, grad_h, _, targets, ns_codes, f = kernels.make_buffers(W_in, cfg)
+    h, grad_h, _, targets, ns_codes, f, H, G, S = kernels.make_buffers(W_in, cfg)
     state = np.uint64(987654321)
 
     def step(ps, alpha):
@@ -138,7 +138,7 @@ def test_cbow_gradient(rng, loss, cbow_mean):
     cfg = make_config("cbow", loss, hs, cbow_mean=cbow_mean)
     W_in = rng.normal(0, 0.5, (V, D))
     W_out = rng.normal(0, 0.5, (len(counts) - (loss == "hs"), D))
-    h, grad_h, _, targets, ns_codes, f = kernels.make_buffers(W_in, cfg)
+    h, grad_h, _, targets, ns_codes, f, H, G, S = kernels.make_buffers(W_in, cfg)
     context = np.array([3, 8, 3, 10], np.int64)  # a repeated context word counts twice
     n_ctx = len(context)
     state = np.uint64(13)
@@ -172,3 +172,63 @@ def test_ns_reduces_to_classic_update_with_one_noise_word(rng):
         W2[r] += g * h
     assert np.allclose(W1, W2, atol=1e-14)
     assert np.allclose(-0.05 * g1, neu1e, atol=1e-14)
+
+
+def test_logistic_block_gradient_with_repeated_rows(rng):
+    H = rng.normal(0, 0.5, (3, D))
+    W_out = rng.normal(0, 0.5, (V, D))
+    rows = np.array([4, 7, 4, 1], np.int32)  # row 4 drawn twice
+    codes = np.array([0, 1, 1, 1], np.uint8)
+    S = np.empty((3, 4))
+
+    def step(ps, alpha):
+        return kernels.logistic_block(ps[0], 3, ps[1], rows, codes, alpha, np.zeros((3, D)), S.copy(), True)
+
+    G = np.zeros((3, D))
+    W1 = W_out.copy()
+    kernels.logistic_block(H.copy(), 3, W1, rows, codes, 1.0, G, S, True)
+    for idx in np.ndindex(H.shape):
+        assert G[idx] == pytest.approx(fd_gradient(lambda: step([H, W_out.copy()], 0.0), H, idx), rel=1e-6,
+                                       abs=1e-8)
+    dW = W_out - W1
+    for idx in np.ndindex(W_out.shape):
+        g = fd_gradient(lambda: step([H.copy(), W_out.copy()], 0.0), W_out, idx)
+        assert dW[idx] == pytest.approx(g, rel=1e-6, abs=1e-8)
+
+
+@pytest.mark.parametrize("loss", ["ns", "hs"])
+def test_skipgram_block_step_gradient(rng, loss):
+    counts = np.array([50, 30, 20, 12, 9, 7, 5, 4, 3, 2, 2, 1], np.int64)
+    tabs, hs = make_tables(counts)
+    cfg = make_config("sg", loss, hs, shared=True)
+    W_in = rng.normal(0, 0.5, (V, D))
+    W_out = rng.normal(0, 0.5, (len(counts) - (loss == "hs"), D))
+    h, grad_h, _, targets, ns_codes, f, H, G, S = kernels.make_buffers(W_in, cfg)
+    context = np.array([3, 8, 3, 10, 0], np.int64)  # a context word repeated in the window
+    state = np.uint64(77)
+
+    def step(ps, alpha):
+        loss_value, _ = kernels.sg_block_step(ps[0], context, 5, 2, ps[1], tabs, cfg, H, G, S, targets,
+                                              ns_codes, state, alpha)
+        return loss_value
+
+    for _, analytic, fd in _check_step(step, [W_in, W_out]):
+        assert analytic == pytest.approx(fd, rel=1e-6, abs=1e-8)
+
+
+@pytest.mark.parametrize("loss", ["ns", "hs"])
+def test_block_step_with_one_context_is_the_classic_update(rng, loss):
+    """One context word: the shared-target step draws the same noise words and makes the same update."""
+    counts = np.array([50, 30, 20, 12, 9, 7, 5, 4, 3, 2, 2, 1], np.int64)
+    tabs, hs = make_tables(counts)
+    cfg = make_config("sg", loss, hs, negative=1, shared=True)
+    W_in = rng.normal(0, 0.5, (V, D))
+    W_out = rng.normal(0, 0.5, (len(counts) - (loss == "hs"), D))
+    h, grad_h, _, targets, ns_codes, f, H, G, S = kernels.make_buffers(W_in, cfg)
+    a_in, a_out, b_in, b_out = W_in.copy(), W_out.copy(), W_in.copy(), W_out.copy()
+    la, sa = kernels.sg_step(a_in, 6, 2, a_out, tabs, cfg, grad_h, targets, ns_codes, f, np.uint64(5), 0.1)
+    lb, sb = kernels.sg_block_step(b_in, np.array([6], np.int64), 1, 2, b_out, tabs, cfg, H, G, S, targets,
+                                   ns_codes, np.uint64(5), 0.1)
+    assert la == pytest.approx(lb, rel=1e-12) and sa == sb
+    assert np.allclose(a_in, b_in, atol=1e-15) and np.allclose(a_out, b_out, atol=1e-15)
+    assert not np.allclose(a_in, W_in)  # something was trained

@@ -10,6 +10,7 @@ from w2v.errors import W2VError
 from w2v.train import train
 
 COMBOS = [("sg", "ns"), ("sg", "hs"), ("cbow", "ns"), ("cbow", "hs")]
+SHARED = [("sg", "ns", True), ("sg", "hs", True)]
 
 
 def small_cfg(model="sg", loss="ns", **kw):
@@ -18,12 +19,12 @@ def small_cfg(model="sg", loss="ns", **kw):
     return TrainConfig(**base)
 
 
-@pytest.mark.parametrize("model,loss", COMBOS)
-def test_one_thread_is_deterministic(planted, model, loss):
+@pytest.mark.parametrize("model,loss,shared", [c + (False,) for c in COMBOS] + SHARED)
+def test_one_thread_is_deterministic(planted, model, loss, shared):
     path, _ = planted
-    a = train(path, small_cfg(model, loss), quiet=True)
-    b = train(path, small_cfg(model, loss), quiet=True)
-    c = train(path, small_cfg(model, loss, seed=4), quiet=True)
+    a = train(path, small_cfg(model, loss, shared_targets=shared), quiet=True)
+    b = train(path, small_cfg(model, loss, shared_targets=shared), quiet=True)
+    c = train(path, small_cfg(model, loss, seed=4, shared_targets=shared), quiet=True)
     assert np.array_equal(a.vectors.vectors, b.vectors.vectors)
     assert np.array_equal(a.W_out, b.W_out)
     assert not np.array_equal(a.vectors.vectors, c.vectors.vectors)
@@ -41,7 +42,7 @@ def test_every_epoch_trains_and_loss_falls(planted):
 
 def test_learning_rate_schedule_reaches_min_alpha():
     cfg = kernels.Config(model=0, loss=0, window=5, negative=5, cbow_mean=True, alpha=0.025, min_alpha=2.5e-6,
-                         epoch_ids=1000.0, total_ids=3000.0, max_code=0, seed=1)
+                         epoch_ids=1000.0, total_ids=3000.0, max_code=0, shared=False, seed=1)
     lrs = [kernels.learning_rate_at(cfg, e, i) for e in range(3) for i in range(0, 1000, 50)]
     assert lrs[0] == pytest.approx(0.025)
     assert all(a > b for a, b in zip(lrs, lrs[1:]))  # decays across epoch boundaries too
@@ -63,11 +64,11 @@ PURITY_BAR = 0.8
 PLANTED = dict(sentences=1000, noise=0.4)
 
 
-@pytest.mark.parametrize("model,loss", COMBOS)
-def test_learns_planted_clusters(tmp_path, model, loss):
+@pytest.mark.parametrize("model,loss,shared", [c + (False,) for c in COMBOS] + SHARED)
+def test_learns_planted_clusters(tmp_path, model, loss, shared):
     path = tmp_path / "planted.txt"
     groups = planted_corpus(path, seed=11, **PLANTED)
-    r = train(str(path), small_cfg(model, loss, seed=11, threads=2, epochs=3), quiet=True)
+    r = train(str(path), small_cfg(model, loss, seed=11, threads=2, epochs=3, shared_targets=shared), quiet=True)
     assert cluster_purity(r.vectors, groups) > PURITY_BAR
 
 

@@ -65,6 +65,10 @@ def cli():
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
 @click.option("--cbow-mean/--cbow-sum", default=True, show_default=True,
               help="CBOW hidden layer: mean or sum of the context vectors.")
+@click.option("--shared-targets/--classic", "shared_targets", default=False, show_default=True,
+              help="Skip-gram: the context words of a window share one draw of noise words (and the target's "
+                   "Huffman path) and train in one block step (Ji et al. 2016), or word2vec's classic "
+                   "update, one pair at a time.")
 @click.option("--save-vocab", default=None, help="Write the vocabulary ('word count' lines).")
 @click.option("--read-vocab", default=None, help="Use this vocabulary file instead of counting.")
 @click.option("--symmetric/--left-only", default=True, show_default=True,
@@ -85,7 +89,8 @@ def cli():
 @click.option("--tmp-dir", default=None, help="Directory for the encoded corpus and spills [system temp].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 def train(corpus, output, fmt, model, loss, dim, window, negative, noise_power, min_count, max_vocab, sample,
-          epochs, alpha, min_alpha, threads, seed, cbow_mean, save_vocab, read_vocab, symmetric, distance_weighting,
+          epochs, alpha, min_alpha, threads, seed, cbow_mean, shared_targets, save_vocab, read_vocab, symmetric,
+          distance_weighting,
           x_max, weight_power, eta, export, cooccur_path, memory, tmp_dir, quiet):
     """Train word vectors on CORPUS (text, .gz, .bz2, .xz, or - for stdin).
 
@@ -104,7 +109,7 @@ def train(corpus, output, fmt, model, loss, dim, window, negative, noise_power, 
     cfg = TrainConfig(model=model, loss=loss, dim=dim, window=window, negative=negative,
                       noise_power=noise_power, min_count=min_count, max_vocab=max_vocab, sample=sample,
                       epochs=epochs, alpha=alpha, min_alpha=min_alpha, threads=threads, seed=seed,
-                      cbow_mean=cbow_mean, symmetric=symmetric, distance_weighting=distance_weighting,
+                      cbow_mean=cbow_mean, shared_targets=shared_targets, symmetric=symmetric, distance_weighting=distance_weighting,
                       x_max=x_max, weight_power=weight_power, eta=eta, export=export, memory=memory)
     if cooccur_path and model != "glove":
         raise W2VError("--cooccur applies to --model glove only")

@@ -50,6 +50,7 @@ class Config(NamedTuple):
     epoch_ids: float  # length of the id stream (one epoch)
     total_ids: float  # epochs * epoch_ids: the learning-rate schedule's horizon
     max_code: int  # longest Huffman path (0 without hierarchical softmax)
+    shared: bool  # skip-gram: one block step per window, the window's contexts sharing the targets
     seed: int
 
 
@@ -160,6 +161,15 @@ def _logistic_impl(x, like):
 
 
 # ---------------------------------------------------------------- output layers
+@numba.njit(inline="always")
+def _grad_and_loss(x, code, like):
+    """For score ``x`` of a logistic step with label ``1 - code``: (dL/dx, loss)."""
+    p, nls = logistic(x, like)
+    if code == 0:  # label 1: -log sigma(x)
+        return p - 1.0, nls
+    return p, nls + x  # label 0: -log sigma(-x) = -log sigma(x) + x
+
+
 @numba.njit(fastmath=FASTMATH, inline="always")
 def logistic_layer(h, W_out, rows, codes, alpha, grad_h, f, may_repeat=True):
     """Binary logistic steps on ``W_out[rows[t]]`` with labels ``1 - codes[t]``; returns the summed loss.
@@ -180,14 +190,9 @@ def logistic_layer(h, W_out, rows, codes, alpha, grad_h, f, may_repeat=True):
         f[t] = s
     loss = 0.0
     for t in range(n):
-        x = np.float64(f[t])
-        p, nls = logistic(x, h)
-        if codes[t] == 0:  # label 1: -log sigma(s)
-            loss += nls
-            f[t] = p - 1.0  # dL/ds
-        else:  # label 0: -log sigma(-s) = -log sigma(s) + s
-            loss += nls + x
-            f[t] = p
+        g, l = _grad_and_loss(np.float64(f[t]), codes[t], h)
+        f[t] = g
+        loss += l
     if may_repeat:  # a row drawn twice gets the sum of its gradients once (the update stays exact)
         for t in range(1, n):
             for u in range(t):
@@ -206,8 +211,91 @@ def logistic_layer(h, W_out, rows, codes, alpha, grad_h, f, may_repeat=True):
 
 
 @numba.njit(fastmath=FASTMATH, inline="always")
-def output_step(h, target, W_out, tables, cfg, targets, ns_codes, state, alpha, grad_h, f):
-    """The output layer for one prediction of ``target`` from ``h``; returns (loss, rng state).
+def _dots4(h, o0, o1, o2, o3):
+    """Four dot products sharing ``h``: one load of h[k] feeds four multiply-adds."""
+    s0 = s1 = s2 = s3 = _cast_like(0.0, h)
+    for k in range(h.shape[0]):
+        x = h[k]
+        s0 += x * o0[k]
+        s1 += x * o1[k]
+        s2 += x * o2[k]
+        s3 += x * o3[k]
+    return s0, s1, s2, s3
+
+
+@numba.njit(fastmath=FASTMATH, inline="always")
+def _axpy4(y, a0, x0, a1, x1, a2, x2, a3, x3):
+    """y += a0 x0 + a1 x1 + a2 x2 + a3 x3 in one pass over y."""
+    for k in range(y.shape[0]):
+        y[k] += a0 * x0[k] + a1 * x1[k] + a2 * x2[k] + a3 * x3[k]
+
+
+@numba.njit(fastmath=FASTMATH, inline="always")
+def logistic_block(H, n_in, W_out, rows, codes, alpha, G, S, may_repeat):
+    """``logistic_layer`` for a block of hidden vectors ``H[:n_in]`` that share the same targets.
+
+    The scores form an (n_in x n) matrix; the loops are blocked four targets (or four inputs) at a time
+    so each loaded value feeds four multiply-adds -- matrix-matrix work instead of vector work. Every
+    gradient is taken at the current point before anything moves: the exact gradient step of the summed
+    loss. ``G[:n_in]`` receives dL/dH; ``S`` is scratch. With ``n_in == 1`` it is ``logistic_layer``.
+    """
+    n = rows.shape[0]
+    n4 = n - n % 4
+    for i in range(n_in):
+        h = H[i]
+        for t in range(0, n4, 4):
+            S[i, t], S[i, t + 1], S[i, t + 2], S[i, t + 3] = _dots4(
+                h, W_out[rows[t]], W_out[rows[t + 1]], W_out[rows[t + 2]], W_out[rows[t + 3]])
+        for t in range(n4, n):
+            row = W_out[rows[t]]
+            s = _cast_like(0.0, h)
+            for k in range(h.shape[0]):
+                s += h[k] * row[k]
+            S[i, t] = s
+    loss = 0.0
+    for i in range(n_in):
+        for t in range(n):
+            g, l = _grad_and_loss(np.float64(S[i, t]), codes[t], H)
+            S[i, t] = g
+            loss += l
+    if may_repeat:
+        for t in range(1, n):
+            for u in range(t):
+                if rows[u] == rows[t]:
+                    for i in range(n_in):
+                        S[i, u] += S[i, t]
+                        S[i, t] = 0.0
+                    break
+    # dL/dH from the rows as they are, before they move
+    for i in range(n_in):
+        gi = G[i]
+        gi[:] = 0
+        for t in range(0, n4, 4):
+            _axpy4(gi, _cast_like(S[i, t], gi), W_out[rows[t]], _cast_like(S[i, t + 1], gi), W_out[rows[t + 1]],
+                   _cast_like(S[i, t + 2], gi), W_out[rows[t + 2]], _cast_like(S[i, t + 3], gi), W_out[rows[t + 3]])
+        for t in range(n4, n):
+            g = _cast_like(S[i, t], gi)
+            row = W_out[rows[t]]
+            for k in range(gi.shape[0]):
+                gi[k] += g * row[k]
+    # then the output rows: row_t -= alpha * sum_i S[i, t] H[i]
+    m4 = n_in - n_in % 4
+    for t in range(n):
+        row = W_out[rows[t]]
+        for i in range(0, m4, 4):
+            _axpy4(row, _cast_like(-alpha * S[i, t], row), H[i], _cast_like(-alpha * S[i + 1, t], row), H[i + 1],
+                   _cast_like(-alpha * S[i + 2, t], row), H[i + 2], _cast_like(-alpha * S[i + 3, t], row), H[i + 3])
+        for i in range(m4, n_in):
+            step = _cast_like(alpha * S[i, t], row)
+            h = H[i]
+            for k in range(row.shape[0]):
+                row[k] -= step * h[k]
+    return loss
+
+
+@numba.njit(inline="always")
+def draw_targets(target, tables, cfg, targets, ns_codes, state):
+    """The output rows and codes that predict ``target``: (rows, codes, may repeat, rng state).
 
     Negative sampling: the target (code 0, label 1) and ``cfg.negative`` noise words (code 1, label 0).
     Hierarchical softmax: the inner nodes on the target's Huffman path with their branch codes.
@@ -221,21 +309,31 @@ def output_step(h, target, W_out, tables, cfg, targets, ns_codes, state, alpha, 
             if w != target:  # word2vec.c skips (does not redraw) a noise word equal to the target
                 targets[n] = w
                 n += 1
-        return logistic_layer(h, W_out, targets[:n], ns_codes[:n], alpha, grad_h, f), state
+        return targets[:n], ns_codes[:n], cfg.loss == NS, state
     a, b = tables.hs_offsets[target], tables.hs_offsets[target + 1]
-    return logistic_layer(h, W_out, tables.hs_points[a:b], tables.hs_codes[a:b], alpha, grad_h, f, False), state
+    return tables.hs_points[a:b], tables.hs_codes[a:b], cfg.loss == NS, state
+
+
+@numba.njit(fastmath=FASTMATH, inline="always")
+def output_step(h, target, W_out, tables, cfg, targets, ns_codes, state, alpha, grad_h, f):
+    """The output layer for one prediction of ``target`` from ``h``; returns (loss, rng state)."""
+    rows, codes, may_repeat, state = draw_targets(target, tables, cfg, targets, ns_codes, state)
+    return logistic_layer(h, W_out, rows, codes, alpha, grad_h, f, may_repeat), state
 
 
 # ---------------------------------------------------------------- architectures
 @numba.njit(cache=True)
 def make_buffers(W_in, cfg):
-    """Per-chunk scratch space, allocated once per chunk and never per example:
-    (h, grad_h, context ids, NS targets, NS codes, scores)."""
+    """Per-chunk scratch space, allocated once per chunk and never per example: (h, grad_h, context ids,
+    NS targets, NS codes, scores, H, G, S) -- the last three for the block step, one row per context."""
     dim = W_in.shape[1]
     ns_codes = np.ones(cfg.negative + 1, np.uint8)  # the data word has code 0 (label 1), noise words 1
     ns_codes[0] = 0
+    n_out = max(cfg.negative + 1, cfg.max_code)
     return (np.empty(dim, W_in.dtype), np.empty(dim, W_in.dtype), np.empty(2 * cfg.window, np.int64),
-            np.empty(cfg.negative + 1, np.int64), ns_codes, np.empty(max(cfg.negative + 1, cfg.max_code), np.float64))
+            np.empty(cfg.negative + 1, np.int32), ns_codes, np.empty(n_out, np.float64),
+            np.empty((2 * cfg.window, dim), W_in.dtype), np.empty((2 * cfg.window, dim), W_in.dtype),
+            np.empty((2 * cfg.window, n_out), np.float64))
 
 
 @numba.njit(fastmath=FASTMATH, inline="always")
@@ -247,6 +345,27 @@ def sg_step(W_in, c, target, W_out, tables, cfg, grad_h, targets, ns_codes, f, s
     step = _cast_like(alpha, row)
     for k in range(row.shape[0]):
         row[k] -= step * grad_h[k]
+    return loss, state
+
+
+@numba.njit(fastmath=FASTMATH, inline="always")
+def sg_block_step(W_in, context, n_ctx, target, W_out, tables, cfg, H, G, S, targets, ns_codes, state, alpha):
+    """Skip-gram with shared targets: every context word of the window predicts ``target`` against the
+    same noise words (Ji et al. 2016) -- or the same Huffman path, which is shared anyway -- in one
+    block step. Returns (loss, rng state)."""
+    for i in range(n_ctx):
+        row = W_in[context[i]]
+        h = H[i]
+        for k in range(h.shape[0]):
+            h[k] = row[k]
+    rows, codes, may_repeat, state = draw_targets(target, tables, cfg, targets, ns_codes, state)
+    loss = logistic_block(H, n_ctx, W_out, rows, codes, alpha, G, S, may_repeat)
+    step = _cast_like(alpha, H)
+    for i in range(n_ctx):
+        row = W_in[context[i]]
+        g = G[i]
+        for k in range(row.shape[0]):
+            row[k] -= step * g[k]
     return loss, state
 
 
@@ -313,7 +432,7 @@ def train_chunk(stream, start, end, position, epoch, W_in, W_out, tables, cfg):
     learning rate (linear decay over all epochs) and the chunk's random state, so the result does not
     depend on the number of threads or the order chunks run in.
     """
-    h, grad_h, context, targets, ns_codes, f = make_buffers(W_in, cfg)
+    h, grad_h, context, targets, ns_codes, f, H, G, S = make_buffers(W_in, cfg)
     sen = np.empty(1024, np.int32)
     state = chunk_seed(cfg.seed, epoch, position + start)
     loss = 0.0
@@ -335,7 +454,18 @@ def train_chunk(stream, start, end, position, epoch, W_in, W_out, tables, cfg):
             reach = cfg.window - np.int64(r % np.uint64(cfg.window))  # dynamic window 1..window
             lo = max(0, p - reach)
             hi = min(n, p + reach + 1)
-            if cfg.model == SG:
+            if cfg.model == SG and cfg.shared:
+                n_ctx = 0
+                for q in range(lo, hi):
+                    if q != p:
+                        context[n_ctx] = sen[q]
+                        n_ctx += 1
+                if n_ctx > 0:
+                    l, state = sg_block_step(W_in, context, n_ctx, sen[p], W_out, tables, cfg, H, G, S, targets,
+                                             ns_codes, state, alpha)
+                    loss += l
+                    n_pred += n_ctx
+            elif cfg.model == SG:
                 for q in range(lo, hi):
                     if q != p:
                         l, state = sg_step(W_in, sen[q], sen[p], W_out, tables, cfg, grad_h, targets, ns_codes, f,

@@ -144,6 +144,7 @@ def train(corpus, cfg=None, read_vocab=None, save_vocab=None, quiet=False, tmp_d
                               alpha=float(cfg.start_alpha), min_alpha=float(cfg.end_alpha),
                               epoch_ids=float(encoded.n_ids), total_ids=float(encoded.n_ids * cfg.epochs),
                               max_code=int(np.diff(hs.offsets).max()) if cfg.loss == "hs" else 0,
+                              shared=cfg.model == "sg" and cfg.shared_targets,
                               seed=int(cfg.seed) & 0x7FFFFFFFFFFFFFFF)
         epoch_losses, epoch_predictions, train_seconds = run_epochs(encoded, W_in, W_out, tabs, kcfg, cfg, quiet)
         wps = encoded.total_tokens * cfg.epochs / max(train_seconds, 1e-9)
