@@ -96,7 +96,8 @@ def quality(vectors_path, eval_dir):
 
 
 def run(tool, case, corpus, epochs, workdir, eval_dir):
-    """``tool``: gensim, w2v (the classic update) or w2v-shared (--shared-targets)."""
+    """``tool``: gensim, w2v (skip-gram with the classic update, --classic) or w2v-shared (--shared-targets,
+    the default since issue 5). CBOW is the same for both."""
     model, loss, threads, _ = CASES[case]
     out = os.path.join(workdir, f"{tool}-{case}-e{epochs}.bin")
     code = (CHILD_GENSIM if tool == "gensim" else CHILD_W2V).format(
@@ -120,7 +121,7 @@ def main():
     ap.add_argument("--workdir", default="/tmp/w2v-bench")
     ap.add_argument("--cases", default=",".join(CASES))
     ap.add_argument("--epochs", type=int, default=1)
-    ap.add_argument("--tools", default="gensim,w2v", help="gensim, w2v (classic update), w2v-shared")
+    ap.add_argument("--tools", default="gensim,w2v,w2v-shared", help="gensim, w2v (classic update), w2v-shared")
     ap.add_argument("--json", default=None, help="also write the results here")
     args = ap.parse_args()
     os.makedirs(args.workdir, exist_ok=True)

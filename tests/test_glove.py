@@ -17,7 +17,7 @@ def encode_text(tmp_path, sentences):
     p.write_text("\n".join(" ".join(s) for s in sentences) + "\n")
     work = tmp_path / "work"
     work.mkdir(exist_ok=True)
-    vocab, enc = prepare(str(p), TrainConfig(model="glove", min_count=1), str(work))
+    vocab, enc = prepare(str(p), TrainConfig(model="glove", min_count=1, window=1), str(work))
     return vocab, enc, str(work)
 
 

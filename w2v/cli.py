@@ -13,8 +13,13 @@ class _Group(click.Group):
     """Turns library errors into one-line messages with exit 1, and Ctrl-C into exit 130."""
 
     def invoke(self, ctx):
+        from w2v.train import TrainingInterrupted
+
         try:
             return super().invoke(ctx)
+        except TrainingInterrupted as e:
+            click.echo(str(e), err=True)
+            sys.exit(e.exit_code)
         except W2VError as e:
             raise click.ClickException(str(e)) from None
         except MemoryError:
@@ -65,10 +70,10 @@ def cli():
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
 @click.option("--cbow-mean/--cbow-sum", default=True, show_default=True,
               help="CBOW hidden layer: mean or sum of the context vectors.")
-@click.option("--shared-targets/--classic", "shared_targets", default=False, show_default=True,
+@click.option("--shared-targets/--classic", "shared_targets", default=True, show_default=True,
               help="Skip-gram: the context words of a window share one draw of noise words (and the target's "
-                   "Huffman path) and train in one block step (Ji et al. 2016), or word2vec's classic "
-                   "update, one pair at a time.")
+                   "Huffman path) and train in one blocked step (Ji et al. 2016; faster, as good or better on "
+                   "bench-en), or word2vec.c's classic update, one (context, word) pair at a time.")
 @click.option("--save-vocab", default=None, help="Write the vocabulary ('word count' lines).")
 @click.option("--read-vocab", default=None, help="Use this vocabulary file instead of counting.")
 @click.option("--symmetric/--left-only", default=True, show_default=True,
@@ -87,11 +92,21 @@ def cli():
               help="GloVe: GB for co-occurrence counting; beyond it sorted runs spill to --tmp-dir "
                    "[min(4, a quarter of RAM)].")
 @click.option("--tmp-dir", default=None, help="Directory for the encoded corpus and spills [system temp].")
+@click.option("--checkpoint", default=None,
+              help="Save the training state here (atomically) on Ctrl-C/SIGTERM and every --checkpoint-every.")
+@click.option("--checkpoint-every", default=None, help="Checkpoint interval, e.g. 30s, 10m, 2h.")
+@click.option("--resume", default=None,
+              help="Continue from a checkpoint; its options apply unless given again (contradictions are refused).")
+@click.option("--log-json", default=None, help="Append one JSON line per progress step and per epoch here.")
+@click.option("--max-memory", type=float, default=None,
+              help="Refuse to start when the estimated memory exceeds this many GB [the memory available].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
-def train(corpus, output, fmt, model, loss, dim, window, negative, noise_power, min_count, max_vocab, sample,
+@click.pass_context
+def train(ctx, corpus, output, fmt, model, loss, dim, window, negative, noise_power, min_count, max_vocab, sample,
           epochs, alpha, min_alpha, threads, seed, cbow_mean, shared_targets, save_vocab, read_vocab, symmetric,
           distance_weighting,
-          x_max, weight_power, eta, export, cooccur_path, memory, tmp_dir, quiet):
+          x_max, weight_power, eta, export, cooccur_path, memory, tmp_dir, checkpoint, checkpoint_every, resume,
+          log_json, max_memory, quiet):
     """Train word vectors on CORPUS (text, .gz, .bz2, .xz, or - for stdin).
 
     Tokens are split on whitespace and a newline ends a sentence. Defaults follow word2vec.c for sg and
@@ -103,30 +118,105 @@ def train(corpus, output, fmt, model, loss, dim, window, negative, noise_power, 
       w2v train corpus.txt --model glove --window 10 -o glove.txt
       w2v train --model glove --cooccur cooc.npz - -o glove.bin
     """
+    import dataclasses
+
     from w2v import io
     from w2v.config import TrainConfig
+    from w2v.train import Options
 
-    cfg = TrainConfig(model=model, loss=loss, dim=dim, window=window, negative=negative,
-                      noise_power=noise_power, min_count=min_count, max_vocab=max_vocab, sample=sample,
-                      epochs=epochs, alpha=alpha, min_alpha=min_alpha, threads=threads, seed=seed,
-                      cbow_mean=cbow_mean, shared_targets=shared_targets, symmetric=symmetric, distance_weighting=distance_weighting,
-                      x_max=x_max, weight_power=weight_power, eta=eta, export=export, memory=memory)
+    options = dict(model=model, loss=loss, dim=dim, window=window, negative=negative, noise_power=noise_power,
+                   min_count=min_count, max_vocab=max_vocab, sample=sample, epochs=epochs, alpha=alpha,
+                   min_alpha=min_alpha, threads=threads, seed=seed, cbow_mean=cbow_mean, shared_targets=shared_targets,
+                   symmetric=symmetric, distance_weighting=distance_weighting, x_max=x_max,
+                   weight_power=weight_power, eta=eta, export=export, memory=memory)
+    if resume:
+        from click.core import ParameterSource
+
+        from w2v import checkpoint as ckpt
+
+        saved = ckpt.load(resume)[0]
+        given = {k: v for k, v in options.items() if ctx.get_parameter_source(k) == ParameterSource.COMMANDLINE}
+        known = {f.name for f in dataclasses.fields(TrainConfig)}
+        cfg = TrainConfig(**{**{k: v for k, v in saved.items() if k in known}, **given})
+    else:
+        cfg = TrainConfig(**options)
+    if checkpoint_every and not checkpoint:
+        raise W2VError("--checkpoint-every needs --checkpoint PATH")
+    opts = Options(checkpoint=checkpoint, checkpoint_every=_duration(checkpoint_every), resume=resume,
+                   log_json=log_json, max_memory=max_memory)
     if cooccur_path and model != "glove":
         raise W2VError("--cooccur applies to --model glove only")
-    out_fmt = io.format_for_path(output, fmt)
-    out_dir = os.path.dirname(os.path.abspath(output))
     if os.path.isdir(output):
         raise W2VError(f"output path is a directory: {output}")
+    out_fmt = io.format_for_path(output, fmt)
+    out_dir = os.path.dirname(os.path.abspath(output))
     if not os.path.isdir(out_dir) or not os.access(out_dir, os.W_OK):
         raise W2VError(f"cannot write to output directory {out_dir}")
     from w2v.train import train as run
 
     result = run(corpus, cfg, read_vocab=read_vocab, save_vocab=save_vocab, quiet=quiet, tmp_dir=tmp_dir,
-                 cooccur=cooccur_path)
+                 cooccur=cooccur_path, opts=opts)
     io.save(result.vectors, output, out_fmt)
     if not quiet:
         click.echo(f"wrote {len(result.vectors)} vectors of dimension {cfg.dim} to {output} ({out_fmt})",
                    err=True)
+
+
+def _duration(text):
+    """'90', '30s', '10m', '2h' -> seconds."""
+    if text is None:
+        return None
+    units = {"s": 1, "m": 60, "h": 3600}
+    try:
+        value = float(text[:-1]) * units[text[-1]] if text[-1] in units else float(text)
+    except (ValueError, IndexError):
+        raise W2VError(f"--checkpoint-every: cannot read {text!r}; use e.g. 30s, 10m or 2h") from None
+    if not value > 0:
+        raise W2VError(f"--checkpoint-every must be positive (got {text})")
+    return value
+
+
+@cli.command()
+@click.argument("corpus")
+@click.option("--min-count", type=click.IntRange(min=1), default=5, show_default=True)
+@click.option("--max-vocab", type=click.IntRange(min=2), default=None)
+@click.option("--top", type=click.IntRange(min=0), default=20, show_default=True, help="How many top words to list.")
+@click.option("-o", "--output", default=None, help="Write the vocabulary file that --read-vocab takes.")
+def vocab(corpus, min_count, max_vocab, top, output):
+    """Vocabulary statistics of CORPUS: types, tokens, coverage at the min-count, the top words.
+
+    \b
+    Example:
+      w2v vocab corpus.txt --min-count 5 --top 20 -o vocab.txt
+    """
+    import shutil
+    import tempfile
+
+    from w2v import corpus as corpus_mod
+    from w2v import scan
+    from w2v.vocab import build_vocab
+
+    workdir = tempfile.mkdtemp(prefix="w2v-vocab-")
+    try:
+        scan.warm_up()
+        res = corpus_mod.scan_corpus(corpus, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if res.total_tokens == 0:
+        raise W2VError(f"corpus is empty (no tokens): {corpus}")
+    v, _ = build_vocab(res.words, res.counts, res.pids, res.n_pids, min_count, max_vocab,
+                       may_repeat=res.invalid_utf8 > 0)
+    kept = int(v.counts.sum())
+    click.echo(f"tokens {res.total_tokens}  types {len(res.words)}  kept {len(v)} types with count >= {min_count}"
+               + (f" (top {max_vocab})" if max_vocab else "")
+               + f", covering {100 * kept / res.total_tokens:.2f}% of tokens")
+    if res.invalid_utf8:
+        click.echo(f"invalid UTF-8 in {res.invalid_utf8} tokens (replaced by U+FFFD)")
+    for i, (w, c) in enumerate(zip(v.words[:top], v.counts[:top].tolist()), 1):
+        click.echo(f"{i:6d}  {c:12d}  {100 * c / res.total_tokens:6.2f}%  {w}")
+    if output:
+        v.save(output)
+        click.echo(f"wrote {len(v)} words to {output}", err=True)
 
 
 @cli.command()
@@ -289,6 +379,42 @@ def convert(source, target, fmt):
     vecs = io.load(source)
     io.save(vecs, target, fmt)
     click.echo(f"wrote {len(vecs)} vectors to {target} ({io.format_for_path(target, fmt)})", err=True)
+
+
+@cli.command(name="plot-loss")
+@click.argument("log")
+@click.option("-o", "--output", required=True, help="PNG file to write.")
+def plot_loss(log, output):
+    """Draw the training curve (loss and learning rate) from a --log-json file.
+
+    \b
+    Example:
+      w2v train corpus.txt --log-json log.jsonl -o v.bin && w2v plot-loss log.jsonl -o loss.png
+    """
+    from w2v.plot import plot_loss as draw
+
+    draw(log, output)
+    click.echo(f"wrote {output}", err=True)
+
+
+@cli.command()
+@click.argument("vectors")
+@click.argument("words", nargs=-1, required=True)
+@click.option("-o", "--output", required=True, help="PNG file to write.")
+@click.option("-n", "neighbours", type=click.IntRange(min=0), default=5, show_default=True,
+              help="Nearest neighbours shown per word.")
+def plot(vectors, words, output, neighbours):
+    """Draw a labelled 2-D PCA map of WORDS and their nearest neighbours.
+
+    \b
+    Example:
+      w2v plot vectors.bin paris london king queen -o map.png
+    """
+    from w2v import io
+    from w2v.plot import plot_words
+
+    plot_words(io.load(vectors), list(words), output, neighbours)
+    click.echo(f"wrote {output}", err=True)
 
 
 @cli.command()

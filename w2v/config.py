@@ -23,7 +23,7 @@ class TrainConfig:
     threads: int = 0  # 0: all cores
     seed: int = 1
     cbow_mean: bool = True
-    shared_targets: bool = False  # skip-gram: a window's contexts share noise words / path (block step)
+    shared_targets: bool = True  # skip-gram: a window's contexts share noise words / path (block step)
     # GloVe
     symmetric: bool = True  # count context on both sides (else left only)
     distance_weighting: bool = True  # a pair d words apart counts 1/d

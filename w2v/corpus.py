@@ -264,10 +264,10 @@ class EncodedCorpus(NamedTuple):
     n_words: int  # in-vocabulary tokens
     total_tokens: int  # raw tokens of the corpus (what words/s counts)
 
-    def blocks(self, block_ids=1 << 21):
-        """Yield ``(start, ids)`` blocks of whole sentences; ``ids`` is a reused buffer."""
+    def blocks(self, block_ids=1 << 21, start=0):
+        """Yield ``(start, ids)`` blocks of whole sentences from ``start`` (a block boundary); ``ids`` is a
+        reused buffer."""
         buf = np.empty(block_ids, np.int32)
-        start = 0
         with open(self.path, "rb") as f:
             while start < self.n_ids:
                 f.seek(4 * start)

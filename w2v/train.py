@@ -55,6 +55,9 @@ def prepare(corpus, cfg, workdir, read_vocab=None, quiet=True):
                                      known_words=known.words if known else None)
     if scanned.total_tokens == 0:
         raise W2VError(f"corpus is empty (no tokens): {corpus}")
+    if scanned.invalid_utf8 > 0.3 * scanned.total_tokens:
+        raise W2VError(f"{corpus} looks like binary data, not text: {scanned.invalid_utf8} of its "
+                       f"{scanned.total_tokens} tokens are not valid UTF-8")
     if scanned.invalid_utf8:
         _log(False, f"warning: {scanned.invalid_utf8} tokens were not valid UTF-8; invalid bytes were "
                     "replaced by U+FFFD")
@@ -73,6 +76,9 @@ def prepare(corpus, cfg, workdir, read_vocab=None, quiet=True):
     if cfg.loss == "hs" and len(vocab) < 2:
         raise W2VError("hierarchical softmax needs at least two words in the vocabulary")
     encoded = corpus_mod.encode(scanned, remap, workdir)
+    if encoded.n_words <= cfg.window:
+        raise W2VError(f"too little text to train: {encoded.n_words} in-vocabulary tokens, not more than "
+                       f"--window {cfg.window}")
     return vocab, encoded
 
 
@@ -104,13 +110,81 @@ def kernels_cached():
         return False
 
 
-def train(corpus, cfg=None, read_vocab=None, save_vocab=None, quiet=False, tmp_dir=None, cooccur=None):
+class TrainingInterrupted(W2VError):
+    """Training stopped on request (SIGINT, SIGTERM or a callback); ``exit_code`` is 130 or 143."""
+
+    def __init__(self, message, exit_code=130):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class Options(NamedTuple):
+    """How a run is driven, beside what it trains (TrainConfig)."""
+
+    checkpoint: str | None = None  # where to save checkpoints
+    checkpoint_every: float | None = None  # seconds between checkpoints (None: only on interrupt)
+    resume: str | None = None  # checkpoint to continue from
+    log_json: str | None = None  # one JSON line per progress step and per epoch
+    max_memory: float | None = None  # GB; refuse to start beyond it (None: the memory available)
+    callback: object = None  # f(record) after each progress step; returning True requests a stop
+
+
+def available_memory_gb():
+    """MemAvailable from /proc/meminfo, or None where it cannot be read."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) / (1 << 20)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def memory_estimate(n_words, cfg, n_out):
+    """Bytes the training will allocate: weights, tables and buffers, plus Numba's runtime."""
+    weights = 4 * cfg.dim * (n_words + n_out)
+    tables = n_words * (8 + 16 + 8)  # keep thresholds, alias table, Huffman offsets
+    if cfg.loss == "hs":
+        tables += 5 * 40 * n_words  # paths: int32 points + uint8 codes, depth about log2(V)
+    buffers = 2 * 4 * BLOCK_IDS + cfg.n_threads * 8 * cfg.dim * 64
+    runtime = 200 << 20
+    return {"weights": weights, "tables": tables, "buffers": buffers, "runtime": runtime,
+            "total": weights + tables + buffers + runtime}
+
+
+def check_memory(estimate, opts, quiet):
+    gb = estimate["total"] / (1 << 30)
+    limit = opts.max_memory if opts.max_memory is not None else available_memory_gb()
+    _log(quiet, f"memory estimate: {gb:.2f} GB (weights {estimate['weights'] / (1 << 30):.2f} GB, tables "
+                f"{estimate['tables'] / (1 << 20):.0f} MB, buffers and runtime "
+                f"{(estimate['buffers'] + estimate['runtime']) / (1 << 20):.0f} MB)")
+    if limit is not None and gb > limit:
+        which = "--max-memory" if opts.max_memory is not None else "the available memory"
+        raise W2VError(f"training needs about {gb:.2f} GB, more than {which} ({limit:.2f} GB): "
+                       "lower --dim or --max-vocab, or raise --min-count")
+
+
+def train(corpus, cfg=None, read_vocab=None, save_vocab=None, quiet=False, tmp_dir=None, cooccur=None,
+          opts=None):
     """Train skip-gram, CBOW or GloVe on ``corpus`` (a path or ``-``); returns a TrainResult.
 
     For GloVe, ``cooccur`` names a file written by ``w2v cooccur`` to reuse instead of counting.
+    ``opts`` (Options) adds checkpoints, resuming, a JSON log, a memory bound and a callback.
     """
+    from w2v import checkpoint
+
+    opts = opts or Options()
+    resumed = None
+    if opts.resume:
+        resumed = checkpoint.load(opts.resume)
+        if cfg is None:
+            cfg = TrainConfig(**resumed[0])
+        checkpoint.check_compatible(resumed[0], cfg, opts.resume)
     cfg = cfg or TrainConfig()
     if cfg.model == "glove":
+        if opts.resume or opts.checkpoint:
+            raise W2VError("checkpoints are not implemented for --model glove yet")
         from w2v.glove import train_glove
 
         return train_glove(corpus, cfg, cooccur, read_vocab, save_vocab, quiet, tmp_dir)
@@ -122,23 +196,37 @@ def train(corpus, cfg=None, read_vocab=None, save_vocab=None, quiet=False, tmp_d
 
         scan.warm_up()  # Numba's start-up, once per process, is not part of the vocabulary pass
         t0 = time.perf_counter()
+        if resumed:  # the checkpoint's vocabulary, so the word ids are the same
+            vocab_file = os.path.join(workdir, "vocab.txt")
+            resumed[1].save(vocab_file)
+            read_vocab = vocab_file
         vocab, encoded = prepare(corpus, cfg, workdir, read_vocab, quiet)
+        corpus_info = {"total_tokens": encoded.total_tokens, "n_ids": encoded.n_ids}
+        if resumed and resumed[4] != corpus_info:
+            raise W2VError(f"cannot resume from {opts.resume}: the corpus differs from the one it was trained on "
+                           f"({resumed[4]['total_tokens']} tokens then, {encoded.total_tokens} now)")
         if save_vocab:
             vocab.save(save_vocab)
         vocab_seconds = time.perf_counter() - t0
         _log(quiet, f"vocabulary: {len(vocab)} words, {encoded.n_words} of {encoded.total_tokens} tokens "
                     f"({vocab_seconds:.1f} s)")
+        n_out = len(vocab) - 1 if cfg.loss == "hs" else len(vocab)
+        check_memory(memory_estimate(len(vocab), cfg, n_out), opts, quiet)
         if cfg.loss == "hs":
             hs = tables.huffman(vocab.counts)
-            n_out = len(vocab) - 1
         else:
             hs = tables.Huffman(np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.uint8))
-            n_out = len(vocab)
         tabs = kernels.Tables(
             keep=tables.keep_thresholds(vocab.counts, cfg.sample),
             noise=tables.alias_table(tables.noise_distribution(vocab.counts, cfg.noise_power)),
             hs_offsets=hs.offsets, hs_points=hs.points, hs_codes=hs.codes)
-        W_in, W_out = init_weights(len(vocab), cfg.dim, cfg.seed, n_out)
+        if resumed:
+            W_in, W_out = resumed[2]["W_in"], resumed[2]["W_out"]
+            progress = resumed[3]
+            _log(quiet, f"resuming at epoch {progress.epoch + 1}, position {progress.position} of {encoded.n_ids}")
+        else:
+            W_in, W_out = init_weights(len(vocab), cfg.dim, cfg.seed, n_out)
+            progress = checkpoint.Progress()
         kcfg = kernels.Config(model=kernels.MODELS[cfg.model], loss=kernels.LOSSES[cfg.loss],
                               window=cfg.window, negative=cfg.negative, cbow_mean=cfg.cbow_mean,
                               alpha=float(cfg.start_alpha), min_alpha=float(cfg.end_alpha),
@@ -146,8 +234,14 @@ def train(corpus, cfg=None, read_vocab=None, save_vocab=None, quiet=False, tmp_d
                               max_code=int(np.diff(hs.offsets).max()) if cfg.loss == "hs" else 0,
                               shared=cfg.model == "sg" and cfg.shared_targets,
                               seed=int(cfg.seed) & 0x7FFFFFFFFFFFFFFF)
-        epoch_losses, epoch_predictions, train_seconds = run_epochs(encoded, W_in, W_out, tabs, kcfg, cfg, quiet)
-        wps = encoded.total_tokens * cfg.epochs / max(train_seconds, 1e-9)
+
+        def save_checkpoint():
+            checkpoint.save(opts.checkpoint, cfg, vocab, {"W_in": W_in, "W_out": W_out}, progress, corpus_info)
+
+        train_seconds = run_epochs(encoded, W_in, W_out, tabs, kcfg, cfg, quiet, progress, opts,
+                                   save_checkpoint if opts.checkpoint else None)
+        epoch_losses, epoch_predictions = progress.epoch_losses, progress.epoch_predictions
+        wps = encoded.total_tokens * (cfg.epochs - (resumed[3].epoch if resumed else 0)) / max(train_seconds, 1e-9)
         _log(quiet, f"trained {cfg.model}/{cfg.loss}: {cfg.epochs} epochs in {train_seconds:.1f} s, "
                     f"{wps / 1000:.0f}k words/s, final loss {epoch_losses[-1]:.4f}")
         return TrainResult(Vectors(vocab.words, W_in), vocab, W_out, epoch_losses, epoch_predictions, vocab_seconds,
@@ -156,7 +250,37 @@ def train(corpus, cfg=None, read_vocab=None, save_vocab=None, quiet=False, tmp_d
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def run_epochs(encoded, W_in, W_out, tabs, kcfg, cfg, quiet):
+class _StopSignals:
+    """While active, SIGINT and SIGTERM only set ``signum``; the epoch loop stops at the next block."""
+
+    def __init__(self):
+        self.signum = None
+        self.previous = {}
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self.previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        self.signum = signum
+
+    def __exit__(self, *exc):
+        import signal
+
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+
+
+def run_epochs(encoded, W_in, W_out, tabs, kcfg, cfg, quiet, progress, opts, save_checkpoint):
+    """Train from ``progress`` to the last epoch, updating it in place; returns the training seconds."""
+    import json
+    import signal
+
     import numba
     from tqdm import tqdm
 
@@ -169,32 +293,73 @@ def run_epochs(encoded, W_in, W_out, tabs, kcfg, cfg, quiet):
     else:
         epoch_fn = kernels.epoch_serial
     raw_per_id = encoded.total_tokens / max(encoded.n_ids, 1)
+    total_ids = cfg.epochs * encoded.n_ids
     bar = tqdm(total=encoded.total_tokens * cfg.epochs, unit="w", unit_scale=True, disable=quiet,
-               file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
-    epoch_losses, epoch_predictions = [], []
+               file=sys.stderr, dynamic_ncols=True, smoothing=0.1,
+               initial=(progress.epoch * encoded.n_ids + progress.position) * raw_per_id)
+    log = open(opts.log_json, "a", encoding="utf-8") if opts.log_json else None
     t_train = time.perf_counter()
+    last_save = time.monotonic()
+    words_done = 0.0
     try:
-        for epoch in range(cfg.epochs):
-            loss_sum, n_sum = 0.0, 0
-            for position, block in encoded.blocks(BLOCK_IDS):
-                starts, ends = plan_chunks(block)
-                losses = np.zeros(len(starts))
-                counts = np.zeros(len(starts), np.int64)
-                epoch_fn(block, starts, ends, position, epoch, W_in, W_out, tabs, kcfg, losses, counts)
-                block_loss = float(losses.sum())
-                if not math.isfinite(block_loss):
-                    raise W2VError(
-                        f"training diverged (loss became {block_loss}) in epoch {epoch + 1}: the learning "
-                        f"rate --alpha {cfg.start_alpha} is too large for this corpus; try a smaller one")
-                loss_sum += block_loss
-                n_sum += int(counts.sum())
-                done = (epoch * encoded.n_ids + position + len(block)) / (cfg.epochs * encoded.n_ids)
-                lr = kcfg.alpha - (kcfg.alpha - kcfg.min_alpha) * done
-                bar.set_postfix_str(f"epoch {epoch + 1}/{cfg.epochs} lr {lr:.5f} loss {loss_sum / max(n_sum, 1):.4f}",
-                                    refresh=False)
-                bar.update(len(block) * raw_per_id)
-            epoch_losses.append(loss_sum / max(n_sum, 1))
-            epoch_predictions.append(n_sum)
+        with _StopSignals() as signals:
+            while progress.epoch < cfg.epochs:
+                epoch = progress.epoch
+                for position, block in encoded.blocks(BLOCK_IDS, start=progress.position):
+                    starts, ends = plan_chunks(block)
+                    losses = np.zeros(len(starts))
+                    counts = np.zeros(len(starts), np.int64)
+                    epoch_fn(block, starts, ends, position, epoch, W_in, W_out, tabs, kcfg, losses, counts)
+                    block_loss = float(losses.sum())
+                    if not math.isfinite(block_loss) or not np.isfinite(W_in[0]).all():
+                        kept = (f"; the last checkpoint, {opts.checkpoint}, was kept" if save_checkpoint
+                                and os.path.exists(opts.checkpoint) else "")
+                        raise W2VError(
+                            f"training diverged (loss became {block_loss}) in epoch {epoch + 1}: the learning "
+                            f"rate --alpha {cfg.start_alpha} is too large; try a smaller one, e.g. "
+                            f"{cfg.start_alpha / 10:g}{kept}")
+                    progress.loss_sum += block_loss
+                    progress.n_sum += int(counts.sum())
+                    progress.position = position + len(block)
+                    words_done += len(block) * raw_per_id
+                    done = (epoch * encoded.n_ids + progress.position) / total_ids
+                    lr = kcfg.alpha - (kcfg.alpha - kcfg.min_alpha) * done
+                    mean_loss = progress.loss_sum / max(progress.n_sum, 1)
+                    bar.set_postfix_str(f"epoch {epoch + 1}/{cfg.epochs} lr {lr:.5f} loss {mean_loss:.4f}",
+                                        refresh=False)
+                    bar.update(len(block) * raw_per_id)
+                    record = {"event": "progress", "epoch": epoch + 1, "words": round(bar.n),
+                              "words_per_s": words_done / max(time.perf_counter() - t_train, 1e-9),
+                              "alpha": lr, "loss": mean_loss}
+                    if log:
+                        log.write(json.dumps(record) + "\n")
+                        log.flush()
+                    stop = opts.callback(record) if opts.callback else False
+                    if progress.position >= encoded.n_ids:
+                        progress.epoch_losses.append(progress.loss_sum / max(progress.n_sum, 1))
+                        progress.epoch_predictions.append(progress.n_sum)
+                        progress.epoch, progress.position, progress.loss_sum, progress.n_sum = epoch + 1, 0, 0.0, 0
+                        if log:
+                            log.write(json.dumps({"event": "epoch", "epoch": epoch + 1,
+                                                  "loss": progress.epoch_losses[-1],
+                                                  "predictions": progress.epoch_predictions[-1]}) + "\n")
+                            log.flush()
+                    if stop or signals.signum is not None:
+                        code = 143 if signals.signum == signal.SIGTERM else 130
+                        if save_checkpoint:
+                            save_checkpoint()
+                            raise TrainingInterrupted(
+                                f"interrupted; checkpoint saved to {opts.checkpoint}: resume with "
+                                f"'w2v train CORPUS --resume {opts.checkpoint} -o OUTPUT'", code)
+                        raise TrainingInterrupted("interrupted (no --checkpoint given, nothing saved)", code)
+                    if save_checkpoint and opts.checkpoint_every is not None and \
+                            time.monotonic() - last_save >= opts.checkpoint_every:
+                        save_checkpoint()
+                        last_save = time.monotonic()
+                    if progress.position == 0:
+                        break  # the epoch is complete
     finally:
         bar.close()
-    return epoch_losses, epoch_predictions, time.perf_counter() - t_train
+        if log:
+            log.close()
+    return time.perf_counter() - t_train
