@@ -139,7 +139,10 @@ def test_log_json_and_plots(planted, tmp_path):
     records = [json.loads(x) for x in log.read_text().splitlines()]
     assert {r["event"] for r in records} == {"progress", "epoch"}
     assert [r["epoch"] for r in records if r["event"] == "epoch"] == [1, 2]
-    assert all(set(r) >= {"words", "words_per_s", "alpha", "loss"} for r in records if r["event"] == "progress")
+    steps = [r for r in records if r["event"] == "progress"]
+    assert all(set(r) >= {"words", "words_per_s", "alpha", "loss"} for r in steps)
+    assert steps[-1]["words"] == 2 * sum(len(line.split()) for line in open(path))  # two epochs of raw words
+    assert all(a["words"] < b["words"] and a["alpha"] > b["alpha"] for a, b in zip(steps, steps[1:]))
     r = CliRunner().invoke(cli, ["plot-loss", str(log), "-o", str(tmp_path / "loss.png")])
     assert r.exit_code == 0 and (tmp_path / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     r = CliRunner().invoke(cli, ["plot", str(out), "c0w00", "c1w00", "-o", str(tmp_path / "map.png")])

@@ -328,7 +328,8 @@ def run_epochs(encoded, W_in, W_out, tabs, kcfg, cfg, quiet, progress, opts, sav
                     bar.set_postfix_str(f"epoch {epoch + 1}/{cfg.epochs} lr {lr:.5f} loss {mean_loss:.4f}",
                                         refresh=False)
                     bar.update(len(block) * raw_per_id)
-                    record = {"event": "progress", "epoch": epoch + 1, "words": round(bar.n),
+                    words = round((epoch * encoded.n_ids + progress.position) * raw_per_id)
+                    record = {"event": "progress", "epoch": epoch + 1, "words": words,
                               "words_per_s": words_done / max(time.perf_counter() - t_train, 1e-9),
                               "alpha": lr, "loss": mean_loss}
                     if log:
