@@ -316,8 +316,8 @@ def run_epochs(encoded, W_in, W_out, tabs, kcfg, cfg, quiet, progress, opts, sav
                                 and os.path.exists(opts.checkpoint) else "")
                         raise W2VError(
                             f"training diverged (loss became {block_loss}) in epoch {epoch + 1}: the learning "
-                            f"rate --alpha {cfg.start_alpha} is too large; try a smaller one, e.g. "
-                            f"{cfg.start_alpha / 10:g}{kept}")
+                            f"rate --alpha {cfg.start_alpha} is too large; try a smaller one (the default is "
+                            f"{TrainConfig(model=cfg.model).start_alpha} for {cfg.model}){kept}")
                     progress.loss_sum += block_loss
                     progress.n_sum += int(counts.sum())
                     progress.position = position + len(block)
