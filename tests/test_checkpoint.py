@@ -188,3 +188,26 @@ def test_sigterm_saves_checkpoint_and_resume_finishes(tmp_path):
     done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert io.load(out).dim == 100
+
+
+def test_glove_interrupt_and_resume_is_bit_identical(planted, tmp_path, monkeypatch):
+    from w2v import glove
+
+    monkeypatch.setattr(glove, "CHUNK", 64)
+    monkeypatch.setattr(glove, "SLICE", 4)  # several kernel calls per epoch
+    path, _ = planted
+    c = TrainConfig(model="glove", dim=12, window=4, min_count=1, epochs=4, threads=1, seed=3)
+    log = tmp_path / "log.jsonl"
+    full = train(path, c, quiet=True, opts=Options(log_json=str(log)))
+    steps = [json.loads(x) for x in log.read_text().splitlines() if '"progress"' in x]
+    per_epoch = len(steps) // 4
+    assert per_epoch >= 3
+    for k in (2, per_epoch, 3 * per_epoch + 1):
+        ck = tmp_path / f"g{k}.npz"
+        with pytest.raises(TrainingInterrupted):
+            train(path, c, quiet=True, opts=Options(checkpoint=str(ck), callback=stop_at(k)))
+        resumed = train(path, None, quiet=True, opts=Options(resume=str(ck)))
+        assert np.array_equal(resumed.vectors.vectors, full.vectors.vectors), k
+        assert resumed.epoch_losses == pytest.approx(full.epoch_losses, rel=1e-12)
+    r = CliRunner().invoke(cli, ["plot-loss", str(log), "-o", str(tmp_path / "g.png")])
+    assert r.exit_code == 0 and (tmp_path / "g.png").stat().st_size > 1000

@@ -10,6 +10,7 @@ body compiled twice, so ``--threads 1 --seed S`` is deterministic.
 """
 
 import math
+import os
 import sys
 import time
 
@@ -90,16 +91,26 @@ def init_params(n_words, dim, seed):
     return (W, C, bw, bc, np.ones_like(W), np.ones_like(C), np.ones(n_words), np.ones(n_words))
 
 
-def train_glove(corpus, cfg, cooccur_path=None, read_vocab=None, save_vocab=None, quiet=False, tmp_dir=None):
-    """Count (or load) co-occurrences, then fit GloVe; returns a TrainResult."""
+PARAMS = ("W", "C", "bw", "bc", "gW", "gC", "gbw", "gbc")
+
+
+def train_glove(corpus, cfg, cooccur_path=None, read_vocab=None, save_vocab=None, quiet=False, tmp_dir=None,
+                opts=None, resumed=None):
+    """Count (or load) co-occurrences, then fit GloVe; returns a TrainResult.
+
+    ``resumed`` is a loaded checkpoint: the co-occurrences are counted again (or loaded) and shuffled
+    with the same seed, so training continues on the same order where it stopped.
+    """
     import shutil
     import tempfile
 
     from tqdm import tqdm
 
-    from w2v import cooccur
-    from w2v.train import TrainResult, _log, prepare
+    from w2v import checkpoint, cooccur
+    from w2v.train import Options, TrainResult, _log, prepare
     from w2v.vectors import Vectors
+
+    opts = opts or Options()
 
     workdir = tempfile.mkdtemp(prefix="w2v-glove-", dir=tmp_dir)
     try:
@@ -112,6 +123,9 @@ def train_glove(corpus, cfg, cooccur_path=None, read_vocab=None, save_vocab=None
 
             scan.warm_up()
             t0 = time.perf_counter()
+            if resumed:  # the checkpoint's vocabulary, so the word ids are the same
+                read_vocab = os.path.join(workdir, "vocab.txt")
+                resumed[1].save(read_vocab)
             vocab, encoded = prepare(corpus, cfg, workdir, read_vocab, quiet)
             total_tokens = encoded.total_tokens
             _log(quiet, f"vocabulary: {len(vocab)} words, {encoded.n_words} of {total_tokens} tokens "
@@ -132,8 +146,23 @@ def train_glove(corpus, cfg, cooccur_path=None, read_vocab=None, save_vocab=None
         shuffle(rows, cols, vals, cfg.seed)
         count_seconds = time.perf_counter() - t0
         _log(quiet, f"co-occurrences: {nnz} nonzeros, counted and shuffled in {count_seconds:.1f} s")
-        params = init_params(len(vocab), cfg.dim, cfg.seed)
-        costs, train_seconds = _run_epochs(rows, cols, vals, params, cfg, quiet)
+        corpus_info = {"total_tokens": total_tokens, "nonzeros": nnz}
+        if resumed:
+            if resumed[4] != corpus_info or resumed[1].words != vocab.words:
+                raise W2VError(f"cannot resume from {opts.resume}: the co-occurrences differ from the ones it was "
+                               f"trained on ({resumed[4]} then, {corpus_info} now)")
+            params = tuple(resumed[2][k] for k in PARAMS)
+            progress = resumed[3]
+        else:
+            params = init_params(len(vocab), cfg.dim, cfg.seed)
+            progress = checkpoint.Progress()
+
+        def save_checkpoint():
+            checkpoint.save(opts.checkpoint, cfg, vocab, dict(zip(PARAMS, params)), progress, corpus_info)
+
+        train_seconds = _run_epochs(rows, cols, vals, params, cfg, quiet, progress, opts,
+                                    save_checkpoint if opts.checkpoint else None)
+        costs = progress.epoch_losses
         W, C = params[0], params[1]
         vectors = W + C if cfg.export == "w+c" else W.copy()
         ups = nnz * cfg.epochs / max(train_seconds, 1e-9)
@@ -159,8 +188,11 @@ def _peak_rss_mb():
     return None
 
 
-def _run_epochs(rows, cols, vals, params, cfg, quiet):
+def _run_epochs(rows, cols, vals, params, cfg, quiet, progress, opts, save_checkpoint):
+    """Epochs from ``progress`` (epoch, and ``position`` = the next chunk) to the end; returns seconds."""
     from tqdm import tqdm
+
+    from w2v.train import RunControl
 
     threads = cfg.n_threads
     if threads > 1:
@@ -172,22 +204,32 @@ def _run_epochs(rows, cols, vals, params, cfg, quiet):
     bounds = np.arange(0, nnz + CHUNK, CHUNK)
     bounds[-1] = nnz
     starts, ends = bounds[:-1].astype(np.int64), bounds[1:].astype(np.int64)
-    costs = []
     t0 = time.perf_counter()
-    with tqdm(total=nnz * cfg.epochs, unit="upd", unit_scale=True, disable=quiet, file=sys.stderr) as bar:
-        for epoch in range(cfg.epochs):
-            total = 0.0
-            for s in range(0, len(starts), SLICE):
+    done_before = progress.epoch * nnz + (int(starts[progress.position]) if progress.position < len(starts) else nnz)
+    with tqdm(total=nnz * cfg.epochs, unit="upd", unit_scale=True, disable=quiet, file=sys.stderr,
+              initial=done_before) as bar, RunControl(opts, save_checkpoint) as control:
+        while progress.epoch < cfg.epochs:
+            epoch = progress.epoch
+            for s in range(progress.position, len(starts), SLICE):
                 st, en = starts[s:s + SLICE], ends[s:s + SLICE]
                 chunk_costs = np.zeros(len(st))
                 epoch_fn(rows, cols, vals, st, en, params, cfg.x_max, cfg.weight_power, cfg.eta, 100.0, chunk_costs)
-                total += float(chunk_costs.sum())
-                if not math.isfinite(total):
-                    raise W2VError(f"GloVe diverged (cost became {total}) in epoch {epoch + 1}: lower --eta "
-                                   f"(now {cfg.eta})")
-                done = int(en[-1] - st[0])
-                bar.set_postfix_str(f"epoch {epoch + 1}/{cfg.epochs} cost {total / max(int(en[-1]), 1):.5f}",
-                                    refresh=False)
-                bar.update(done)
-            costs.append(total / nnz)
-    return costs, time.perf_counter() - t0
+                progress.loss_sum += float(chunk_costs.sum())
+                if not math.isfinite(progress.loss_sum):
+                    raise control.diverged(f"GloVe diverged (cost became {progress.loss_sum}) in epoch {epoch + 1}: "
+                                           f"lower --eta (now {cfg.eta}; the default is 0.05)")
+                progress.position = s + len(st)
+                cost = progress.loss_sum / max(int(en[-1]), 1)
+                bar.set_postfix_str(f"epoch {epoch + 1}/{cfg.epochs} cost {cost:.5f}", refresh=False)
+                bar.update(int(en[-1] - st[0]))
+                record = {"event": "progress", "epoch": epoch + 1, "updates": epoch * nnz + int(en[-1]),
+                          "updates_per_s": (bar.n - done_before) / max(time.perf_counter() - t0, 1e-9),
+                          "eta": cfg.eta, "loss": cost}
+                epoch_done = progress.position >= len(starts)
+                if epoch_done:
+                    progress.epoch_losses.append(progress.loss_sum / nnz)
+                    progress.epoch_predictions.append(nnz)
+                    progress.epoch, progress.position, progress.loss_sum = epoch + 1, 0, 0.0
+                    control.write({"event": "epoch", "epoch": epoch + 1, "loss": progress.epoch_losses[-1]})
+                control.step(record)
+    return time.perf_counter() - t0

@@ -29,6 +29,8 @@ def read_log(path):
                 continue
             try:
                 rec = json.loads(line)
+                if rec["event"] == "progress" and "loss" not in rec:
+                    raise KeyError("loss")
                 (steps if rec["event"] == "progress" else epochs).append(rec)
             except (ValueError, KeyError, TypeError):
                 raise W2VError(f"{path}, line {lineno}: not a w2v --log-json record") from None
@@ -43,17 +45,19 @@ def plot_loss(log_path, out_path):
 
     steps, epochs = read_log(log_path)
     plt = _pyplot()
-    words = [r["words"] for r in steps]
+    unit = "words" if "words" in steps[0] else "updates"  # word2vec models count words, GloVe updates
+    rate = "alpha" if "alpha" in steps[0] else "eta"
+    x = [r[unit] for r in steps]
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
-    ax.plot(words, [r["loss"] for r in steps], color="tab:blue", label="loss (running mean of the epoch)")
-    ax.set_xlabel("words processed")
-    ax.set_ylabel("loss per prediction")
+    ax.plot(x, [r["loss"] for r in steps], color="tab:blue", label="loss (running mean of the epoch)")
+    ax.set_xlabel(f"{unit} processed")
+    ax.set_ylabel("loss per prediction" if unit == "words" else "cost per co-occurrence")
     for r in epochs:
-        ends = [s["words"] for s in steps if s["epoch"] == r["epoch"]]
+        ends = [s[unit] for s in steps if s["epoch"] == r["epoch"]]
         if ends:
             ax.axvline(ends[-1], color="0.85", lw=0.8)
     lr = ax.twinx()
-    lr.plot(words, [r["alpha"] for r in steps], color="tab:orange", lw=1, label="learning rate")
+    lr.plot(x, [r[rate] for r in steps], color="tab:orange", lw=1, label="learning rate")
     lr.set_ylabel("learning rate")
     ax.legend(loc="upper right")
     lr.legend(loc="lower left")

@@ -183,11 +183,9 @@ def train(corpus, cfg=None, read_vocab=None, save_vocab=None, quiet=False, tmp_d
         checkpoint.check_compatible(resumed[0], cfg, opts.resume)
     cfg = cfg or TrainConfig()
     if cfg.model == "glove":
-        if opts.resume or opts.checkpoint:
-            raise W2VError("checkpoints are not implemented for --model glove yet")
         from w2v.glove import train_glove
 
-        return train_glove(corpus, cfg, cooccur, read_vocab, save_vocab, quiet, tmp_dir)
+        return train_glove(corpus, cfg, cooccur, read_vocab, save_vocab, quiet, tmp_dir, opts, resumed)
     workdir = tempfile.mkdtemp(prefix="w2v-", dir=tmp_dir)
     try:
         if not quiet and not kernels_cached():
@@ -250,12 +248,17 @@ def train(corpus, cfg=None, read_vocab=None, save_vocab=None, quiet=False, tmp_d
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-class _StopSignals:
-    """While active, SIGINT and SIGTERM only set ``signum``; the epoch loop stops at the next block."""
+class RunControl:
+    """What happens between two kernel calls, for every trainer: the JSON log, the callback, SIGINT and
+    SIGTERM (which only set a flag while training), periodic checkpoints, and stopping with a checkpoint.
+    ``save`` writes the trainer's checkpoint (None without --checkpoint)."""
 
-    def __init__(self):
+    def __init__(self, opts, save):
+        self.opts, self.save = opts, save
         self.signum = None
         self.previous = {}
+        self.log = None
+        self.last_save = time.monotonic()
 
     def __enter__(self):
         import signal
@@ -264,6 +267,8 @@ class _StopSignals:
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 self.previous[sig] = signal.signal(sig, self._handle)
+        if self.opts.log_json:
+            self.log = open(self.opts.log_json, "a", encoding="utf-8")
         return self
 
     def _handle(self, signum, frame):
@@ -274,13 +279,43 @@ class _StopSignals:
 
         for sig, handler in self.previous.items():
             signal.signal(sig, handler)
+        if self.log:
+            self.log.close()
+
+    def write(self, record):
+        if self.log:
+            import json
+
+            self.log.write(json.dumps(record) + "\n")
+            self.log.flush()
+
+    def diverged(self, message):
+        """A W2VError for a NaN/inf loss, saying that the last checkpoint (if any) was kept."""
+        if self.save and os.path.exists(self.opts.checkpoint):
+            message += f"; the last checkpoint, {self.opts.checkpoint}, was kept"
+        return W2VError(message)
+
+    def step(self, record):
+        """After a kernel call whose progress is already recorded: log, then stop or checkpoint if due."""
+        import signal
+
+        self.write(record)
+        stop = bool(self.opts.callback(record)) if self.opts.callback else False
+        if stop or self.signum is not None:
+            code = 143 if self.signum == signal.SIGTERM else 130
+            if self.save:
+                self.save()
+                raise TrainingInterrupted(f"interrupted; checkpoint saved to {self.opts.checkpoint}: resume with "
+                                          f"'w2v train CORPUS --resume {self.opts.checkpoint} -o OUTPUT'", code)
+            raise TrainingInterrupted("interrupted (no --checkpoint given, nothing saved)", code)
+        if self.save and self.opts.checkpoint_every is not None and \
+                time.monotonic() - self.last_save >= self.opts.checkpoint_every:
+            self.save()
+            self.last_save = time.monotonic()
 
 
 def run_epochs(encoded, W_in, W_out, tabs, kcfg, cfg, quiet, progress, opts, save_checkpoint):
     """Train from ``progress`` to the last epoch, updating it in place; returns the training seconds."""
-    import json
-    import signal
-
     import numba
     from tqdm import tqdm
 
@@ -297,12 +332,10 @@ def run_epochs(encoded, W_in, W_out, tabs, kcfg, cfg, quiet, progress, opts, sav
     bar = tqdm(total=encoded.total_tokens * cfg.epochs, unit="w", unit_scale=True, disable=quiet,
                file=sys.stderr, dynamic_ncols=True, smoothing=0.1,
                initial=(progress.epoch * encoded.n_ids + progress.position) * raw_per_id)
-    log = open(opts.log_json, "a", encoding="utf-8") if opts.log_json else None
     t_train = time.perf_counter()
-    last_save = time.monotonic()
     words_done = 0.0
     try:
-        with _StopSignals() as signals:
+        with RunControl(opts, save_checkpoint) as control:
             while progress.epoch < cfg.epochs:
                 epoch = progress.epoch
                 for position, block in encoded.blocks(BLOCK_IDS, start=progress.position):
@@ -312,12 +345,10 @@ def run_epochs(encoded, W_in, W_out, tabs, kcfg, cfg, quiet, progress, opts, sav
                     epoch_fn(block, starts, ends, position, epoch, W_in, W_out, tabs, kcfg, losses, counts)
                     block_loss = float(losses.sum())
                     if not math.isfinite(block_loss) or not np.isfinite(W_in[0]).all():
-                        kept = (f"; the last checkpoint, {opts.checkpoint}, was kept" if save_checkpoint
-                                and os.path.exists(opts.checkpoint) else "")
-                        raise W2VError(
+                        raise control.diverged(
                             f"training diverged (loss became {block_loss}) in epoch {epoch + 1}: the learning "
                             f"rate --alpha {cfg.start_alpha} is too large; try a smaller one (the default is "
-                            f"{TrainConfig(model=cfg.model).start_alpha} for {cfg.model}){kept}")
+                            f"{TrainConfig(model=cfg.model).start_alpha} for {cfg.model})")
                     progress.loss_sum += block_loss
                     progress.n_sum += int(counts.sum())
                     progress.position = position + len(block)
@@ -328,39 +359,20 @@ def run_epochs(encoded, W_in, W_out, tabs, kcfg, cfg, quiet, progress, opts, sav
                     bar.set_postfix_str(f"epoch {epoch + 1}/{cfg.epochs} lr {lr:.5f} loss {mean_loss:.4f}",
                                         refresh=False)
                     bar.update(len(block) * raw_per_id)
-                    words = round((epoch * encoded.n_ids + progress.position) * raw_per_id)
-                    record = {"event": "progress", "epoch": epoch + 1, "words": words,
+                    record = {"event": "progress", "epoch": epoch + 1,
+                              "words": round((epoch * encoded.n_ids + progress.position) * raw_per_id),
                               "words_per_s": words_done / max(time.perf_counter() - t_train, 1e-9),
                               "alpha": lr, "loss": mean_loss}
-                    if log:
-                        log.write(json.dumps(record) + "\n")
-                        log.flush()
-                    stop = opts.callback(record) if opts.callback else False
-                    if progress.position >= encoded.n_ids:
-                        progress.epoch_losses.append(progress.loss_sum / max(progress.n_sum, 1))
+                    epoch_done = progress.position >= encoded.n_ids
+                    if epoch_done:  # the checkpoint of the last block resumes at the next epoch
+                        progress.epoch_losses.append(mean_loss)
                         progress.epoch_predictions.append(progress.n_sum)
                         progress.epoch, progress.position, progress.loss_sum, progress.n_sum = epoch + 1, 0, 0.0, 0
-                        if log:
-                            log.write(json.dumps({"event": "epoch", "epoch": epoch + 1,
-                                                  "loss": progress.epoch_losses[-1],
-                                                  "predictions": progress.epoch_predictions[-1]}) + "\n")
-                            log.flush()
-                    if stop or signals.signum is not None:
-                        code = 143 if signals.signum == signal.SIGTERM else 130
-                        if save_checkpoint:
-                            save_checkpoint()
-                            raise TrainingInterrupted(
-                                f"interrupted; checkpoint saved to {opts.checkpoint}: resume with "
-                                f"'w2v train CORPUS --resume {opts.checkpoint} -o OUTPUT'", code)
-                        raise TrainingInterrupted("interrupted (no --checkpoint given, nothing saved)", code)
-                    if save_checkpoint and opts.checkpoint_every is not None and \
-                            time.monotonic() - last_save >= opts.checkpoint_every:
-                        save_checkpoint()
-                        last_save = time.monotonic()
-                    if progress.position == 0:
-                        break  # the epoch is complete
+                        control.write({"event": "epoch", "epoch": epoch + 1, "loss": progress.epoch_losses[-1],
+                                       "predictions": progress.epoch_predictions[-1]})
+                    control.step(record)
+                    if epoch_done:
+                        break
     finally:
         bar.close()
-        if log:
-            log.close()
     return time.perf_counter() - t_train
