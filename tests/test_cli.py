@@ -37,11 +37,17 @@ def test_every_command_has_help(cmd):
         assert "xample" in r.output or cmd == ["eval"]
 
 
-def test_help_does_not_import_numba():
-    code = "import sys; from w2v.cli import main; sys.argv=['w2v','--help']\ntry: main()\nexcept SystemExit: pass\n" \
-           "assert 'numba' not in sys.modules, 'numba imported'; print('ok')"
+@pytest.mark.parametrize("argv", [["--help"], ["eval", "similarity", "{v}"], ["eval", "analogies", "{v}"],
+                                  ["convert", "{v}", "{d}/out.txt"], ["similar", "{v}", "king"]])
+def test_help_eval_convert_do_not_import_numba(tmp_path, argv):
+    rng = np.random.default_rng(0)
+    io.save(Vectors(["king", "queen", "man"], rng.normal(size=(3, 4)).astype(np.float32)), tmp_path / "v.bin")
+    argv = [a.format(v=tmp_path / "v.bin", d=tmp_path) for a in argv]
+    code = (f"import sys; from w2v.cli import main; sys.argv = ['w2v'] + {argv!r}\n"
+            "try: main()\nexcept SystemExit as e: assert not e.code, e.code\n"
+            "assert 'numba' not in sys.modules, 'numba imported'; print('ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=os.path.dirname(os.path.dirname(__file__)))
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr
 
 

@@ -6,15 +6,13 @@ import sys
 
 import click
 
-from w2v.errors import W2VError
+from w2v.errors import TrainingInterrupted, W2VError
 
 
 class _Group(click.Group):
     """Turns library errors into one-line messages with exit 1, and Ctrl-C into exit 130."""
 
     def invoke(self, ctx):
-        from w2v.train import TrainingInterrupted
-
         try:
             return super().invoke(ctx)
         except TrainingInterrupted as e:

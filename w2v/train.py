@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from w2v.config import TrainConfig
-from w2v.errors import W2VError
+from w2v.errors import TrainingInterrupted, W2VError
 from w2v.vectors import Vectors
 from w2v.vocab import Vocab
 
@@ -108,14 +108,6 @@ def kernels_cached():
         return any(n.startswith("kernels.epoch_parallel") and n.endswith(".nbi") for n in os.listdir(path))
     except Exception:
         return False
-
-
-class TrainingInterrupted(W2VError):
-    """Training stopped on request (SIGINT, SIGTERM or a callback); ``exit_code`` is 130 or 143."""
-
-    def __init__(self, message, exit_code=130):
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 class Options(NamedTuple):
