@@ -214,3 +214,15 @@ def test_temporary_files_removed_on_interrupt(planted, tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         train(path, glove_cfg(), quiet=True, tmp_dir=str(tmp))
     assert list(tmp.iterdir()) == []  # the work directory with its spilled runs is gone
+
+
+def test_memory_bound_checked_before_counting(planted, tmp_path):
+    from click.testing import CliRunner
+
+    from w2v.cli import cli
+
+    path, _ = planted
+    r = CliRunner().invoke(cli, ["train", path, "--model", "glove", "--memory", "2", "--max-memory", "1",
+                                 "--min-count", "1", "-q", "-o", str(tmp_path / "g.bin")])
+    assert r.exit_code == 1 and "--max-memory" in r.output and "--memory" in r.output
+    assert not (tmp_path / "g.bin").exists()

@@ -22,6 +22,7 @@ from w2v.errors import W2VError
 from w2v.kernels import FASTMATH, _cast_like, _named, rng_next
 
 CHUNK = 65536  # nonzeros per hogwild chunk
+READ_IDS = 1 << 21  # ids per block of the encoded corpus while counting
 SLICE = 64  # chunks per kernel call (one progress-bar step)
 
 
@@ -115,6 +116,8 @@ def train_glove(corpus, cfg, cooccur_path=None, read_vocab=None, save_vocab=None
     workdir = tempfile.mkdtemp(prefix="w2v-glove-", dir=tmp_dir)
     try:
         t0 = time.perf_counter()
+        from w2v.train import check_memory
+
         if cooccur_path:
             cooc, vocab = cooccur.load(cooccur_path)
             total_tokens = int(vocab.counts.sum())
@@ -128,6 +131,12 @@ def train_glove(corpus, cfg, cooccur_path=None, read_vocab=None, save_vocab=None
                 resumed[1].save(read_vocab)
             vocab, encoded = prepare(corpus, cfg, workdir, read_vocab, quiet)
             total_tokens = encoded.total_tokens
+            # counting stays within --memory; the parameters (4 float32 and 4 float64 arrays) come on top
+            params_bytes = len(vocab) * (16 * cfg.dim + 32)
+            counting = int(cfg.memory * (1 << 30))
+            check_memory({"weights": params_bytes, "tables": counting, "buffers": 8 * READ_IDS, "runtime": 200 << 20,
+                          "total": params_bytes + counting + 8 * READ_IDS + (200 << 20)},
+                         opts, quiet, remedy="lower --memory (counting spills to disk beyond it) or --dim")
             _log(quiet, f"vocabulary: {len(vocab)} words, {encoded.n_words} of {total_tokens} tokens "
                         f"({time.perf_counter() - t0:.1f} s)")
             with tqdm(total=encoded.n_ids, unit="id", unit_scale=True, disable=quiet, file=sys.stderr,

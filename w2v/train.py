@@ -145,7 +145,7 @@ def memory_estimate(n_words, cfg, n_out):
             "total": weights + tables + buffers + runtime}
 
 
-def check_memory(estimate, opts, quiet):
+def check_memory(estimate, opts, quiet, remedy="lower --dim or --max-vocab, or raise --min-count"):
     gb = estimate["total"] / (1 << 30)
     limit = opts.max_memory if opts.max_memory is not None else available_memory_gb()
     _log(quiet, f"memory estimate: {gb:.2f} GB (weights {estimate['weights'] / (1 << 30):.2f} GB, tables "
@@ -153,8 +153,7 @@ def check_memory(estimate, opts, quiet):
                 f"{(estimate['buffers'] + estimate['runtime']) / (1 << 20):.0f} MB)")
     if limit is not None and gb > limit:
         which = "--max-memory" if opts.max_memory is not None else "the available memory"
-        raise W2VError(f"training needs about {gb:.2f} GB, more than {which} ({limit:.2f} GB): "
-                       "lower --dim or --max-vocab, or raise --min-count")
+        raise W2VError(f"training needs about {gb:.2f} GB, more than {which} ({limit:.2f} GB): {remedy}")
 
 
 def train(corpus, cfg=None, read_vocab=None, save_vocab=None, quiet=False, tmp_dir=None, cooccur=None,
