@@ -162,8 +162,9 @@ def test_vocab_command(planted, tmp_path):
     assert lines[1].split()[-1] == top
 
 
-def test_sigterm_saves_checkpoint_and_resume_finishes(tmp_path):
-    """A real process: SIGTERM during training saves a checkpoint and exits 143; --resume completes."""
+@pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_signal_saves_checkpoint_and_resume_finishes(tmp_path, sig, code):
+    """A real process: SIGTERM or Ctrl-C during training saves a checkpoint and exits 143 or 130."""
     from conftest import planted_corpus
 
     corpus = tmp_path / "big.txt"
@@ -176,9 +177,9 @@ def test_sigterm_saves_checkpoint_and_resume_finishes(tmp_path):
     deadline = time.time() + 120
     while time.time() < deadline and (not log.exists() or not log.read_text().strip()):
         time.sleep(0.2)
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 143, err
+    assert proc.returncode == code, err
     assert "--resume" in err and ck.exists() and not out.exists()
     assert "Traceback" not in err
     _, _, _, progress, _ = checkpoint.load(str(ck))
