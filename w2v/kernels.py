@@ -495,7 +495,10 @@ def _epoch(stream, starts, ends, position, epoch, W_in, W_out, tables, cfg, loss
 def _named(fn, name):
     """A copy of ``fn`` under another name: Numba's disk cache is keyed by the function's name, so the
     serial and the parallel compilation of one body need distinct names."""
-    code = fn.__code__.replace(co_name=name, co_qualname=name)
+    try:
+        code = fn.__code__.replace(co_name=name, co_qualname=name)
+    except TypeError:  # Python 3.10 has no co_qualname
+        code = fn.__code__.replace(co_name=name)
     return types.FunctionType(code, fn.__globals__, name, fn.__defaults__, fn.__closure__)
 
 
