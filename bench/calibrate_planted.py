@@ -21,7 +21,7 @@ from w2v.train import train  # noqa: E402
 
 def main(seeds=range(1, 6)):
     work = tempfile.mkdtemp()
-    for model, loss in [("sg", "ns"), ("sg", "hs"), ("cbow", "ns"), ("cbow", "hs"), ("glove", "ns")]:
+    for model, loss in [("sg", "ns"), ("sg", "hs"), ("cbow", "ns"), ("cbow", "hs"), ("sg", "nce"), ("cbow", "nce"), ("glove", "ns")]:
         scores = []
         for seed in seeds:
             path = os.path.join(work, f"planted{seed}.txt")

@@ -13,12 +13,14 @@ from w2v import kernels, tables
 
 EPS = 1e-6
 V, D = 12, 7
+ZERO = None  # no logit shift (NS and HS)
 
 
-def make_tables(counts):
+def make_tables(counts, nce=False, negative=3):
     hs = tables.huffman(counts)
-    return kernels.Tables(keep=np.full(len(counts), tables.ONE, np.int64),
-                          noise=tables.alias_table(tables.noise_distribution(counts)),
+    q = tables.noise_distribution(counts)
+    return kernels.Tables(keep=np.full(len(counts), tables.ONE, np.int64), noise=tables.alias_table(q),
+                          log_kq=np.log(negative * q) if nce else None,
                           hs_offsets=hs.offsets, hs_points=hs.points, hs_codes=hs.codes), hs
 
 
@@ -53,10 +55,10 @@ def test_logistic_layer_gradient(rng, codes):
     f = np.empty(len(codes))
 
     def loss():
-        return kernels.logistic_layer(h, W_out.copy(), rows, codes, 0.0, np.zeros(D), f)
+        return kernels.logistic_layer(h, W_out.copy(), rows, codes, ZERO, 0.0, np.zeros(D), f)
 
     W1, grad_h = W_out.copy(), np.zeros(D)
-    l0 = kernels.logistic_layer(h, W1, rows, codes, 1.0, grad_h, f)
+    l0 = kernels.logistic_layer(h, W1, rows, codes, ZERO, 1.0, grad_h, f)
     assert l0 == pytest.approx(loss())
     for k in range(D):
         assert grad_h[k] == pytest.approx(fd_gradient(loss, h, k), rel=1e-6, abs=1e-8)
@@ -64,7 +66,7 @@ def test_logistic_layer_gradient(rng, codes):
     Wc = W_out  # perturb the original in place
 
     def loss_w():
-        return kernels.logistic_layer(h, Wc.copy(), rows, codes, 0.0, np.zeros(D), f)
+        return kernels.logistic_layer(h, Wc.copy(), rows, codes, ZERO, 0.0, np.zeros(D), f)
 
     for r in range(V):
         for k in range(D):
@@ -79,7 +81,7 @@ def test_logistic_layer_loss_is_log_likelihood(rng):
     codes = np.array([0, 1], np.uint8)
     s = W_out[rows] @ h
     expected = np.logaddexp(0, -s[0]) + np.logaddexp(0, s[1])
-    got = kernels.logistic_layer(h, W_out.copy(), rows, codes, 0.0, np.zeros(D), np.empty(2))
+    got = kernels.logistic_layer(h, W_out.copy(), rows, codes, ZERO, 0.0, np.zeros(D), np.empty(2))
     assert got == pytest.approx(expected, rel=1e-12)
 
 
@@ -91,8 +93,8 @@ def test_float32_tabulated_logistic_is_close_to_exact(rng):
     codes = np.array([0, 1, 1, 0, 1], np.uint8)
     g64, g32 = np.zeros(D), np.zeros(D, np.float32)
     W64, W32 = W_out.copy(), W_out.astype(np.float32)
-    l64 = kernels.logistic_layer(h, W64, rows, codes, 0.1, g64, np.empty(5))
-    l32 = kernels.logistic_layer(h.astype(np.float32), W32, rows, codes, 0.1, g32, np.empty(5))
+    l64 = kernels.logistic_layer(h, W64, rows, codes, ZERO, 0.1, g64, np.empty(5))
+    l32 = kernels.logistic_layer(h.astype(np.float32), W32, rows, codes, ZERO, 0.1, g32, np.empty(5))
     assert l32 == pytest.approx(l64, rel=1e-4)
     assert np.allclose(g32, g64, rtol=1e-4, atol=1e-5)
     assert np.allclose(W32, W64, rtol=1e-4, atol=1e-5)
@@ -110,10 +112,10 @@ def _check_step(step, params):
             yield idx, d[idx], g
 
 
-@pytest.mark.parametrize("loss", ["ns", "hs"])
+@pytest.mark.parametrize("loss", ["ns", "nce", "hs"])
 def test_skipgram_gradient(rng, loss):
     counts = np.array([50, 30, 20, 12, 9, 7, 5, 4, 3, 2, 2, 1], np.int64)
-    tabs, hs = make_tables(counts)
+    tabs, hs = make_tables(counts, nce=loss == "nce")
     cfg = make_config("sg", loss, hs)
     W_in = rng.normal(0, 0.5, (V, D))
     W_out = rng.normal(0, 0.5, (len(counts) - (loss == "hs"), D))
@@ -128,13 +130,13 @@ def test_skipgram_gradient(rng, loss):
         assert analytic == pytest.approx(fd, rel=1e-6, abs=1e-8)
 
 
-@pytest.mark.parametrize("loss", ["ns", "hs"])
+@pytest.mark.parametrize("loss", ["ns", "nce", "hs"])
 @pytest.mark.parametrize("cbow_mean", [False, True])
 def test_cbow_gradient(rng, loss, cbow_mean):
     """Sum: the update is the gradient. Mean: W_out's is; each context row moves by n x its gradient
     (word2vec.c's and gensim's convention: grad_h is added to every context row undivided)."""
     counts = np.array([50, 30, 20, 12, 9, 7, 5, 4, 3, 2, 2, 1], np.int64)
-    tabs, hs = make_tables(counts)
+    tabs, hs = make_tables(counts, nce=loss == "nce")
     cfg = make_config("cbow", loss, hs, cbow_mean=cbow_mean)
     W_in = rng.normal(0, 0.5, (V, D))
     W_out = rng.normal(0, 0.5, (len(counts) - (loss == "hs"), D))
@@ -163,7 +165,7 @@ def test_ns_reduces_to_classic_update_with_one_noise_word(rng):
     rows = np.array([2, 9], np.int64)
     codes = np.array([0, 1], np.uint8)
     W1, g1 = W_out.copy(), np.zeros(D)
-    kernels.logistic_layer(h, W1, rows, codes, 0.05, g1, np.empty(2))
+    kernels.logistic_layer(h, W1, rows, codes, ZERO, 0.05, g1, np.empty(2))
     # word2vec.c, written out: g = (label - sigma(f)) * alpha; neu1e += g * row; row += g * h
     W2, neu1e = W_out.copy(), np.zeros(D)
     for r, label in ((2, 1.0), (9, 0.0)):
@@ -182,11 +184,11 @@ def test_logistic_block_gradient_with_repeated_rows(rng):
     S = np.empty((3, 4))
 
     def step(ps, alpha):
-        return kernels.logistic_block(ps[0], 3, ps[1], rows, codes, alpha, np.zeros((3, D)), S.copy(), True)
+        return kernels.logistic_block(ps[0], 3, ps[1], rows, codes, ZERO, alpha, np.zeros((3, D)), S.copy(), True)
 
     G = np.zeros((3, D))
     W1 = W_out.copy()
-    kernels.logistic_block(H.copy(), 3, W1, rows, codes, 1.0, G, S, True)
+    kernels.logistic_block(H.copy(), 3, W1, rows, codes, ZERO, 1.0, G, S, True)
     for idx in np.ndindex(H.shape):
         assert G[idx] == pytest.approx(fd_gradient(lambda: step([H, W_out.copy()], 0.0), H, idx), rel=1e-6,
                                        abs=1e-8)
@@ -196,10 +198,10 @@ def test_logistic_block_gradient_with_repeated_rows(rng):
         assert dW[idx] == pytest.approx(g, rel=1e-6, abs=1e-8)
 
 
-@pytest.mark.parametrize("loss", ["ns", "hs"])
+@pytest.mark.parametrize("loss", ["ns", "nce", "hs"])
 def test_skipgram_block_step_gradient(rng, loss):
     counts = np.array([50, 30, 20, 12, 9, 7, 5, 4, 3, 2, 2, 1], np.int64)
-    tabs, hs = make_tables(counts)
+    tabs, hs = make_tables(counts, nce=loss == "nce")
     cfg = make_config("sg", loss, hs, shared=True)
     W_in = rng.normal(0, 0.5, (V, D))
     W_out = rng.normal(0, 0.5, (len(counts) - (loss == "hs"), D))
@@ -232,3 +234,24 @@ def test_block_step_with_one_context_is_the_classic_update(rng, loss):
     assert la == pytest.approx(lb, rel=1e-12) and sa == sb
     assert np.allclose(a_in, b_in, atol=1e-15) and np.allclose(a_out, b_out, atol=1e-15)
     assert not np.allclose(a_in, W_in)  # something was trained
+
+
+def test_nce_is_logistic_regression_on_shifted_logits(rng):
+    """NCE's loss: -log sigma(s_w - log k q(w)) - sum over noise of log sigma(-(s_n - log k q(n)))."""
+    W_out = rng.normal(0, 1, (V, D))
+    h = rng.normal(0, 1, D)
+    q = rng.dirichlet(np.ones(V))
+    log_kq = np.log(3 * q)
+    rows = np.array([2, 5, 9, 5], np.int32)  # the noise word 5 drawn twice
+    codes = np.array([0, 1, 1, 1], np.uint8)
+    s = W_out[rows] @ h - log_kq[rows]
+    expected = np.logaddexp(0, -s[0]) + np.sum(np.logaddexp(0, s[1:]))
+    got = kernels.logistic_layer(h, W_out.copy(), rows, codes, log_kq, 0.0, np.zeros(D), np.empty(4))
+    assert got == pytest.approx(expected, rel=1e-12)
+    # and its gradient
+    W1, g = W_out.copy(), np.zeros(D)
+    kernels.logistic_layer(h, W1, rows, codes, log_kq, 1.0, g, np.empty(4))
+    for k in range(D):
+        fd = fd_gradient(lambda: kernels.logistic_layer(h, W_out.copy(), rows, codes, log_kq, 0.0, np.zeros(D),
+                                                        np.empty(4)), h, k)
+        assert g[k] == pytest.approx(fd, rel=1e-6, abs=1e-8)

@@ -9,7 +9,7 @@ from w2v.config import TrainConfig
 from w2v.errors import W2VError
 from w2v.train import train
 
-COMBOS = [("sg", "ns"), ("sg", "hs"), ("cbow", "ns"), ("cbow", "hs")]
+COMBOS = [("sg", "ns"), ("sg", "hs"), ("cbow", "ns"), ("cbow", "hs"), ("sg", "nce"), ("cbow", "nce")]
 SHARED = [("sg", "ns", True), ("sg", "hs", True)]
 
 

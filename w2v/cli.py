@@ -49,8 +49,11 @@ def cli():
               help="Output format, overriding the suffix.")
 @click.option("--model", type=click.Choice(["sg", "cbow", "glove"]), default="sg", show_default=True,
               help="Skip-gram, continuous bag of words, or GloVe.")
-@click.option("--loss", type=click.Choice(["ns", "hs"]), default="ns", show_default=True,
-              help="Negative sampling or hierarchical softmax (Huffman tree).")
+@click.option("--loss", type=click.Choice(["ns", "nce", "hs"]), default="ns", show_default=True,
+              help="ns: negative sampling, logistic classification of the data word against --negative noise "
+                   "words; nce: noise-contrastive estimation, the same classification with each logit shifted "
+                   "by -log(k q(w)), which makes it an estimator of the normalised model (NS is NCE without "
+                   "the shift); hs: hierarchical softmax over a Huffman tree.")
 @click.option("--dim", type=int, default=100, show_default=True, help="Vector dimension.")
 @click.option("--window", type=int, default=None,
               help="Maximum context distance [5; glove 10]. sg/cbow draw each position's window from 1..WINDOW.")

@@ -9,7 +9,7 @@ from w2v.errors import W2VError
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     model: str = "sg"  # sg | cbow | glove
-    loss: str = "ns"  # ns | hs (sg and cbow)
+    loss: str = "ns"  # ns | nce | hs (sg and cbow)
     dim: int = 100
     window: int | None = None  # None: 5 (sg, cbow), 10 (glove)
     negative: int = 5
@@ -57,13 +57,13 @@ class TrainConfig:
                 bad(f"--export must be w or w+c, not {self.export!r}")
             if not self.memory > 0:
                 bad(f"--memory must be positive (got {self.memory})")
-        if self.loss not in ("ns", "hs"):
-            bad(f"--loss must be ns or hs, not {self.loss!r}")
+        if self.loss not in ("ns", "nce", "hs"):
+            bad(f"--loss must be ns, nce or hs, not {self.loss!r}")
         for name in ("dim", "window", "epochs"):
             if getattr(self, name) < 1:
                 bad(f"--{name.replace('_', '-')} must be at least 1 (got {getattr(self, name)})")
-        if self.loss == "ns" and self.negative < 1:
-            bad(f"--negative must be at least 1 with --loss ns (got {self.negative})")
+        if self.loss in ("ns", "nce") and self.negative < 1:
+            bad(f"--negative must be at least 1 with --loss {self.loss} (got {self.negative})")
         if self.negative < 0:
             bad(f"--negative must not be negative (got {self.negative})")
         if self.min_count < 1:

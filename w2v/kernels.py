@@ -1,4 +1,4 @@
-"""Numba training kernels: architectures (skip-gram, CBOW) in front of output layers (NS, HS).
+"""Numba training kernels: architectures (skip-gram, CBOW) in front of output layers (NS, NCE, HS).
 
 Structure (see ARCHITECTURE.md):
 
@@ -28,9 +28,9 @@ from numba import prange
 from numba.extending import overload
 
 SG, CBOW = 0, 1
-NS, HS = 0, 1
+NS, HS, NCE = 0, 1, 2
 MODELS = {"sg": SG, "cbow": CBOW}
-LOSSES = {"ns": NS, "hs": HS}
+LOSSES = {"ns": NS, "hs": HS, "nce": NCE}
 
 FASTMATH = {"reassoc", "contract", "nsz", "arcp"}  # no nnan/ninf: NaN must propagate to the guard
 _MASK32 = np.uint64(0xFFFFFFFF)
@@ -57,6 +57,7 @@ class Config(NamedTuple):
 class Tables(NamedTuple):
     keep: np.ndarray  # int64[V] subsampling thresholds on rand32
     noise: np.ndarray  # int64[V, 2] alias table of the noise distribution
+    log_kq: object  # float64[V]: NCE's logit shift log(k q(w)); None (compiled away) for NS and HS
     hs_offsets: np.ndarray  # Huffman CSR (empty arrays when unused)
     hs_points: np.ndarray
     hs_codes: np.ndarray
@@ -161,6 +162,18 @@ def _logistic_impl(x, like):
 
 
 # ---------------------------------------------------------------- output layers
+def _shifted(x, log_kq, w):  # pragma: no cover - replaced by the overload inside Numba
+    return x if log_kq is None else x - log_kq[w]
+
+
+@overload(_shifted)
+def _shifted_impl(x, log_kq, w):
+    """NCE's logit shift, chosen at compile time: no code at all when ``log_kq`` is None (NS, HS)."""
+    if isinstance(log_kq, numba.types.NoneType):
+        return lambda x, log_kq, w: x
+    return lambda x, log_kq, w: x - log_kq[w]
+
+
 @numba.njit(inline="always")
 def _grad_and_loss(x, code, like):
     """For score ``x`` of a logistic step with label ``1 - code``: (dL/dx, loss)."""
@@ -171,11 +184,12 @@ def _grad_and_loss(x, code, like):
 
 
 @numba.njit(fastmath=FASTMATH, inline="always")
-def logistic_layer(h, W_out, rows, codes, alpha, grad_h, f, may_repeat=True):
+def logistic_layer(h, W_out, rows, codes, log_kq, alpha, grad_h, f, may_repeat=True):
     """Binary logistic steps on ``W_out[rows[t]]`` with labels ``1 - codes[t]``; returns the summed loss.
 
     The loss of one step is ``-log sigma(s)`` for label 1 and ``-log sigma(-s)`` for label 0, with
-    ``s = h . W_out[row]``, computed stably. All scores and ``grad_h`` are computed before any row moves
+    ``s = h . W_out[row] - log_kq[row]`` (NCE's shift; ``log_kq`` is None otherwise), computed stably. All scores and
+    ``grad_h`` are computed before any row moves
     (the row loads overlap in memory), so the update is the exact gradient step of the summed loss at the
     current point, also when a noise word is drawn twice (``may_repeat``; rows of a Huffman path are
     distinct and skip that check). Updates ``W_out`` rows in place and adds dL/dh into ``grad_h``;
@@ -190,7 +204,7 @@ def logistic_layer(h, W_out, rows, codes, alpha, grad_h, f, may_repeat=True):
         f[t] = s
     loss = 0.0
     for t in range(n):
-        g, l = _grad_and_loss(np.float64(f[t]), codes[t], h)
+        g, l = _grad_and_loss(_shifted(np.float64(f[t]), log_kq, rows[t]), codes[t], h)
         f[t] = g
         loss += l
     if may_repeat:  # a row drawn twice gets the sum of its gradients once (the update stays exact)
@@ -231,7 +245,7 @@ def _axpy4(y, a0, x0, a1, x1, a2, x2, a3, x3):
 
 
 @numba.njit(fastmath=FASTMATH, inline="always")
-def logistic_block(H, n_in, W_out, rows, codes, alpha, G, S, may_repeat):
+def logistic_block(H, n_in, W_out, rows, codes, log_kq, alpha, G, S, may_repeat):
     """``logistic_layer`` for a block of hidden vectors ``H[:n_in]`` that share the same targets.
 
     The scores form an (n_in x n) matrix; the loops are blocked four targets (or four inputs) at a time
@@ -255,7 +269,7 @@ def logistic_block(H, n_in, W_out, rows, codes, alpha, G, S, may_repeat):
     loss = 0.0
     for i in range(n_in):
         for t in range(n):
-            g, l = _grad_and_loss(np.float64(S[i, t]), codes[t], H)
+            g, l = _grad_and_loss(_shifted(np.float64(S[i, t]), log_kq, rows[t]), codes[t], H)
             S[i, t] = g
             loss += l
     if may_repeat:
@@ -298,27 +312,30 @@ def draw_targets(target, tables, cfg, targets, ns_codes, state):
     """The output rows and codes that predict ``target``: (rows, codes, may repeat, rng state).
 
     Negative sampling: the target (code 0, label 1) and ``cfg.negative`` noise words (code 1, label 0).
+    NCE: the same draws, with the scores shifted by log(k q(w)) in the layer (and a noise word equal to
+    the target kept, as the estimator's noise sample is independent of the data).
     Hierarchical softmax: the inner nodes on the target's Huffman path with their branch codes.
     """
-    if cfg.loss == NS:
-        targets[0] = target
-        n = 1
-        for _ in range(cfg.negative):
-            state, r = rng_next(state)
-            w = draw_noise(tables.noise, r)
-            if w != target:  # word2vec.c skips (does not redraw) a noise word equal to the target
-                targets[n] = w
-                n += 1
-        return targets[:n], ns_codes[:n], cfg.loss == NS, state
-    a, b = tables.hs_offsets[target], tables.hs_offsets[target + 1]
-    return tables.hs_points[a:b], tables.hs_codes[a:b], cfg.loss == NS, state
+    if cfg.loss == HS:
+        a, b = tables.hs_offsets[target], tables.hs_offsets[target + 1]
+        return tables.hs_points[a:b], tables.hs_codes[a:b], cfg.loss != HS, state
+    keep_target = cfg.loss == NCE  # word2vec.c's NS skips (does not redraw) a noise word equal to the target
+    targets[0] = target
+    n = 1
+    for _ in range(cfg.negative):
+        state, r = rng_next(state)
+        w = draw_noise(tables.noise, r)
+        if w != target or keep_target:
+            targets[n] = w
+            n += 1
+    return targets[:n], ns_codes[:n], cfg.loss != HS, state
 
 
 @numba.njit(fastmath=FASTMATH, inline="always")
 def output_step(h, target, W_out, tables, cfg, targets, ns_codes, state, alpha, grad_h, f):
     """The output layer for one prediction of ``target`` from ``h``; returns (loss, rng state)."""
     rows, codes, may_repeat, state = draw_targets(target, tables, cfg, targets, ns_codes, state)
-    return logistic_layer(h, W_out, rows, codes, alpha, grad_h, f, may_repeat), state
+    return logistic_layer(h, W_out, rows, codes, tables.log_kq, alpha, grad_h, f, may_repeat), state
 
 
 # ---------------------------------------------------------------- architectures
@@ -359,7 +376,7 @@ def sg_block_step(W_in, context, n_ctx, target, W_out, tables, cfg, H, G, S, tar
         for k in range(h.shape[0]):
             h[k] = row[k]
     rows, codes, may_repeat, state = draw_targets(target, tables, cfg, targets, ns_codes, state)
-    loss = logistic_block(H, n_ctx, W_out, rows, codes, alpha, G, S, may_repeat)
+    loss = logistic_block(H, n_ctx, W_out, rows, codes, tables.log_kq, alpha, G, S, may_repeat)
     step = _cast_like(alpha, H)
     for i in range(n_ctx):
         row = W_in[context[i]]

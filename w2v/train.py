@@ -208,6 +208,8 @@ def train(corpus, cfg=None, read_vocab=None, save_vocab=None, quiet=False, tmp_d
         tabs = kernels.Tables(
             keep=tables.keep_thresholds(vocab.counts, cfg.sample),
             noise=tables.alias_table(tables.noise_distribution(vocab.counts, cfg.noise_power)),
+            log_kq=(np.log(cfg.negative * tables.noise_distribution(vocab.counts, cfg.noise_power))
+                    if cfg.loss == "nce" else None),
             hs_offsets=hs.offsets, hs_points=hs.points, hs_codes=hs.codes)
         if resumed:
             W_in, W_out = resumed[2]["W_in"], resumed[2]["W_out"]
