@@ -30,6 +30,18 @@ def make_config(model, loss, hs, negative=3, cbow_mean=True, shared=False):
                           max_code=int(np.diff(hs.offsets).max()), shared=shared, seed=1)
 
 
+COUNTS = np.array([50, 30, 20, 12, 9, 7, 5, 4, 3, 2, 2, 1], np.int64)
+
+
+def setup_step(rng, model, loss, **config):
+    """Tables, config, weights and scratch buffers for one architecture step on a 12-word vocabulary."""
+    tabs, hs = make_tables(COUNTS, nce=loss == "nce", negative=config.get("negative", 3))
+    cfg = make_config(model, loss, hs, **config)
+    W_in = rng.normal(0, 0.5, (V, D))
+    W_out = rng.normal(0, 0.5, (len(COUNTS) - (loss == "hs"), D))
+    return tabs, cfg, W_in, W_out, kernels.make_buffers(W_in, cfg)
+
+
 def fd_gradient(loss_fn, arr, index):
     old = arr[index]
     arr[index] = old + EPS
@@ -114,12 +126,7 @@ def _check_step(step, params):
 
 @pytest.mark.parametrize("loss", ["ns", "nce", "hs"])
 def test_skipgram_gradient(rng, loss):
-    counts = np.array([50, 30, 20, 12, 9, 7, 5, 4, 3, 2, 2, 1], np.int64)
-    tabs, hs = make_tables(counts, nce=loss == "nce")
-    cfg = make_config("sg", loss, hs)
-    W_in = rng.normal(0, 0.5, (V, D))
-    W_out = rng.normal(0, 0.5, (len(counts) - (loss == "hs"), D))
-    h, grad_h, _, targets, ns_codes, f, H, G, S = kernels.make_buffers(W_in, cfg)
+    tabs, cfg, W_in, W_out, (h, grad_h, _, targets, ns_codes, f, H, G, S) = setup_step(rng, "sg", loss)
     state = np.uint64(987654321)
 
     def step(ps, alpha):
@@ -135,12 +142,8 @@ def test_skipgram_gradient(rng, loss):
 def test_cbow_gradient(rng, loss, cbow_mean):
     """Sum: the update is the gradient. Mean: W_out's is; each context row moves by n x its gradient
     (word2vec.c's and gensim's convention: grad_h is added to every context row undivided)."""
-    counts = np.array([50, 30, 20, 12, 9, 7, 5, 4, 3, 2, 2, 1], np.int64)
-    tabs, hs = make_tables(counts, nce=loss == "nce")
-    cfg = make_config("cbow", loss, hs, cbow_mean=cbow_mean)
-    W_in = rng.normal(0, 0.5, (V, D))
-    W_out = rng.normal(0, 0.5, (len(counts) - (loss == "hs"), D))
-    h, grad_h, _, targets, ns_codes, f, H, G, S = kernels.make_buffers(W_in, cfg)
+    tabs, cfg, W_in, W_out, (h, grad_h, _, targets, ns_codes, f, H, G, S) = setup_step(rng, "cbow", loss,
+                                                                                         cbow_mean=cbow_mean)
     context = np.array([3, 8, 3, 10], np.int64)  # a repeated context word counts twice
     n_ctx = len(context)
     state = np.uint64(13)
@@ -200,12 +203,8 @@ def test_logistic_block_gradient_with_repeated_rows(rng):
 
 @pytest.mark.parametrize("loss", ["ns", "nce", "hs"])
 def test_skipgram_block_step_gradient(rng, loss):
-    counts = np.array([50, 30, 20, 12, 9, 7, 5, 4, 3, 2, 2, 1], np.int64)
-    tabs, hs = make_tables(counts, nce=loss == "nce")
-    cfg = make_config("sg", loss, hs, shared=True)
-    W_in = rng.normal(0, 0.5, (V, D))
-    W_out = rng.normal(0, 0.5, (len(counts) - (loss == "hs"), D))
-    h, grad_h, _, targets, ns_codes, f, H, G, S = kernels.make_buffers(W_in, cfg)
+    tabs, cfg, W_in, W_out, (h, grad_h, _, targets, ns_codes, f, H, G, S) = setup_step(rng, "sg", loss,
+                                                                                         shared=True)
     context = np.array([3, 8, 3, 10, 0], np.int64)  # a context word repeated in the window
     state = np.uint64(77)
 
@@ -221,12 +220,8 @@ def test_skipgram_block_step_gradient(rng, loss):
 @pytest.mark.parametrize("loss", ["ns", "hs"])
 def test_block_step_with_one_context_is_the_classic_update(rng, loss):
     """One context word: the shared-target step draws the same noise words and makes the same update."""
-    counts = np.array([50, 30, 20, 12, 9, 7, 5, 4, 3, 2, 2, 1], np.int64)
-    tabs, hs = make_tables(counts)
-    cfg = make_config("sg", loss, hs, negative=1, shared=True)
-    W_in = rng.normal(0, 0.5, (V, D))
-    W_out = rng.normal(0, 0.5, (len(counts) - (loss == "hs"), D))
-    h, grad_h, _, targets, ns_codes, f, H, G, S = kernels.make_buffers(W_in, cfg)
+    tabs, cfg, W_in, W_out, (h, grad_h, _, targets, ns_codes, f, H, G, S) = setup_step(rng, "sg", loss, negative=1,
+                                                                                         shared=True)
     a_in, a_out, b_in, b_out = W_in.copy(), W_out.copy(), W_in.copy(), W_out.copy()
     la, sa = kernels.sg_step(a_in, 6, 2, a_out, tabs, cfg, grad_h, targets, ns_codes, f, np.uint64(5), 0.1)
     lb, sb = kernels.sg_block_step(b_in, np.array([6], np.int64), 1, 2, b_out, tabs, cfg, H, G, S, targets,

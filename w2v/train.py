@@ -100,14 +100,16 @@ def plan_chunks(block, chunk_ids=CHUNK_IDS):
 
 
 def kernels_cached():
-    """Whether the training kernels are already in Numba's on-disk cache (else the first call compiles)."""
+    """Whether this version of the training kernel is in Numba's on-disk cache (else the first call compiles).
+
+    Numba names its index file after the function and its line, so an edited kernel is not mistaken
+    for a cached one."""
     try:
         from w2v import kernels
 
-        path = kernels.epoch_parallel._cache._cache_path
-        return any(n.startswith("kernels.epoch_parallel") and n.endswith(".nbi") for n in os.listdir(path))
-    except Exception:
-        return False
+        return os.path.exists(kernels.epoch_parallel._cache._cache_file._index_path)
+    except Exception:  # a Numba without these internals: say nothing rather than guess
+        return True
 
 
 class Options(NamedTuple):
