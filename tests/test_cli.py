@@ -125,3 +125,14 @@ def test_demo_runs(tmp_path):
     assert "evaluation:" in r.output and str(out) in r.output
     v = io.load(out)
     assert "list" in v and "thread" in v
+
+
+def test_train_from_standard_input(planted, tmp_path):
+    path, groups = planted
+    out = tmp_path / "v.txt"
+    with open(path, "rb") as f:
+        data = f.read()
+    r = CliRunner().invoke(cli, ["train", "-", "-o", str(out), "--min-count", "1", "--dim", "8", "--epochs", "1",
+                                 "-q"], input=data)
+    assert r.exit_code == 0, r.output
+    assert sorted(io.load(out).words) == sorted(set(data.decode().split()))

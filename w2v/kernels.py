@@ -4,8 +4,9 @@ Structure (see ARCHITECTURE.md):
 
 * output layers are small steps: given the hidden vector ``h`` and a target, they update their own rows
   of ``W_out``, add dL/dh into ``grad_h`` and return the loss. Negative sampling is the logistic step
-  on the target (label 1) and on noise words (label 0); hierarchical softmax is the same step along the
-  target's Huffman path.
+  on the target (label 1) and on noise words (label 0); NCE is the same step with each logit shifted by
+  -log(k q(w)); hierarchical softmax is the same step along the target's Huffman path. ``logistic_block``
+  runs the step for a block of hidden vectors that share their targets (skip-gram with shared targets).
 * architectures decide which inputs make ``h`` and send ``grad_h`` back to them.
 * ``train_chunk`` is the one window loop; ``epoch_serial``/``epoch_parallel`` are the same body
   compiled without and with ``prange`` over sentence-aligned chunks (hogwild on the weights).
