@@ -30,7 +30,7 @@ class _Group(click.Group):
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="w2v")
 def cli():
-    """w2v: train word embeddings (skip-gram, CBOW) and evaluate them.
+    """w2v: train word embeddings (skip-gram, CBOW, GloVe) and evaluate them.
 
     \b
     Examples:
