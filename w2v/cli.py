@@ -241,24 +241,20 @@ def cooccur(corpus, output, window, symmetric, distance_weighting, min_count, ma
     import shutil
     import tempfile
 
-    from tqdm import tqdm
-
     from w2v import cooccur as cooc_mod
     from w2v import scan
     from w2v.config import TrainConfig
-    from w2v.train import prepare
+    from w2v.glove import count_corpus
+    from w2v.train import Options
 
-    cfg = TrainConfig(model="glove", window=window, min_count=min_count, max_vocab=max_vocab, memory=memory)
+    cfg = TrainConfig(model="glove", window=window, min_count=min_count, max_vocab=max_vocab, memory=memory,
+                      symmetric=symmetric, distance_weighting=distance_weighting)
     if not output.endswith(".npz"):
         raise W2VError(f"the co-occurrence file must end in .npz: {output}")
     workdir = tempfile.mkdtemp(prefix="w2v-cooccur-", dir=tmp_dir)
     try:
         scan.warm_up()
-        vocab, encoded = prepare(corpus, cfg, workdir, quiet=quiet)
-        with tqdm(total=encoded.n_ids, unit="id", unit_scale=True, disable=quiet, file=sys.stderr,
-                  desc="counting") as bar:
-            result = cooc_mod.count(encoded, len(vocab), workdir, window, symmetric, distance_weighting, cfg.memory,
-                                    progress=bar.update)
+        vocab, _, result = count_corpus(corpus, cfg, workdir, quiet, Options(), train=False)
         cooc_mod.save(result, vocab, output)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -7,7 +7,6 @@ sources with ``ast`` (never imported), lower-cased and split into sentences.
 import ast
 import os
 import re
-import sys
 import sysconfig
 import tempfile
 import time

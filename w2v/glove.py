@@ -10,7 +10,6 @@ body compiled twice, so ``--threads 1 --seed S`` is deterministic.
 """
 
 import math
-import os
 import sys
 import time
 
@@ -95,6 +94,35 @@ def init_params(n_words, dim, seed):
 PARAMS = ("W", "C", "bw", "bc", "gW", "gC", "gbw", "gbc")
 
 
+def count_corpus(corpus, cfg, workdir, quiet, opts, known=None, train=True):
+    """Vocabulary and co-occurrences of ``corpus``: (Vocab, raw tokens, Cooccurrences).
+
+    Checks the memory before counting: the ``--memory`` budget, plus GloVe's parameters (four float32
+    and four float64 arrays) when ``train``.
+    """
+    from tqdm import tqdm
+
+    from w2v import cooccur
+    from w2v.train import _log, check_memory, prepare
+
+    t0 = time.perf_counter()
+    vocab, encoded = prepare(corpus, cfg, workdir, known, quiet)
+    _log(quiet, f"vocabulary: {len(vocab)} words, {encoded.n_words} of {encoded.total_tokens} tokens "
+                f"({time.perf_counter() - t0:.1f} s)")
+    params = len(vocab) * (16 * cfg.dim + 32) if train else 0
+    counting = int(cfg.memory * (1 << 30))
+    buffers, runtime = 8 * READ_IDS, 200 << 20
+    check_memory({"weights": params, "tables": counting, "buffers": buffers, "runtime": runtime,
+                  "total": params + counting + buffers + runtime},
+                 opts, quiet, remedy="lower --memory (counting spills to disk beyond it)"
+                 + (" or --dim" if train else ""))
+    with tqdm(total=encoded.n_ids, unit="id", unit_scale=True, disable=quiet, file=sys.stderr,
+              desc="counting") as bar:
+        cooc = cooccur.count(encoded, len(vocab), workdir, cfg.window, cfg.symmetric, cfg.distance_weighting,
+                             cfg.memory, progress=bar.update)
+    return vocab, encoded.total_tokens, cooc
+
+
 def train_glove(corpus, cfg, cooccur_path=None, read_vocab=None, save_vocab=None, quiet=False, tmp_dir=None,
                 opts=None, resumed=None):
     """Count (or load) co-occurrences, then fit GloVe; returns a TrainResult.
@@ -105,44 +133,24 @@ def train_glove(corpus, cfg, cooccur_path=None, read_vocab=None, save_vocab=None
     import shutil
     import tempfile
 
-    from tqdm import tqdm
-
     from w2v import checkpoint, cooccur
-    from w2v.train import Options, TrainResult, _log, prepare
+    from w2v.train import Options, TrainResult, _known_vocab, _log
     from w2v.vectors import Vectors
 
     opts = opts or Options()
-
     workdir = tempfile.mkdtemp(prefix="w2v-glove-", dir=tmp_dir)
     try:
-        t0 = time.perf_counter()
-        from w2v.train import check_memory
-
         if cooccur_path:
+            t0 = time.perf_counter()
             cooc, vocab = cooccur.load(cooccur_path)
             total_tokens = int(vocab.counts.sum())
         else:
             from w2v import scan
 
-            scan.warm_up()
+            scan.warm_up()  # Numba's start-up is not part of counting
             t0 = time.perf_counter()
-            if resumed:  # the checkpoint's vocabulary, so the word ids are the same
-                read_vocab = os.path.join(workdir, "vocab.txt")
-                resumed[1].save(read_vocab)
-            vocab, encoded = prepare(corpus, cfg, workdir, read_vocab, quiet)
-            total_tokens = encoded.total_tokens
-            # counting stays within --memory; the parameters (4 float32 and 4 float64 arrays) come on top
-            params_bytes = len(vocab) * (16 * cfg.dim + 32)
-            counting = int(cfg.memory * (1 << 30))
-            check_memory({"weights": params_bytes, "tables": counting, "buffers": 8 * READ_IDS, "runtime": 200 << 20,
-                          "total": params_bytes + counting + 8 * READ_IDS + (200 << 20)},
-                         opts, quiet, remedy="lower --memory (counting spills to disk beyond it) or --dim")
-            _log(quiet, f"vocabulary: {len(vocab)} words, {encoded.n_words} of {total_tokens} tokens "
-                        f"({time.perf_counter() - t0:.1f} s)")
-            with tqdm(total=encoded.n_ids, unit="id", unit_scale=True, disable=quiet, file=sys.stderr,
-                      desc="counting") as bar:
-                cooc = cooccur.count(encoded, len(vocab), workdir, cfg.window, cfg.symmetric,
-                                     cfg.distance_weighting, cfg.memory, progress=bar.update)
+            vocab, total_tokens, cooc = count_corpus(corpus, cfg, workdir, quiet, opts,
+                                                     _known_vocab(read_vocab, resumed))
         count_rss_mb = _peak_rss_mb()
         if save_vocab:
             vocab.save(save_vocab)

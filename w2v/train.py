@@ -41,12 +41,14 @@ def _log(quiet, msg):
         print(msg, file=sys.stderr, flush=True)
 
 
-def prepare(corpus, cfg, workdir, read_vocab=None, quiet=True):
-    """Scan and encode the corpus; returns (Vocab, EncodedCorpus)."""
+def prepare(corpus, cfg, workdir, known=None, quiet=True):
+    """Scan and encode the corpus; returns (Vocab, EncodedCorpus).
+
+    ``known`` (a Vocab: ``--read-vocab``, or a checkpoint's) fixes the vocabulary instead of counting it.
+    """
     from w2v import corpus as corpus_mod
     from w2v.vocab import build_vocab
 
-    known = Vocab.load(read_vocab) if read_vocab else None
     # --max-vocab bounds the live types while counting too (rare ones are pruned as in word2vec.c)
     limit = corpus_mod.DEFAULT_COUNT_LIMIT
     if cfg.max_vocab is not None:
@@ -80,6 +82,14 @@ def prepare(corpus, cfg, workdir, read_vocab=None, quiet=True):
         raise W2VError(f"too little text to train: {encoded.n_words} in-vocabulary tokens, not more than "
                        f"--window {cfg.window}")
     return vocab, encoded
+
+
+def _known_vocab(read_vocab, resumed):
+    """The vocabulary to encode with: a checkpoint's (so the word ids are the same), a --read-vocab file's,
+    or None (count it)."""
+    if resumed:
+        return resumed[1]
+    return Vocab.load(read_vocab) if read_vocab else None
 
 
 def init_weights(n_words, dim, seed, n_out):
@@ -187,11 +197,7 @@ def train(corpus, cfg=None, read_vocab=None, save_vocab=None, quiet=False, tmp_d
 
         scan.warm_up()  # Numba's start-up, once per process, is not part of the vocabulary pass
         t0 = time.perf_counter()
-        if resumed:  # the checkpoint's vocabulary, so the word ids are the same
-            vocab_file = os.path.join(workdir, "vocab.txt")
-            resumed[1].save(vocab_file)
-            read_vocab = vocab_file
-        vocab, encoded = prepare(corpus, cfg, workdir, read_vocab, quiet)
+        vocab, encoded = prepare(corpus, cfg, workdir, _known_vocab(read_vocab, resumed), quiet)
         corpus_info = {"total_tokens": encoded.total_tokens, "n_ids": encoded.n_ids}
         if resumed and resumed[4] != corpus_info:
             raise W2VError(f"cannot resume from {opts.resume}: the corpus differs from the one it was trained on "
