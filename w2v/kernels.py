@@ -189,40 +189,15 @@ def logistic_layer(h, W_out, rows, codes, log_kq, alpha, grad_h, f, may_repeat=T
     """Binary logistic steps on ``W_out[rows[t]]`` with labels ``1 - codes[t]``; returns the summed loss.
 
     The loss of one step is ``-log sigma(s)`` for label 1 and ``-log sigma(-s)`` for label 0, with
-    ``s = h . W_out[row] - log_kq[row]`` (NCE's shift; ``log_kq`` is None otherwise), computed stably. All scores and
-    ``grad_h`` are computed before any row moves
-    (the row loads overlap in memory), so the update is the exact gradient step of the summed loss at the
-    current point, also when a noise word is drawn twice (``may_repeat``; rows of a Huffman path are
-    distinct and skip that check). Updates ``W_out`` rows in place and adds dL/dh into ``grad_h``;
-    ``f`` is scratch space.
+    ``s = h . W_out[row] - log_kq[row]`` (NCE's shift; ``log_kq`` is None otherwise), computed stably.
+    It is ``logistic_block`` for a block of one: every score and ``grad_h`` is computed before any row
+    moves, so the update is the exact gradient step of the summed loss, also when a noise word is drawn
+    twice. Updates ``W_out`` rows in place and sets ``grad_h`` to dL/dh; ``f`` is scratch space.
     """
     n = rows.shape[0]
-    for t in range(n):
-        row = W_out[rows[t]]
-        s = _cast_like(0.0, h)
-        for k in range(h.shape[0]):
-            s += h[k] * row[k]
-        f[t] = s
-    loss = 0.0
-    for t in range(n):
-        g, l = _grad_and_loss(_shifted(np.float64(f[t]), log_kq, rows[t]), codes[t], h)
-        f[t] = g
-        loss += l
-    if may_repeat:  # a row drawn twice gets the sum of its gradients once (the update stays exact)
-        for t in range(1, n):
-            for u in range(t):
-                if rows[u] == rows[t]:
-                    f[u] += f[t]
-                    f[t] = 0.0
-                    break
-    for t in range(n):
-        row = W_out[rows[t]]
-        g = _cast_like(f[t], row)
-        step = _cast_like(alpha * f[t], row)
-        for k in range(h.shape[0]):
-            grad_h[k] += g * row[k]
-            row[k] -= step * h[k]
-    return loss
+    d = h.shape[0]
+    return logistic_block(h.reshape(1, d), 1, W_out, rows, codes, log_kq, alpha, grad_h.reshape(1, d),
+                          f[:n].reshape(1, n), may_repeat)
 
 
 @numba.njit(fastmath=FASTMATH, inline="always")
@@ -252,7 +227,7 @@ def logistic_block(H, n_in, W_out, rows, codes, log_kq, alpha, G, S, may_repeat)
     The scores form an (n_in x n) matrix; the loops are blocked four targets (or four inputs) at a time
     so each loaded value feeds four multiply-adds -- matrix-matrix work instead of vector work. Every
     gradient is taken at the current point before anything moves: the exact gradient step of the summed
-    loss. ``G[:n_in]`` receives dL/dH; ``S`` is scratch. With ``n_in == 1`` it is ``logistic_layer``.
+    loss. ``G[:n_in]`` receives dL/dH; ``S`` is scratch. ``logistic_layer`` is this step for a block of one.
     """
     n = rows.shape[0]
     n4 = n - n % 4
