@@ -6,10 +6,13 @@ import os
 from w2v.errors import W2VError
 
 
+NPLM_ALPHA = 0.05
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-    model: str = "sg"  # sg | cbow | glove
-    loss: str = "ns"  # ns | nce | hs (sg and cbow)
+    model: str = "sg"  # sg | cbow | glove | nplm
+    loss: str = "ns"  # ns | nce | hs; nplm also softmax
     dim: int = 100
     window: int | None = None  # None: 5 (sg, cbow), 10 (glove)
     negative: int = 5
@@ -17,8 +20,8 @@ class TrainConfig:
     min_count: int = 5
     max_vocab: int | None = None
     sample: float = 1e-3
-    epochs: int | None = None  # None: 5 (sg, cbow), 15 (glove)
-    alpha: float | None = None  # None: 0.025 for sg, 0.05 for cbow (word2vec.c)
+    epochs: int | None = None  # None: 5 (sg, cbow, nplm), 15 (glove)
+    alpha: float | None = None  # None: 0.025 for sg, 0.05 for cbow (word2vec.c), NPLM_ALPHA for nplm
     min_alpha: float | None = None  # None: alpha * 1e-4 (word2vec.c)
     threads: int = 0  # 0: all cores
     seed: int = 1
@@ -32,6 +35,11 @@ class TrainConfig:
     eta: float = 0.05  # AdaGrad initial learning rate
     export: str = "w+c"  # w | w+c: word vectors, or word plus context vectors (GloVe's default)
     memory: float | None = None  # GB for co-occurrence counting; None: min(4, a quarter of RAM)
+    # NPLM (Bengio et al. 2003)
+    context: int = 4  # words of history (4: a 5-gram model)
+    hidden: int = 100  # tanh units
+    direct: bool = False  # direct connections from the word features to the output
+    batch: int | None = None  # examples per full-softmax step; None: 16 for softmax, 1 otherwise
 
     def __post_init__(self):
         def bad(msg):
@@ -44,8 +52,23 @@ class TrainConfig:
             object.__setattr__(self, "epochs", 15 if glove else 5)
         if self.memory is None:
             object.__setattr__(self, "memory", min(4.0, _total_memory_gb() / 4))
-        if self.model not in ("sg", "cbow", "glove"):
-            bad(f"--model must be sg, cbow or glove, not {self.model!r}")
+        if self.model not in ("sg", "cbow", "glove", "nplm"):
+            bad(f"--model must be sg, cbow, glove or nplm, not {self.model!r}")
+        if self.batch is None:
+            object.__setattr__(self, "batch", 16 if self.loss == "softmax" else 1)
+        if self.model == "nplm":
+            if self.context < 1:
+                bad(f"--context must be at least 1 (got {self.context})")
+            if self.hidden < 1:
+                bad(f"--hidden must be at least 1 (got {self.hidden})")
+            if self.batch < 1:
+                bad(f"--batch must be at least 1 (got {self.batch})")
+            if self.batch > 1 and self.loss != "softmax":
+                bad("--batch applies to --loss softmax only (the logistic layers train one example at a time)")
+            if self.hidden > 100_000 or self.context > 100:
+                bad("--hidden or --context is too large")
+        elif self.loss == "softmax":
+            bad("--loss softmax is for --model nplm (sg and cbow: ns, nce or hs)")
         if glove:
             if not self.x_max > 0:
                 bad(f"--x-max must be positive (got {self.x_max})")
@@ -57,8 +80,8 @@ class TrainConfig:
                 bad(f"--export must be w or w+c, not {self.export!r}")
             if not self.memory > 0:
                 bad(f"--memory must be positive (got {self.memory})")
-        if self.loss not in ("ns", "nce", "hs"):
-            bad(f"--loss must be ns, nce or hs, not {self.loss!r}")
+        if self.loss not in ("ns", "nce", "hs", "softmax"):
+            bad(f"--loss must be ns, nce, hs or softmax, not {self.loss!r}")
         for name in ("dim", "window", "epochs"):
             if getattr(self, name) < 1:
                 bad(f"--{name.replace('_', '-')} must be at least 1 (got {getattr(self, name)})")
@@ -90,6 +113,8 @@ class TrainConfig:
         """The initial learning rate (word2vec.c's defaults: 0.025 for sg, 0.05 for cbow)."""
         if self.alpha is not None:
             return self.alpha
+        if self.model == "nplm":
+            return NPLM_ALPHA
         return 0.025 if self.model == "sg" else 0.05
 
     @property

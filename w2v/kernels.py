@@ -1,4 +1,5 @@
-"""Numba training kernels: architectures (skip-gram, CBOW) in front of output layers (NS, NCE, HS).
+"""Numba training kernels: architectures (skip-gram, CBOW, NPLM) in front of output layers (NS, NCE, HS,
+full softmax).
 
 Structure (see ARCHITECTURE.md):
 
@@ -7,7 +8,10 @@ Structure (see ARCHITECTURE.md):
   on the target (label 1) and on noise words (label 0); NCE is the same step with each logit shifted by
   -log(k q(w)); hierarchical softmax is the same step along the target's Huffman path. ``logistic_block``
   runs the step for a block of hidden vectors that share their targets (skip-gram with shared targets).
-* architectures decide which inputs make ``h`` and send ``grad_h`` back to them.
+  The full softmax (``softmax_block``) is the fourth layer: every row of ``W_out`` is a target.
+* architectures decide which inputs make ``h`` and send ``grad_h`` back to them. Skip-gram and CBOW add
+  it to input rows; the NPLM (Bengio et al. 2003) backpropagates it through its tanh hidden layer to the
+  concatenated features of the previous ``context`` words.
 * ``train_chunk`` is the one window loop; ``epoch_serial``/``epoch_parallel`` are the same body
   compiled without and with ``prange`` over sentence-aligned chunks (hogwild on the weights).
 
@@ -28,10 +32,10 @@ import numpy as np
 from numba import prange
 from numba.extending import overload
 
-SG, CBOW = 0, 1
-NS, HS, NCE = 0, 1, 2
-MODELS = {"sg": SG, "cbow": CBOW}
-LOSSES = {"ns": NS, "hs": HS, "nce": NCE}
+SG, CBOW, NPLM = 0, 1, 2
+NS, HS, NCE, SOFTMAX = 0, 1, 2, 3
+MODELS = {"sg": SG, "cbow": CBOW, "nplm": NPLM}
+LOSSES = {"ns": NS, "hs": HS, "nce": NCE, "softmax": SOFTMAX}
 
 FASTMATH = {"reassoc", "contract", "nsz", "arcp"}  # no nnan/ninf: NaN must propagate to the guard
 _MASK32 = np.uint64(0xFFFFFFFF)
@@ -53,6 +57,17 @@ class Config(NamedTuple):
     max_code: int  # longest Huffman path (0 without hierarchical softmax)
     shared: bool  # skip-gram: one block step per window, the window's contexts sharing the targets
     seed: int
+    # NPLM
+    context: int = 0  # words of history
+    direct: bool = False  # direct connections from the features to the output
+    batch: int = 1  # examples per softmax step (one pass over W_out serves them all)
+
+
+class Hidden(NamedTuple):
+    """The NPLM's hidden layer, ``a = tanh(W_hid x + b_hid)``; empty arrays for skip-gram and CBOW."""
+
+    W_hid: np.ndarray  # (hidden, context * dim)
+    b_hid: np.ndarray  # (hidden,)
 
 
 class Tables(NamedTuple):
@@ -283,6 +298,94 @@ def logistic_block(H, n_in, W_out, rows, codes, log_kq, alpha, G, S, may_repeat)
     return loss
 
 
+@numba.njit(fastmath=FASTMATH, inline="always")
+def _dot(a, b):
+    s = _cast_like(0.0, a)
+    for k in range(a.shape[0]):
+        s += a[k] * b[k]
+    return s
+
+
+@numba.njit(fastmath=FASTMATH, inline="always")
+def _scatter4(row, g0, y0, g1, y1, g2, y2, g3, y3):
+    """y_j += g_j row for four vectors in one pass over ``row``."""
+    for k in range(row.shape[0]):
+        r = row[k]
+        y0[k] += g0 * r
+        y1[k] += g1 * r
+        y2[k] += g2 * r
+        y3[k] += g3 * r
+
+
+@numba.njit(fastmath=FASTMATH, inline="always")
+def softmax_block(H, n_in, W_out, targets, alpha, G, S):
+    """The full softmax: ``-log p(targets[i] | H[i])`` with ``p = softmax(W_out H[i])`` over every row of
+    ``W_out``, for a block of ``n_in`` hidden vectors; returns the summed loss.
+
+    One pass over ``W_out`` computes all scores (each row loaded once for the whole block, four inputs or
+    four rows per multiply-add), a stable log-sum-exp turns each score into ``p - y`` (dL/dscore), and a
+    second pass adds every row's share of dL/dH (from the row before it moves) and then updates the row:
+    the exact gradient step of the summed loss. ``S`` (float64, ``n_in`` x V) is scratch.
+    """
+    V = W_out.shape[0]
+    n4 = n_in - n_in % 4
+    V4 = V - V % 4
+    if n_in >= 4:
+        for v in range(V):
+            row = W_out[v]
+            for i in range(0, n4, 4):
+                S[i, v], S[i + 1, v], S[i + 2, v], S[i + 3, v] = _dots4(row, H[i], H[i + 1], H[i + 2], H[i + 3])
+            for i in range(n4, n_in):
+                S[i, v] = _dot(H[i], row)
+    else:
+        for i in range(n_in):
+            h = H[i]
+            for v in range(0, V4, 4):
+                S[i, v], S[i, v + 1], S[i, v + 2], S[i, v + 3] = _dots4(h, W_out[v], W_out[v + 1], W_out[v + 2],
+                                                                        W_out[v + 3])
+            for v in range(V4, V):
+                S[i, v] = _dot(h, W_out[v])
+    loss = 0.0
+    for i in range(n_in):
+        s = S[i]
+        score_t = s[targets[i]]
+        m = s[0]
+        for v in range(1, V):
+            m = max(m, s[v])
+        z = 0.0
+        for v in range(V):
+            e = math.exp(s[v] - m)
+            s[v] = e
+            z += e
+        t = targets[i]
+        loss += m + math.log(z) - score_t  # log Z - score[t]
+        inv = 1.0 / z
+        for v in range(V):
+            s[v] *= inv
+        s[t] -= 1.0
+    for i in range(n_in):
+        G[i, :] = 0
+    for v in range(V):
+        row = W_out[v]
+        for i in range(0, n4, 4):
+            _scatter4(row, _cast_like(S[i, v], row), G[i], _cast_like(S[i + 1, v], row), G[i + 1],
+                      _cast_like(S[i + 2, v], row), G[i + 2], _cast_like(S[i + 3, v], row), G[i + 3])
+        for i in range(n4, n_in):
+            g = _cast_like(S[i, v], row)
+            gi = G[i]
+            for k in range(row.shape[0]):
+                gi[k] += g * row[k]
+        for i in range(0, n4, 4):
+            _axpy4(row, _cast_like(-alpha * S[i, v], row), H[i], _cast_like(-alpha * S[i + 1, v], row), H[i + 1],
+                   _cast_like(-alpha * S[i + 2, v], row), H[i + 2], _cast_like(-alpha * S[i + 3, v], row), H[i + 3])
+        for i in range(n4, n_in):
+            step = _cast_like(alpha * S[i, v], row)
+            h = H[i]
+            for k in range(row.shape[0]):
+                row[k] -= step * h[k]
+    return loss
+
+
 @numba.njit(inline="always")
 def draw_targets(target, tables, cfg, targets, ns_codes, state):
     """The output rows and codes that predict ``target``: (rows, codes, may repeat, rng state).
@@ -384,6 +487,104 @@ def cbow_step(W_in, context, n_ctx, target, W_out, tables, cfg, h, grad_h, targe
     return loss, state
 
 
+@numba.njit(cache=True)
+def make_nplm_buffers(W_in, W_out, cfg):
+    """The NPLM's scratch space for a block of ``cfg.batch`` examples (zero-sized for other models):
+    (history ids, targets, x, a, h, dL/dh, scores, dL/d(pre-activation), dL/dx)."""
+    nb = cfg.batch if cfg.model == NPLM else 0
+    n_x = cfg.context * W_in.shape[1]
+    n_out = W_out.shape[1]
+    n_hid = n_out - 1 - (n_x if cfg.direct else 0)
+    n_s = W_out.shape[0] if cfg.loss == SOFTMAX else max(cfg.negative + 1, cfg.max_code)
+    dt = W_in.dtype
+    return (np.empty((nb, cfg.context), np.int64), np.empty(nb, np.int64), np.empty((nb, n_x), dt),
+            np.empty((nb, n_hid), dt), np.empty((nb, n_out), dt), np.empty((nb, n_out), dt),
+            np.empty((nb, n_s), np.float64), np.empty((nb, n_hid), dt), np.empty((nb, n_x), dt))
+
+
+@numba.njit(fastmath=FASTMATH, inline="always")
+def nplm_step(W_in, hidden, W_out, history, target, nb, tables, cfg, X, A, Hout, Gout, S, grad_pre, grad_x, targets,
+              ns_codes, state, alpha):
+    """The NPLM (Bengio et al. 2003) on a block of ``nb`` examples: predict ``target[i]`` from the words
+    ``history[i]``. Returns (loss, rng state).
+
+    ``x`` concatenates the history's rows of ``W_in``; ``a = tanh(W_hid x + b_hid)``; the output layer
+    sees ``h = [a, x (with direct connections), 1]``, so each ``W_out`` row holds U, the direct weights
+    and the output bias. The softmax serves the whole block in one step; the logistic layers (NS, NCE,
+    HS) take the block's examples one after another. Gradients flow back through tanh to ``W_hid``,
+    ``b_hid`` and the history's rows, all computed before any of them moves.
+    """
+    W_hid, b_hid = hidden.W_hid, hidden.b_hid
+    dim = W_in.shape[1]
+    n_hid = W_hid.shape[0]
+    n_x = X.shape[1]
+    n_out = W_out.shape[1]
+    h4 = n_hid - n_hid % 4
+    for i in range(nb):
+        x = X[i]
+        for j in range(cfg.context):
+            row = W_in[history[i, j]]
+            for k in range(dim):
+                x[j * dim + k] = row[k]
+        a = A[i]
+        for j in range(0, h4, 4):
+            a[j], a[j + 1], a[j + 2], a[j + 3] = _dots4(x, W_hid[j], W_hid[j + 1], W_hid[j + 2], W_hid[j + 3])
+        for j in range(h4, n_hid):
+            a[j] = _dot(x, W_hid[j])
+        h = Hout[i]
+        for j in range(n_hid):
+            a[j] = math.tanh(a[j] + b_hid[j])
+            h[j] = a[j]
+        if cfg.direct:
+            for k in range(n_x):
+                h[n_hid + k] = x[k]
+        h[n_out - 1] = 1.0
+    loss = 0.0
+    if cfg.loss == SOFTMAX:
+        loss = softmax_block(Hout, nb, W_out, target, alpha, Gout, S)
+    else:
+        for i in range(nb):
+            rows, codes, may_repeat, state = draw_targets(target[i], tables, cfg, targets, ns_codes, state)
+            loss += logistic_block(Hout[i:i + 1], 1, W_out, rows, codes, tables.log_kq, alpha, Gout[i:i + 1],
+                                   S[i:i + 1], may_repeat)
+    # back through tanh: dL/dpre = dL/da (1 - a^2); dL/dx = W_hid^T dL/dpre (+ the direct part of dL/dh)
+    for i in range(nb):
+        g = grad_pre[i]
+        a = A[i]
+        gh = Gout[i]
+        for j in range(n_hid):
+            g[j] = gh[j] * (1 - a[j] * a[j])
+        gx = grad_x[i]
+        if cfg.direct:
+            for k in range(n_x):
+                gx[k] = gh[n_hid + k]
+        else:
+            gx[:] = 0
+        for j in range(0, h4, 4):
+            _axpy4(gx, g[j], W_hid[j], g[j + 1], W_hid[j + 1], g[j + 2], W_hid[j + 2], g[j + 3], W_hid[j + 3])
+        for j in range(h4, n_hid):
+            gj = g[j]
+            row = W_hid[j]
+            for k in range(n_x):
+                gx[k] += gj * row[k]
+    step = _cast_like(alpha, X)
+    for i in range(nb):
+        g = grad_pre[i]
+        x = X[i]
+        for j in range(n_hid):
+            gj = step * g[j]
+            row = W_hid[j]
+            for k in range(n_x):
+                row[k] -= gj * x[k]
+            b_hid[j] -= gj
+        gx = grad_x[i]
+        for j in range(cfg.context):
+            row = W_in[history[i, j]]
+            for k in range(dim):
+                row[k] -= step * gx[j * dim + k]
+    return loss, state
+
+
 @numba.njit(inline="always")
 def learning_rate(cfg, epoch, index):
     """Linear decay from alpha to min_alpha over all epochs, from the global stream position."""
@@ -418,14 +619,19 @@ def subsample_counts(ids, keep, seed):
 
 
 @numba.njit(fastmath=FASTMATH)
-def train_chunk(stream, start, end, position, epoch, W_in, W_out, tables, cfg):
+def train_chunk(stream, start, end, position, epoch, W_in, W_out, hidden, tables, cfg):
     """Train on ``stream[start:end]`` (whole sentences). Returns (loss, number of predictions).
 
     ``position`` is the global index of ``stream[0]`` in the epoch; with ``epoch`` it fixes both the
     learning rate (linear decay over all epochs) and the chunk's random state, so the result does not
-    depend on the number of threads or the order chunks run in.
+    depend on the number of threads or the order chunks run in. The NPLM predicts every word and the
+    sentence end from the ``cfg.context`` words before it; the last row of ``W_in``/``W_out`` is the
+    sentence boundary, which also pads the history at a sentence start.
     """
     h, grad_h, context, targets, ns_codes, f, H, G, S = make_buffers(W_in, cfg)
+    history, next_word, X, A, Hout, Gout, S_lm, grad_pre, grad_x = make_nplm_buffers(W_in, W_out, cfg)
+    boundary = W_in.shape[0] - 1
+    nb = 0
     sen = np.empty(1024, np.int32)
     state = chunk_seed(cfg.seed, epoch, position + start)
     loss = 0.0
@@ -442,7 +648,7 @@ def train_chunk(stream, start, end, position, epoch, W_in, W_out, tables, cfg):
                 sen[n] = w
                 n += 1
         i += 1  # the sentence end
-        for p in range(n):
+        for p in range(n if cfg.model != NPLM else 0):
             state, r = rng_next(state)
             reach = cfg.window - np.int64(r % np.uint64(cfg.window))  # dynamic window 1..window
             lo = max(0, p - reach)
@@ -465,7 +671,7 @@ def train_chunk(stream, start, end, position, epoch, W_in, W_out, tables, cfg):
                                            state, alpha)
                         loss += l
                         n_pred += 1
-            elif hi - lo > 1:
+            elif cfg.model == CBOW and hi - lo > 1:
                 n_ctx = 0
                 for q in range(lo, hi):
                     if q != p:
@@ -475,12 +681,30 @@ def train_chunk(stream, start, end, position, epoch, W_in, W_out, tables, cfg):
                                      f, state, alpha)
                 loss += l
                 n_pred += 1
+        if cfg.model == NPLM:
+            for p in range(n + 1):  # every word, then the sentence end
+                for j in range(cfg.context):
+                    q = p - cfg.context + j
+                    history[nb, j] = sen[q] if q >= 0 else boundary
+                next_word[nb] = sen[p] if p < n else boundary
+                nb += 1
+                if nb == cfg.batch:
+                    l, state = nplm_step(W_in, hidden, W_out, history, next_word, nb, tables, cfg, X, A, Hout, Gout,
+                                         S_lm, grad_pre, grad_x, targets, ns_codes, state, alpha)
+                    loss += l
+                    n_pred += nb
+                    nb = 0
+    if nb > 0:
+        l, state = nplm_step(W_in, hidden, W_out, history, next_word, nb, tables, cfg, X, A, Hout, Gout, S_lm,
+                             grad_pre, grad_x, targets, ns_codes, state, learning_rate(cfg, epoch, position + end))
+        loss += l
+        n_pred += nb
     return loss, n_pred
 
 
-def _epoch(stream, starts, ends, position, epoch, W_in, W_out, tables, cfg, losses, counts):
+def _epoch(stream, starts, ends, position, epoch, W_in, W_out, hidden, tables, cfg, losses, counts):
     for c in prange(starts.shape[0]):
-        loss, n = train_chunk(stream, starts[c], ends[c], position, epoch, W_in, W_out, tables, cfg)
+        loss, n = train_chunk(stream, starts[c], ends[c], position, epoch, W_in, W_out, hidden, tables, cfg)
         losses[c] = loss
         counts[c] = n
 

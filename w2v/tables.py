@@ -106,6 +106,20 @@ def huffman(counts):
     return Huffman(*_huffman(counts))
 
 
+def huffman_unsorted(counts):
+    """``huffman`` for counts in any order (the NPLM appends <unk> and </s> to the sorted vocabulary):
+    the tree of the counts sorted descending (stable), its paths given back to the original ids."""
+    counts = np.asarray(counts, np.int64)
+    order = np.argsort(-counts, kind="stable")
+    tree = huffman(counts[order])
+    rank = np.empty(len(counts), np.int64)
+    rank[order] = np.arange(len(counts))
+    starts, lengths = tree.offsets[rank], np.diff(tree.offsets)[rank]
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    take = np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1])
+    return Huffman(offsets, tree.points[take], tree.codes[take])
+
+
 @numba.njit(cache=True)
 def _huffman(counts):
     v = counts.shape[0]

@@ -4,6 +4,7 @@ Python drives the epochs in blocks of whole sentences read from the encoded corp
 kernel on each block's chunks, and updates the progress bar between calls.
 """
 
+import dataclasses
 import math
 import os
 import shutil
@@ -34,6 +35,7 @@ class TrainResult(NamedTuple):
     total_tokens: int  # raw corpus tokens (one epoch)
     words_per_second: float  # raw corpus words per wall second of training
     stats: dict | None = None  # model-specific figures (GloVe: nonzeros, updates per second)
+    model: object = None  # the NPLM's LanguageModel (all its parameters)
 
 
 def _log(quiet, msg):
@@ -41,10 +43,12 @@ def _log(quiet, msg):
         print(msg, file=sys.stderr, flush=True)
 
 
-def prepare(corpus, cfg, workdir, known=None, quiet=True):
+def prepare(corpus, cfg, workdir, known=None, quiet=True, unk=None):
     """Scan and encode the corpus; returns (Vocab, EncodedCorpus).
 
     ``known`` (a Vocab: ``--read-vocab``, or a checkpoint's) fixes the vocabulary instead of counting it.
+    ``unk`` (a word) keeps out-of-vocabulary tokens in the stream as that word's id: the word's index
+    if the vocabulary has it, else ``len(vocab)`` (the language model's unknown token).
     """
     from w2v import corpus as corpus_mod
     from w2v.vocab import build_vocab
@@ -77,6 +81,8 @@ def prepare(corpus, cfg, workdir, known=None, quiet=True):
                        f"in {scanned.total_tokens} tokens")
     if cfg.loss == "hs" and len(vocab) < 2:
         raise W2VError("hierarchical softmax needs at least two words in the vocabulary")
+    if unk is not None:
+        remap[remap < 0] = vocab.index.get(unk, len(vocab))
     encoded = corpus_mod.encode(scanned, remap, workdir)
     if encoded.n_words <= cfg.window:
         raise W2VError(f"too little text to train: {encoded.n_words} in-vocabulary tokens, not more than "
@@ -189,11 +195,16 @@ def train(corpus, cfg=None, read_vocab=None, save_vocab=None, quiet=False, tmp_d
         from w2v.glove import train_glove
 
         return train_glove(corpus, cfg, cooccur, read_vocab, save_vocab, quiet, tmp_dir, opts, resumed)
+    if cfg.model == "nplm":
+        if read_vocab:
+            raise W2VError("--read-vocab is not supported with --model nplm (its words outside the file would "
+                           "have to become <unk>)")
+        return train_nplm(corpus, cfg, save_vocab, quiet, tmp_dir, opts, resumed)
     workdir = tempfile.mkdtemp(prefix="w2v-", dir=tmp_dir)
     try:
         if not quiet and not kernels_cached():
             _log(quiet, "compiling kernels (first run only; later runs load them from Numba's cache)...")
-        from w2v import kernels, scan, tables
+        from w2v import scan
 
         scan.warm_up()  # Numba's start-up, once per process, is not part of the vocabulary pass
         t0 = time.perf_counter()
@@ -209,16 +220,7 @@ def train(corpus, cfg=None, read_vocab=None, save_vocab=None, quiet=False, tmp_d
                     f"({vocab_seconds:.1f} s)")
         n_out = len(vocab) - 1 if cfg.loss == "hs" else len(vocab)
         check_memory(memory_estimate(len(vocab), cfg, n_out), opts, quiet)
-        if cfg.loss == "hs":
-            hs = tables.huffman(vocab.counts)
-        else:
-            hs = tables.Huffman(np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.uint8))
-        tabs = kernels.Tables(
-            keep=tables.keep_thresholds(vocab.counts, cfg.sample),
-            noise=tables.alias_table(tables.noise_distribution(vocab.counts, cfg.noise_power)),
-            log_kq=(np.log(cfg.negative * tables.noise_distribution(vocab.counts, cfg.noise_power))
-                    if cfg.loss == "nce" else None),
-            hs_offsets=hs.offsets, hs_points=hs.points, hs_codes=hs.codes)
+        tabs, hs = _output_tables(vocab.counts, cfg)
         if resumed:
             W_in, W_out = resumed[2]["W_in"], resumed[2]["W_out"]
             progress = resumed[3]
@@ -226,18 +228,12 @@ def train(corpus, cfg=None, read_vocab=None, save_vocab=None, quiet=False, tmp_d
         else:
             W_in, W_out = init_weights(len(vocab), cfg.dim, cfg.seed, n_out)
             progress = checkpoint.Progress()
-        kcfg = kernels.Config(model=kernels.MODELS[cfg.model], loss=kernels.LOSSES[cfg.loss],
-                              window=cfg.window, negative=cfg.negative, cbow_mean=cfg.cbow_mean,
-                              alpha=float(cfg.start_alpha), min_alpha=float(cfg.end_alpha),
-                              epoch_ids=float(encoded.n_ids), total_ids=float(encoded.n_ids * cfg.epochs),
-                              max_code=int(np.diff(hs.offsets).max()) if cfg.loss == "hs" else 0,
-                              shared=cfg.model == "sg" and cfg.shared_targets,
-                              seed=int(cfg.seed) & 0x7FFFFFFFFFFFFFFF)
+        kcfg = _kernel_config(cfg, encoded, hs)
 
         def save_checkpoint():
             checkpoint.save(opts.checkpoint, cfg, vocab, {"W_in": W_in, "W_out": W_out}, progress, corpus_info)
 
-        train_seconds = run_epochs(encoded, W_in, W_out, tabs, kcfg, cfg, quiet, progress, opts,
+        train_seconds = run_epochs(encoded, W_in, W_out, no_hidden(W_in), tabs, kcfg, cfg, quiet, progress, opts,
                                    save_checkpoint if opts.checkpoint else None)
         epoch_losses, epoch_predictions = progress.epoch_losses, progress.epoch_predictions
         wps = encoded.total_tokens * (cfg.epochs - (resumed[3].epoch if resumed else 0)) / max(train_seconds, 1e-9)
@@ -245,6 +241,138 @@ def train(corpus, cfg=None, read_vocab=None, save_vocab=None, quiet=False, tmp_d
                     f"{wps / 1000:.0f}k words/s, final loss {epoch_losses[-1]:.4f}")
         return TrainResult(Vectors(vocab.words, W_in), vocab, W_out, epoch_losses, epoch_predictions, vocab_seconds,
                            train_seconds, encoded.total_tokens, wps)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def no_hidden(W_in):
+    """Skip-gram and CBOW have no hidden layer: empty arrays of the weights' type."""
+    from w2v.kernels import Hidden
+
+    return Hidden(np.zeros((0, 0), W_in.dtype), np.zeros(0, W_in.dtype))
+
+
+def _output_tables(counts, cfg):
+    """Kernel tables for the output layer over ``counts``: (Tables, Huffman); no subsampling for the NPLM."""
+    from w2v import kernels, tables
+
+    if cfg.loss == "hs":
+        hs = tables.huffman_unsorted(counts) if cfg.model == "nplm" else tables.huffman(counts)
+    else:
+        hs = tables.Huffman(np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.uint8))
+    q = tables.noise_distribution(counts, cfg.noise_power)
+    tabs = kernels.Tables(keep=tables.keep_thresholds(counts, 0.0 if cfg.model == "nplm" else cfg.sample),
+                          noise=tables.alias_table(q), log_kq=np.log(cfg.negative * q) if cfg.loss == "nce" else None,
+                          hs_offsets=hs.offsets, hs_points=hs.points, hs_codes=hs.codes)
+    return tabs, hs
+
+
+def _kernel_config(cfg, encoded, hs):
+    from w2v import kernels
+
+    return kernels.Config(model=kernels.MODELS[cfg.model], loss=kernels.LOSSES[cfg.loss], window=cfg.window,
+                          negative=cfg.negative, cbow_mean=cfg.cbow_mean, alpha=float(cfg.start_alpha),
+                          min_alpha=float(cfg.end_alpha), epoch_ids=float(encoded.n_ids),
+                          total_ids=float(encoded.n_ids * cfg.epochs),
+                          max_code=int(np.diff(hs.offsets).max()) if cfg.loss == "hs" else 0,
+                          shared=cfg.model == "sg" and cfg.shared_targets, seed=int(cfg.seed) & 0x7FFFFFFFFFFFFFFF,
+                          context=cfg.context, direct=cfg.direct, batch=cfg.batch)
+
+
+def stream_counts(encoded, n):
+    """Occurrences of each id in the encoded stream, with the sentence ends counted as id ``n - 1``."""
+    counts = np.zeros(n, np.int64)
+    for _, block in encoded.blocks():
+        counts += np.bincount(block[block >= 0], minlength=n)[:n]
+        counts[n - 1] += int(np.count_nonzero(block < 0))
+    return counts
+
+
+def init_nplm(n_words, cfg, counts, n_out):
+    """Features uniform in [-0.1, 0.1), hidden weights uniform in +-1/sqrt(fan-in), output weights zero;
+    the output biases start as the unigram log-probabilities for softmax and NCE (a normalised unigram
+    model from the first step), zero for NS and HS."""
+    rng = np.random.Generator(np.random.PCG64(cfg.seed))
+    n_x = cfg.context * cfg.dim
+    W_in = ((rng.random((n_words, cfg.dim), dtype=np.float32) - np.float32(0.5)) * np.float32(0.2))
+    r = np.float32(1.0 / math.sqrt(n_x))
+    W_hid = (rng.random((cfg.hidden, n_x), dtype=np.float32) * 2 - 1) * r
+    b_hid = np.zeros(cfg.hidden, np.float32)
+    W_out = np.zeros((n_out, cfg.hidden + (n_x if cfg.direct else 0) + 1), np.float32)
+    if cfg.loss in ("softmax", "nce"):
+        W_out[:, -1] = np.log(np.maximum(counts, 1) / counts.sum())
+    return W_in, W_hid, b_hid, W_out
+
+
+def train_nplm(corpus, cfg, save_vocab, quiet, tmp_dir, opts, resumed):
+    """Train the NPLM; the result's ``model`` is the LanguageModel, its ``vectors`` the word features."""
+    from w2v import checkpoint
+    from w2v.kernels import Hidden
+    from w2v.nplm import BOUNDARY, UNK, LanguageModel
+
+    workdir = tempfile.mkdtemp(prefix="w2v-", dir=tmp_dir)
+    try:
+        if not quiet and not kernels_cached():
+            _log(quiet, "compiling kernels (first run only; later runs load them from Numba's cache)...")
+        from w2v import scan
+
+        scan.warm_up()
+        t0 = time.perf_counter()
+        vocab, encoded = prepare(corpus, cfg, workdir, None, quiet, unk=UNK)
+        if BOUNDARY in vocab.index:
+            raise W2VError(f"the corpus contains the token {BOUNDARY}, which the NPLM reserves for sentence ends")
+        unk_in_corpus = UNK in vocab.index
+        words = vocab.words + ([] if unk_in_corpus else [UNK]) + [BOUNDARY]
+        counts = stream_counts(encoded, len(words))
+        unk = vocab.index[UNK] if unk_in_corpus else len(vocab)
+        lm_vocab = Vocab(words, counts)
+        corpus_info = {"total_tokens": encoded.total_tokens, "n_ids": encoded.n_ids}
+        if resumed and (resumed[4] != corpus_info or resumed[1].words != words):
+            raise W2VError(f"cannot resume from {opts.resume}: the corpus differs from the one it was trained on")
+        if save_vocab:
+            vocab.save(save_vocab)
+        vocab_seconds = time.perf_counter() - t0
+        _log(quiet, f"vocabulary: {len(vocab)} words + <unk> ({int(counts[unk])} tokens) + </s> "
+                    f"({int(counts[-1])} sentences), {encoded.total_tokens} tokens ({vocab_seconds:.1f} s)")
+        n_out = len(words) - 1 if cfg.loss == "hs" else len(words)
+        n_x = cfg.context * cfg.dim
+        out_dim = cfg.hidden + (n_x if cfg.direct else 0) + 1
+        estimate = memory_estimate(len(words), cfg, n_out)
+        extra = 4 * (out_dim * n_out - cfg.dim * n_out + cfg.hidden * (n_x + 1))
+        extra += cfg.n_threads * 8 * cfg.batch * (n_out if cfg.loss == "softmax" else 64)
+        estimate["weights"] += extra
+        estimate["total"] += extra
+        check_memory(estimate, opts, quiet, remedy="lower --dim, --hidden or --max-vocab")
+        tabs, hs = _output_tables(counts, cfg)
+        if resumed:
+            params = resumed[2]
+            W_in, W_hid, b_hid, W_out = params["W_in"], params["W_hid"], params["b_hid"], params["W_out"]
+            progress = resumed[3]
+            _log(quiet, f"resuming at epoch {progress.epoch + 1}, position {progress.position} of {encoded.n_ids}")
+        else:
+            W_in, W_hid, b_hid, W_out = init_nplm(len(words), cfg, counts, n_out)
+            progress = checkpoint.Progress()
+        kcfg = _kernel_config(cfg, encoded, hs)
+
+        def save_checkpoint():
+            checkpoint.save(opts.checkpoint, cfg, lm_vocab, {"W_in": W_in, "W_hid": W_hid, "b_hid": b_hid,
+                                                             "W_out": W_out}, progress, corpus_info)
+
+        train_seconds = run_epochs(encoded, W_in, W_out, Hidden(W_hid, b_hid), tabs, kcfg, cfg, quiet, progress,
+                                   opts, save_checkpoint if opts.checkpoint else None)
+        n_pred = sum(progress.epoch_predictions[-1:])
+        done_epochs = cfg.epochs - (resumed[3].epoch if resumed else 0)
+        eps = n_pred * done_epochs / max(train_seconds, 1e-9)
+        wps = encoded.total_tokens * done_epochs / max(train_seconds, 1e-9)
+        _log(quiet, f"trained nplm/{cfg.loss}: {cfg.epochs} epochs in {train_seconds:.1f} s, {eps:.0f} examples/s, "
+                    f"final loss {progress.epoch_losses[-1]:.4f}")
+        model = LanguageModel(words=words, counts=counts, unk=unk, W_in=W_in, W_hid=W_hid, b_hid=b_hid, W_out=W_out,
+                              loss=cfg.loss, context=cfg.context, direct=cfg.direct, hs_offsets=hs.offsets,
+                              hs_points=hs.points, hs_codes=hs.codes,
+                              config={**dataclasses.asdict(cfg), "unk_in_corpus": unk_in_corpus})
+        return TrainResult(model.vectors(), vocab, W_out, progress.epoch_losses, progress.epoch_predictions,
+                           vocab_seconds, train_seconds, encoded.total_tokens, wps,
+                           stats={"examples_per_second": eps}, model=model)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -315,7 +443,7 @@ class RunControl:
             self.last_save = time.monotonic()
 
 
-def run_epochs(encoded, W_in, W_out, tabs, kcfg, cfg, quiet, progress, opts, save_checkpoint):
+def run_epochs(encoded, W_in, W_out, hidden, tabs, kcfg, cfg, quiet, progress, opts, save_checkpoint):
     """Train from ``progress`` to the last epoch, updating it in place; returns the training seconds."""
     import numba
     from tqdm import tqdm
@@ -343,7 +471,7 @@ def run_epochs(encoded, W_in, W_out, tabs, kcfg, cfg, quiet, progress, opts, sav
                     starts, ends = plan_chunks(block)
                     losses = np.zeros(len(starts))
                     counts = np.zeros(len(starts), np.int64)
-                    epoch_fn(block, starts, ends, position, epoch, W_in, W_out, tabs, kcfg, losses, counts)
+                    epoch_fn(block, starts, ends, position, epoch, W_in, W_out, hidden, tabs, kcfg, losses, counts)
                     block_loss = float(losses.sum())
                     if not math.isfinite(block_loss) or not np.isfinite(W_in[0]).all():
                         raise control.diverged(
