@@ -30,7 +30,7 @@ class _Group(click.Group):
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="w2v")
 def cli():
-    """w2v: train word embeddings (skip-gram, CBOW, GloVe) and evaluate them.
+    """w2v: train word embeddings (skip-gram, CBOW, GloVe, the NPLM language model) and evaluate them.
 
     \b
     Examples:
@@ -38,22 +38,27 @@ def cli():
       w2v train corpus.txt -o vectors.bin
       w2v eval analogies vectors.bin
       w2v similar vectors.bin paris
+      w2v train corpus.txt --model nplm --loss hs -o model.npz --export vectors.bin
+      w2v eval perplexity model.npz heldout.txt
     """
 
 
 @cli.command()
 @click.argument("corpus")
-@click.option("-o", "--output", default="vectors.bin", show_default=True,
-              help="Vectors file; its suffix picks the format (.bin binary, .txt/.vec text).")
+@click.option("-o", "--output", default=None,
+              help="Vectors file; its suffix picks the format (.bin binary, .txt/.vec text) [vectors.bin]. "
+                   "--model nplm writes the whole model to a .npz file [model.npz].")
 @click.option("--format", "fmt", type=click.Choice(["bin", "text", "glove"]), default=None,
               help="Output format, overriding the suffix.")
-@click.option("--model", type=click.Choice(["sg", "cbow", "glove"]), default="sg", show_default=True,
-              help="Skip-gram, continuous bag of words, or GloVe.")
-@click.option("--loss", type=click.Choice(["ns", "nce", "hs"]), default="ns", show_default=True,
+@click.option("--model", type=click.Choice(["sg", "cbow", "glove", "nplm"]), default="sg", show_default=True,
+              help="Skip-gram, continuous bag of words, GloVe, or Bengio et al.'s neural probabilistic "
+                   "language model (predicts each word from the --context words before it).")
+@click.option("--loss", type=click.Choice(["ns", "nce", "hs", "softmax"]), default="ns", show_default=True,
               help="ns: negative sampling, logistic classification of the data word against --negative noise "
                    "words; nce: noise-contrastive estimation, the same classification with each logit shifted "
                    "by -log(k q(w)), which makes it an estimator of the normalised model (NS is NCE without "
-                   "the shift); hs: hierarchical softmax over a Huffman tree.")
+                   "the shift); hs: hierarchical softmax over a Huffman tree; softmax (nplm only): the full "
+                   "softmax over the vocabulary, O(V) per word.")
 @click.option("--dim", type=int, default=100, show_default=True, help="Vector dimension.")
 @click.option("--window", type=int, default=None,
               help="Maximum context distance [5; glove 10]. sg/cbow draw each position's window from 1..WINDOW.")
@@ -75,6 +80,14 @@ def cli():
               help="Skip-gram: the context words of a window share one draw of noise words (and the target's "
                    "Huffman path) and train in one blocked step (Ji et al. 2016; faster, as good or better on "
                    "bench-en), or word2vec.c's classic update, one (context, word) pair at a time.")
+@click.option("--context", type=int, default=4, show_default=True,
+              help="NPLM: words of history (4: a 5-gram model); sentence starts are padded with </s>.")
+@click.option("--hidden", type=int, default=100, show_default=True, help="NPLM: tanh hidden units.")
+@click.option("--direct/--no-direct", default=False, show_default=True,
+              help="NPLM: direct connections from the word features to the output layer.")
+@click.option("--batch", type=int, default=None,
+              help="NPLM: examples per step; they share one hidden-layer update, and with --loss softmax one "
+                   "pass over the output matrix [16 for softmax, else 1].")
 @click.option("--save-vocab", default=None, help="Write the vocabulary ('word count' lines).")
 @click.option("--read-vocab", default=None, help="Use this vocabulary file instead of counting.")
 @click.option("--symmetric/--left-only", default=True, show_default=True,
@@ -85,8 +98,9 @@ def cli():
               help="GloVe: counts above this get full weight; f(x) = min(1, (x/x_max)^power).")
 @click.option("--weight-power", type=float, default=0.75, show_default=True, help="GloVe: the power in f(x).")
 @click.option("--eta", type=float, default=0.05, show_default=True, help="GloVe: AdaGrad learning rate.")
-@click.option("--export", type=click.Choice(["w", "w+c"]), default="w+c", show_default=True,
-              help="GloVe: write word vectors, or word plus context vectors (GloVe's default).")
+@click.option("--export", default=None,
+              help="GloVe: w or w+c, write word vectors or word plus context vectors [w+c, GloVe's default]. "
+                   "NPLM: also write the word vectors to this file (format from its suffix).")
 @click.option("--cooccur", "cooccur_path", default=None,
               help="GloVe: reuse co-occurrences written by 'w2v cooccur' instead of counting CORPUS.")
 @click.option("--memory", type=float, default=None,
@@ -104,7 +118,8 @@ def cli():
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 @click.pass_context
 def train(ctx, corpus, output, fmt, model, loss, dim, window, negative, noise_power, min_count, max_vocab, sample,
-          epochs, alpha, min_alpha, threads, seed, cbow_mean, shared_targets, save_vocab, read_vocab, symmetric,
+          epochs, alpha, min_alpha, threads, seed, cbow_mean, shared_targets, context, hidden, direct, batch,
+          save_vocab, read_vocab, symmetric,
           distance_weighting,
           x_max, weight_power, eta, export, cooccur_path, memory, tmp_dir, checkpoint, checkpoint_every, resume,
           log_json, max_memory, quiet):
@@ -118,6 +133,7 @@ def train(ctx, corpus, output, fmt, model, loss, dim, window, negative, noise_po
       w2v train corpus.txt.xz --model cbow --epochs 3 -o vectors.bin
       w2v train corpus.txt --model glove --window 10 -o glove.txt
       w2v train --model glove --cooccur cooc.npz - -o glove.bin
+      w2v train corpus.txt --model nplm --loss nce --dim 60 --hidden 100 -o model.npz --export v.bin
     """
     import dataclasses
 
@@ -129,7 +145,23 @@ def train(ctx, corpus, output, fmt, model, loss, dim, window, negative, noise_po
                    min_count=min_count, max_vocab=max_vocab, sample=sample, epochs=epochs, alpha=alpha,
                    min_alpha=min_alpha, threads=threads, seed=seed, cbow_mean=cbow_mean, shared_targets=shared_targets,
                    symmetric=symmetric, distance_weighting=distance_weighting, x_max=x_max,
-                   weight_power=weight_power, eta=eta, export=export, memory=memory)
+                   weight_power=weight_power, eta=eta, memory=memory, context=context, hidden=hidden,
+                   direct=direct, batch=batch)
+    if resume:
+        from w2v import checkpoint as ckpt
+
+        model = ckpt.load(resume)[0].get("model", model)
+    export_path = None
+    if model == "glove":
+        if export not in (None, "w", "w+c"):
+            raise W2VError(f"--export must be w or w+c with --model glove, not {export!r}")
+        options["export"] = export or "w+c"
+    elif model == "nplm":
+        export_path = export
+    elif export is not None:
+        raise W2VError("--export applies to --model glove (w or w+c) and --model nplm (a vectors file)")
+    if output is None:
+        output = "model.npz" if model == "nplm" else "vectors.bin"
     if resume:
         from click.core import ParameterSource
 
@@ -149,14 +181,33 @@ def train(ctx, corpus, output, fmt, model, loss, dim, window, negative, noise_po
         raise W2VError("--cooccur applies to --model glove only")
     if os.path.isdir(output):
         raise W2VError(f"output path is a directory: {output}")
-    out_fmt = io.format_for_path(output, fmt)
-    out_dir = os.path.dirname(os.path.abspath(output))
-    if not os.path.isdir(out_dir) or not os.access(out_dir, os.W_OK):
-        raise W2VError(f"cannot write to output directory {out_dir}")
+    if cfg.model == "nplm":
+        if not output.endswith(".npz"):
+            raise W2VError(f"--model nplm saves the whole model: give -o MODEL.npz, not {output!r} (and --export "
+                           "vectors.bin for the word vectors)")
+        if fmt:
+            raise W2VError("--format applies to vectors files; with --model nplm use --export with a suffix")
+        out_fmt = io.format_for_path(export_path) if export_path else None
+        targets = [output] + ([export_path] if export_path else [])
+    else:
+        out_fmt = io.format_for_path(output, fmt)
+        targets = [output]
+    for target in targets:
+        out_dir = os.path.dirname(os.path.abspath(target))
+        if not os.path.isdir(out_dir) or not os.access(out_dir, os.W_OK):
+            raise W2VError(f"cannot write to output directory {out_dir}")
     from w2v.train import train as run
 
     result = run(corpus, cfg, read_vocab=read_vocab, save_vocab=save_vocab, quiet=quiet, tmp_dir=tmp_dir,
                  cooccur=cooccur_path, opts=opts)
+    if cfg.model == "nplm":
+        result.model.save(output)
+        if not quiet:
+            click.echo(f"wrote the NPLM ({len(result.model.words)} words with <unk> and </s>, loss {cfg.loss}) "
+                       f"to {output}", err=True)
+        if not export_path:
+            return
+        output = export_path
     io.save(result.vectors, output, out_fmt)
     if not quiet:
         click.echo(f"wrote {len(result.vectors)} vectors of dimension {cfg.dim} to {output} ({out_fmt})",
@@ -264,12 +315,41 @@ def cooccur(corpus, output, window, symmetric, distance_weighting, min_count, ma
 
 @cli.group(name="eval", cls=_Group)
 def eval_():
-    """Score vectors on analogy and word-similarity sets.
+    """Score vectors on analogy and word-similarity sets, or a language model on held-out text.
 
     \b
     Example:
       w2v eval analogies vectors.bin
+      w2v eval perplexity model.npz heldout.txt
     """
+
+
+@eval_.command()
+@click.argument("model")
+@click.argument("text")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def perplexity(model, text, as_json):
+    """Per-word perplexity of TEXT under an NPLM MODEL (.npz from 'w2v train --model nplm').
+
+    Every word and every sentence end is predicted from the words before it, with exactly normalised
+    probabilities: the full softmax over the vocabulary (also for models trained by NCE or NS; the mean
+    log Z shows how close they came to self-normalising), or the product along the Huffman path for
+    HS models. Words outside the model's vocabulary are scored as <unk> and counted.
+
+    \b
+    Example:
+      w2v eval perplexity model.npz heldout.txt
+    """
+    import dataclasses
+
+    from w2v.nplm import LanguageModel
+    from w2v.nplm import perplexity as score
+
+    report = score(LanguageModel.load(model), text)
+    if as_json:
+        click.echo(json.dumps(dataclasses.asdict(report), indent=2))
+        return
+    click.echo("\n".join(report.lines(model, text)))
 
 
 @eval_.command()
@@ -365,11 +445,13 @@ def analogy(vectors, a, b, c, topn):
 @click.option("--format", "fmt", type=click.Choice(["bin", "text", "glove"]), default=None,
               help="Output format, overriding TARGET's suffix.")
 def convert(source, target, fmt):
-    """Convert between word2vec binary, word2vec text and GloVe text.
+    """Convert between word2vec binary, word2vec text and GloVe text; an NPLM model (.npz) gives its
+    word vectors.
 
     \b
     Example:
       w2v convert vectors.bin vectors.txt
+      w2v convert model.npz vectors.bin
     """
     from w2v import io
 

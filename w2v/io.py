@@ -66,7 +66,8 @@ def _records(words, mat, fmt):
 
 
 def load(path, unicode_errors="strict"):
-    """Read a word2vec binary/text or GloVe text file; the format is detected from the content."""
+    """Read a word2vec binary/text or GloVe text file, or an NPLM model's word vectors; the format is
+    detected from the content."""
     path = os.fspath(path)
     if os.path.isdir(path):
         raise W2VError(f"vectors path is a directory: {path}")
@@ -79,6 +80,10 @@ def load(path, unicode_errors="strict"):
         raise W2VError(f"cannot read {path}: {e.strerror or e}") from None
     if not data.strip():
         raise W2VError(f"vectors file is empty: {path}")
+    if data[:4] == b"PK\x03\x04":  # a .npz: an NPLM model's word features
+        from w2v.nplm import LanguageModel
+
+        return LanguageModel.load(path).vectors()
     nl = data.find(b"\n")
     first = data[: nl if nl >= 0 else len(data)]
     m = _HEADER.match(first)

@@ -261,9 +261,10 @@ def _output_tables(counts, cfg):
     else:
         hs = tables.Huffman(np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.uint8))
     q = tables.noise_distribution(counts, cfg.noise_power)
+    log_kq = np.log(cfg.negative * np.maximum(q, 1e-300)) if cfg.loss == "nce" else None  # (a count may be 0)
     tabs = kernels.Tables(keep=tables.keep_thresholds(counts, 0.0 if cfg.model == "nplm" else cfg.sample),
-                          noise=tables.alias_table(q), log_kq=np.log(cfg.negative * q) if cfg.loss == "nce" else None,
-                          hs_offsets=hs.offsets, hs_points=hs.points, hs_codes=hs.codes)
+                          noise=tables.alias_table(q), log_kq=log_kq, hs_offsets=hs.offsets, hs_points=hs.points,
+                          hs_codes=hs.codes)
     return tabs, hs
 
 
@@ -288,10 +289,10 @@ def stream_counts(encoded, n):
     return counts
 
 
-def init_nplm(n_words, cfg, counts, n_out):
-    """Features uniform in [-0.1, 0.1), hidden weights uniform in +-1/sqrt(fan-in), output weights zero;
-    the output biases start as the unigram log-probabilities for softmax and NCE (a normalised unigram
-    model from the first step), zero for NS and HS."""
+def init_nplm(n_words, cfg, counts, n_out, hs):
+    """Features uniform in [-0.1, 0.1), hidden weights uniform in +-1/sqrt(fan-in), output weights zero,
+    and output biases that make the untrained network the unigram model: log-probabilities for softmax
+    and NCE; for HS each inner node's log-odds of its two subtrees' counts; zero for NS."""
     rng = np.random.Generator(np.random.PCG64(cfg.seed))
     n_x = cfg.context * cfg.dim
     W_in = ((rng.random((n_words, cfg.dim), dtype=np.float32) - np.float32(0.5)) * np.float32(0.2))
@@ -301,7 +302,18 @@ def init_nplm(n_words, cfg, counts, n_out):
     W_out = np.zeros((n_out, cfg.hidden + (n_x if cfg.direct else 0) + 1), np.float32)
     if cfg.loss in ("softmax", "nce"):
         W_out[:, -1] = np.log(np.maximum(counts, 1) / counts.sum())
+    elif cfg.loss == "hs":
+        W_out[:, -1] = hs_unigram_bias(counts, hs, n_out)
     return W_in, W_hid, b_hid, W_out
+
+
+def hs_unigram_bias(counts, hs, n_out):
+    """Inner-node biases under which the Huffman tree gives every word its unigram probability: the node's
+    step has label 1 (code 0) with probability n0 / (n0 + n1), the counts below each branch."""
+    below = np.zeros((n_out, 2))
+    words = np.repeat(np.arange(len(counts)), np.diff(hs.offsets))
+    np.add.at(below, (hs.points, hs.codes), np.maximum(counts, 1)[words].astype(np.float64))
+    return np.log(np.maximum(below[:, 0], 1) / np.maximum(below[:, 1], 1))
 
 
 def train_nplm(corpus, cfg, save_vocab, quiet, tmp_dir, opts, resumed):
@@ -350,7 +362,7 @@ def train_nplm(corpus, cfg, save_vocab, quiet, tmp_dir, opts, resumed):
             progress = resumed[3]
             _log(quiet, f"resuming at epoch {progress.epoch + 1}, position {progress.position} of {encoded.n_ids}")
         else:
-            W_in, W_hid, b_hid, W_out = init_nplm(len(words), cfg, counts, n_out)
+            W_in, W_hid, b_hid, W_out = init_nplm(len(words), cfg, counts, n_out, hs)
             progress = checkpoint.Progress()
         kcfg = _kernel_config(cfg, encoded, hs)
 
