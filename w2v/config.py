@@ -121,7 +121,14 @@ class TrainConfig:
 
     @property
     def n_threads(self):
-        return self.threads or (os.cpu_count() or 1)
+        """--threads, or when it is 0: all cores, except one for the NPLM with a logistic output layer,
+        whose dense hidden layer, written by every example, makes hogwild threads contend (on bench-en
+        two threads were slower than one and trained a worse model: bench/RESULTS.md)."""
+        if self.threads:
+            return self.threads
+        if self.model == "nplm" and self.loss != "softmax":
+            return 1
+        return os.cpu_count() or 1
 
 
 def _total_memory_gb():

@@ -60,7 +60,7 @@ class Config(NamedTuple):
     # NPLM
     context: int = 0  # words of history
     direct: bool = False  # direct connections from the features to the output
-    batch: int = 1  # examples per softmax step (one pass over W_out serves them all)
+    batch: int = 1  # NPLM examples per step: one hidden-layer update (and one softmax pass) for them all
 
 
 class Hidden(NamedTuple):
@@ -512,7 +512,9 @@ def nplm_step(W_in, hidden, W_out, history, target, nb, tables, cfg, X, A, Hout,
     sees ``h = [a, x (with direct connections), 1]``, so each ``W_out`` row holds U, the direct weights
     and the output bias. The softmax serves the whole block in one step; the logistic layers (NS, NCE,
     HS) take the block's examples one after another. Gradients flow back through tanh to ``W_hid``,
-    ``b_hid`` and the history's rows, all computed before any of them moves.
+    ``b_hid`` and the history's rows, all computed before any of them moves: with ``nb = 1`` (and for
+    the softmax with any ``nb``) this is the exact gradient step of the block's summed loss; with
+    ``nb > 1`` and a logistic layer, a later example's output step sees rows an earlier one moved.
     """
     W_hid, b_hid = hidden.W_hid, hidden.b_hid
     dim = W_in.shape[1]

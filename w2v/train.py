@@ -355,6 +355,9 @@ def train_nplm(corpus, cfg, save_vocab, quiet, tmp_dir, opts, resumed):
         estimate["weights"] += extra
         estimate["total"] += extra
         check_memory(estimate, opts, quiet, remedy="lower --dim, --hidden or --max-vocab")
+        if cfg.n_threads > 1 and cfg.loss != "softmax":
+            _log(quiet, f"note: with --loss {cfg.loss} the NPLM's dense hidden layer makes hogwild threads contend; "
+                        "on bench-en one thread was faster and trained a better model than two")
         tabs, hs = _output_tables(counts, cfg)
         if resumed:
             params = resumed[2]
