@@ -63,6 +63,7 @@ def main():
     ap.add_argument("--losses", default="hs,nce,softmax,hs@1,nce@1",
                     help="output layers; LOSS@T trains that layer with T threads instead of --threads")
     ap.add_argument("--negative", type=int, default=25, help="noise words for NCE and NS")
+    ap.add_argument("--alpha", type=float, default=None, help="learning rate [w2v's NPLM default]")
     ap.add_argument("--workdir", default=None)
     ap.add_argument("--json", default=None, help="also write the results here")
     args = ap.parse_args()
@@ -81,7 +82,7 @@ def main():
         f.write("a b c d e f g\n" * 50)
     losses = args.losses.split(",")
     common = dict(model="nplm", dim=args.dim, hidden=args.hidden, context=args.context, threads=args.threads,
-                  negative=args.negative)
+                  negative=args.negative, alpha=args.alpha)
     def setting(spec):
         loss, _, threads = spec.partition("@")
         return loss, {**common, "threads": int(threads) if threads else args.threads}
