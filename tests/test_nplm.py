@@ -278,3 +278,24 @@ def test_model_commands_do_not_import_numba(tmp_path, argv):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr
+
+
+def test_hostile_inputs_give_one_line_errors(tmp_path):
+    rng = np.random.default_rng(0)
+    _, hs, _, params = nplm_setup(rng, "hs", False)
+    model = tmp_path / "m.npz"
+    as_model(params, hs, "hs", False).save(model)
+    (tmp_path / "garbage.bin").write_bytes(np.random.default_rng(1).integers(0, 256, 4000, np.uint8).tobytes())
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "two.txt").write_text("a b\n")
+    cases = [(["eval", "perplexity", model, tmp_path / "nope.txt"], "text not found"),
+             (["eval", "perplexity", model, tmp_path / "garbage.bin"], "looks like binary data"),
+             (["eval", "perplexity", model, tmp_path / "empty.txt"], "no text to score"),
+             (["eval", "perplexity", tmp_path / "two.txt", tmp_path / "two.txt"], "is not an NPLM model"),
+             (["train", tmp_path / "two.txt", "--model", "nplm", "--min-count", "1", "-o", tmp_path / "o.npz"],
+              "not more than --context 4")]
+    for argv, message in cases:
+        r = CliRunner().invoke(cli, [str(a) for a in argv])
+        out = r.output.strip()
+        assert r.exit_code == 1 and message in out and len(out.splitlines()) == 1, (argv, out)
+    assert not os.path.exists(tmp_path / "o.npz")

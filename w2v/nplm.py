@@ -69,6 +69,9 @@ class LanguageModel:
     def load(cls, path):
         if not os.path.isfile(path):
             raise W2VError(f"model file not found: {path}")
+        with open(path, "rb") as f:
+            if f.read(4) != b"PK\x03\x04":
+                raise W2VError(f"{path} is not an NPLM model (a .npz written by 'w2v train --model nplm')")
         try:
             with np.load(path, allow_pickle=False) as z:
                 meta = json.loads(str(z["meta"]))
@@ -129,17 +132,28 @@ def examples(sentences, context, boundary):
     return np.array(hist, np.int64).reshape(-1, context), np.array(tgt, np.int64)
 
 
-def read_sentences(path, index, unk, max_sentence=1000):
+def read_sentences(path, index, unk, max_sentence=1000, stats=None):
     """Tokenize a text file as training does (ASCII whitespace and NUL separate tokens, a newline ends a
     sentence, tokens over 1000 bytes are skipped, long lines split every 1000 tokens); yields lists of
-    ids with unknown words mapped to ``unk``."""
+    ids with unknown words mapped to ``unk``. ``stats["invalid_utf8"]`` counts tokens that are not UTF-8."""
     from w2v.corpus import open_binary
 
+    if path != "-" and not os.path.isfile(path):
+        raise W2VError(f"text not found: {path}")
     f = open_binary(path)
+    stats = {} if stats is None else stats
+    stats.setdefault("invalid_utf8", 0)
     try:
         for raw in f:
             toks = [t for t in raw.replace(b"\0", b" ").split() if len(t) <= 1000]
-            ids = [index.get(t.decode("utf-8", "replace"), unk) for t in toks]
+            words = []
+            for t in toks:
+                try:
+                    words.append(t.decode("utf-8"))
+                except UnicodeDecodeError:
+                    words.append(t.decode("utf-8", "replace"))
+                    stats["invalid_utf8"] += 1
+            ids = [index.get(w, unk) for w in words]
             for s in range(0, len(ids), max_sentence):
                 yield ids[s:s + max_sentence]
     except (OSError, EOFError) as e:
@@ -187,7 +201,8 @@ def perplexity(model, path, batch=256):
         n += len(tgt)
         buffer.clear()
 
-    for sen in read_sentences(path, index, model.unk):
+    stats = {}
+    for sen in read_sentences(path, index, model.unk, stats=stats):
         if not sen:
             continue
         buffer.append(sen)
@@ -200,6 +215,9 @@ def perplexity(model, path, batch=256):
         flush()
     if n == 0:
         raise W2VError(f"no text to score in {path}")
+    if stats["invalid_utf8"] > 0.3 * tokens:
+        raise W2VError(f"{path} looks like binary data, not text: {stats['invalid_utf8']} of its {tokens} tokens "
+                       "are not valid UTF-8")
     return PerplexityReport(perplexity=float(np.exp(-total_logp / n)), predictions=n, tokens=tokens,
                             unknown=unknown, sentences=sentences, mean_log_z=total_log_z / n,
                             mean_log_prob=total_logp / n)

@@ -84,9 +84,10 @@ def prepare(corpus, cfg, workdir, known=None, quiet=True, unk=None):
     if unk is not None:
         remap[remap < 0] = vocab.index.get(unk, len(vocab))
     encoded = corpus_mod.encode(scanned, remap, workdir)
-    if encoded.n_words <= cfg.window:
+    span, name = (cfg.context, "--context") if cfg.model == "nplm" else (cfg.window, "--window")
+    if encoded.n_words <= span:
         raise W2VError(f"too little text to train: {encoded.n_words} in-vocabulary tokens, not more than "
-                       f"--window {cfg.window}")
+                       f"{name} {span}")
     return vocab, encoded
 
 
