@@ -177,12 +177,13 @@ def train_glove(corpus, cfg, cooccur_path=None, read_vocab=None, save_vocab=None
         def save_checkpoint():
             checkpoint.save(opts.checkpoint, cfg, vocab, dict(zip(PARAMS, params)), progress, corpus_info)
 
+        start_epoch = progress.epoch
         train_seconds = _run_epochs(rows, cols, vals, params, cfg, quiet, progress, opts,
                                     save_checkpoint if opts.checkpoint else None)
         costs = progress.epoch_losses
         W, C = params[0], params[1]
         vectors = W + C if cfg.export == "w+c" else W.copy()
-        ups = nnz * cfg.epochs / max(train_seconds, 1e-9)
+        ups = nnz * (cfg.epochs - start_epoch) / max(train_seconds, 1e-9)  # epochs trained in this run
         _log(quiet, f"trained glove: {cfg.epochs} epochs in {train_seconds:.1f} s, {ups / 1e6:.2f}M updates/s, "
                     f"final cost {costs[-1]:.5f}; cost per epoch: {' '.join(f'{c:.5f}' for c in costs)}")
         return TrainResult(Vectors(vocab.words, vectors), vocab, C, costs, [nnz] * cfg.epochs, count_seconds,

@@ -234,10 +234,11 @@ def train(corpus, cfg=None, read_vocab=None, save_vocab=None, quiet=False, tmp_d
         def save_checkpoint():
             checkpoint.save(opts.checkpoint, cfg, vocab, {"W_in": W_in, "W_out": W_out}, progress, corpus_info)
 
+        start_epoch = progress.epoch
         train_seconds = run_epochs(encoded, W_in, W_out, no_hidden(W_in), tabs, kcfg, cfg, quiet, progress, opts,
                                    save_checkpoint if opts.checkpoint else None)
         epoch_losses, epoch_predictions = progress.epoch_losses, progress.epoch_predictions
-        wps = encoded.total_tokens * (cfg.epochs - (resumed[3].epoch if resumed else 0)) / max(train_seconds, 1e-9)
+        wps = encoded.total_tokens * (cfg.epochs - start_epoch) / max(train_seconds, 1e-9)
         _log(quiet, f"trained {cfg.model}/{cfg.loss}: {cfg.epochs} epochs in {train_seconds:.1f} s, "
                     f"{wps / 1000:.0f}k words/s, final loss {epoch_losses[-1]:.4f}")
         return TrainResult(Vectors(vocab.words, W_in), vocab, W_out, epoch_losses, epoch_predictions, vocab_seconds,
@@ -374,10 +375,11 @@ def train_nplm(corpus, cfg, save_vocab, quiet, tmp_dir, opts, resumed):
             checkpoint.save(opts.checkpoint, cfg, lm_vocab, {"W_in": W_in, "W_hid": W_hid, "b_hid": b_hid,
                                                              "W_out": W_out}, progress, corpus_info)
 
+        start_epoch = progress.epoch
         train_seconds = run_epochs(encoded, W_in, W_out, Hidden(W_hid, b_hid), tabs, kcfg, cfg, quiet, progress,
                                    opts, save_checkpoint if opts.checkpoint else None)
         n_pred = sum(progress.epoch_predictions[-1:])
-        done_epochs = cfg.epochs - (resumed[3].epoch if resumed else 0)
+        done_epochs = cfg.epochs - start_epoch  # (progress, a resumed run's too, has moved to the end)
         eps = n_pred * done_epochs / max(train_seconds, 1e-9)
         wps = encoded.total_tokens * done_epochs / max(train_seconds, 1e-9)
         _log(quiet, f"trained nplm/{cfg.loss}: {cfg.epochs} epochs in {train_seconds:.1f} s, {eps:.0f} examples/s, "
