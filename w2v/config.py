@@ -6,7 +6,7 @@ import os
 from w2v.errors import W2VError
 
 
-NPLM_ALPHA = 0.02  # measured on bench-en (bench/RESULTS.md): 0.03 and above made the 2-thread HS and NCE models worse
+NPLM_ALPHA = 0.01  # bench-en, 5 epochs (bench/RESULTS.md): better than 0.02 for HS, as good for NCE
 
 
 @dataclasses.dataclass(frozen=True)
