@@ -144,7 +144,7 @@ def ngram_corpus(path, seed, sentences=1500, words=20, p_rule=0.9):
     return float(np.exp(-(q * np.log(q) + (1 - q) * np.log((1 - p_rule) / words))))
 
 
-SOURCE_TEST = dict(dim=8, hidden=16, context=2, min_count=1, epochs=4, threads=1, negative=10)
+SOURCE_TEST = dict(dim=8, hidden=16, context=2, min_count=1, epochs=4, threads=1, negative=10, alpha=0.02)
 
 
 def source_perplexity(workdir, loss, seed):
