@@ -67,6 +67,8 @@ class TrainConfig:
                 bad("--hidden or --context is too large")
         elif self.loss == "softmax":
             bad("--loss softmax is for --model nplm (sg and cbow: ns, nce or hs)")
+        elif self.batch != 1:
+            bad("--batch applies to --model nplm")
         if glove:
             if not self.x_max > 0:
                 bad(f"--x-max must be positive (got {self.x_max})")
