@@ -42,7 +42,11 @@ def test_every_command_has_help(cmd):
 def test_help_eval_convert_do_not_import_numba(tmp_path, argv):
     rng = np.random.default_rng(0)
     io.save(Vectors(["king", "queen", "man"], rng.normal(size=(3, 4)).astype(np.float32)), tmp_path / "v.bin")
-    argv = [a.format(v=tmp_path / "v.bin", d=tmp_path) for a in argv]
+    assert_runs_without_numba([a.format(v=tmp_path / "v.bin", d=tmp_path) for a in argv])
+
+
+def assert_runs_without_numba(argv):
+    """``w2v ARGV`` in a fresh interpreter succeeds without importing Numba."""
     code = (f"import sys; from w2v.cli import main; sys.argv = ['w2v'] + {argv!r}\n"
             "try: main()\nexcept SystemExit as e: assert not e.code, e.code\n"
             "assert 'numba' not in sys.modules, 'numba imported'; print('ok')")

@@ -265,19 +265,13 @@ def test_kneser_ney_baseline_is_normalised():
 @pytest.mark.parametrize("argv", [["eval", "perplexity", "{m}", "{d}/h.txt"], ["convert", "{m}", "{d}/v.txt"],
                                   ["eval", "similarity", "{m}"]])
 def test_model_commands_do_not_import_numba(tmp_path, argv):
-    import subprocess
+    from test_cli import assert_runs_without_numba
 
     rng = np.random.default_rng(0)
     _, hs, _, params = nplm_setup(rng, "hs", False)
     as_model(params, hs, "hs", False).save(tmp_path / "m.npz")
     (tmp_path / "h.txt").write_text("w1 w2 w3\nw4 nope\n")
-    argv = [a.format(m=tmp_path / "m.npz", d=tmp_path) for a in argv]
-    code = (f"import sys; from w2v.cli import main; sys.argv = ['w2v'] + {argv!r}\n"
-            "try: main()\nexcept SystemExit as e: assert not e.code, e.code\n"
-            "assert 'numba' not in sys.modules, 'numba imported'; print('ok')")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr
+    assert_runs_without_numba([a.format(m=tmp_path / "m.npz", d=tmp_path) for a in argv])
 
 
 def test_hostile_inputs_give_one_line_errors(tmp_path):

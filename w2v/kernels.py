@@ -284,18 +284,23 @@ def logistic_block(H, n_in, W_out, rows, codes, log_kq, alpha, G, S, may_repeat)
             for k in range(gi.shape[0]):
                 gi[k] += g * row[k]
     # then the output rows: row_t -= alpha * sum_i S[i, t] H[i]
-    m4 = n_in - n_in % 4
     for t in range(n):
-        row = W_out[rows[t]]
-        for i in range(0, m4, 4):
-            _axpy4(row, _cast_like(-alpha * S[i, t], row), H[i], _cast_like(-alpha * S[i + 1, t], row), H[i + 1],
-                   _cast_like(-alpha * S[i + 2, t], row), H[i + 2], _cast_like(-alpha * S[i + 3, t], row), H[i + 3])
-        for i in range(m4, n_in):
-            step = _cast_like(alpha * S[i, t], row)
-            h = H[i]
-            for k in range(row.shape[0]):
-                row[k] -= step * h[k]
+        _step_row(W_out[rows[t]], S, t, H, n_in, alpha)
     return loss
+
+
+@numba.njit(fastmath=FASTMATH, inline="always")
+def _step_row(row, S, t, H, n_in, alpha):
+    """row -= alpha * sum_i S[i, t] H[i] over the block, four inputs per pass over ``row``."""
+    m4 = n_in - n_in % 4
+    for i in range(0, m4, 4):
+        _axpy4(row, _cast_like(-alpha * S[i, t], row), H[i], _cast_like(-alpha * S[i + 1, t], row), H[i + 1],
+               _cast_like(-alpha * S[i + 2, t], row), H[i + 2], _cast_like(-alpha * S[i + 3, t], row), H[i + 3])
+    for i in range(m4, n_in):
+        step = _cast_like(alpha * S[i, t], row)
+        h = H[i]
+        for k in range(row.shape[0]):
+            row[k] -= step * h[k]
 
 
 @numba.njit(fastmath=FASTMATH, inline="always")
@@ -375,14 +380,7 @@ def softmax_block(H, n_in, W_out, targets, alpha, G, S):
             gi = G[i]
             for k in range(row.shape[0]):
                 gi[k] += g * row[k]
-        for i in range(0, n4, 4):
-            _axpy4(row, _cast_like(-alpha * S[i, v], row), H[i], _cast_like(-alpha * S[i + 1, v], row), H[i + 1],
-                   _cast_like(-alpha * S[i + 2, v], row), H[i + 2], _cast_like(-alpha * S[i + 3, v], row), H[i + 3])
-        for i in range(n4, n_in):
-            step = _cast_like(alpha * S[i, v], row)
-            h = H[i]
-            for k in range(row.shape[0]):
-                row[k] -= step * h[k]
+        _step_row(row, S, v, H, n_in, alpha)
     return loss
 
 
