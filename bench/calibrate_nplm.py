@@ -1,9 +1,11 @@
 """Calibrate PPL_BAR of tests/test_nplm.py: held-out perplexity on the second-order source, per output
 layer over several seeds, beside the unigram perplexity of the same held-out text.
 
-    python bench/calibrate_nplm.py            # seeds 0..4, the settings of the test
+    python bench/calibrate_nplm.py              # seeds 0..4, the settings of the test
+    python bench/calibrate_nplm.py --threads 2  # the two-thread cases (hs, nce)
 """
 
+import argparse
 import collections
 import math
 import os
@@ -32,10 +34,13 @@ def unigram_perplexity(train_path, held_path):
 
 
 def main(seeds=range(5)):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args()
     work = tempfile.mkdtemp()
-    for loss in ("softmax", "hs", "nce"):
-        ppl = [source_perplexity(work, loss, seed)[0].perplexity for seed in seeds]
-        print(f"{loss}: max {max(ppl):.2f} ({', '.join(f'{p:.2f}' for p in ppl)}); bar {PPL_BAR}")
+    for loss in ("softmax", "hs", "nce") if args.threads == 1 else ("hs", "nce"):
+        ppl = [source_perplexity(work, loss, seed, args.threads)[0].perplexity for seed in seeds]
+        print(f"{loss} @{args.threads}: max {max(ppl):.2f} ({', '.join(f'{p:.2f}' for p in ppl)}); bar {PPL_BAR}")
     uni = [unigram_perplexity(os.path.join(work, f"train{s}.txt"), os.path.join(work, f"held{s}.txt")) for s in seeds]
     print(f"unigram: min {min(uni):.2f} ({', '.join(f'{p:.2f}' for p in uni)})")
 

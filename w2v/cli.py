@@ -73,7 +73,7 @@ def cli():
 @click.option("--alpha", type=float, default=None, help="Initial learning rate [0.025 sg, 0.05 cbow].")
 @click.option("--min-alpha", type=float, default=None, help="Final learning rate [alpha * 1e-4].")
 @click.option("--threads", type=int, default=0,
-              help="Worker threads [all cores; nplm with hs/nce/ns: 1, faster and better there]; 1 is deterministic.")
+              help="Worker threads [all cores]; 1 is deterministic.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
 @click.option("--cbow-mean/--cbow-sum", default=True, show_default=True,
               help="CBOW hidden layer: mean or sum of the context vectors.")

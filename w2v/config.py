@@ -40,6 +40,8 @@ class TrainConfig:
     hidden: int = 100  # tanh units
     direct: bool = False  # direct connections from the word features to the output
     batch: int | None = None  # NPLM examples per step (hidden-layer update); None: 16 for softmax, 1 otherwise
+    sync: int = 64  # NPLM with threads: examples a thread trains its private copy of the dense hidden layer
+    # before adding what it learned to the shared one (kernels.merge_hidden); 16-1024 trained equally well
 
     def __post_init__(self):
         def bad(msg):
@@ -63,6 +65,8 @@ class TrainConfig:
                 bad(f"--hidden must be at least 1 (got {self.hidden})")
             if self.batch < 1:
                 bad(f"--batch must be at least 1 (got {self.batch})")
+            if self.sync < 1:
+                bad(f"sync must be at least 1 (got {self.sync})")
             if self.hidden > 100_000 or self.context > 100:
                 bad("--hidden or --context is too large")
         elif self.loss == "softmax":
@@ -123,14 +127,8 @@ class TrainConfig:
 
     @property
     def n_threads(self):
-        """--threads, or when it is 0: all cores, except one for the NPLM with a logistic output layer,
-        whose dense hidden layer, written by every example, makes hogwild threads contend (on bench-en
-        two threads were slower than one and trained a worse model: bench/RESULTS.md)."""
-        if self.threads:
-            return self.threads
-        if self.model == "nplm" and self.loss != "softmax":
-            return 1
-        return os.cpu_count() or 1
+        """--threads, or all cores when it is 0."""
+        return self.threads or os.cpu_count() or 1
 
 
 def _total_memory_gb():

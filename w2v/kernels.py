@@ -61,6 +61,7 @@ class Config(NamedTuple):
     context: int = 0  # words of history
     direct: bool = False  # direct connections from the features to the output
     batch: int = 1  # NPLM examples per step: one hidden-layer update (and one softmax pass) for them all
+    sync: int = 0  # NPLM: examples between merges of a chunk's private hidden layer (0: train it in place)
 
 
 class Hidden(NamedTuple):
@@ -586,6 +587,36 @@ def nplm_step(W_in, hidden, W_out, history, target, nb, tables, cfg, X, A, Hout,
 
 
 @numba.njit(inline="always")
+def private_hidden(hidden, cfg):
+    """The hidden layer a chunk trains: with ``cfg.sync`` (NPLM with threads) a private copy and the
+    snapshot it started from, so threads do not write the dense ``W_hid`` on every example; else the
+    shared layer itself (and an empty snapshot)."""
+    if cfg.model == NPLM and cfg.sync > 0:
+        return Hidden(hidden.W_hid.copy(), hidden.b_hid.copy()), Hidden(hidden.W_hid.copy(), hidden.b_hid.copy())
+    return (Hidden(hidden.W_hid, hidden.b_hid),
+            Hidden(np.empty((0, 0), hidden.W_hid.dtype), np.empty(0, hidden.b_hid.dtype)))
+
+
+@numba.njit(fastmath=FASTMATH, inline="always")
+def merge_hidden(hidden, own):
+    """Add what this chunk's private hidden layer learned since the last merge to the shared one, and
+    restart the private copy (and its snapshot) from the shared layer, which now also holds the other
+    threads' merged changes."""
+    mine, snap = own
+    for j in range(hidden.W_hid.shape[0]):
+        shared, w, w0 = hidden.W_hid[j], mine.W_hid[j], snap.W_hid[j]
+        for k in range(shared.shape[0]):
+            v = shared[k] + (w[k] - w0[k])
+            shared[k] = v
+            w[k] = v
+            w0[k] = v
+        v = hidden.b_hid[j] + (mine.b_hid[j] - snap.b_hid[j])
+        hidden.b_hid[j] = v
+        mine.b_hid[j] = v
+        snap.b_hid[j] = v
+
+
+@numba.njit(inline="always")
 def learning_rate(cfg, epoch, index):
     """Linear decay from alpha to min_alpha over all epochs, from the global stream position."""
     progress = (epoch * cfg.epoch_ids + index) / cfg.total_ids
@@ -630,6 +661,7 @@ def train_chunk(stream, start, end, position, epoch, W_in, W_out, hidden, tables
     """
     h, grad_h, context, targets, ns_codes, f, H, G, S = make_buffers(W_in, cfg)
     history, next_word, X, A, Hout, Gout, S_lm, grad_pre, grad_x = make_nplm_buffers(W_in, W_out, cfg)
+    own, since_sync = private_hidden(hidden, cfg), 0
     boundary = W_in.shape[0] - 1
     nb = 0
     sen = np.empty(1024, np.int32)
@@ -689,24 +721,34 @@ def train_chunk(stream, start, end, position, epoch, W_in, W_out, hidden, tables
                 next_word[nb] = sen[p] if p < n else boundary
                 nb += 1
                 if nb == cfg.batch:
-                    l, state = nplm_step(W_in, hidden, W_out, history, next_word, nb, tables, cfg, X, A, Hout, Gout,
+                    l, state = nplm_step(W_in, own[0], W_out, history, next_word, nb, tables, cfg, X, A, Hout, Gout,
                                          S_lm, grad_pre, grad_x, targets, ns_codes, state, alpha)
                     loss += l
                     n_pred += nb
+                    since_sync += nb
                     nb = 0
+                    if cfg.sync > 0 and since_sync >= cfg.sync:
+                        merge_hidden(hidden, own)
+                        since_sync = 0
     if nb > 0:
-        l, state = nplm_step(W_in, hidden, W_out, history, next_word, nb, tables, cfg, X, A, Hout, Gout, S_lm,
+        l, state = nplm_step(W_in, own[0], W_out, history, next_word, nb, tables, cfg, X, A, Hout, Gout, S_lm,
                              grad_pre, grad_x, targets, ns_codes, state, learning_rate(cfg, epoch, position + end))
         loss += l
         n_pred += nb
+    if cfg.sync > 0:
+        merge_hidden(hidden, own)
     return loss, n_pred
 
 
-def _epoch(stream, starts, ends, position, epoch, W_in, W_out, hidden, tables, cfg, losses, counts):
-    for c in prange(starts.shape[0]):
-        loss, n = train_chunk(stream, starts[c], ends[c], position, epoch, W_in, W_out, hidden, tables, cfg)
-        losses[c] = loss
-        counts[c] = n
+def _epoch(stream, starts, ends, position, epoch, W_in, W_out, hidden, tables, cfg, losses, counts, lanes):
+    """Train the chunks: lane ``t`` takes chunks t, t + lanes, t + 2 lanes, ... in order, so the threads
+    move through the block side by side (as word2vec.c's and gensim's threads share one learning rate),
+    rather than each training a far part of the stream at its own point of the learning-rate decay."""
+    for t in prange(lanes):
+        for c in range(t, starts.shape[0], lanes):
+            loss, n = train_chunk(stream, starts[c], ends[c], position, epoch, W_in, W_out, hidden, tables, cfg)
+            losses[c] = loss
+            counts[c] = n
 
 
 def _named(fn, name):

@@ -279,7 +279,8 @@ def _kernel_config(cfg, encoded, hs):
                           total_ids=float(encoded.n_ids * cfg.epochs),
                           max_code=int(np.diff(hs.offsets).max()) if cfg.loss == "hs" else 0,
                           shared=cfg.model == "sg" and cfg.shared_targets, seed=int(cfg.seed) & 0x7FFFFFFFFFFFFFFF,
-                          context=cfg.context, direct=cfg.direct, batch=cfg.batch)
+                          context=cfg.context, direct=cfg.direct, batch=cfg.batch,
+                          sync=cfg.sync if cfg.model == "nplm" and cfg.n_threads > 1 else 0)
 
 
 def stream_counts(encoded, n):
@@ -354,12 +355,11 @@ def train_nplm(corpus, cfg, save_vocab, quiet, tmp_dir, opts, resumed):
         estimate = memory_estimate(len(words), cfg, n_out)
         extra = 4 * (out_dim * n_out - cfg.dim * n_out + cfg.hidden * (n_x + 1))
         extra += cfg.n_threads * 8 * cfg.batch * (n_out if cfg.loss == "softmax" else 64)
+        if cfg.n_threads > 1:  # each thread's private hidden layer and its snapshot (kernels.private_hidden)
+            extra += cfg.n_threads * 2 * 4 * cfg.hidden * (n_x + 1)
         estimate["weights"] += extra
         estimate["total"] += extra
         check_memory(estimate, opts, quiet, remedy="lower --dim, --hidden or --max-vocab")
-        if cfg.n_threads > 1 and cfg.loss != "softmax":
-            _log(quiet, f"note: with --loss {cfg.loss} the NPLM's dense hidden layer makes hogwild threads contend; "
-                        "on bench-en one thread was faster and trained a better model than two")
         tabs, hs = _output_tables(counts, cfg)
         if resumed:
             params = resumed[2]
@@ -468,9 +468,9 @@ def run_epochs(encoded, W_in, W_out, hidden, tabs, kcfg, cfg, quiet, progress, o
 
     from w2v import kernels
 
-    threads = cfg.n_threads
-    if threads > 1:
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    lanes = min(cfg.n_threads, numba.config.NUMBA_NUM_THREADS)
+    if lanes > 1:
+        numba.set_num_threads(lanes)
         epoch_fn = kernels.epoch_parallel
     else:
         epoch_fn = kernels.epoch_serial
@@ -489,7 +489,7 @@ def run_epochs(encoded, W_in, W_out, hidden, tabs, kcfg, cfg, quiet, progress, o
                     starts, ends = plan_chunks(block)
                     losses = np.zeros(len(starts))
                     counts = np.zeros(len(starts), np.int64)
-                    epoch_fn(block, starts, ends, position, epoch, W_in, W_out, hidden, tabs, kcfg, losses, counts)
+                    epoch_fn(block, starts, ends, position, epoch, W_in, W_out, hidden, tabs, kcfg, losses, counts, lanes)
                     block_loss = float(losses.sum())
                     if not math.isfinite(block_loss) or not np.isfinite(W_in[0]).all():
                         raise control.diverged(
