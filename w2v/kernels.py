@@ -13,7 +13,8 @@ Structure (see ARCHITECTURE.md):
   it to input rows; the NPLM (Bengio et al. 2003) backpropagates it through its tanh hidden layer to the
   concatenated features of the previous ``context`` words.
 * ``train_chunk`` is the one window loop; ``epoch_serial``/``epoch_parallel`` are the same body
-  compiled without and with ``prange`` over sentence-aligned chunks (hogwild on the weights).
+  compiled without and with ``prange`` over lanes of interleaved sentence-aligned chunks (hogwild on
+  the weights, except the NPLM's dense hidden layer: each chunk trains a private copy and merges it).
 
 The combination is chosen by small integer codes with one ``if`` per axis, so everything compiles once
 and is cached on disk. Kernels never print; Python drives the epochs and the progress bar.
