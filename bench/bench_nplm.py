@@ -64,6 +64,7 @@ def main():
                     help="output layers; LOSS@T trains that layer with T threads instead of --threads")
     ap.add_argument("--negative", type=int, default=25, help="noise words for NCE and NS")
     ap.add_argument("--alpha", type=float, default=None, help="learning rate [w2v's NPLM default]")
+    ap.add_argument("--direct", action="store_true", help="Bengio's direct connections from the features")
     ap.add_argument("--workdir", default=None)
     ap.add_argument("--json", default=None, help="also write the results here")
     args = ap.parse_args()
@@ -82,7 +83,7 @@ def main():
         f.write("a b c d e f g\n" * 50)
     losses = args.losses.split(",")
     common = dict(model="nplm", dim=args.dim, hidden=args.hidden, context=args.context, threads=args.threads,
-                  negative=args.negative, alpha=args.alpha)
+                  negative=args.negative, alpha=args.alpha, direct=args.direct)
     def setting(spec):
         loss, _, threads = spec.partition("@")
         return loss, {**common, "threads": int(threads) if threads else args.threads}
