@@ -736,7 +736,7 @@ def train_chunk(stream, start, end, position, epoch, W_in, W_out, hidden, tables
                              grad_pre, grad_x, targets, ns_codes, state, learning_rate(cfg, epoch, position + end))
         loss += l
         n_pred += nb
-    if cfg.sync > 0:
+    if cfg.model == NPLM and cfg.sync > 0:
         merge_hidden(hidden, own)
     return loss, n_pred
 
