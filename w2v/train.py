@@ -210,10 +210,7 @@ def train(corpus, cfg=None, read_vocab=None, save_vocab=None, quiet=False, tmp_d
         scan.warm_up()  # Numba's start-up, once per process, is not part of the vocabulary pass
         t0 = time.perf_counter()
         vocab, encoded = prepare(corpus, cfg, workdir, _known_vocab(read_vocab, resumed), quiet)
-        corpus_info = {"total_tokens": encoded.total_tokens, "n_ids": encoded.n_ids}
-        if resumed and resumed[4] != corpus_info:
-            raise W2VError(f"cannot resume from {opts.resume}: the corpus differs from the one it was trained on "
-                           f"({resumed[4]['total_tokens']} tokens then, {encoded.total_tokens} now)")
+        corpus_info = resume_corpus_check(encoded, resumed, opts)
         if save_vocab:
             vocab.save(save_vocab)
         vocab_seconds = time.perf_counter() - t0
@@ -245,6 +242,16 @@ def train(corpus, cfg=None, read_vocab=None, save_vocab=None, quiet=False, tmp_d
                            train_seconds, encoded.total_tokens, wps)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def resume_corpus_check(encoded, resumed, opts, words=None):
+    """The corpus's fingerprint that a checkpoint keeps; refuses to resume a checkpoint made on another
+    corpus (another token count; for the NPLM, whose vocabulary is counted again, other ``words``)."""
+    info = {"total_tokens": encoded.total_tokens, "n_ids": encoded.n_ids}
+    if resumed and (resumed[4] != info or (words is not None and resumed[1].words != words)):
+        raise W2VError(f"cannot resume from {opts.resume}: the corpus differs from the one it was trained on "
+                       f"({resumed[4]['total_tokens']} tokens then, {encoded.total_tokens} now)")
+    return info
 
 
 def no_hidden(W_in):
@@ -341,9 +348,7 @@ def train_nplm(corpus, cfg, save_vocab, quiet, tmp_dir, opts, resumed):
         counts = stream_counts(encoded, len(words))
         unk = vocab.index[UNK] if unk_in_corpus else len(vocab)
         lm_vocab = Vocab(words, counts)
-        corpus_info = {"total_tokens": encoded.total_tokens, "n_ids": encoded.n_ids}
-        if resumed and (resumed[4] != corpus_info or resumed[1].words != words):
-            raise W2VError(f"cannot resume from {opts.resume}: the corpus differs from the one it was trained on")
+        corpus_info = resume_corpus_check(encoded, resumed, opts, words)
         if save_vocab:
             vocab.save(save_vocab)
         vocab_seconds = time.perf_counter() - t0
