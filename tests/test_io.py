@@ -1,5 +1,7 @@
 """Vector files: round trips, interop with gensim, and clear errors for malformed files."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -169,3 +171,20 @@ def test_format_from_suffix():
     assert io.format_for_path("a.whatever", "glove") == "glove"
     with pytest.raises(W2VError, match="suffix"):
         io.format_for_path("a.model")
+
+
+def test_written_files_follow_the_umask(tmp_path):
+    """Vectors get the permissions a plain open() gives (the temporary file's 0600 would lock others out)."""
+    v = Vectors(["a", "b"], np.ones((2, 3), np.float32))
+    old = os.umask(0o022)
+    try:
+        io.save(v, tmp_path / "v.bin")
+        assert (os.stat(tmp_path / "v.bin").st_mode & 0o777) == 0o644
+        os.umask(0o077)
+        io.save(v, tmp_path / "w.txt")
+        assert (os.stat(tmp_path / "w.txt").st_mode & 0o777) == 0o600
+        os.chmod(tmp_path / "v.bin", 0o640)  # rewriting an existing file keeps its mode, as open() does
+        io.save(v, tmp_path / "v.bin")
+        assert (os.stat(tmp_path / "v.bin").st_mode & 0o777) == 0o640
+    finally:
+        os.umask(old)

@@ -4,7 +4,18 @@ import contextlib
 import os
 import tempfile
 
-from w2v.errors import W2VError
+from w2v.errors import OutputError
+
+
+def _mode_for(path):
+    """The permissions ``open(path, "w")`` would leave: an existing file's own, else 0666 less the umask
+    (``mkstemp`` creates its file 0600, which colleagues on a shared machine could not read)."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 @contextlib.contextmanager
@@ -17,14 +28,15 @@ def atomic_write(path, mode="wb"):
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
-        raise W2VError(f"output path is a directory: {path}")
+        raise OutputError(f"output path is a directory: {path}")
     if not os.path.isdir(directory):
-        raise W2VError(f"output directory does not exist: {directory}")
+        raise OutputError(f"output directory does not exist: {directory}")
     try:
         fd, tmp = tempfile.mkstemp(prefix=".w2v-", suffix=".part", dir=directory)
     except OSError as e:
-        raise W2VError(f"cannot write to {directory}: {e.strerror}") from None
+        raise OutputError(f"cannot write to {directory}: {e.strerror}") from None
     try:
+        os.chmod(tmp, _mode_for(path))
         with os.fdopen(fd, mode) as f:
             yield f
             f.flush()
@@ -34,5 +46,5 @@ def atomic_write(path, mode="wb"):
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(e, OSError):
-            raise W2VError(f"cannot write {path}: {e.strerror or e}") from None
+            raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
         raise

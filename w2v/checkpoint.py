@@ -14,7 +14,7 @@ import os
 import numpy as np
 
 from w2v.atomic import atomic_write
-from w2v.errors import W2VError
+from w2v.errors import FormatError, ResumeError
 
 FORMAT = "w2v-checkpoint-1"
 
@@ -45,7 +45,7 @@ def load(path):
     from w2v.vocab import Vocab
 
     if not os.path.isfile(path):
-        raise W2VError(f"checkpoint not found: {path}")
+        raise FormatError(f"checkpoint not found: {path}")
     try:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
@@ -54,7 +54,7 @@ def load(path):
             vocab = Vocab(str(z["words"]).split("\n"), z["counts"])
             arrays = {k[len("param_"):]: z[k] for k in z.files if k.startswith("param_")}
     except (KeyError, ValueError, OSError, EOFError) as e:
-        raise W2VError(f"{path} is not a w2v checkpoint ({type(e).__name__}: {e})") from None
+        raise FormatError(f"{path} is not a w2v checkpoint ({type(e).__name__}: {e})") from None
     return meta["config"], vocab, arrays, Progress(**meta["progress"]), meta["corpus"]
 
 
@@ -65,4 +65,4 @@ def check_compatible(saved, cfg, path):
     clash = [k for k in saved if k not in ignore and k in wanted and wanted[k] != saved[k]]
     if clash:
         detail = ", ".join(f"{k}: checkpoint {saved[k]!r}, now {wanted[k]!r}" for k in clash)
-        raise W2VError(f"cannot resume from {path}: options differ from the checkpoint ({detail})")
+        raise ResumeError(f"cannot resume from {path}: options differ from the checkpoint ({detail})")

@@ -3,7 +3,7 @@
 import dataclasses
 import os
 
-from w2v.errors import W2VError
+from w2v.errors import OptionError
 
 
 NPLM_ALPHA = 0.01  # bench-en, 5 epochs (bench/RESULTS.md): better than 0.02 for HS, as good for NCE
@@ -45,7 +45,7 @@ class TrainConfig:
 
     def __post_init__(self):
         def bad(msg):
-            raise W2VError(f"invalid option: {msg}")
+            raise OptionError(f"invalid option: {msg}")
 
         glove = self.model == "glove"
         if self.window is None:

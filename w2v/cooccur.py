@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from w2v.errors import W2VError
+from w2v.errors import CorpusError, FormatError, OptionError
 
 _EMPTY = np.int64(-1)
 
@@ -190,7 +190,7 @@ def count(encoded, n_words, workdir, window=10, symmetric=True, distance_weighti
     many spills on a small corpus).
     """
     if n_words < 1:
-        raise W2VError("co-occurrence counting needs a non-empty vocabulary")
+        raise CorpusError("co-occurrence counting needs a non-empty vocabulary")
     dense_n, slots, limit = _budget(memory_gb, n_words)
     if dense_words is not None:
         dense_n = min(dense_words, n_words)
@@ -210,7 +210,7 @@ def count(encoded, n_words, workdir, window=10, symmetric=True, distance_weighti
             if pos >= len(block):
                 break
             if used == 0:
-                raise W2VError(f"--memory {memory_gb} GB is too small to count one sentence with --window {window}")
+                raise OptionError(f"--memory {memory_gb} GB is too small to count one sentence with --window {window}")
             runs.append(_write_run(workdir, len(runs), *_drain(keys, vals)))
             used = 0
         if progress is not None:
@@ -255,7 +255,7 @@ def load(path):
     from w2v.vocab import Vocab
 
     if not os.path.isfile(path):
-        raise W2VError(f"co-occurrence file not found: {path}")
+        raise FormatError(f"co-occurrence file not found: {path}")
     try:
         z = np.load(path, allow_pickle=False)
         if str(z["format"]) != "w2v-cooccur-1":
@@ -265,7 +265,7 @@ def load(path):
         cooc = Cooccurrences(z["rows"], z["cols"], z["vals"], len(words), int(z["window"]),
                              bool(z["symmetric"]), bool(z["distance_weighting"]), 0)
     except (KeyError, ValueError, OSError, EOFError) as e:
-        raise W2VError(f"{path} is not a co-occurrence file written by 'w2v cooccur' ({type(e).__name__})") from None
+        raise FormatError(f"{path} is not a co-occurrence file written by 'w2v cooccur' ({type(e).__name__})") from None
     if len(cooc.rows) and (cooc.rows.max() >= len(words) or cooc.cols.max() >= len(words)):
-        raise W2VError(f"{path}: word ids exceed the vocabulary")
+        raise FormatError(f"{path}: word ids exceed the vocabulary")
     return cooc, vocab

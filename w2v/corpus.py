@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from w2v.errors import W2VError
+from w2v.errors import CorpusError
 
 READ_BYTES = 8 << 20  # raw bytes per read
 OUT_IDS = 4 << 20  # ids per write of the provisional stream
@@ -28,20 +28,20 @@ def open_binary(path):
         return sys.stdin.buffer
     path = os.fspath(path)
     if os.path.isdir(path):
-        raise W2VError(f"corpus is a directory, not a file: {path}")
+        raise CorpusError(f"corpus is a directory, not a file: {path}")
     if not os.path.exists(path):
-        raise W2VError(f"corpus not found: {path}")
+        raise CorpusError(f"corpus not found: {path}")
     opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open, ".lzma": lzma.open}.get(
         os.path.splitext(path)[1].lower(), open)
     try:
         return opener(path, "rb")
     except OSError as e:
-        raise W2VError(f"cannot open corpus {path}: {e.strerror or e}") from None
+        raise CorpusError(f"cannot open corpus {path}: {e.strerror or e}") from None
 
 
 def _read_error(path, e):
     kind = type(e).__name__
-    return W2VError(f"cannot read corpus {path}: {kind}: {e} (truncated or corrupt file?)")
+    return CorpusError(f"cannot read corpus {path}: {kind}: {e} (truncated or corrupt file?)")
 
 
 class _Prefetch:
@@ -243,7 +243,7 @@ def scan_corpus(path, workdir, count_limit=DEFAULT_COUNT_LIMIT, known_words=None
                     break
             out[:out_n].tofile(fout)
     except OSError as e:
-        raise W2VError(f"cannot write the encoded corpus to {workdir}: {e.strerror or e}") from None
+        raise CorpusError(f"cannot write the encoded corpus to {workdir}: {e.strerror or e}") from None
     finally:
         reader.close()
         if f is not sys.stdin.buffer:
@@ -273,7 +273,7 @@ class EncodedCorpus(NamedTuple):
                 f.seek(4 * start)
                 n = f.readinto(memoryview(buf).cast("B")) // 4
                 if n <= 0:
-                    raise W2VError(f"encoded corpus {self.path} is truncated")
+                    raise CorpusError(f"encoded corpus {self.path} is truncated")
                 block = buf[:n]
                 if start + n < self.n_ids:
                     # cut after the last sentence end (sentences are <= MAX_SENTENCE ids long)

@@ -10,7 +10,7 @@ import os
 
 import numpy as np
 
-from w2v.errors import W2VError
+from w2v.errors import FormatError, OptionError
 
 DEFAULT_ANALOGIES = "questions-words.txt"
 DEFAULT_SIMILARITY = ("wordsim353.tsv", "simlex999.txt")
@@ -29,12 +29,12 @@ def data_path(name):
     p = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "eval", name)
     if os.path.isfile(p):
         return p
-    raise W2VError(f"evaluation file {name} is not installed")
+    raise FormatError(f"evaluation file {name} is not installed")
 
 
 def _read_lines(path):
     if not os.path.isfile(path):
-        raise W2VError(f"dataset not found: {path}")
+        raise FormatError(f"dataset not found: {path}")
     with open(path, encoding="utf-8", errors="replace") as f:
         return f.read().splitlines()
 
@@ -51,12 +51,12 @@ def read_analogies(path):
             continue
         parts = line.split()
         if len(parts) != 4:
-            raise W2VError(f"{path}, line {lineno}: expected 4 words per analogy question")
+            raise FormatError(f"{path}, line {lineno}: expected 4 words per analogy question")
         if not sections:
             sections.append(("questions", []))
         sections[-1][1].append(tuple(p.upper() for p in parts))
     if not any(q for _, q in sections):
-        raise W2VError(f"{path}: no analogy questions found")
+        raise FormatError(f"{path}: no analogy questions found")
     return sections
 
 
@@ -72,7 +72,7 @@ def _case_insensitive_index(vectors, restrict):
 def analogies(vectors, path=None, restrict=30000, method="3cosadd", batch=512):
     """Accuracy on an analogy set; returns a dict with per-section and summary results."""
     if method not in ("3cosadd", "3cosmul"):
-        raise W2VError(f"unknown analogy method {method!r}: choose 3cosadd or 3cosmul")
+        raise OptionError(f"unknown analogy method {method!r}: choose 3cosadd or 3cosmul")
     path = path or data_path(DEFAULT_ANALOGIES)
     sections = read_analogies(path)
     restrict = min(restrict or len(vectors), len(vectors))
@@ -131,9 +131,9 @@ def read_pairs(path):
         except ValueError:
             if not pairs and lineno <= 2:
                 continue  # a header line
-            raise W2VError(f"{path}, line {lineno}: expected 'word1<TAB>word2<TAB>score'") from None
+            raise FormatError(f"{path}, line {lineno}: expected 'word1<TAB>word2<TAB>score'") from None
     if not pairs:
-        raise W2VError(f"{path}: no word pairs found")
+        raise FormatError(f"{path}: no word pairs found")
     return pairs
 
 

@@ -14,7 +14,7 @@ import re
 import numpy as np
 
 from w2v.atomic import atomic_write
-from w2v.errors import W2VError
+from w2v.errors import FormatError, OptionError, OutputError
 from w2v.vectors import Vectors
 
 FORMATS = ("word2vec-binary", "word2vec-text", "glove")
@@ -28,14 +28,14 @@ def format_for_path(path, fmt=None):
     if fmt:
         fmt = aliases.get(fmt, fmt)
         if fmt not in FORMATS:
-            raise W2VError(f"unknown format {fmt!r}: choose bin, text or glove")
+            raise OptionError(f"unknown format {fmt!r}: choose bin, text or glove")
         return fmt
     ext = os.path.splitext(os.fspath(path))[1].lower()
     if ext == ".bin":
         return "word2vec-binary"
     if ext in (".txt", ".vec"):
         return "word2vec-text"
-    raise W2VError(f"cannot tell the format from {path!r}: use a .bin, .txt or .vec suffix or --format")
+    raise OptionError(f"cannot tell the format from {path!r}: use a .bin, .txt or .vec suffix or --format")
 
 
 def save(vectors, path, fmt=None):
@@ -44,7 +44,7 @@ def save(vectors, path, fmt=None):
     words, mat = vectors.words, np.ascontiguousarray(vectors.vectors, dtype="<f4")
     for w in words:
         if not w or any(c in w for c in " \t\n\r\v\f\0"):
-            raise W2VError(f"word {w!r} is empty or contains whitespace and cannot be written")
+            raise OutputError(f"word {w!r} is empty or contains whitespace and cannot be written")
     with atomic_write(path, "wb") as f:
         for chunk in _records(words, mat, fmt):
             f.write(chunk)
@@ -70,16 +70,16 @@ def load(path, unicode_errors="strict"):
     detected from the content."""
     path = os.fspath(path)
     if os.path.isdir(path):
-        raise W2VError(f"vectors path is a directory: {path}")
+        raise FormatError(f"vectors path is a directory: {path}")
     try:
         with open(path, "rb") as f:
             data = f.read()
     except FileNotFoundError:
-        raise W2VError(f"vectors file not found: {path}") from None
+        raise FormatError(f"vectors file not found: {path}") from None
     except OSError as e:
-        raise W2VError(f"cannot read {path}: {e.strerror or e}") from None
+        raise FormatError(f"cannot read {path}: {e.strerror or e}") from None
     if not data.strip():
-        raise W2VError(f"vectors file is empty: {path}")
+        raise FormatError(f"vectors file is empty: {path}")
     if data[:4] == b"PK\x03\x04":  # a .npz: an NPLM model's word features
         from w2v.nplm import LanguageModel
 
@@ -91,7 +91,7 @@ def load(path, unicode_errors="strict"):
         return _load_text(path, data, 0, None, None, unicode_errors)
     n, dim = int(m.group(1)), int(m.group(2))
     if dim < 1:
-        raise W2VError(f"{path}: header announces dimension {dim}")
+        raise FormatError(f"{path}: header announces dimension {dim}")
     start = nl + 1
     if _looks_binary(data, start, dim):
         return _load_binary(path, data, start, n, dim, unicode_errors)
@@ -116,7 +116,7 @@ def _decode(path, raw, where, unicode_errors):
     try:
         return raw.decode("utf-8", unicode_errors)
     except UnicodeDecodeError:
-        raise W2VError(f"{path}: invalid UTF-8 in the word at {where}") from None
+        raise FormatError(f"{path}: invalid UTF-8 in the word at {where}") from None
 
 
 def _load_binary(path, data, pos, n, dim, unicode_errors):
@@ -128,16 +128,16 @@ def _load_binary(path, data, pos, n, dim, unicode_errors):
             pos += 1
         sp = data.find(b" ", pos, pos + 4096)
         if sp < 0:
-            raise W2VError(f"{path}: truncated or malformed binary file: record {i + 1} of {n} at byte "
+            raise FormatError(f"{path}: truncated or malformed binary file: record {i + 1} of {n} at byte "
                            f"offset {pos} has no word (the header announces {n} vectors)")
         words.append(_decode(path, data[pos:sp], f"byte offset {pos}", unicode_errors))
         if sp + 1 + size > len(data):
-            raise W2VError(f"{path}: truncated binary file: record {i + 1} of {n} at byte offset {pos} "
+            raise FormatError(f"{path}: truncated binary file: record {i + 1} of {n} at byte offset {pos} "
                            f"needs {size} bytes of vector, {len(data) - sp - 1} remain")
         mat[i] = np.frombuffer(data, "<f4", dim, sp + 1)
         pos = sp + 1 + size
     if data[pos:].strip(b"\n"):
-        raise W2VError(f"{path}: {len(data) - pos} bytes follow the {n} records the header announces "
+        raise FormatError(f"{path}: {len(data) - pos} bytes follow the {n} records the header announces "
                        f"(byte offset {pos}): wrong header count or dimension?")
     return Vectors(words, mat)
 
@@ -153,17 +153,17 @@ def _load_text(path, data, pos, n, dim, unicode_errors):
         if dim is None:
             dim = len(parts) - 1
             if dim < 1:
-                raise W2VError(f"{path}, line {lineno}: not a vectors file (no numbers after the word)")
+                raise FormatError(f"{path}, line {lineno}: not a vectors file (no numbers after the word)")
         if len(parts) != dim + 1:
-            raise W2VError(f"{path}, line {lineno}: expected a word and {dim} numbers, found "
+            raise FormatError(f"{path}, line {lineno}: expected a word and {dim} numbers, found "
                            f"{len(parts) - 1} fields after the word")
         try:
             rows.append(np.array(parts[1:], dtype=np.float32))
         except ValueError:
-            raise W2VError(f"{path}, line {lineno}: non-numeric value in the vector") from None
+            raise FormatError(f"{path}, line {lineno}: non-numeric value in the vector") from None
         words.append(_decode(path, parts[0], f"line {lineno}", unicode_errors))
     if not words:
-        raise W2VError(f"{path}: no vectors found")
+        raise FormatError(f"{path}: no vectors found")
     if n is not None and len(words) != n:
-        raise W2VError(f"{path}: the header announces {n} vectors but the file has {len(words)}")
+        raise FormatError(f"{path}: the header announces {n} vectors but the file has {len(words)}")
     return Vectors(words, np.vstack(rows))

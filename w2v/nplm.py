@@ -24,7 +24,7 @@ import os
 import numpy as np
 
 from w2v.atomic import atomic_write
-from w2v.errors import W2VError
+from w2v.errors import CorpusError, FormatError, W2VError
 from w2v.vectors import Vectors
 
 FORMAT = "w2v-nplm-1"
@@ -68,28 +68,28 @@ class LanguageModel:
     @classmethod
     def load(cls, path):
         if not os.path.isfile(path):
-            raise W2VError(f"model file not found: {path}")
+            raise FormatError(f"model file not found: {path}")
         with open(path, "rb") as f:
             if f.read(4) != b"PK\x03\x04":
-                raise W2VError(f"{path} is not an NPLM model (a .npz written by 'w2v train --model nplm')")
+                raise FormatError(f"{path} is not an NPLM model (a .npz written by 'w2v train --model nplm')")
         try:
             with np.load(path, allow_pickle=False) as z:
                 meta = json.loads(str(z["meta"]))
                 if meta.get("format") != FORMAT:
-                    raise W2VError(f"{path} is not a w2v NPLM model (format {meta.get('format')!r})")
+                    raise FormatError(f"{path} is not a w2v NPLM model (format {meta.get('format')!r})")
                 words = str(z["words"]).split("\n")
                 arrays = {k: z[k] for k in _ARRAYS}
         except W2VError:
             raise
         except Exception as e:  # a zip that is not ours, a truncated file, a missing array
-            raise W2VError(f"cannot read model {path}: {type(e).__name__}: {e}") from None
+            raise FormatError(f"cannot read model {path}: {type(e).__name__}: {e}") from None
         model = cls(words=words, unk=int(meta["unk"]), loss=meta["loss"], context=int(meta["context"]),
                     direct=bool(meta["direct"]), config=meta.get("config", {}), **arrays)
         n, dim = model.W_in.shape
         n_x = model.context * dim
         n_out = model.W_hid.shape[0] + (n_x if model.direct else 0) + 1
         if n != len(words) or model.W_hid.shape[1] != n_x or model.W_out.shape[1] != n_out:
-            raise W2VError(f"{path}: the model's arrays do not fit together (a damaged file?)")
+            raise FormatError(f"{path}: the model's arrays do not fit together (a damaged file?)")
         return model
 
     # ------------------------------------------------------------ scoring
@@ -139,7 +139,7 @@ def read_sentences(path, index, unk, max_sentence=1000, stats=None):
     from w2v.corpus import open_binary
 
     if path != "-" and not os.path.isfile(path):
-        raise W2VError(f"text not found: {path}")
+        raise CorpusError(f"text not found: {path}")
     f = open_binary(path)
     stats = {} if stats is None else stats
     stats.setdefault("invalid_utf8", 0)
@@ -157,7 +157,7 @@ def read_sentences(path, index, unk, max_sentence=1000, stats=None):
             for s in range(0, len(ids), max_sentence):
                 yield ids[s:s + max_sentence]
     except (OSError, EOFError) as e:
-        raise W2VError(f"cannot read {path}: {type(e).__name__}: {e}") from None
+        raise CorpusError(f"cannot read {path}: {type(e).__name__}: {e}") from None
     finally:
         if path != "-":
             f.close()
@@ -214,9 +214,9 @@ def perplexity(model, path, batch=256):
     if buffer:
         flush()
     if n == 0:
-        raise W2VError(f"no text to score in {path}")
+        raise CorpusError(f"no text to score in {path}")
     if stats["invalid_utf8"] > 0.3 * tokens:
-        raise W2VError(f"{path} looks like binary data, not text: {stats['invalid_utf8']} of its {tokens} tokens "
+        raise CorpusError(f"{path} looks like binary data, not text: {stats['invalid_utf8']} of its {tokens} tokens "
                        "are not valid UTF-8")
     return PerplexityReport(perplexity=float(np.exp(-total_logp / n)), predictions=n, tokens=tokens,
                             unknown=unknown, sentences=sentences, mean_log_z=total_log_z / n,

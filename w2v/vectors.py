@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from w2v.errors import W2VError
+from w2v.errors import OptionError, WordNotFound
 
 
 class Vectors:
@@ -41,14 +41,14 @@ class Vectors:
 
     def _get(self, word):
         if word not in self.index:
-            raise W2VError(f"word not in vocabulary: {word!r}")
+            raise WordNotFound(f"word not in vocabulary: {word!r}")
         return self.index[word]
 
     def most_similar(self, positive=(), negative=(), topn=10, restrict=None):
         """Nearest words to the mean of the unit vectors (+positive, -negative), inputs excluded."""
         ids = [self._get(w) for w in positive] + [self._get(w) for w in negative]
         if not ids:
-            raise W2VError("give at least one word")
+            raise OptionError("give at least one word")
         weights = np.array([1.0] * len(positive) + [-1.0] * len(negative), np.float32)
         query = weights @ self.unit[ids]
         norm = np.linalg.norm(query)

@@ -5,7 +5,7 @@ import os
 import numpy as np
 
 from w2v.atomic import atomic_write
-from w2v.errors import W2VError
+from w2v.errors import FormatError
 
 
 class Vocab:
@@ -37,7 +37,7 @@ class Vocab:
     @classmethod
     def load(cls, path):
         if not os.path.isfile(path):
-            raise W2VError(f"vocabulary file not found: {path}")
+            raise FormatError(f"vocabulary file not found: {path}")
         words, counts = [], []
         with open(path, "rb") as f:
             for lineno, raw in enumerate(f, 1):
@@ -50,11 +50,11 @@ class Vocab:
                     words.append(parts[0].decode("utf-8"))
                     counts.append(int(parts[1]))
                 except (ValueError, UnicodeDecodeError):
-                    raise W2VError(f"{path}, line {lineno}: expected 'word count' in UTF-8") from None
+                    raise FormatError(f"{path}, line {lineno}: expected 'word count' in UTF-8") from None
         if not words:
-            raise W2VError(f"vocabulary file is empty: {path}")
+            raise FormatError(f"vocabulary file is empty: {path}")
         if len(set(words)) != len(words):
-            raise W2VError(f"vocabulary file {path} lists a word twice")
+            raise FormatError(f"vocabulary file {path} lists a word twice")
         return cls(words, counts)
 
 
