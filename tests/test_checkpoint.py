@@ -11,22 +11,24 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from w2v import checkpoint, io, train as train_mod
+from w2v import checkpoint, io
+from w2v.trainers import stream
 from w2v.cli import cli
 from w2v.config import TrainConfig
 from w2v.errors import W2VError
-from w2v.train import Options, TrainingInterrupted, train
+from w2v.api import train
+from w2v.errors import TrainingInterrupted
 
 
 def cfg(**kw):
     base = dict(model="sg", dim=16, window=3, min_count=1, epochs=3, threads=1, seed=9)
     base.update(kw)
-    return TrainConfig(**base)
+    return base
 
 
 @pytest.fixture
 def small_blocks(monkeypatch):
-    monkeypatch.setattr(train_mod, "BLOCK_IDS", 4000)  # about ten blocks per epoch of the planted corpus
+    monkeypatch.setattr(stream, "BLOCK_IDS", 4000)  # about ten blocks per epoch of the planted corpus
 
 
 def stop_at(k):
@@ -43,9 +45,9 @@ def stop_at(k):
 def test_interrupt_and_resume_is_bit_identical(planted, tmp_path, small_blocks, model, loss, shared):
     path, _ = planted
     c = cfg(model=model, loss=loss, shared_targets=shared)
-    full = train(path, c, quiet=True)
+    full = train(path, **c, progress=False)
     log = tmp_path / "log.jsonl"
-    train(path, c, quiet=True, opts=Options(log_json=str(log)))
+    train(path, **c, progress=False, log_json=str(log))
     records = [json.loads(x) for x in log.read_text().splitlines()]
     steps = [r for r in records if r["event"] == "progress"]
     per_epoch = len(steps) // 3
@@ -54,23 +56,23 @@ def test_interrupt_and_resume_is_bit_identical(planted, tmp_path, small_blocks, 
     for k in (1, per_epoch // 2, per_epoch, 2 * per_epoch + 2):
         ck = tmp_path / f"ck{k}.npz"
         with pytest.raises(TrainingInterrupted) as e:
-            train(path, c, quiet=True, opts=Options(checkpoint=str(ck), callback=stop_at(k)))
+            train(path, **c, progress=False, checkpoint=str(ck), callback=stop_at(k))
         assert e.value.exit_code == 130 and "--resume" in str(e.value)
-        resumed = train(path, None, quiet=True, opts=Options(resume=str(ck)))
+        resumed = train(path, progress=False, resume=str(ck))
         assert np.array_equal(resumed.vectors.vectors, full.vectors.vectors), k
-        assert np.array_equal(resumed.W_out, full.W_out)
+        assert np.array_equal(resumed.params["W_out"], full.params["W_out"])
         assert resumed.epoch_losses == pytest.approx(full.epoch_losses, rel=1e-12)
 
 
 def test_resume_twice(planted, tmp_path, small_blocks):
     path, _ = planted
-    full = train(path, cfg(), quiet=True)
+    full = train(path, **cfg(), progress=False)
     ck = tmp_path / "ck.npz"
     with pytest.raises(TrainingInterrupted):
-        train(path, cfg(), quiet=True, opts=Options(checkpoint=str(ck), callback=stop_at(3)))
+        train(path, **cfg(), progress=False, checkpoint=str(ck), callback=stop_at(3))
     with pytest.raises(TrainingInterrupted):
-        train(path, None, quiet=True, opts=Options(resume=str(ck), checkpoint=str(ck), callback=stop_at(8)))
-    final = train(path, None, quiet=True, opts=Options(resume=str(ck)))
+        train(path, progress=False, resume=str(ck), checkpoint=str(ck), callback=stop_at(8))
+    final = train(path, progress=False, resume=str(ck))
     assert np.array_equal(final.vectors.vectors, full.vectors.vectors)
 
 
@@ -78,21 +80,21 @@ def test_resume_refuses_contradicting_options_and_other_corpus(planted, tmp_path
     path, _ = planted
     ck = tmp_path / "ck.npz"
     with pytest.raises(TrainingInterrupted):
-        train(path, cfg(), quiet=True, opts=Options(checkpoint=str(ck), callback=stop_at(2)))
+        train(path, **cfg(), progress=False, checkpoint=str(ck), callback=stop_at(2))
     with pytest.raises(W2VError, match=r"dim: checkpoint 16, now 32"):
-        train(path, cfg(dim=32), quiet=True, opts=Options(resume=str(ck)))
+        train(path, **cfg(dim=32), progress=False, resume=str(ck))
     other = tmp_path / "other.txt"
     other.write_text(open(path).read() + "c0w00 c0w01 c0w02\n")
     with pytest.raises(W2VError, match="corpus differs"):
-        train(str(other), None, quiet=True, opts=Options(resume=str(ck)))
+        train(str(other), progress=False, resume=str(ck))
     # threads may change
-    train(path, cfg(threads=2), quiet=True, opts=Options(resume=str(ck)))
+    train(path, **cfg(threads=2), progress=False, resume=str(ck))
 
 
 def test_bad_checkpoints(tmp_path, planted):
     path, _ = planted
     vec = tmp_path / "v.bin"
-    io.save(train(path, cfg(epochs=1), quiet=True).vectors, vec)
+    io.save(train(path, **cfg(epochs=1), progress=False).vectors, vec)
     for bad in (vec, tmp_path / "missing.npz"):
         with pytest.raises(W2VError, match="checkpoint"):
             checkpoint.load(str(bad))
@@ -106,7 +108,7 @@ def test_bad_checkpoints(tmp_path, planted):
 def test_checkpoint_every_writes_during_training(planted, tmp_path, small_blocks):
     path, _ = planted
     ck = tmp_path / "ck.npz"
-    train(path, cfg(), quiet=True, opts=Options(checkpoint=str(ck), checkpoint_every=1e-6))
+    train(path, **cfg(), progress=False, checkpoint=str(ck), checkpoint_every=1e-6)
     saved_cfg, vocab, arrays, progress, _ = checkpoint.load(str(ck))
     assert progress.epoch == 3 and saved_cfg["dim"] == 16 and arrays["W_in"].shape == (len(vocab), 16)
 
@@ -197,17 +199,17 @@ def test_glove_interrupt_and_resume_is_bit_identical(planted, tmp_path, monkeypa
     monkeypatch.setattr(glove, "CHUNK", 64)
     monkeypatch.setattr(glove, "SLICE", 4)  # several kernel calls per epoch
     path, _ = planted
-    c = TrainConfig(model="glove", dim=12, window=4, min_count=1, epochs=4, threads=1, seed=3)
+    c = dict(model="glove", dim=12, window=4, min_count=1, epochs=4, threads=1, seed=3)
     log = tmp_path / "log.jsonl"
-    full = train(path, c, quiet=True, opts=Options(log_json=str(log)))
+    full = train(path, **c, progress=False, log_json=str(log))
     steps = [json.loads(x) for x in log.read_text().splitlines() if '"progress"' in x]
     per_epoch = len(steps) // 4
     assert per_epoch >= 3
     for k in (2, per_epoch, 3 * per_epoch + 1):
         ck = tmp_path / f"g{k}.npz"
         with pytest.raises(TrainingInterrupted):
-            train(path, c, quiet=True, opts=Options(checkpoint=str(ck), callback=stop_at(k)))
-        resumed = train(path, None, quiet=True, opts=Options(resume=str(ck)))
+            train(path, **c, progress=False, checkpoint=str(ck), callback=stop_at(k))
+        resumed = train(path, progress=False, resume=str(ck))
         assert np.array_equal(resumed.vectors.vectors, full.vectors.vectors), k
         assert resumed.epoch_losses == pytest.approx(full.epoch_losses, rel=1e-12)
     r = CliRunner().invoke(cli, ["plot-loss", str(log), "-o", str(tmp_path / "g.png")])

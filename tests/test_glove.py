@@ -9,7 +9,8 @@ from conftest import cluster_purity, planted_corpus
 from w2v import cooccur, glove
 from w2v.config import TrainConfig
 from w2v.errors import W2VError
-from w2v.train import prepare, train
+from w2v.api import train
+from w2v.prepare import prepare
 
 
 def encode_text(tmp_path, sentences):
@@ -143,13 +144,13 @@ def test_weighting_function_caps_at_x_max():
 def glove_cfg(**kw):
     base = dict(model="glove", dim=24, window=5, min_count=1, epochs=15, threads=1, seed=5)
     base.update(kw)
-    return TrainConfig(**base)
+    return base
 
 
 def test_deterministic_and_cost_falls(planted):
     path, _ = planted
-    a = train(path, glove_cfg(), quiet=True)
-    b = train(path, glove_cfg(), quiet=True)
+    a = train(path, **glove_cfg(), progress=False)
+    b = train(path, **glove_cfg(), progress=False)
     assert np.array_equal(a.vectors.vectors, b.vectors.vectors)
     assert all(x > y for x, y in zip(a.epoch_losses, a.epoch_losses[1:]))
 
@@ -163,8 +164,8 @@ def test_cooccur_file_reused(planted, tmp_path):
     r = CliRunner().invoke(cli, ["cooccur", path, "-o", str(tmp_path / "c.npz"), "--window", "5",
                                  "--min-count", "1", "-q"])
     assert r.exit_code == 0, r.output
-    direct = train(path, glove_cfg(), quiet=True)
-    reused = train("-", glove_cfg(), cooccur=str(tmp_path / "c.npz"), quiet=True)
+    direct = train(path, **glove_cfg(), progress=False)
+    reused = train("-", **glove_cfg(), cooccur=str(tmp_path / "c.npz"), progress=False)
     assert reused.vocab.words == direct.vocab.words
     assert np.array_equal(direct.vectors.vectors, reused.vectors.vectors)
 
@@ -177,15 +178,15 @@ GLOVE_PURITY_BAR = 0.6
 def test_learns_planted_clusters(tmp_path):
     path = tmp_path / "planted.txt"
     groups = planted_corpus(path, seed=11, sentences=1000, noise=0.4)
-    r = train(str(path), glove_cfg(threads=2, seed=11), quiet=True)
+    r = train(str(path), **glove_cfg(threads=2, seed=11), progress=False)
     assert cluster_purity(r.vectors, groups) > GLOVE_PURITY_BAR
 
 
 def test_export_w_or_w_plus_c(planted):
     path, _ = planted
-    w = train(path, glove_cfg(export="w", epochs=2), quiet=True)
-    wc = train(path, glove_cfg(export="w+c", epochs=2), quiet=True)
-    assert np.allclose(wc.vectors.vectors, w.vectors.vectors + w.W_out, atol=1e-6)
+    w = train(path, **glove_cfg(export="w", epochs=2), progress=False)
+    wc = train(path, **glove_cfg(export="w+c", epochs=2), progress=False)
+    assert np.allclose(wc.vectors.vectors, w.vectors.vectors + w.params["C"], atol=1e-6)
 
 
 def test_divergence_is_a_clear_error(planted, tmp_path):
@@ -212,7 +213,7 @@ def test_temporary_files_removed_on_interrupt(planted, tmp_path, monkeypatch):
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     with pytest.raises(KeyboardInterrupt):
-        train(path, glove_cfg(), quiet=True, tmp_dir=str(tmp))
+        train(path, **glove_cfg(), progress=False, tmp_dir=str(tmp))
     assert list(tmp.iterdir()) == []  # the work directory with its spilled runs is gone
 
 

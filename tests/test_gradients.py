@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from w2v import kernels, tables
+from w2v.choices import LOSSES, MODELS
 
 EPS = 1e-6
 V, D = 12, 7
@@ -25,7 +26,7 @@ def make_tables(counts, nce=False, negative=3):
 
 
 def make_config(model, loss, hs, negative=3, cbow_mean=True, shared=False):
-    return kernels.Config(model=kernels.MODELS[model], loss=kernels.LOSSES[loss], window=3, negative=negative,
+    return kernels.Config(model=MODELS[model].code, loss=LOSSES[loss].code, window=3, negative=negative,
                           cbow_mean=cbow_mean, alpha=1.0, min_alpha=0.0, epoch_ids=1.0, total_ids=1.0,
                           max_code=int(np.diff(hs.offsets).max()), shared=shared, seed=1)
 
@@ -39,7 +40,7 @@ def setup_step(rng, model, loss, **config):
     cfg = make_config(model, loss, hs, **config)
     W_in = rng.normal(0, 0.5, (V, D))
     W_out = rng.normal(0, 0.5, (len(COUNTS) - (loss == "hs"), D))
-    return tabs, cfg, W_in, W_out, kernels.make_buffers(W_in, cfg)
+    return tabs, cfg, W_in, W_out, kernels.make_scratch(W_in, cfg)
 
 
 def fd_gradient(loss_fn, arr, index):
@@ -126,11 +127,11 @@ def _check_step(step, params):
 
 @pytest.mark.parametrize("loss", ["ns", "nce", "hs"])
 def test_skipgram_gradient(rng, loss):
-    tabs, cfg, W_in, W_out, (h, grad_h, _, targets, ns_codes, f, H, G, S) = setup_step(rng, "sg", loss)
+    tabs, cfg, W_in, W_out, sc = setup_step(rng, "sg", loss)
     state = np.uint64(987654321)
 
     def step(ps, alpha):
-        loss_value, _ = kernels.sg_step(ps[0], 4, 2, ps[1], tabs, cfg, grad_h, targets, ns_codes, f, state, alpha)
+        loss_value, _ = kernels.sg_step(ps[0], 4, 2, ps[1], tabs, cfg, sc, state, alpha)
         return loss_value
 
     for _, analytic, fd in _check_step(step, [W_in, W_out]):
@@ -142,15 +143,14 @@ def test_skipgram_gradient(rng, loss):
 def test_cbow_gradient(rng, loss, cbow_mean):
     """Sum: the update is the gradient. Mean: W_out's is; each context row moves by n x its gradient
     (word2vec.c's and gensim's convention: grad_h is added to every context row undivided)."""
-    tabs, cfg, W_in, W_out, (h, grad_h, _, targets, ns_codes, f, H, G, S) = setup_step(rng, "cbow", loss,
-                                                                                         cbow_mean=cbow_mean)
+    tabs, cfg, W_in, W_out, sc = setup_step(rng, "cbow", loss, cbow_mean=cbow_mean)
     context = np.array([3, 8, 3, 10], np.int64)  # a repeated context word counts twice
     n_ctx = len(context)
+    sc.context[:n_ctx] = context
     state = np.uint64(13)
 
     def step(ps, alpha):
-        loss_value, _ = kernels.cbow_step(ps[0], context, n_ctx, 1, ps[1], tabs, cfg, h, grad_h, targets, ns_codes,
-                                          f, state, alpha)
+        loss_value, _ = kernels.cbow_step(ps[0], n_ctx, 1, ps[1], tabs, cfg, sc, state, alpha)
         return loss_value
 
     params = [W_in, W_out]
@@ -203,14 +203,12 @@ def test_logistic_block_gradient_with_repeated_rows(rng):
 
 @pytest.mark.parametrize("loss", ["ns", "nce", "hs"])
 def test_skipgram_block_step_gradient(rng, loss):
-    tabs, cfg, W_in, W_out, (h, grad_h, _, targets, ns_codes, f, H, G, S) = setup_step(rng, "sg", loss,
-                                                                                         shared=True)
-    context = np.array([3, 8, 3, 10, 0], np.int64)  # a context word repeated in the window
+    tabs, cfg, W_in, W_out, sc = setup_step(rng, "sg", loss, shared=True)
+    sc.context[:5] = [3, 8, 3, 10, 0]  # a context word repeated in the window
     state = np.uint64(77)
 
     def step(ps, alpha):
-        loss_value, _ = kernels.sg_block_step(ps[0], context, 5, 2, ps[1], tabs, cfg, H, G, S, targets,
-                                              ns_codes, state, alpha)
+        loss_value, _ = kernels.sg_block_step(ps[0], 5, 2, ps[1], tabs, cfg, sc, state, alpha)
         return loss_value
 
     for _, analytic, fd in _check_step(step, [W_in, W_out]):
@@ -220,12 +218,11 @@ def test_skipgram_block_step_gradient(rng, loss):
 @pytest.mark.parametrize("loss", ["ns", "hs"])
 def test_block_step_with_one_context_is_the_classic_update(rng, loss):
     """One context word: the shared-target step draws the same noise words and makes the same update."""
-    tabs, cfg, W_in, W_out, (h, grad_h, _, targets, ns_codes, f, H, G, S) = setup_step(rng, "sg", loss, negative=1,
-                                                                                         shared=True)
+    tabs, cfg, W_in, W_out, sc = setup_step(rng, "sg", loss, negative=1, shared=True)
     a_in, a_out, b_in, b_out = W_in.copy(), W_out.copy(), W_in.copy(), W_out.copy()
-    la, sa = kernels.sg_step(a_in, 6, 2, a_out, tabs, cfg, grad_h, targets, ns_codes, f, np.uint64(5), 0.1)
-    lb, sb = kernels.sg_block_step(b_in, np.array([6], np.int64), 1, 2, b_out, tabs, cfg, H, G, S, targets,
-                                   ns_codes, np.uint64(5), 0.1)
+    la, sa = kernels.sg_step(a_in, 6, 2, a_out, tabs, cfg, sc, np.uint64(5), 0.1)
+    sc.context[0] = 6
+    lb, sb = kernels.sg_block_step(b_in, 1, 2, b_out, tabs, cfg, sc, np.uint64(5), 0.1)
     assert la == pytest.approx(lb, rel=1e-12) and sa == sb
     assert np.allclose(a_in, b_in, atol=1e-15) and np.allclose(a_out, b_out, atol=1e-15)
     assert not np.allclose(a_in, W_in)  # something was trained

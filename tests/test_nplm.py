@@ -11,8 +11,10 @@ from click.testing import CliRunner
 
 from w2v import io, kernels, nplm
 from w2v.cli import cli
+from w2v.choices import LOSSES
 from w2v.config import TrainConfig
-from w2v.train import Options, TrainingInterrupted, train
+from w2v.api import train
+from w2v.errors import TrainingInterrupted
 
 from test_gradients import fd_gradient
 
@@ -28,7 +30,7 @@ def nplm_setup(rng, loss, direct, batch=1, negative=3):
     tabs = kernels.Tables(keep=np.full(V, tables.ONE, np.int64), noise=tables.alias_table(q),
                           log_kq=np.log(negative * q) if loss == "nce" else None,
                           hs_offsets=hs.offsets, hs_points=hs.points, hs_codes=hs.codes)
-    cfg = kernels.Config(model=kernels.NPLM, loss=kernels.LOSSES[loss], window=CTX, negative=negative,
+    cfg = kernels.Config(model=kernels.NPLM, loss=LOSSES[loss].code, window=CTX, negative=negative,
                          cbow_mean=True, alpha=1.0, min_alpha=0.0, epoch_ids=1.0, total_ids=1.0,
                          max_code=int(np.diff(hs.offsets).max()), shared=False, seed=1, context=CTX, direct=direct,
                          batch=batch)
@@ -42,13 +44,13 @@ def nplm_setup(rng, loss, direct, batch=1, negative=3):
 def run_step(params, tabs, cfg, history, target, alpha):
     """One nplm_step on copies of ``params`` (fixed RNG state); returns (loss, updated copies)."""
     p = {k: v.copy() for k, v in params.items()}
-    h, grad_h, context, targets, ns_codes, f, H, G, S = kernels.make_buffers(p["W_in"], cfg)
-    bufs = kernels.make_nplm_buffers(p["W_in"], p["W_out"], cfg)
+    sc = kernels.make_scratch(p["W_in"], cfg)
+    lm = kernels.make_nplm_scratch(p["W_in"], p["W_out"], cfg)
     nb = len(target)
-    bufs[0][:nb] = history
-    bufs[1][:nb] = target
-    loss, _ = kernels.nplm_step(p["W_in"], kernels.Hidden(p["W_hid"], p["b_hid"]), p["W_out"], bufs[0], bufs[1], nb,
-                                tabs, cfg, *bufs[2:], targets, ns_codes, np.uint64(12345), alpha)
+    lm.history[:nb] = history
+    lm.target[:nb] = target
+    loss, _ = kernels.nplm_step(p["W_in"], kernels.Hidden(p["W_hid"], p["b_hid"]), p["W_out"], nb, tabs, cfg, lm, sc,
+                                np.uint64(12345), alpha)
     return loss, p
 
 
@@ -152,9 +154,9 @@ def source_perplexity(workdir, loss, seed, threads=1):
     train_path, held = os.path.join(workdir, f"train{seed}.txt"), os.path.join(workdir, f"held{seed}.txt")
     bound = ngram_corpus(train_path, seed=seed)
     ngram_corpus(held, seed=seed, sentences=200)  # the same rule table (same seed), then fresh draws
-    cfg = TrainConfig(model="nplm", loss=loss, seed=seed + 1, **{**SOURCE_TEST, "threads": threads})
-    result = train(train_path, cfg, quiet=True)
-    return nplm.perplexity(result.model, held), result, bound
+    cfg = dict(model="nplm", loss=loss, seed=seed + 1, **{**SOURCE_TEST, "threads": threads})
+    result = train(train_path, **cfg, progress=False)
+    return nplm.perplexity(result.language_model, held), result, bound
 
 
 # PPL_BAR: calibrated with bench/calibrate_nplm.py over seeds 0-4: held-out perplexity was softmax
@@ -204,20 +206,20 @@ def test_merge_hidden_adds_every_threads_change_to_the_shared_layer():
 def test_a_private_hidden_layer_in_one_lane_trains_as_in_place(tmp_path):
     """One lane with ``sync`` (private copy, merged every 5 examples and at the chunk's end) trains the
     same network as training the shared layer in place, up to float32 rounding of the merges."""
-    from w2v import train as train_mod
+    from w2v.trainers import stream
 
     path = tmp_path / "c.txt"
     ngram_corpus(path, seed=2, sentences=200)
     cfg = TrainConfig(model="nplm", loss="hs", dim=6, hidden=8, context=2, min_count=1, epochs=1, threads=1,
                       seed=4)
-    tabs, hs, kcfg, encoded, init = _kernel_inputs(train_mod, str(path), cfg, tmp_path)
+    tabs, hs, kcfg, encoded, init = _kernel_inputs(str(path), cfg, tmp_path)
     results = []
     for sync in (0, 5):
         W_in, W_hid, b_hid, W_out = (x.copy() for x in init)
-        hidden = kernels.Hidden(W_hid, b_hid)
-        for position, block in encoded.blocks(train_mod.BLOCK_IDS):
-            starts, ends = train_mod.plan_chunks(block)
-            kernels.epoch_serial(block, starts, ends, position, 0, W_in, W_out, hidden, tabs, kcfg._replace(sync=sync),
+        weights = kernels.Weights(W_in, W_out, W_hid, b_hid)
+        for position, block in encoded.blocks(stream.BLOCK_IDS):
+            starts, ends = stream.plan_chunks(block)
+            kernels.epoch_serial(block, starts, ends, position, 0, weights, tabs, kcfg._replace(sync=sync),
                                  np.zeros(len(starts)), np.zeros(len(starts), np.int64), 1)
         results.append((W_in, W_hid, b_hid, W_out))
     for x0, x, y in zip(init, *results):
@@ -225,18 +227,18 @@ def test_a_private_hidden_layer_in_one_lane_trains_as_in_place(tmp_path):
         assert np.allclose(x, y, atol=2e-4)
 
 
-def _kernel_inputs(train_mod, path, cfg, tmp_path):
-    """What ``train_nplm`` hands the kernels for ``path``: (tables, Huffman, kernel config, encoded stream,
-    initial (W_in, W_hid, b_hid, W_out))."""
-    from w2v.nplm import UNK
+def _kernel_inputs(path, cfg, tmp_path):
+    """What the NPLM trainer hands the kernels for ``path``: (tables, Huffman, kernel config, encoded
+    stream, initial (W_in, W_hid, b_hid, W_out))."""
+    from w2v.control import RunOptions
+    from w2v.trainers import nplm as nplm_trainer
+    from w2v.trainers.stream import kernel_config
 
-    vocab, encoded = train_mod.prepare(path, cfg, str(tmp_path), unk=UNK)
-    n = len(vocab) + 2  # the words, <unk>, </s>
-    counts = train_mod.stream_counts(encoded, n)
-    tabs, hs = train_mod._output_tables(counts, cfg)
-    kcfg = train_mod._kernel_config(cfg, encoded, hs)
-    n_out = n - 1 if cfg.loss == "hs" else n
-    return tabs, hs, kcfg, encoded, train_mod.init_nplm(n, cfg, counts, n_out, hs)
+    trainer = nplm_trainer.Trainer(cfg, RunOptions())
+    trainer.prepare(path, str(tmp_path), None)
+    p = trainer.init()
+    return (trainer.tabs, trainer.hs, kernel_config(cfg, trainer.encoded, trainer.hs), trainer.encoded,
+            (p["W_in"], p["W_hid"], p["b_hid"], p["W_out"]))
 
 
 def test_model_file_round_trip_and_vectors(tmp_path):
@@ -301,22 +303,21 @@ def test_perplexity_of_a_missing_or_foreign_model(tmp_path):
 
 
 def test_interrupted_nplm_resumes_bit_identically(tmp_path, monkeypatch):
-    from w2v import train as train_mod
+    from w2v.trainers import stream
 
-    monkeypatch.setattr(train_mod, "BLOCK_IDS", 3000)
+    monkeypatch.setattr(stream, "BLOCK_IDS", 3000)
     corpus = tmp_path / "c.txt"
     ngram_corpus(corpus, seed=4, sentences=800)
-    cfg = TrainConfig(model="nplm", loss="softmax", dim=6, hidden=8, context=2, min_count=1, epochs=2, threads=1,
-                      batch=4)
-    full = train(str(corpus), cfg, quiet=True)
+    cfg = dict(model="nplm", loss="softmax", dim=6, hidden=8, context=2, min_count=1, epochs=2, threads=1, batch=4)
+    full = train(str(corpus), **cfg, progress=False)
     calls = []
     ck = tmp_path / "ck.npz"
     with pytest.raises(TrainingInterrupted):
-        train(str(corpus), cfg, quiet=True,
-              opts=Options(checkpoint=str(ck), callback=lambda r: calls.append(r) or len(calls) == 3))
-    resumed = train(str(corpus), None, quiet=True, opts=Options(resume=str(ck)))
+        train(str(corpus), **cfg, progress=False,
+              checkpoint=str(ck), callback=lambda r: calls.append(r) or len(calls) == 3)
+    resumed = train(str(corpus), progress=False, resume=str(ck))
     for name in ("W_in", "W_hid", "b_hid", "W_out"):
-        assert np.array_equal(getattr(resumed.model, name), getattr(full.model, name)), name
+        assert np.array_equal(getattr(resumed.language_model, name), getattr(full.language_model, name)), name
 
 
 def test_kneser_ney_baseline_is_normalised():

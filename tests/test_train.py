@@ -7,7 +7,7 @@ from conftest import cluster_purity, planted_corpus
 from w2v import kernels
 from w2v.config import TrainConfig
 from w2v.errors import W2VError
-from w2v.train import train
+from w2v.api import train
 
 COMBOS = [("sg", "ns"), ("sg", "hs"), ("cbow", "ns"), ("cbow", "hs"), ("sg", "nce"), ("cbow", "nce")]
 SHARED = [("sg", "ns", True), ("sg", "hs", True)]
@@ -16,24 +16,24 @@ SHARED = [("sg", "ns", True), ("sg", "hs", True)]
 def small_cfg(model="sg", loss="ns", **kw):
     base = dict(model=model, loss=loss, dim=24, window=4, min_count=1, sample=0, epochs=4, threads=1, seed=3)
     base.update(kw)
-    return TrainConfig(**base)
+    return base
 
 
 @pytest.mark.parametrize("model,loss,shared", [c + (False,) for c in COMBOS] + SHARED)
 def test_one_thread_is_deterministic(planted, model, loss, shared):
     path, _ = planted
-    a = train(path, small_cfg(model, loss, shared_targets=shared), quiet=True)
-    b = train(path, small_cfg(model, loss, shared_targets=shared), quiet=True)
-    c = train(path, small_cfg(model, loss, seed=4, shared_targets=shared), quiet=True)
+    a = train(path, **small_cfg(model, loss, shared_targets=shared), progress=False)
+    b = train(path, **small_cfg(model, loss, shared_targets=shared), progress=False)
+    c = train(path, **small_cfg(model, loss, seed=4, shared_targets=shared), progress=False)
     assert np.array_equal(a.vectors.vectors, b.vectors.vectors)
-    assert np.array_equal(a.W_out, b.W_out)
+    assert np.array_equal(a.params["W_out"], b.params["W_out"])
     assert not np.array_equal(a.vectors.vectors, c.vectors.vectors)
 
 
 def test_every_epoch_trains_and_loss_falls(planted):
     path, _ = planted
     for threads in (1, 2):
-        r = train(path, small_cfg(epochs=5, threads=threads), quiet=True)
+        r = train(path, **small_cfg(epochs=5, threads=threads), progress=False)
         assert len(r.epoch_losses) == 5 and all(p > 0 for p in r.epoch_predictions)
         # each epoch makes about the same number of predictions (no epoch skipped or cut short)
         assert max(r.epoch_predictions) < 1.1 * min(r.epoch_predictions)
@@ -52,8 +52,8 @@ def test_learning_rate_schedule_reaches_min_alpha():
 
 def test_two_threads_train_every_chunk(planted):
     path, _ = planted
-    one = train(path, small_cfg(threads=1), quiet=True)
-    two = train(path, small_cfg(threads=2), quiet=True)
+    one = train(path, **small_cfg(threads=1), progress=False)
+    two = train(path, **small_cfg(threads=2), progress=False)
     assert one.epoch_predictions == two.epoch_predictions  # same chunks, same draws, only order differs
 
 
@@ -68,7 +68,7 @@ PLANTED = dict(sentences=1000, noise=0.4)
 def test_learns_planted_clusters(tmp_path, model, loss, shared):
     path = tmp_path / "planted.txt"
     groups = planted_corpus(path, seed=11, **PLANTED)
-    r = train(str(path), small_cfg(model, loss, seed=11, threads=2, epochs=3, shared_targets=shared), quiet=True)
+    r = train(str(path), **small_cfg(model, loss, seed=11, threads=2, epochs=3, shared_targets=shared), progress=False)
     assert cluster_purity(r.vectors, groups) > PURITY_BAR
 
 
@@ -87,20 +87,20 @@ def test_empty_corpus_and_empty_vocabulary(tmp_path):
     empty = tmp_path / "e.txt"
     empty.write_text("  \n\n")
     with pytest.raises(W2VError, match="empty"):
-        train(str(empty), small_cfg(), quiet=True)
+        train(str(empty), **small_cfg(), progress=False)
     rare = tmp_path / "r.txt"
     rare.write_text("a b c d\n")
     with pytest.raises(W2VError, match="min-count"):
-        train(str(rare), small_cfg(min_count=5), quiet=True)
+        train(str(rare), **small_cfg(min_count=5), progress=False)
 
 
 def test_save_and_read_vocab(planted, tmp_path):
     path, _ = planted
     vfile = tmp_path / "vocab.txt"
-    a = train(path, small_cfg(), save_vocab=str(vfile), quiet=True)
+    a = train(path, **small_cfg(), save_vocab=str(vfile), progress=False)
     lines = vfile.read_text().splitlines()
     assert lines[0].split() == [a.vocab.words[0], str(a.vocab.counts[0])]
-    b = train(path, small_cfg(), read_vocab=str(vfile), quiet=True)
+    b = train(path, **small_cfg(), read_vocab=str(vfile), progress=False)
     assert b.vocab.words == a.vocab.words
     assert np.array_equal(a.vectors.vectors, b.vectors.vectors)
 

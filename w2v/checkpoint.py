@@ -10,13 +10,15 @@ from (seed, epoch, position), and the learning rate follows from the position, s
 import dataclasses
 import json
 import os
+from typing import NamedTuple
 
 import numpy as np
 
 from w2v.atomic import atomic_write
 from w2v.errors import FormatError, ResumeError
 
-FORMAT = "w2v-checkpoint-1"
+FORMAT = "w2v-checkpoint-2"  # 2: GloVe's position counts nonzeros, as the others' count ids (1: chunks)
+GLOVE_CHUNK = 65536  # glove.CHUNK, which format 1 counted GloVe's position in
 
 
 @dataclasses.dataclass
@@ -40,8 +42,16 @@ def save(path, cfg, vocab, arrays, progress, corpus_info):
                  **{f"param_{k}": v for k, v in arrays.items()})
 
 
+class Checkpoint(NamedTuple):
+    config: dict  # TrainConfig's fields
+    vocab: object  # Vocab of the parameters' rows
+    arrays: dict  # parameter arrays by name
+    progress: Progress
+    corpus: dict  # the corpus's fingerprint (driver: a resumed run must match it)
+
+
 def load(path):
-    """Read a checkpoint: (config dict, Vocab, arrays dict, Progress, corpus info dict)."""
+    """Read a checkpoint (a Checkpoint)."""
     from w2v.vocab import Vocab
 
     if not os.path.isfile(path):
@@ -49,13 +59,16 @@ def load(path):
     try:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
-            if meta.get("format") != FORMAT:
+            if meta.get("format") not in (FORMAT, "w2v-checkpoint-1"):
                 raise KeyError("format")
             vocab = Vocab(str(z["words"]).split("\n"), z["counts"])
             arrays = {k[len("param_"):]: z[k] for k in z.files if k.startswith("param_")}
     except (KeyError, ValueError, OSError, EOFError) as e:
         raise FormatError(f"{path} is not a w2v checkpoint ({type(e).__name__}: {e})") from None
-    return meta["config"], vocab, arrays, Progress(**meta["progress"]), meta["corpus"]
+    progress = Progress(**meta["progress"])
+    if meta["format"] == "w2v-checkpoint-1" and meta["config"].get("model") == "glove":
+        progress.position *= GLOVE_CHUNK
+    return Checkpoint(meta["config"], vocab, arrays, progress, meta["corpus"])
 
 
 def check_compatible(saved, cfg, path):

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from w2v.choices import LOSSES, MODELS
 from w2v.errors import TrainingInterrupted, W2VError
 
 
@@ -50,19 +51,14 @@ def cli():
                    "--model nplm writes the whole model to a .npz file [model.npz].")
 @click.option("--format", "fmt", type=click.Choice(["bin", "text", "glove"]), default=None,
               help="Output format, overriding the suffix.")
-@click.option("--model", type=click.Choice(["sg", "cbow", "glove", "nplm"]), default="sg", show_default=True,
-              help="Skip-gram, continuous bag of words, GloVe, or Bengio et al.'s neural probabilistic "
-                   "language model (predicts each word from the --context words before it).")
-@click.option("--loss", type=click.Choice(["ns", "nce", "hs", "softmax"]), default="ns", show_default=True,
-              help="ns: negative sampling, logistic classification of the data word against --negative noise "
-                   "words; nce: noise-contrastive estimation, the same classification with each logit shifted "
-                   "by -log(k q(w)), which makes it an estimator of the normalised model (NS is NCE without "
-                   "the shift); hs: hierarchical softmax over a Huffman tree; softmax (nplm only): the full "
-                   "softmax over the vocabulary, O(V) per word.")
+@click.option("--model", type=click.Choice(list(MODELS)), default="sg", show_default=True,
+              help="; ".join(f"{name}: {a.summary}" for name, a in MODELS.items()) + ".")
+@click.option("--loss", type=click.Choice(list(LOSSES)), default="ns", show_default=True,
+              help="; ".join(f"{name}: {o.summary}" for name, o in LOSSES.items()) + ".")
 @click.option("--dim", type=int, default=100, show_default=True, help="Vector dimension.")
 @click.option("--window", type=int, default=None,
               help="Maximum context distance [5; glove 10]. sg/cbow draw each position's window from 1..WINDOW.")
-@click.option("--negative", type=int, default=5, show_default=True, help="Noise words per prediction (ns).")
+@click.option("--negative", type=int, default=5, show_default=True, help="Noise words per prediction (ns, nce).")
 @click.option("--noise-power", type=float, default=0.75, show_default=True,
               help="Noise distribution: unigram counts to this power.")
 @click.option("--min-count", type=int, default=5, show_default=True, help="Drop words rarer than this.")
@@ -70,10 +66,9 @@ def cli():
 @click.option("--sample", type=float, default=1e-3, show_default=True,
               help="Subsampling threshold for frequent words (0: off).")
 @click.option("--epochs", type=int, default=None, help="Passes over the corpus [5; glove 15].")
-@click.option("--alpha", type=float, default=None, help="Initial learning rate [0.025 sg, 0.05 cbow].")
+@click.option("--alpha", type=float, default=None, help="Initial learning rate [0.025 sg, 0.05 cbow, 0.01 nplm].")
 @click.option("--min-alpha", type=float, default=None, help="Final learning rate [alpha * 1e-4].")
-@click.option("--threads", type=int, default=0,
-              help="Worker threads [all cores]; 1 is deterministic.")
+@click.option("--threads", type=int, default=0, help="Worker threads [all cores]; 1 is deterministic.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
 @click.option("--cbow-mean/--cbow-sum", default=True, show_default=True,
               help="CBOW hidden layer: mean or sum of the context vectors.")
@@ -102,7 +97,7 @@ def cli():
 @click.option("--export", default=None,
               help="GloVe: w or w+c, write word vectors or word plus context vectors [w+c, GloVe's default]. "
                    "NPLM: also write the word vectors to this file (format from its suffix).")
-@click.option("--cooccur", "cooccur_path", default=None,
+@click.option("--cooccur", default=None,
               help="GloVe: reuse co-occurrences written by 'w2v cooccur' instead of counting CORPUS.")
 @click.option("--memory", type=float, default=None,
               help="GloVe: GB for co-occurrence counting; beyond it sorted runs spill to --tmp-dir "
@@ -118,12 +113,7 @@ def cli():
               help="Refuse to start when the estimated memory exceeds this many GB [the memory available].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 @click.pass_context
-def train(ctx, corpus, output, fmt, model, loss, dim, window, negative, noise_power, min_count, max_vocab, sample,
-          epochs, alpha, min_alpha, threads, seed, cbow_mean, shared_targets, context, hidden, direct, batch,
-          save_vocab, read_vocab, symmetric,
-          distance_weighting,
-          x_max, weight_power, eta, export, cooccur_path, memory, tmp_dir, checkpoint, checkpoint_every, resume,
-          log_json, max_memory, quiet):
+def train(ctx, corpus, output, fmt, export, quiet, **options):
     """Train word vectors on CORPUS (text, .gz, .bz2, .xz, or - for stdin).
 
     Tokens are split on whitespace and a newline ends a sentence. Defaults follow word2vec.c for sg and
@@ -136,97 +126,16 @@ def train(ctx, corpus, output, fmt, model, loss, dim, window, negative, noise_po
       w2v train --model glove --cooccur cooc.npz - -o glove.bin
       w2v train corpus.txt --model nplm --loss nce --dim 60 --hidden 100 -o model.npz --export v.bin
     """
-    import dataclasses
+    from click.core import ParameterSource
 
-    from w2v import io
-    from w2v.config import TrainConfig
-    from w2v.train import Options
+    from w2v import api
 
-    options = dict(model=model, loss=loss, dim=dim, window=window, negative=negative, noise_power=noise_power,
-                   min_count=min_count, max_vocab=max_vocab, sample=sample, epochs=epochs, alpha=alpha,
-                   min_alpha=min_alpha, threads=threads, seed=seed, cbow_mean=cbow_mean, shared_targets=shared_targets,
-                   symmetric=symmetric, distance_weighting=distance_weighting, x_max=x_max,
-                   weight_power=weight_power, eta=eta, memory=memory, context=context, hidden=hidden,
-                   direct=direct, batch=batch)
-    if resume:
-        from w2v import checkpoint as ckpt
-
-        model = ckpt.load(resume)[0].get("model", model)
-    export_path = None
-    if model == "glove":
-        if export not in (None, "w", "w+c"):
-            raise W2VError(f"--export must be w or w+c with --model glove, not {export!r}")
-        options["export"] = export or "w+c"
-    elif model == "nplm":
-        export_path = export
-    elif export is not None:
-        raise W2VError("--export applies to --model glove (w or w+c) and --model nplm (a vectors file)")
-    if output is None:
-        output = "model.npz" if model == "nplm" else "vectors.bin"
-    if resume:
-        from click.core import ParameterSource
-
-        from w2v import checkpoint as ckpt
-
-        saved = ckpt.load(resume)[0]
-        given = {k: v for k, v in options.items() if ctx.get_parameter_source(k) == ParameterSource.COMMANDLINE}
-        known = {f.name for f in dataclasses.fields(TrainConfig)}
-        cfg = TrainConfig(**{**{k: v for k, v in saved.items() if k in known}, **given})
-    else:
-        cfg = TrainConfig(**options)
-    if checkpoint_every and not checkpoint:
-        raise W2VError("--checkpoint-every needs --checkpoint PATH")
-    opts = Options(checkpoint=checkpoint, checkpoint_every=_duration(checkpoint_every), resume=resume,
-                   log_json=log_json, max_memory=max_memory)
-    if cooccur_path and model != "glove":
-        raise W2VError("--cooccur applies to --model glove only")
-    if os.path.isdir(output):
-        raise W2VError(f"output path is a directory: {output}")
-    if cfg.model == "nplm":
-        if not output.endswith(".npz"):
-            raise W2VError(f"--model nplm saves the whole model: give -o MODEL.npz, not {output!r} (and --export "
-                           "vectors.bin for the word vectors)")
-        if fmt:
-            raise W2VError("--format applies to vectors files; with --model nplm use --export with a suffix")
-        out_fmt = io.format_for_path(export_path) if export_path else None
-        targets = [output] + ([export_path] if export_path else [])
-    else:
-        out_fmt = io.format_for_path(output, fmt)
-        targets = [output]
-    for target in targets:
-        out_dir = os.path.dirname(os.path.abspath(target))
-        if not os.path.isdir(out_dir) or not os.access(out_dir, os.W_OK):
-            raise W2VError(f"cannot write to output directory {out_dir}")
-    from w2v.train import train as run
-
-    result = run(corpus, cfg, read_vocab=read_vocab, save_vocab=save_vocab, quiet=quiet, tmp_dir=tmp_dir,
-                 cooccur=cooccur_path, opts=opts)
-    if cfg.model == "nplm":
-        result.model.save(output)
-        if not quiet:
-            click.echo(f"wrote the NPLM ({len(result.model.words)} words with <unk> and </s>, loss {cfg.loss}) "
-                       f"to {output}", err=True)
-        if not export_path:
-            return
-        output = export_path
-    io.save(result.vectors, output, out_fmt)
-    if not quiet:
-        click.echo(f"wrote {len(result.vectors)} vectors of dimension {cfg.dim} to {output} ({out_fmt})",
-                   err=True)
-
-
-def _duration(text):
-    """'90', '30s', '10m', '2h' -> seconds."""
-    if text is None:
-        return None
-    units = {"s": 1, "m": 60, "h": 3600}
-    try:
-        value = float(text[:-1]) * units[text[-1]] if text[-1] in units else float(text)
-    except (ValueError, IndexError):
-        raise W2VError(f"--checkpoint-every: cannot read {text!r}; use e.g. 30s, 10m or 2h") from None
-    if not value > 0:
-        raise W2VError(f"--checkpoint-every must be positive (got {text})")
-    return value
+    # only what was given: the library fills in the defaults, or a resumed checkpoint's options
+    given = {k: v for k, v in options.items() if ctx.get_parameter_source(k) == ParameterSource.COMMANDLINE}
+    if export in ("w", "w+c"):
+        given["export"] = export
+    api.train(corpus, output=output or True, format=fmt, vectors_output=None if export in (None, "w", "w+c")
+              else export, progress=not quiet, **given)
 
 
 @cli.command()
@@ -242,31 +151,16 @@ def vocab(corpus, min_count, max_vocab, top, output):
     Example:
       w2v vocab corpus.txt --min-count 5 --top 20 -o vocab.txt
     """
-    import shutil
-    import tempfile
+    from w2v import api
 
-    from w2v import corpus as corpus_mod
-    from w2v import scan
-    from w2v.vocab import build_vocab
-
-    workdir = tempfile.mkdtemp(prefix="w2v-vocab-")
-    try:
-        scan.warm_up()
-        res = corpus_mod.scan_corpus(corpus, workdir)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    if res.total_tokens == 0:
-        raise W2VError(f"corpus is empty (no tokens): {corpus}")
-    v, _ = build_vocab(res.words, res.counts, res.pids, res.n_pids, min_count, max_vocab,
-                       may_repeat=res.invalid_utf8 > 0)
-    kept = int(v.counts.sum())
-    click.echo(f"tokens {res.total_tokens}  types {len(res.words)}  kept {len(v)} types with count >= {min_count}"
-               + (f" (top {max_vocab})" if max_vocab else "")
-               + f", covering {100 * kept / res.total_tokens:.2f}% of tokens")
-    if res.invalid_utf8:
-        click.echo(f"invalid UTF-8 in {res.invalid_utf8} tokens (replaced by U+FFFD)")
+    report = api.vocabulary(corpus, min_count, max_vocab)
+    v, total = report.vocab, report.total_tokens
+    click.echo(f"tokens {total}  types {report.types}  kept {len(v)} types with count >= {min_count}"
+               + (f" (top {max_vocab})" if max_vocab else "") + f", covering {100 * report.coverage:.2f}% of tokens")
+    if report.invalid_utf8:
+        click.echo(f"invalid UTF-8 in {report.invalid_utf8} tokens (replaced by U+FFFD)")
     for i, (w, c) in enumerate(zip(v.words[:top], v.counts[:top].tolist()), 1):
-        click.echo(f"{i:6d}  {c:12d}  {100 * c / res.total_tokens:6.2f}%  {w}")
+        click.echo(f"{i:6d}  {c:12d}  {100 * c / total:6.2f}%  {w}")
     if output:
         v.save(output)
         click.echo(f"wrote {len(v)} words to {output}", err=True)
@@ -283,35 +177,16 @@ def vocab(corpus, min_count, max_vocab, top, output):
 @click.option("--memory", type=float, default=None, help="GB for counting [min(4, a quarter of RAM)].")
 @click.option("--tmp-dir", default=None, help="Directory for the encoded corpus and spills [system temp].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
-def cooccur(corpus, output, window, symmetric, distance_weighting, min_count, max_vocab, memory, tmp_dir, quiet):
+def cooccur(corpus, output, quiet, **options):
     """Count GloVe co-occurrences of CORPUS once, for 'w2v train --model glove --cooccur'.
 
     \b
     Example:
       w2v cooccur corpus.txt -o cooc.npz && w2v train --model glove --cooccur cooc.npz - -o glove.bin
     """
-    import shutil
-    import tempfile
+    from w2v import api
 
-    from w2v import cooccur as cooc_mod
-    from w2v import scan
-    from w2v.config import TrainConfig
-    from w2v.glove import count_corpus
-    from w2v.train import Options
-
-    cfg = TrainConfig(model="glove", window=window, min_count=min_count, max_vocab=max_vocab, memory=memory,
-                      symmetric=symmetric, distance_weighting=distance_weighting)
-    if not output.endswith(".npz"):
-        raise W2VError(f"the co-occurrence file must end in .npz: {output}")
-    workdir = tempfile.mkdtemp(prefix="w2v-cooccur-", dir=tmp_dir)
-    try:
-        scan.warm_up()
-        vocab, _, result = count_corpus(corpus, cfg, workdir, quiet, Options(), train=False)
-        cooc_mod.save(result, vocab, output)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    if not quiet:
-        click.echo(f"wrote {len(result.vals)} co-occurrences of {len(vocab)} words to {output}", err=True)
+    api.cooccurrences(corpus, output, progress=not quiet, **options)
 
 
 @cli.group(name="eval", cls=_Group)

@@ -3,6 +3,7 @@
 import dataclasses
 import os
 
+from w2v.choices import LOSSES, MODELS
 from w2v.errors import OptionError
 
 
@@ -11,8 +12,8 @@ NPLM_ALPHA = 0.01  # bench-en, 5 epochs (bench/RESULTS.md): better than 0.02 for
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-    model: str = "sg"  # sg | cbow | glove | nplm
-    loss: str = "ns"  # ns | nce | hs; nplm also softmax
+    model: str = "sg"  # a name in choices.MODELS
+    loss: str = "ns"  # a name in choices.LOSSES that the model takes (glove ignores it)
     dim: int = 100
     window: int | None = None  # None: 5 (sg, cbow), 10 (glove)
     negative: int = 5
@@ -54,8 +55,14 @@ class TrainConfig:
             object.__setattr__(self, "epochs", 15 if glove else 5)
         if self.memory is None:
             object.__setattr__(self, "memory", min(4.0, _total_memory_gb() / 4))
-        if self.model not in ("sg", "cbow", "glove", "nplm"):
-            bad(f"--model must be sg, cbow, glove or nplm, not {self.model!r}")
+        if self.model not in MODELS:
+            bad(f"--model must be {_either(MODELS)}, not {self.model!r}")
+        if self.loss not in LOSSES:
+            bad(f"--loss must be {_either(LOSSES)}, not {self.loss!r}")
+        if not glove and self.loss not in MODELS[self.model].losses:
+            owners = [m for m, a in MODELS.items() if self.loss in a.losses]
+            bad(f"--loss {self.loss} is for --model {_either(owners)} ({self.model}: "
+                f"{_either(MODELS[self.model].losses)})")
         if self.batch is None:
             object.__setattr__(self, "batch", 16 if self.loss == "softmax" else 1)
         if self.model == "nplm":
@@ -69,8 +76,6 @@ class TrainConfig:
                 bad(f"sync must not be negative (got {self.sync})")
             if self.hidden > 100_000 or self.context > 100:
                 bad("--hidden or --context is too large")
-        elif self.loss == "softmax":
-            bad("--loss softmax is for --model nplm (sg and cbow: ns, nce or hs)")
         elif self.batch != 1:
             bad("--batch applies to --model nplm")
         if glove:
@@ -84,8 +89,6 @@ class TrainConfig:
                 bad(f"--export must be w or w+c, not {self.export!r}")
             if not self.memory > 0:
                 bad(f"--memory must be positive (got {self.memory})")
-        if self.loss not in ("ns", "nce", "hs", "softmax"):
-            bad(f"--loss must be ns, nce, hs or softmax, not {self.loss!r}")
         for name in ("dim", "window", "epochs"):
             if getattr(self, name) < 1:
                 bad(f"--{name.replace('_', '-')} must be at least 1 (got {getattr(self, name)})")
@@ -129,6 +132,11 @@ class TrainConfig:
     def n_threads(self):
         """--threads, or all cores when it is 0."""
         return self.threads or os.cpu_count() or 1
+
+
+def _either(names):
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
 def _total_memory_gb():

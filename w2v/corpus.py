@@ -39,6 +39,90 @@ def open_binary(path):
         raise CorpusError(f"cannot open corpus {path}: {e.strerror or e}") from None
 
 
+def describe(corpus):
+    """A corpus's name for messages: its path, its paths, or what kind of iterable it is."""
+    if _is_path(corpus):
+        return os.fspath(corpus)
+    if isinstance(corpus, (list, tuple)) and corpus and all(_is_path(p) for p in corpus):
+        return ", ".join(os.fspath(p) for p in corpus) if len(corpus) <= 3 else \
+            f"{os.fspath(corpus[0])} and {len(corpus) - 1} more files"
+    return f"the {type(corpus).__name__} of sentences"
+
+
+def _is_path(x):
+    return isinstance(x, (str, bytes, os.PathLike))
+
+
+def open_corpus(corpus):
+    """A binary reader over ``corpus``: a path (``-``: standard input), a list of paths read one after
+    another as one text (each file ends its last sentence), or any iterable of token lists (gensim's
+    ``sentences``; iterated once, since the epochs read the encoded stream)."""
+    if _is_path(corpus):
+        return open_binary(corpus)
+    if isinstance(corpus, (list, tuple)) and corpus and all(_is_path(p) for p in corpus):
+        return _Files(corpus)
+    try:
+        return _Sentences(iter(corpus))
+    except TypeError:
+        raise CorpusError(f"a corpus is a path, a list of paths or an iterable of token lists, not a "
+                          f"{type(corpus).__name__}") from None
+
+
+class _Files:
+    """Files read one after another, with a newline after any file whose text does not end in one."""
+
+    def __init__(self, paths):
+        self.paths = list(paths)
+        for p in self.paths:  # missing files are found before any counting
+            if not os.path.isfile(p):
+                open_binary(p).close()  # raises the right error (not found, a directory)
+        self.f = None
+        self.last = b"\n"
+
+    def read(self, n):
+        while self.paths or self.f:
+            if self.f is None:
+                self.f = open_binary(self.paths.pop(0))
+            b = self.f.read(n)
+            if b:
+                self.last = b[-1:]
+                return b
+            self.f.close()
+            self.f = None
+            if self.last != b"\n":
+                self.last = b"\n"
+                return b"\n"
+        return b""
+
+    def close(self):
+        if self.f:
+            self.f.close()
+
+
+class _Sentences:
+    """An iterable of token lists as whitespace-separated lines of UTF-8."""
+
+    def __init__(self, sentences):
+        self.sentences = sentences
+
+    def read(self, n):
+        out, size = [], 0
+        for tokens in self.sentences:
+            if isinstance(tokens, (str, bytes)):
+                raise CorpusError("a sentence must be a list of tokens, not a string (split it first)")
+            line = " ".join(tokens)
+            if len(line.split()) != len(tokens):
+                raise CorpusError(f"tokens may not be empty or contain whitespace: {tokens[:10]!r}")
+            out.append(line.encode("utf-8") + b"\n")
+            size += len(out[-1])
+            if size >= n:
+                break
+        return b"".join(out)
+
+    def close(self):
+        pass
+
+
 def _read_error(path, e):
     kind = type(e).__name__
     return CorpusError(f"cannot read corpus {path}: {kind}: {e} (truncated or corrupt file?)")
@@ -67,6 +151,8 @@ class _Prefetch:
     def __iter__(self):
         while True:
             b = self.q.get()
+            if isinstance(b, CorpusError):
+                raise b
             if isinstance(b, Exception):
                 raise _read_error(self.path, b)
             if not b:
@@ -209,8 +295,8 @@ def scan_corpus(path, workdir, count_limit=DEFAULT_COUNT_LIMIT, known_words=None
     carry = 0
     min_reduce = 1
     prov_path = os.path.join(workdir, "provisional.i32")
-    f = open_binary(path)
-    reader = _Prefetch(f, path)
+    f = open_corpus(path)
+    reader = _Prefetch(f, describe(path))
     try:
         with open(prov_path, "wb") as fout:
             blocks = iter(reader)

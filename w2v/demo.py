@@ -63,18 +63,15 @@ def build_corpus(path):
 
 
 def run_demo(output=None, threads=0, quiet=False):
-    from w2v import evaluate, io
-    from w2v.config import TrainConfig
-    from w2v.train import train
+    from w2v import api, evaluate
 
     workdir = tempfile.mkdtemp(prefix="w2v-demo-")
     corpus = os.path.join(workdir, "python-docs.txt")
     t0 = time.perf_counter()
     n = build_corpus(corpus)
     print(f"corpus: {n} tokens of Python documentation ({time.perf_counter() - t0:.1f} s) -> {corpus}")
-    cfg = TrainConfig(model="sg", loss="ns", dim=64, window=5, min_count=5, epochs=10, threads=threads)
-    result = train(corpus, cfg, quiet=quiet)
-    vectors = result.vectors
+    vectors = api.train(corpus, model="sg", loss="ns", dim=64, window=5, min_count=5, epochs=10, threads=threads,
+                        progress=not quiet).vectors
     for word in QUERIES:
         if word in vectors:
             near = ", ".join(w for w, _ in vectors.most_similar([word], topn=6))
@@ -84,7 +81,7 @@ def run_demo(output=None, threads=0, quiet=False):
         f"{os.path.splitext(os.path.basename(s['dataset']))[0]} spearman {s['spearman']:.3f} "
         f"({s['found']}/{s['pairs']} pairs in vocabulary)" for s in sims))
     output = output or os.path.join(workdir, "python-docs.bin")
-    io.save(vectors, output)
+    vectors.save(output)
     print(f"vectors: {len(vectors)} words x {vectors.dim} written to {output}")
     print(f"try: w2v similar {output} dictionary")
     return output

@@ -65,6 +65,15 @@ def _records(words, mat, fmt):
                                                                      mat[s:s + 4096].tolist())).encode("utf-8")
 
 
+def is_model_file(path):
+    """Whether ``path`` is a zip (.npz): an NPLM model rather than a vectors file."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
+
+
 def load(path, unicode_errors="strict"):
     """Read a word2vec binary/text or GloVe text file, or an NPLM model's word vectors; the format is
     detected from the content."""
@@ -83,7 +92,7 @@ def load(path, unicode_errors="strict"):
     if data[:4] == b"PK\x03\x04":  # a .npz: an NPLM model's word features
         from w2v.nplm import LanguageModel
 
-        return LanguageModel.load(path).vectors()
+        return LanguageModel.load(path).vectors
     nl = data.find(b"\n")
     first = data[: nl if nl >= 0 else len(data)]
     m = _HEADER.match(first)

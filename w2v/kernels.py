@@ -1,7 +1,7 @@
 """Numba training kernels: architectures (skip-gram, CBOW, NPLM) in front of output layers (NS, NCE, HS,
 full softmax).
 
-Structure (see ARCHITECTURE.md):
+Structure (docs/architecture.md says why it is shaped so):
 
 * output layers are small steps: given the hidden vector ``h`` and a target, they update their own rows
   of ``W_out``, add dL/dh into ``grad_h`` and return the loss. Negative sampling is the logistic step
@@ -33,10 +33,10 @@ import numpy as np
 from numba import prange
 from numba.extending import overload
 
-SG, CBOW, NPLM = 0, 1, 2
-NS, HS, NCE, SOFTMAX = 0, 1, 2, 3
-MODELS = {"sg": SG, "cbow": CBOW, "nplm": NPLM}
-LOSSES = {"ns": NS, "hs": HS, "nce": NCE, "softmax": SOFTMAX}
+from w2v.choices import LOSSES, MODELS
+
+SG, CBOW, NPLM = (MODELS[name].code for name in ("sg", "cbow", "nplm"))  # choices.py maps names to codes
+NS, HS, NCE, SOFTMAX = (LOSSES[name].code for name in ("ns", "hs", "nce", "softmax"))
 
 FASTMATH = {"reassoc", "contract", "nsz", "arcp"}  # no nnan/ninf: NaN must propagate to the guard
 _MASK32 = np.uint64(0xFFFFFFFF)
@@ -66,10 +66,53 @@ class Config(NamedTuple):
 
 
 class Hidden(NamedTuple):
-    """The NPLM's hidden layer, ``a = tanh(W_hid x + b_hid)``; empty arrays for skip-gram and CBOW."""
+    """The NPLM's hidden layer, ``a = tanh(W_hid x + b_hid)``."""
 
     W_hid: np.ndarray  # (hidden, context * dim)
     b_hid: np.ndarray  # (hidden,)
+
+
+class Weights(NamedTuple):
+    """Every array a kernel trains. Skip-gram and CBOW have no hidden layer: theirs is empty (0 x 0), which
+    keeps one compiled kernel for all architectures (a None would compile and cache a second one)."""
+
+    W_in: np.ndarray  # (words, dim): word vectors / the NPLM's features
+    W_out: np.ndarray  # (output rows, dim or the NPLM's len(h)): the output layer
+    W_hid: np.ndarray
+    b_hid: np.ndarray
+
+    @classmethod
+    def word2vec(cls, W_in, W_out):
+        return cls(W_in, W_out, np.zeros((0, 0), W_in.dtype), np.zeros(0, W_in.dtype))
+
+
+class Scratch(NamedTuple):
+    """A chunk's scratch space for skip-gram and CBOW (make_scratch), allocated once per chunk."""
+
+    h: np.ndarray  # (dim,) CBOW's hidden vector
+    grad_h: np.ndarray  # (dim,) dL/dh
+    context: np.ndarray  # (2 window,) a window's context ids
+    targets: np.ndarray  # (negative + 1,) NS/NCE: the data word, then the noise words
+    ns_codes: np.ndarray  # (negative + 1,) their codes: 0 (label 1) for the data word, 1 for noise
+    f: np.ndarray  # (rows,) scores, then dL/dscore, of one logistic step
+    H: np.ndarray  # (2 window, dim) the block step's hidden vectors (skip-gram with shared targets)
+    G: np.ndarray  # (2 window, dim) their dL/dH
+    S: np.ndarray  # (2 window, rows) their scores
+
+
+class NPLMScratch(NamedTuple):
+    """The NPLM's scratch space for a block of ``cfg.batch`` examples (make_nplm_scratch); zero-sized for
+    other models."""
+
+    history: np.ndarray  # (batch, context) ids of the words before each target
+    target: np.ndarray  # (batch,) the words to predict
+    X: np.ndarray  # (batch, context dim) concatenated features
+    A: np.ndarray  # (batch, hidden) tanh activations
+    H: np.ndarray  # (batch, len(h)) the output layer's inputs [a, x, 1]
+    G: np.ndarray  # (batch, len(h)) dL/dh
+    S: np.ndarray  # (batch, rows) scores (the softmax: every row)
+    grad_pre: np.ndarray  # (batch, hidden) dL/d(pre-activation)
+    grad_x: np.ndarray  # (batch, context dim) dL/dx
 
 
 class Tables(NamedTuple):
@@ -411,33 +454,34 @@ def draw_targets(target, tables, cfg, targets, ns_codes, state):
 
 
 @numba.njit(fastmath=FASTMATH, inline="always")
-def output_step(h, target, W_out, tables, cfg, targets, ns_codes, state, alpha, grad_h, f):
-    """The output layer for one prediction of ``target`` from ``h``; returns (loss, rng state)."""
-    rows, codes, may_repeat, state = draw_targets(target, tables, cfg, targets, ns_codes, state)
-    return logistic_layer(h, W_out, rows, codes, tables.log_kq, alpha, grad_h, f, may_repeat), state
+def output_step(h, target, W_out, tables, cfg, sc, state, alpha):
+    """The output layer for one prediction of ``target`` from ``h``, dL/dh into ``sc.grad_h``; returns
+    (loss, rng state)."""
+    rows, codes, may_repeat, state = draw_targets(target, tables, cfg, sc.targets, sc.ns_codes, state)
+    return logistic_layer(h, W_out, rows, codes, tables.log_kq, alpha, sc.grad_h, sc.f, may_repeat), state
 
 
 # ---------------------------------------------------------------- architectures
 @numba.njit(cache=True)
-def make_buffers(W_in, cfg):
-    """Per-chunk scratch space, allocated once per chunk and never per example: (h, grad_h, context ids,
-    NS targets, NS codes, scores, H, G, S) -- the last three for the block step, one row per context."""
+def make_scratch(W_in, cfg):
+    """Per-chunk scratch space (Scratch), allocated once per chunk and never per example."""
     dim = W_in.shape[1]
     ns_codes = np.ones(cfg.negative + 1, np.uint8)  # the data word has code 0 (label 1), noise words 1
     ns_codes[0] = 0
     n_out = max(cfg.negative + 1, cfg.max_code)
-    return (np.empty(dim, W_in.dtype), np.empty(dim, W_in.dtype), np.empty(2 * cfg.window, np.int64),
-            np.empty(cfg.negative + 1, np.int32), ns_codes, np.empty(n_out, np.float64),
-            np.empty((2 * cfg.window, dim), W_in.dtype), np.empty((2 * cfg.window, dim), W_in.dtype),
-            np.empty((2 * cfg.window, n_out), np.float64))
+    return Scratch(np.empty(dim, W_in.dtype), np.empty(dim, W_in.dtype), np.empty(2 * cfg.window, np.int64),
+                   np.empty(cfg.negative + 1, np.int32), ns_codes, np.empty(n_out, np.float64),
+                   np.empty((2 * cfg.window, dim), W_in.dtype), np.empty((2 * cfg.window, dim), W_in.dtype),
+                   np.empty((2 * cfg.window, n_out), np.float64))
 
 
 @numba.njit(fastmath=FASTMATH, inline="always")
-def sg_step(W_in, c, target, W_out, tables, cfg, grad_h, targets, ns_codes, f, state, alpha):
+def sg_step(W_in, c, target, W_out, tables, cfg, sc, state, alpha):
     """Skip-gram: ``h`` is the input row of context word ``c``; it predicts ``target``."""
+    grad_h = sc.grad_h
     grad_h[:] = 0
     row = W_in[c]
-    loss, state = output_step(row, target, W_out, tables, cfg, targets, ns_codes, state, alpha, grad_h, f)
+    loss, state = output_step(row, target, W_out, tables, cfg, sc, state, alpha)
     step = _cast_like(alpha, row)
     for k in range(row.shape[0]):
         row[k] -= step * grad_h[k]
@@ -445,17 +489,18 @@ def sg_step(W_in, c, target, W_out, tables, cfg, grad_h, targets, ns_codes, f, s
 
 
 @numba.njit(fastmath=FASTMATH, inline="always")
-def sg_block_step(W_in, context, n_ctx, target, W_out, tables, cfg, H, G, S, targets, ns_codes, state, alpha):
+def sg_block_step(W_in, n_ctx, target, W_out, tables, cfg, sc, state, alpha):
     """Skip-gram with shared targets: every context word of the window predicts ``target`` against the
     same noise words (Ji et al. 2016) -- or the same Huffman path, which is shared anyway -- in one
-    block step. Returns (loss, rng state)."""
+    block step; the window's context ids are ``sc.context[:n_ctx]``. Returns (loss, rng state)."""
+    context, H, G = sc.context, sc.H, sc.G
     for i in range(n_ctx):
         row = W_in[context[i]]
         h = H[i]
         for k in range(h.shape[0]):
             h[k] = row[k]
-    rows, codes, may_repeat, state = draw_targets(target, tables, cfg, targets, ns_codes, state)
-    loss = logistic_block(H, n_ctx, W_out, rows, codes, tables.log_kq, alpha, G, S, may_repeat)
+    rows, codes, may_repeat, state = draw_targets(target, tables, cfg, sc.targets, sc.ns_codes, state)
+    loss = logistic_block(H, n_ctx, W_out, rows, codes, tables.log_kq, alpha, G, sc.S, may_repeat)
     step = _cast_like(alpha, H)
     for i in range(n_ctx):
         row = W_in[context[i]]
@@ -466,8 +511,10 @@ def sg_block_step(W_in, context, n_ctx, target, W_out, tables, cfg, H, G, S, tar
 
 
 @numba.njit(fastmath=FASTMATH, inline="always")
-def cbow_step(W_in, context, n_ctx, target, W_out, tables, cfg, h, grad_h, targets, ns_codes, f, state, alpha):
-    """CBOW: ``h`` is the sum (or mean) of the context rows; each context row receives ``grad_h``."""
+def cbow_step(W_in, n_ctx, target, W_out, tables, cfg, sc, state, alpha):
+    """CBOW: ``h`` is the sum (or mean) of the context rows ``sc.context[:n_ctx]``; each context row
+    receives ``grad_h``."""
+    h, grad_h, context = sc.h, sc.grad_h, sc.context
     h[:] = 0
     for q in range(n_ctx):
         row = W_in[context[q]]
@@ -478,7 +525,7 @@ def cbow_step(W_in, context, n_ctx, target, W_out, tables, cfg, h, grad_h, targe
         for k in range(h.shape[0]):
             h[k] *= inv
     grad_h[:] = 0
-    loss, state = output_step(h, target, W_out, tables, cfg, targets, ns_codes, state, alpha, grad_h, f)
+    loss, state = output_step(h, target, W_out, tables, cfg, sc, state, alpha)
     step = _cast_like(alpha, h)
     for q in range(n_ctx):
         row = W_in[context[q]]
@@ -488,25 +535,23 @@ def cbow_step(W_in, context, n_ctx, target, W_out, tables, cfg, h, grad_h, targe
 
 
 @numba.njit(cache=True)
-def make_nplm_buffers(W_in, W_out, cfg):
-    """The NPLM's scratch space for a block of ``cfg.batch`` examples (zero-sized for other models):
-    (history ids, targets, x, a, h, dL/dh, scores, dL/d(pre-activation), dL/dx)."""
+def make_nplm_scratch(W_in, W_out, cfg):
+    """The NPLM's scratch space (NPLMScratch) for a block of ``cfg.batch`` examples."""
     nb = cfg.batch if cfg.model == NPLM else 0
     n_x = cfg.context * W_in.shape[1]
     n_out = W_out.shape[1]
     n_hid = n_out - 1 - (n_x if cfg.direct else 0)
     n_s = W_out.shape[0] if cfg.loss == SOFTMAX else max(cfg.negative + 1, cfg.max_code)
     dt = W_in.dtype
-    return (np.empty((nb, cfg.context), np.int64), np.empty(nb, np.int64), np.empty((nb, n_x), dt),
-            np.empty((nb, n_hid), dt), np.empty((nb, n_out), dt), np.empty((nb, n_out), dt),
-            np.empty((nb, n_s), np.float64), np.empty((nb, n_hid), dt), np.empty((nb, n_x), dt))
+    return NPLMScratch(np.empty((nb, cfg.context), np.int64), np.empty(nb, np.int64), np.empty((nb, n_x), dt),
+                       np.empty((nb, n_hid), dt), np.empty((nb, n_out), dt), np.empty((nb, n_out), dt),
+                       np.empty((nb, n_s), np.float64), np.empty((nb, n_hid), dt), np.empty((nb, n_x), dt))
 
 
 @numba.njit(fastmath=FASTMATH, inline="always")
-def nplm_step(W_in, hidden, W_out, history, target, nb, tables, cfg, X, A, Hout, Gout, S, grad_pre, grad_x, targets,
-              ns_codes, state, alpha):
-    """The NPLM (Bengio et al. 2003) on a block of ``nb`` examples: predict ``target[i]`` from the words
-    ``history[i]``. Returns (loss, rng state).
+def nplm_step(W_in, hidden, W_out, nb, tables, cfg, lm, sc, state, alpha):
+    """The NPLM (Bengio et al. 2003) on a block of ``nb`` examples: predict ``lm.target[i]`` from the words
+    ``lm.history[i]`` (``lm``: NPLMScratch; ``sc``: Scratch, for the noise draws). Returns (loss, rng state).
 
     ``x`` concatenates the history's rows of ``W_in``; ``a = tanh(W_hid x + b_hid)``; the output layer
     sees ``h = [a, x (with direct connections), 1]``, so each ``W_out`` row holds U, the direct weights
@@ -517,6 +562,8 @@ def nplm_step(W_in, hidden, W_out, history, target, nb, tables, cfg, X, A, Hout,
     ``nb > 1`` and a logistic layer, a later example's output step sees rows an earlier one moved.
     """
     W_hid, b_hid = hidden.W_hid, hidden.b_hid
+    history, target, X, A, Hout, Gout, S = lm.history, lm.target, lm.X, lm.A, lm.H, lm.G, lm.S
+    grad_pre, grad_x = lm.grad_pre, lm.grad_x
     dim = W_in.shape[1]
     n_hid = W_hid.shape[0]
     n_x = X.shape[1]
@@ -546,7 +593,7 @@ def nplm_step(W_in, hidden, W_out, history, target, nb, tables, cfg, X, A, Hout,
         loss = softmax_block(Hout, nb, W_out, target, alpha, Gout, S)
     else:
         for i in range(nb):
-            rows, codes, may_repeat, state = draw_targets(target[i], tables, cfg, targets, ns_codes, state)
+            rows, codes, may_repeat, state = draw_targets(target[i], tables, cfg, sc.targets, sc.ns_codes, state)
             loss += logistic_block(Hout[i:i + 1], 1, W_out, rows, codes, tables.log_kq, alpha, Gout[i:i + 1],
                                    S[i:i + 1], may_repeat)
     # back through tanh: dL/dpre = dL/da (1 - a^2); dL/dx = W_hid^T dL/dpre (+ the direct part of dL/dh)
@@ -651,7 +698,7 @@ def subsample_counts(ids, keep, seed):
 
 
 @numba.njit(fastmath=FASTMATH)
-def train_chunk(stream, start, end, position, epoch, W_in, W_out, hidden, tables, cfg):
+def train_chunk(stream, start, end, position, epoch, weights, tables, cfg):
     """Train on ``stream[start:end]`` (whole sentences). Returns (loss, number of predictions).
 
     ``position`` is the global index of ``stream[0]`` in the epoch; with ``epoch`` it fixes both the
@@ -660,8 +707,11 @@ def train_chunk(stream, start, end, position, epoch, W_in, W_out, hidden, tables
     sentence end from the ``cfg.context`` words before it; the last row of ``W_in``/``W_out`` is the
     sentence boundary, which also pads the history at a sentence start.
     """
-    h, grad_h, context, targets, ns_codes, f, H, G, S = make_buffers(W_in, cfg)
-    history, next_word, X, A, Hout, Gout, S_lm, grad_pre, grad_x = make_nplm_buffers(W_in, W_out, cfg)
+    W_in, W_out = weights.W_in, weights.W_out
+    hidden = Hidden(weights.W_hid, weights.b_hid)
+    sc = make_scratch(W_in, cfg)
+    lm = make_nplm_scratch(W_in, W_out, cfg)
+    context, history, next_word = sc.context, lm.history, lm.target
     own, since_sync = private_hidden(hidden, cfg), 0
     boundary = W_in.shape[0] - 1
     nb = 0
@@ -693,15 +743,13 @@ def train_chunk(stream, start, end, position, epoch, W_in, W_out, hidden, tables
                         context[n_ctx] = sen[q]
                         n_ctx += 1
                 if n_ctx > 0:
-                    l, state = sg_block_step(W_in, context, n_ctx, sen[p], W_out, tables, cfg, H, G, S, targets,
-                                             ns_codes, state, alpha)
+                    l, state = sg_block_step(W_in, n_ctx, sen[p], W_out, tables, cfg, sc, state, alpha)
                     loss += l
                     n_pred += n_ctx
             elif cfg.model == SG:
                 for q in range(lo, hi):
                     if q != p:
-                        l, state = sg_step(W_in, sen[q], sen[p], W_out, tables, cfg, grad_h, targets, ns_codes, f,
-                                           state, alpha)
+                        l, state = sg_step(W_in, sen[q], sen[p], W_out, tables, cfg, sc, state, alpha)
                         loss += l
                         n_pred += 1
             elif cfg.model == CBOW and hi - lo > 1:
@@ -710,8 +758,7 @@ def train_chunk(stream, start, end, position, epoch, W_in, W_out, hidden, tables
                     if q != p:
                         context[n_ctx] = sen[q]
                         n_ctx += 1
-                l, state = cbow_step(W_in, context, n_ctx, sen[p], W_out, tables, cfg, h, grad_h, targets, ns_codes,
-                                     f, state, alpha)
+                l, state = cbow_step(W_in, n_ctx, sen[p], W_out, tables, cfg, sc, state, alpha)
                 loss += l
                 n_pred += 1
         if cfg.model == NPLM:
@@ -722,8 +769,7 @@ def train_chunk(stream, start, end, position, epoch, W_in, W_out, hidden, tables
                 next_word[nb] = sen[p] if p < n else boundary
                 nb += 1
                 if nb == cfg.batch:
-                    l, state = nplm_step(W_in, own[0], W_out, history, next_word, nb, tables, cfg, X, A, Hout, Gout,
-                                         S_lm, grad_pre, grad_x, targets, ns_codes, state, alpha)
+                    l, state = nplm_step(W_in, own[0], W_out, nb, tables, cfg, lm, sc, state, alpha)
                     loss += l
                     n_pred += nb
                     since_sync += nb
@@ -732,8 +778,8 @@ def train_chunk(stream, start, end, position, epoch, W_in, W_out, hidden, tables
                         merge_hidden(hidden, own)
                         since_sync = 0
     if nb > 0:
-        l, state = nplm_step(W_in, own[0], W_out, history, next_word, nb, tables, cfg, X, A, Hout, Gout, S_lm,
-                             grad_pre, grad_x, targets, ns_codes, state, learning_rate(cfg, epoch, position + end))
+        l, state = nplm_step(W_in, own[0], W_out, nb, tables, cfg, lm, sc, state,
+                             learning_rate(cfg, epoch, position + end))
         loss += l
         n_pred += nb
     if cfg.model == NPLM and cfg.sync > 0:
@@ -741,13 +787,13 @@ def train_chunk(stream, start, end, position, epoch, W_in, W_out, hidden, tables
     return loss, n_pred
 
 
-def _epoch(stream, starts, ends, position, epoch, W_in, W_out, hidden, tables, cfg, losses, counts, lanes):
+def _epoch(stream, starts, ends, position, epoch, weights, tables, cfg, losses, counts, lanes):
     """Train the chunks: lane ``t`` takes chunks t, t + lanes, t + 2 lanes, ... in order, so the threads
     move through the block side by side (as word2vec.c's and gensim's threads share one learning rate),
     rather than each training a far part of the stream at its own point of the learning-rate decay."""
     for t in prange(lanes):
         for c in range(t, starts.shape[0], lanes):
-            loss, n = train_chunk(stream, starts[c], ends[c], position, epoch, W_in, W_out, hidden, tables, cfg)
+            loss, n = train_chunk(stream, starts[c], ends[c], position, epoch, weights, tables, cfg)
             losses[c] = loss
             counts[c] = n
 

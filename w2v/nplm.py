@@ -53,6 +53,7 @@ class LanguageModel:
     def boundary(self):
         return len(self.words) - 1
 
+    @property
     def vectors(self):
         """The word features of the corpus words (not the reserved ``<unk>`` or ``</s>``) as Vectors."""
         n = len(self.words) - 1 if self.config.get("unk_in_corpus") else len(self.words) - 2

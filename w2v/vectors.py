@@ -25,7 +25,7 @@ class Vectors:
         return word in self.index
 
     def __getitem__(self, word):
-        return self.vectors[self.index[word]]
+        return self.vectors[self._get(word)]
 
     @property
     def dim(self):
@@ -44,8 +44,17 @@ class Vectors:
             raise WordNotFound(f"word not in vocabulary: {word!r}")
         return self.index[word]
 
+    def similarity(self, a, b):
+        """Cosine similarity of two words."""
+        return float(self.unit[self._get(a)] @ self.unit[self._get(b)])
+
     def most_similar(self, positive=(), negative=(), topn=10, restrict=None):
-        """Nearest words to the mean of the unit vectors (+positive, -negative), inputs excluded."""
+        """Nearest words to the mean of the unit vectors (+positive, -negative), inputs excluded; a single
+        word may be given as a string."""
+        if isinstance(positive, str):
+            positive = [positive]
+        if isinstance(negative, str):
+            negative = [negative]
         ids = [self._get(w) for w in positive] + [self._get(w) for w in negative]
         if not ids:
             raise OptionError("give at least one word")
@@ -67,3 +76,19 @@ class Vectors:
     def analogy(self, a, b, c, topn=10):
         """``a`` is to ``b`` as ``c`` is to ?  (3CosAdd: nearest to b - a + c)."""
         return self.most_similar(positive=[b, c], negative=[a], topn=topn)
+
+    def save(self, path, format=None):
+        """Write word2vec binary or text, or GloVe text: ``format`` bin, text or glove, else the suffix's."""
+        from w2v import io
+
+        io.save(self, path, format)
+
+    def to_gensim(self):
+        """The same vectors as gensim's ``KeyedVectors`` (needs gensim installed)."""
+        try:
+            from gensim.models import KeyedVectors
+        except ImportError:
+            raise OptionError("to_gensim needs gensim: pip install gensim") from None
+        kv = KeyedVectors(self.dim)
+        kv.add_vectors(self.words, self.vectors)
+        return kv

@@ -1,6 +1,7 @@
 """Vocabulary: words and counts ordered by count (descending) then word, with min-count and max-size cuts."""
 
 import os
+from typing import NamedTuple
 
 import numpy as np
 
@@ -89,3 +90,17 @@ def build_vocab(words, counts, pids, n_pids, min_count=5, max_vocab=None, may_re
     remap = np.full(n_pids, -1, np.int32)
     remap[np.asarray(pids, np.int64)] = final
     return vocab, remap
+
+
+class VocabularyReport(NamedTuple):
+    """What ``w2v vocab`` reports: the chosen vocabulary and the corpus it was counted on."""
+
+    vocab: Vocab
+    total_tokens: int
+    types: int  # distinct tokens seen (after pruning while counting)
+    invalid_utf8: int  # tokens whose bytes were not valid UTF-8
+
+    @property
+    def coverage(self):
+        """Share of the corpus's tokens that the vocabulary keeps."""
+        return self.vocab.n_tokens / self.total_tokens

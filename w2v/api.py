@@ -1,0 +1,182 @@
+"""The library's front door (``import w2v``): train, load, count. The CLI is a thin layer over these.
+
+    import w2v
+    model = w2v.train("corpus.txt", model="cbow", epochs=3)
+    model.vectors.most_similar("king")
+
+Nothing here imports Numba; the trainers load their kernels when they run.
+"""
+
+import os
+
+from w2v.errors import OptionError, OutputError
+
+_RUN_OPTIONS = ("read_vocab", "save_vocab", "tmp_dir", "cooccur", "checkpoint", "resume", "log_json",
+                "max_memory", "callback")
+
+
+def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_output=None, progress=True,
+          checkpoint_every=None, **options):
+    """Train word vectors (or the NPLM) on ``corpus``; returns a ``Model``.
+
+    ``corpus``: a path (plain, .gz, .bz2, .xz; ``"-"`` for standard input), a list of paths read as one
+    text, or any iterable of token lists (gensim's ``sentences``). It is read once, counted and encoded
+    to a temporary file, so a generator works and memory does not grow with the corpus.
+
+    ``model``: sg (default), cbow, glove or nplm; ``loss``: ns (default), nce or hs, and for the NPLM also
+    softmax (its default is ns too). ``options`` are TrainConfig's fields (dim, window, negative,
+    min_count, max_vocab, sample, epochs, alpha, min_alpha, threads, seed, ...; see ``w2v train --help``)
+    and the run's: read_vocab, save_vocab, tmp_dir, cooccur (GloVe), checkpoint, checkpoint_every
+    (seconds or "10m"), resume, log_json, max_memory (GB), callback (called with a dict after every
+    progress step; returning True stops with a checkpoint). ``progress=False`` silences the progress bar
+    and messages on stderr.
+
+    ``output`` writes the result when training ends (checked before it starts): vectors in ``format``
+    (bin, text, glove; else from the suffix), or for the NPLM its whole model (``.npz``), with
+    ``vectors_output`` for its word vectors; ``output=True`` names vectors.bin (model.npz). When resuming, the checkpoint's options apply unless given.
+    """
+    from w2v.control import RunOptions, log
+    from w2v.driver import resolve_config, train as run_driver
+
+    config = {k: v for k, v in options.items() if k not in _RUN_OPTIONS}
+    for key, value in (("model", model), ("loss", loss)):
+        if value is not None:
+            config[key] = value
+    run = RunOptions(quiet=not progress, checkpoint_every=_duration(checkpoint_every),
+                     **{k: v for k, v in options.items() if k in _RUN_OPTIONS})
+    if run.checkpoint_every is not None and not run.checkpoint:
+        raise OptionError("--checkpoint-every needs --checkpoint PATH")
+    cfg, resumed = resolve_config(config, run.resume)
+    if run.cooccur and cfg.model != "glove":
+        raise OptionError("--cooccur applies to --model glove only")
+    if vectors_output is not None and cfg.model != "nplm":
+        if cfg.model == "glove":
+            raise OptionError(f"--export must be w or w+c with --model glove, not {vectors_output!r}")
+        raise OptionError("--export applies to --model glove (w or w+c) and --model nplm (a vectors file)")
+    if output is True:
+        output = "model.npz" if cfg.model == "nplm" else "vectors.bin"
+    if output is not None:
+        _check_outputs(cfg, output, format, vectors_output)
+    result = run_driver(corpus, cfg, run, resumed)
+    if output is not None:
+        result.save(output, format)
+        written = [f"the NPLM ({len(result.language_model.words)} words with <unk> and </s>, loss {cfg.loss}) to "
+                   f"{output}"] if cfg.model == "nplm" else [_vectors_line(result.vectors, output, format)]
+        if vectors_output:
+            result.vectors.save(vectors_output)
+            written.append(_vectors_line(result.vectors, vectors_output, None))
+        for line in written:
+            log(run.quiet, "wrote " + line)
+    return result
+
+
+def _vectors_line(vectors, path, fmt):
+    from w2v.io import format_for_path
+
+    return f"{len(vectors)} vectors of dimension {vectors.dim} to {path} ({format_for_path(path, fmt)})"
+
+
+def _check_outputs(cfg, output, fmt, vectors_output):
+    """Refuse unwritable or ill-named outputs before any training."""
+    from w2v.io import format_for_path
+
+    output = os.fspath(output)
+    targets = [output] + ([os.fspath(vectors_output)] if vectors_output else [])
+    for target in targets:
+        if os.path.isdir(target):
+            raise OutputError(f"output path is a directory: {target}")
+    if cfg.model == "nplm":
+        if not output.endswith(".npz"):
+            raise OptionError(f"--model nplm saves the whole model: give -o MODEL.npz, not {output!r} (and --export "
+                              "vectors.bin for the word vectors)")
+        if fmt:
+            raise OptionError("--format applies to vectors files; with --model nplm use --export with a suffix")
+        if vectors_output:
+            format_for_path(vectors_output)
+    else:
+        format_for_path(output, fmt)
+    for target in targets:
+        out_dir = os.path.dirname(os.path.abspath(target))
+        if not os.path.isdir(out_dir) or not os.access(out_dir, os.W_OK):
+            raise OutputError(f"cannot write to output directory {out_dir}")
+
+
+def _duration(value):
+    """Seconds from a number or '90', '30s', '10m', '2h'; None stays None."""
+    if value is None or isinstance(value, (int, float)):
+        if value is not None and not value > 0:
+            raise OptionError(f"--checkpoint-every must be positive (got {value})")
+        return value
+    text = str(value)
+    units = {"s": 1, "m": 60, "h": 3600}
+    try:
+        seconds = float(text[:-1]) * units[text[-1]] if text[-1] in units else float(text)
+    except (ValueError, IndexError):
+        raise OptionError(f"--checkpoint-every: cannot read {text!r}; use e.g. 30s, 10m or 2h") from None
+    if not seconds > 0:
+        raise OptionError(f"--checkpoint-every must be positive (got {text})")
+    return seconds
+
+
+def load(path):
+    """Read what w2v writes: word2vec binary or text or GloVe text vectors (format detected from the
+    content) as ``Vectors``; an NPLM model file (.npz) as its ``LanguageModel`` (with ``.vectors``)."""
+    from w2v import io
+
+    if io.is_model_file(path):
+        from w2v.nplm import LanguageModel
+
+        return LanguageModel.load(path)
+    return io.load(path)
+
+
+def cooccurrences(corpus, output=None, *, window=10, symmetric=True, distance_weighting=True, min_count=5,
+            max_vocab=None, memory=None, tmp_dir=None, progress=True):
+    """Count GloVe's co-occurrences of ``corpus`` once; returns (Cooccurrences, Vocab) and writes them to
+    ``output`` (.npz) for ``train(..., model="glove", cooccur=output)``."""
+    import shutil
+    import tempfile
+
+    from w2v import cooccur as cooc_mod
+    from w2v import scan
+    from w2v.config import TrainConfig
+    from w2v.control import RunOptions, log
+    from w2v.trainers.glove import count_corpus
+
+    cfg = TrainConfig(model="glove", window=window, min_count=min_count, max_vocab=max_vocab, memory=memory,
+                      symmetric=symmetric, distance_weighting=distance_weighting)
+    if output is not None and not os.fspath(output).endswith(".npz"):
+        raise OptionError(f"the co-occurrence file must end in .npz: {output}")
+    workdir = tempfile.mkdtemp(prefix="w2v-cooccur-", dir=tmp_dir)
+    try:
+        scan.warm_up()
+        vocab, _, result = count_corpus(corpus, cfg, workdir, RunOptions(quiet=not progress), train=False)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if output is not None:
+        cooc_mod.save(result, vocab, output)
+        log(not progress, f"wrote {len(result.vals)} co-occurrences of {len(vocab)} words to {output}")
+    return result, vocab
+
+
+def vocabulary(corpus, min_count=5, max_vocab=None):
+    """Count ``corpus``'s words: a VocabularyReport with the chosen Vocab and the corpus's figures."""
+    import shutil
+    import tempfile
+
+    from w2v import corpus as corpus_mod
+    from w2v import scan
+    from w2v.errors import CorpusError
+    from w2v.vocab import VocabularyReport, build_vocab
+
+    workdir = tempfile.mkdtemp(prefix="w2v-vocab-")
+    try:
+        scan.warm_up()
+        res = corpus_mod.scan_corpus(corpus, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if res.total_tokens == 0:
+        raise CorpusError(f"corpus is empty (no tokens): {corpus_mod.describe(corpus)}")
+    vocab, _ = build_vocab(res.words, res.counts, res.pids, res.n_pids, min_count, max_vocab,
+                           may_repeat=res.invalid_utf8 > 0)
+    return VocabularyReport(vocab, res.total_tokens, len(res.words), res.invalid_utf8)

@@ -1,0 +1,204 @@
+"""What every trainer shares around its kernels: messages, the memory check, and the one epoch loop with
+its progress bar, JSON log, callback, signals and checkpoints (``RunControl``).
+
+A trainer hands ``run_epochs`` an ``Epochs``: where an epoch's stream ends, and a generator of steps
+(kernel calls) from a position. The loop keeps ``Progress`` (checkpoint.py) up to date after every step,
+so a checkpoint taken between two steps resumes exactly there.
+"""
+
+import math
+import os
+import signal
+import sys
+import threading
+import time
+from typing import NamedTuple
+
+from w2v.errors import MemoryLimitError, TrainingDiverged, TrainingInterrupted
+
+
+def log(quiet, msg):
+    if not quiet:
+        print(msg, file=sys.stderr, flush=True)
+
+
+class RunOptions(NamedTuple):
+    """How a run is driven, beside what it trains (TrainConfig): files, checkpoints, limits, progress."""
+
+    read_vocab: str | None = None  # vocabulary file to encode with instead of counting
+    save_vocab: str | None = None  # where to write the counted vocabulary
+    tmp_dir: str | None = None  # directory for the encoded corpus and spills
+    cooccur: str | None = None  # GloVe: co-occurrences written by `w2v cooccur`, instead of counting
+    checkpoint: str | None = None  # where to save checkpoints
+    checkpoint_every: float | None = None  # seconds between checkpoints (None: only on interrupt)
+    resume: str | None = None  # checkpoint to continue from
+    log_json: str | None = None  # one JSON line per progress step and per epoch
+    max_memory: float | None = None  # GB; refuse to start beyond it (None: the memory available)
+    callback: object = None  # f(record) after each progress step; returning True requests a stop
+    quiet: bool = False  # no progress bar or messages
+
+
+# ---------------------------------------------------------------- memory
+def available_memory_gb():
+    """MemAvailable from /proc/meminfo, or None where it cannot be read."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) / (1 << 20)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def memory_estimate(weights, tables, buffers, runtime=200 << 20):
+    """Bytes a run will allocate, by kind (``runtime``: Numba's and the interpreter's own)."""
+    return {"weights": weights, "tables": tables, "buffers": buffers, "runtime": runtime,
+            "total": weights + tables + buffers + runtime}
+
+
+def check_memory(estimate, run, remedy):
+    """Print the estimate; refuse (MemoryLimitError) beyond --max-memory or the memory available."""
+    gb = estimate["total"] / (1 << 30)
+    limit = run.max_memory if run.max_memory is not None else available_memory_gb()
+    log(run.quiet, f"memory estimate: {gb:.2f} GB (weights {estimate['weights'] / (1 << 30):.2f} GB, tables "
+                   f"{estimate['tables'] / (1 << 20):.0f} MB, buffers and runtime "
+                   f"{(estimate['buffers'] + estimate['runtime']) / (1 << 20):.0f} MB)")
+    if limit is not None and gb > limit:
+        which = "--max-memory" if run.max_memory is not None else "the available memory"
+        raise MemoryLimitError(f"training needs about {gb:.2f} GB, more than {which} ({limit:.2f} GB): {remedy}")
+
+
+# ---------------------------------------------------------------- the epoch loop
+class Epochs(NamedTuple):
+    """A trainer's epochs as the loop sees them.
+
+    ``steps(epoch, position)`` yields ``(next position, summed loss, predictions)`` per kernel call;
+    positions run from 0 to ``length``. ``rate(epoch, position)`` is the learning rate shown and logged.
+    ``diverged(loss, epoch)`` returns a message when the loss or the weights are no longer finite.
+    """
+
+    length: int  # positions per epoch: ids of the encoded corpus, or GloVe's nonzeros
+    steps: object
+    rate: object
+    diverged: object
+    per_position: float = 1.0  # progress-bar units (raw words, updates) per position
+    unit: str = "w"  # the bar's unit
+    names: tuple = ("words", "words_per_s", "alpha")  # the JSON log's fields for count, speed and rate
+    labels: tuple = ("lr", "loss")  # the bar's names for the rate and the loss
+
+
+def run_epochs(epochs, n_epochs, progress, run, save):
+    """Train from ``progress`` to the end of the last epoch, updating it in place; returns the training
+    seconds. ``save`` writes a checkpoint (None without one)."""
+    from tqdm import tqdm
+
+    count_key, speed_key, rate_key = epochs.names
+    rate_label, loss_label = epochs.labels
+    total = epochs.length * n_epochs
+    bar = tqdm(total=total * epochs.per_position, unit=epochs.unit, unit_scale=True, disable=run.quiet,
+               file=sys.stderr, dynamic_ncols=True, smoothing=0.1,
+               initial=(progress.epoch * epochs.length + progress.position) * epochs.per_position)
+    t_train = time.perf_counter()
+    done = 0.0
+    try:
+        with RunControl(run, save) as control:
+            while progress.epoch < n_epochs:
+                epoch = progress.epoch
+                for position, loss, n in epochs.steps(epoch, progress.position):
+                    problem = epochs.diverged(loss, epoch)
+                    if problem:
+                        raise control.diverged(problem)
+                    progress.loss_sum += loss
+                    progress.n_sum += n
+                    step = (position - progress.position) * epochs.per_position
+                    progress.position = position
+                    done += step
+                    at = epoch * epochs.length + position
+                    rate = epochs.rate(epoch, position)
+                    mean_loss = progress.loss_sum / max(progress.n_sum, 1)
+                    bar.set_postfix_str(f"epoch {epoch + 1}/{n_epochs} {rate_label} {rate:.5f} {loss_label} "
+                                        f"{mean_loss:.4f}", refresh=False)
+                    bar.update(step)
+                    record = {"event": "progress", "epoch": epoch + 1, count_key: round(at * epochs.per_position),
+                              speed_key: done / max(time.perf_counter() - t_train, 1e-9), rate_key: rate,
+                              "loss": mean_loss}
+                    epoch_done = position >= epochs.length
+                    if epoch_done:  # the checkpoint of the last step resumes at the next epoch
+                        progress.epoch_losses.append(mean_loss)
+                        progress.epoch_predictions.append(progress.n_sum)
+                        progress.epoch, progress.position, progress.loss_sum, progress.n_sum = epoch + 1, 0, 0.0, 0
+                        control.write({"event": "epoch", "epoch": epoch + 1, "loss": progress.epoch_losses[-1],
+                                       "predictions": progress.epoch_predictions[-1]})
+                    control.step(record)
+                    if epoch_done:
+                        break
+    finally:
+        bar.close()
+    return time.perf_counter() - t_train
+
+
+class RunControl:
+    """What happens between two kernel calls: the JSON log, the callback, SIGINT and SIGTERM (which only
+    set a flag while training), periodic checkpoints, and stopping with a checkpoint. ``save`` writes the
+    trainer's checkpoint (None without --checkpoint)."""
+
+    def __init__(self, run, save):
+        self.run, self.save = run, save
+        self.signum = None
+        self.previous = {}
+        self.log = None
+        self.last_save = time.monotonic()
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self.previous[sig] = signal.signal(sig, self._handle)
+        if self.run.log_json:
+            self.log = open(self.run.log_json, "a", encoding="utf-8")
+        return self
+
+    def _handle(self, signum, frame):
+        self.signum = signum
+
+    def __exit__(self, *exc):
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+        if self.log:
+            self.log.close()
+
+    def write(self, record):
+        if self.log:
+            import json
+
+            self.log.write(json.dumps(record) + "\n")
+            self.log.flush()
+
+    def diverged(self, message):
+        """The error for a NaN/inf loss, saying that the last checkpoint (if any) was kept."""
+        if self.save and os.path.exists(self.run.checkpoint):
+            message += f"; the last checkpoint, {self.run.checkpoint}, was kept"
+        return TrainingDiverged(message)
+
+    def step(self, record):
+        """After a kernel call whose progress is already recorded: log, then stop or checkpoint if due."""
+        self.write(record)
+        stop = bool(self.run.callback(record)) if self.run.callback else False
+        if stop or self.signum is not None:
+            code = 143 if self.signum == signal.SIGTERM else 130
+            if self.save:
+                self.save()
+                raise TrainingInterrupted(f"interrupted; checkpoint saved to {self.run.checkpoint}: resume with "
+                                          f"'w2v train CORPUS --resume {self.run.checkpoint} -o OUTPUT'", code)
+            raise TrainingInterrupted("interrupted (no --checkpoint given, nothing saved)", code)
+        if self.save and self.run.checkpoint_every is not None and \
+                time.monotonic() - self.last_save >= self.run.checkpoint_every:
+            self.save()
+            self.last_save = time.monotonic()
+
+
+def finite(loss, first_row):
+    """Whether a step's loss and a row of its weights (a cheap probe of them) are finite."""
+    import numpy as np
+
+    return math.isfinite(loss) and bool(np.isfinite(first_row).all())

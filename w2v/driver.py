@@ -1,0 +1,100 @@
+"""The one driver: every trainer (choices.MODELS -> w2v/trainers/) runs through the same steps.
+
+options -> TrainConfig (merged with a checkpoint's when resuming) -> work directory -> prepare (corpus to
+the trainer's stream; resume check; --save-vocab) -> memory check -> parameters (fresh or resumed) ->
+control.run_epochs (progress, checkpoints, signals) -> Model.
+"""
+
+import dataclasses
+import importlib
+import os
+import shutil
+import tempfile
+import time
+
+from w2v.choices import MODELS
+from w2v.config import TrainConfig
+from w2v.control import RunOptions, check_memory, log
+from w2v.errors import ResumeError
+from w2v.model import Model
+
+
+def resolve_config(options, resume=None):
+    """The run's TrainConfig from the options given (a dict of TrainConfig fields) and, when resuming, the
+    checkpoint: its options apply unless given again, and given ones may not contradict it (threads may
+    change). Returns (TrainConfig, loaded checkpoint or None)."""
+    from w2v import checkpoint
+
+    if not resume:
+        return TrainConfig(**options), None
+    resumed = checkpoint.load(resume)
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    cfg = TrainConfig(**{**{k: v for k, v in resumed.config.items() if k in known}, **options})
+    checkpoint.check_compatible(resumed.config, cfg, resume)
+    return cfg, resumed
+
+
+def trainer_for(cfg, run):
+    return importlib.import_module(MODELS[cfg.model].trainer).Trainer(cfg, run)
+
+
+def kernels_cached(cfg):
+    """Whether this version of the run's kernel is in Numba's on-disk cache (else the first call compiles).
+
+    Numba names its index file after the function and its line, so an edited kernel is not mistaken
+    for a cached one."""
+    try:
+        if cfg.model == "glove":
+            from w2v.glove import epoch_parallel
+        else:
+            from w2v.kernels import epoch_parallel
+        return os.path.exists(epoch_parallel._cache._cache_file._index_path)
+    except Exception:  # a Numba without these internals: say nothing rather than guess
+        return True
+
+
+def train(corpus, cfg, run=RunOptions(), resumed=None):
+    """Train ``cfg.model`` on ``corpus`` (see corpus.open_corpus); returns a Model. ``resumed`` is the
+    loaded checkpoint of ``run.resume`` (resolve_config)."""
+    from w2v import checkpoint, scan
+
+    trainer = trainer_for(cfg, run)
+    workdir = tempfile.mkdtemp(prefix="w2v-", dir=run.tmp_dir)
+    try:
+        if not run.quiet and not kernels_cached(cfg):
+            log(run.quiet, "compiling kernels (first run only; later runs load them from Numba's cache)...")
+        scan.warm_up()  # Numba's start-up, once per process, is not part of the vocabulary pass
+        t0 = time.perf_counter()
+        prepared = trainer.prepare(corpus, workdir, resumed.vocab if resumed else None)
+        if resumed and (resumed.corpus != prepared.corpus_info or resumed.vocab.words != prepared.rows.words):
+            then, now = resumed.corpus.get("total_tokens"), prepared.corpus_info["total_tokens"]
+            raise ResumeError(f"cannot resume from {run.resume}: the corpus differs from the one it was trained on "
+                              f"({then} tokens then, {now} now)")
+        if run.save_vocab:
+            prepared.vocab.save(run.save_vocab)
+        vocab_seconds = time.perf_counter() - t0
+        log(run.quiet, f"{prepared.summary} ({vocab_seconds:.1f} s)")
+        estimate = trainer.memory()
+        if estimate is not None:
+            check_memory(estimate, run, trainer.memory_remedy)
+        if resumed:
+            params, progress = resumed.arrays, resumed.progress
+            log(run.quiet, f"resuming at epoch {progress.epoch + 1}, position {progress.position}")
+        else:
+            params, progress = trainer.init(), checkpoint.Progress()
+
+        def save():
+            checkpoint.save(run.checkpoint, cfg, prepared.rows, params, progress, prepared.corpus_info)
+
+        from w2v.control import run_epochs
+
+        start_epoch = progress.epoch
+        seconds = run_epochs(trainer.epochs(params), cfg.epochs, progress, run, save if run.checkpoint else None)
+        done = trainer.finish(params, progress, seconds, cfg.epochs - start_epoch)
+        log(run.quiet, done.summary)
+        return Model(vectors=done.vectors, vocab=prepared.vocab, config=cfg, params=params,
+                     epoch_losses=progress.epoch_losses, epoch_predictions=progress.epoch_predictions,
+                     vocab_seconds=vocab_seconds, train_seconds=seconds, total_tokens=prepared.corpus_info["total_tokens"],
+                     stats=done.stats, language_model=done.language_model)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -1,0 +1,63 @@
+"""Corpus to training stream, for every trainer: scan the text, choose the vocabulary, encode the ids
+to a file in the run's work directory (corpus.py, vocab.py), and refuse what cannot be trained on."""
+
+from w2v.control import log
+from w2v.errors import CorpusError
+from w2v.vocab import Vocab
+
+
+def prepare(corpus, cfg, workdir, known=None, unk=None):
+    """Scan and encode ``corpus`` (see corpus.open_corpus for what it may be); returns (Vocab, EncodedCorpus).
+
+    ``known`` (a Vocab: ``--read-vocab``, or a checkpoint's) fixes the vocabulary instead of counting it.
+    ``unk`` (a word) keeps out-of-vocabulary tokens in the stream as that word's id: the word's index
+    if the vocabulary has it, else ``len(vocab)`` (the language model's unknown token).
+    """
+    from w2v import corpus as corpus_mod
+    from w2v.vocab import build_vocab
+
+    name = corpus_mod.describe(corpus)
+    # --max-vocab bounds the live types while counting too (rare ones are pruned as in word2vec.c)
+    limit = corpus_mod.DEFAULT_COUNT_LIMIT
+    if cfg.max_vocab is not None:
+        limit = min(limit, max(20 * cfg.max_vocab, 1_000_000))
+    scanned = corpus_mod.scan_corpus(corpus, workdir, count_limit=limit,
+                                     known_words=known.words if known else None)
+    if scanned.total_tokens == 0:
+        raise CorpusError(f"corpus is empty (no tokens): {name}")
+    if scanned.invalid_utf8 > 0.3 * scanned.total_tokens:
+        raise CorpusError(f"{name} looks like binary data, not text: {scanned.invalid_utf8} of its "
+                          f"{scanned.total_tokens} tokens are not valid UTF-8")
+    if scanned.invalid_utf8:
+        log(False, f"warning: {scanned.invalid_utf8} tokens were not valid UTF-8; invalid bytes were "
+                   "replaced by U+FFFD")
+    if scanned.overlong:
+        log(False, f"warning: skipped {scanned.overlong} tokens longer than 1000 bytes")
+    if known is not None:
+        counts = known.counts
+        words = known.words
+    else:
+        counts, words = scanned.counts, scanned.words
+    vocab, remap = build_vocab(words, counts, scanned.pids, scanned.n_pids, cfg.min_count, cfg.max_vocab,
+                               may_repeat=scanned.invalid_utf8 > 0)
+    if len(vocab) == 0:
+        raise CorpusError(f"vocabulary is empty: no word occurs at least --min-count {cfg.min_count} times "
+                          f"in {scanned.total_tokens} tokens")
+    if cfg.loss == "hs" and len(vocab) < 2:
+        raise CorpusError("hierarchical softmax needs at least two words in the vocabulary")
+    if unk is not None:
+        remap[remap < 0] = vocab.index.get(unk, len(vocab))
+    encoded = corpus_mod.encode(scanned, remap, workdir)
+    span, option = (cfg.context, "--context") if cfg.model == "nplm" else (cfg.window, "--window")
+    if encoded.n_words <= span:
+        raise CorpusError(f"too little text to train: {encoded.n_words} in-vocabulary tokens, not more than "
+                          f"{option} {span}")
+    return vocab, encoded
+
+
+def known_vocab(read_vocab, resumed_vocab):
+    """The vocabulary to encode with: a checkpoint's (so the word ids are the same), a --read-vocab file's,
+    or None (count it)."""
+    if resumed_vocab is not None:
+        return resumed_vocab
+    return Vocab.load(read_vocab) if read_vocab else None

@@ -1,0 +1,31 @@
+"""The trainers, peers below the one driver (w2v/driver.py). choices.MODELS names each model's module.
+
+A trainer is a class ``Trainer(cfg, run)`` with:
+
+* ``prepare(corpus, workdir, resumed_vocab) -> Prepared``: read the corpus (or a co-occurrence file) into
+  what its kernel consumes; ``resumed_vocab`` is a checkpoint's vocabulary, or None;
+* ``memory() -> dict | None``: the memory estimate (control.memory_estimate) to check before allocating,
+  with ``memory_remedy`` naming the options that lower it;
+* ``init() -> dict``: fresh parameters, named arrays (what a checkpoint saves and a resume restores);
+* ``epochs(params) -> control.Epochs``: its kernel calls, as the shared epoch loop runs them;
+* ``finish(params, progress, seconds) -> Finished``: the vectors (and other results) and a summary line.
+
+``stream.py`` holds what skip-gram/CBOW and the NPLM share: both run ``kernels.train_chunk`` over the
+encoded corpus.
+"""
+
+from typing import NamedTuple
+
+
+class Prepared(NamedTuple):
+    vocab: object  # the Vocab that --save-vocab writes and the result reports
+    rows: object  # the Vocab of the parameters' rows (the NPLM adds <unk> and </s>): what a checkpoint keeps
+    corpus_info: dict  # the corpus's fingerprint, which a resumed run must match
+    summary: str  # the line printed after preparing (the driver adds the seconds)
+
+
+class Finished(NamedTuple):
+    vectors: object  # Vectors
+    summary: str  # the line printed after training
+    stats: dict  # figures beyond the common ones (examples/s, nonzeros, ...)
+    language_model: object = None  # the NPLM's LanguageModel

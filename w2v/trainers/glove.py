@@ -1,0 +1,138 @@
+"""GloVe (Pennington et al. 2014): count co-occurrences (cooccur.py) or load them (``--cooccur``), shuffle
+the nonzeros once with the seed, then run glove.py's AdaGrad epochs over them. Parameters: word vectors
+``W``, context vectors ``C``, biases ``bw``/``bc`` and their AdaGrad sums ``gW``, ``gC``, ``gbw``, ``gbc``."""
+
+import sys
+import time
+
+import numpy as np
+
+from w2v.control import Epochs, check_memory, finite, log, memory_estimate
+from w2v.errors import CorpusError
+from w2v.trainers import Finished, Prepared
+
+READ_IDS = 1 << 21  # ids per block of the encoded corpus while counting
+
+
+def count_corpus(corpus, cfg, workdir, run, known=None, train=True):
+    """Vocabulary and co-occurrences of ``corpus``: (Vocab, raw tokens, Cooccurrences).
+
+    Checks the memory before counting: the ``--memory`` budget, plus GloVe's parameters (four float32
+    and four float64 arrays) when ``train``.
+    """
+    from tqdm import tqdm
+
+    from w2v import cooccur
+    from w2v.prepare import prepare
+
+    t0 = time.perf_counter()
+    vocab, encoded = prepare(corpus, cfg, workdir, known)
+    log(run.quiet, f"vocabulary: {len(vocab)} words, {encoded.n_words} of {encoded.total_tokens} tokens "
+                   f"({time.perf_counter() - t0:.1f} s)")
+    params = len(vocab) * (16 * cfg.dim + 32) if train else 0
+    check_memory(memory_estimate(weights=params, tables=int(cfg.memory * (1 << 30)), buffers=8 * READ_IDS), run,
+                 remedy="lower --memory (counting spills to disk beyond it)" + (" or --dim" if train else ""))
+    with tqdm(total=encoded.n_ids, unit="id", unit_scale=True, disable=run.quiet, file=sys.stderr,
+              desc="counting") as bar:
+        cooc = cooccur.count(encoded, len(vocab), workdir, cfg.window, cfg.symmetric, cfg.distance_weighting,
+                             cfg.memory, progress=bar.update)
+    return vocab, encoded.total_tokens, cooc
+
+
+def peak_rss_mb():
+    """Peak resident memory of this process so far (Linux), or None."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+class Trainer:
+    memory_remedy = None  # checked before counting (count_corpus), so memory() has nothing more to say
+
+    def __init__(self, cfg, run):
+        self.cfg, self.run = cfg, run
+
+    def prepare(self, corpus, workdir, resumed_vocab):
+        """Count (or load) the co-occurrences and shuffle them with the seed; a resumed run does the same
+        and so continues on the same order."""
+        from w2v import cooccur, glove
+        from w2v.prepare import known_vocab
+
+        if self.run.cooccur:
+            cooc, vocab = cooccur.load(self.run.cooccur)
+            total_tokens = int(vocab.counts.sum())
+        else:
+            vocab, total_tokens, cooc = count_corpus(corpus, self.cfg, workdir, self.run,
+                                                     known_vocab(self.run.read_vocab, resumed_vocab))
+        self.count_rss_mb = peak_rss_mb()
+        self.nnz = len(cooc.vals)
+        if self.nnz == 0:
+            raise CorpusError("no co-occurrences: every sentence has a single word")
+        self.rows, self.cols, self.vals = cooc.rows, cooc.cols, cooc.vals.astype(np.float32)
+        self.spills = getattr(cooc, "spills", 0)
+        del cooc
+        glove.shuffle(self.rows, self.cols, self.vals, self.cfg.seed)
+        self.vocab, self.total_tokens = vocab, total_tokens
+        return Prepared(vocab, vocab, {"total_tokens": total_tokens, "nonzeros": self.nnz},
+                        f"co-occurrences: {self.nnz} nonzeros, counted and shuffled")
+
+    def memory(self):
+        return None
+
+    def init(self):
+        from w2v import glove
+
+        return dict(zip(glove.PARAMS, glove.init_params(len(self.vocab), self.cfg.dim, self.cfg.seed)))
+
+    def epochs(self, params):
+        """Epochs over the shuffled nonzeros; a position is a count of nonzeros, a multiple of glove.CHUNK
+        at every step's end. Each kernel call trains glove.SLICE chunks, hogwild over the threads."""
+        import numba
+
+        from w2v import glove
+
+        cfg = self.cfg
+        arrays = tuple(params[k] for k in glove.PARAMS)
+        epoch_fn = glove.epoch_serial
+        if cfg.n_threads > 1:
+            numba.set_num_threads(min(cfg.n_threads, numba.config.NUMBA_NUM_THREADS))
+            epoch_fn = glove.epoch_parallel
+        bounds = np.arange(0, self.nnz + glove.CHUNK, glove.CHUNK)
+        bounds[-1] = self.nnz
+        starts, ends = bounds[:-1].astype(np.int64), bounds[1:].astype(np.int64)
+
+        def steps(epoch, position):
+            for s in range(position // glove.CHUNK, len(starts), glove.SLICE):
+                st, en = starts[s:s + glove.SLICE], ends[s:s + glove.SLICE]
+                costs = np.zeros(len(st))
+                epoch_fn(self.rows, self.cols, self.vals, st, en, arrays, cfg.x_max, cfg.weight_power, cfg.eta, 100.0,
+                         costs)
+                yield int(en[-1]), float(costs.sum()), int(en[-1] - st[0])
+
+        def diverged(cost, epoch):
+            if finite(cost, params["W"][0]):
+                return None
+            return (f"GloVe diverged (cost became {cost}) in epoch {epoch + 1}: lower --eta (now {cfg.eta}; "
+                    f"the default is 0.05)")
+
+        return Epochs(length=self.nnz, steps=steps, rate=lambda epoch, position: cfg.eta, diverged=diverged,
+                      unit="upd", names=("updates", "updates_per_s", "eta"), labels=("eta", "cost"))
+
+    def finish(self, params, progress, seconds, epochs_run):
+        from w2v.vectors import Vectors
+
+        cfg, costs = self.cfg, progress.epoch_losses
+        W, C = params["W"], params["C"]
+        vectors = W + C if cfg.export == "w+c" else W.copy()
+        ups = self.nnz * epochs_run / max(seconds, 1e-9)
+        return Finished(Vectors(self.vocab.words, vectors),
+                        f"trained glove: {cfg.epochs} epochs in {seconds:.1f} s, {ups / 1e6:.2f}M updates/s, "
+                        f"final cost {costs[-1]:.5f}; cost per epoch: {' '.join(f'{c:.5f}' for c in costs)}",
+                        {"nonzeros": self.nnz, "updates_per_second": ups, "count_peak_rss_mb": self.count_rss_mb,
+                         "spills": self.spills,
+                         "words_per_second": self.total_tokens * cfg.epochs / max(seconds, 1e-9)})

@@ -1,0 +1,118 @@
+"""The NPLM (Bengio et al. 2003): ``W_in`` holds the word features, ``W_hid``/``b_hid`` the tanh layer,
+``W_out`` the output layer over ``h = [a, x (direct), 1]``; kernels.train_chunk trains them (nplm_step).
+The vocabulary gains ``<unk>`` (out-of-vocabulary words) and ``</s>`` (sentence ends, history padding)."""
+
+import dataclasses
+import math
+
+import numpy as np
+
+from w2v.errors import CorpusError, OptionError
+from w2v.trainers import Finished, Prepared
+from w2v.trainers.stream import kernel_config, memory_estimate, output_tables, stream_epochs
+from w2v.vocab import Vocab
+
+
+def stream_counts(encoded, n):
+    """Occurrences of each id in the encoded stream, with the sentence ends counted as id ``n - 1``."""
+    counts = np.zeros(n, np.int64)
+    for _, block in encoded.blocks():
+        counts += np.bincount(block[block >= 0], minlength=n)[:n]
+        counts[n - 1] += int(np.count_nonzero(block < 0))
+    return counts
+
+
+def init_nplm(n_words, cfg, counts, n_out, hs):
+    """Features uniform in [-0.1, 0.1), hidden weights uniform in +-1/sqrt(fan-in), output weights zero,
+    and output biases that make the untrained network the unigram model: log-probabilities for softmax
+    and NCE; for HS each inner node's log-odds of its two subtrees' counts; zero for NS."""
+    rng = np.random.Generator(np.random.PCG64(cfg.seed))
+    n_x = cfg.context * cfg.dim
+    W_in = ((rng.random((n_words, cfg.dim), dtype=np.float32) - np.float32(0.5)) * np.float32(0.2))
+    r = np.float32(1.0 / math.sqrt(n_x))
+    W_hid = (rng.random((cfg.hidden, n_x), dtype=np.float32) * 2 - 1) * r
+    b_hid = np.zeros(cfg.hidden, np.float32)
+    W_out = np.zeros((n_out, cfg.hidden + (n_x if cfg.direct else 0) + 1), np.float32)
+    if cfg.loss in ("softmax", "nce"):
+        W_out[:, -1] = np.log(np.maximum(counts, 1) / counts.sum())
+    elif cfg.loss == "hs":
+        W_out[:, -1] = hs_unigram_bias(counts, hs, n_out)
+    return W_in, W_hid, b_hid, W_out
+
+
+def hs_unigram_bias(counts, hs, n_out):
+    """Inner-node biases under which the Huffman tree gives every word its unigram probability: the node's
+    step has label 1 (code 0) with probability n0 / (n0 + n1), the counts below each branch."""
+    below = np.zeros((n_out, 2))
+    words = np.repeat(np.arange(len(counts)), np.diff(hs.offsets))
+    np.add.at(below, (hs.points, hs.codes), np.maximum(counts, 1)[words].astype(np.float64))
+    return np.log(np.maximum(below[:, 0], 1) / np.maximum(below[:, 1], 1))
+
+
+class Trainer:
+    memory_remedy = "lower --dim, --hidden or --max-vocab"
+
+    def __init__(self, cfg, run):
+        if run.read_vocab:
+            raise OptionError("--read-vocab is not supported with --model nplm (its words outside the file would "
+                              "have to become <unk>)")
+        self.cfg, self.run = cfg, run
+
+    def prepare(self, corpus, workdir, resumed_vocab):
+        """Counts its own vocabulary even when resuming (the driver checks that the words are the same)."""
+        from w2v.nplm import BOUNDARY, UNK
+        from w2v.prepare import prepare
+
+        vocab, self.encoded = prepare(corpus, self.cfg, workdir, None, unk=UNK)
+        if BOUNDARY in vocab.index:
+            raise CorpusError(f"the corpus contains the token {BOUNDARY}, which the NPLM reserves for sentence ends")
+        self.unk_in_corpus = UNK in vocab.index
+        words = vocab.words + ([] if self.unk_in_corpus else [UNK]) + [BOUNDARY]
+        self.counts = stream_counts(self.encoded, len(words))
+        self.unk = vocab.index[UNK] if self.unk_in_corpus else len(vocab)
+        self.rows = Vocab(words, self.counts)
+        self.n_out = len(words) - 1 if self.cfg.loss == "hs" else len(words)
+        self.tabs, self.hs = output_tables(self.counts, self.cfg)
+        info = {"total_tokens": self.encoded.total_tokens, "n_ids": self.encoded.n_ids}
+        return Prepared(vocab, self.rows, info,
+                        f"vocabulary: {len(vocab)} words + <unk> ({int(self.counts[self.unk])} tokens) + </s> "
+                        f"({int(self.counts[-1])} sentences), {self.encoded.total_tokens} tokens")
+
+    def memory(self):
+        cfg = self.cfg
+        n_x = cfg.context * cfg.dim
+        out_dim = cfg.hidden + (n_x if cfg.direct else 0) + 1
+        estimate = memory_estimate(len(self.rows), cfg, self.n_out)
+        extra = 4 * (out_dim * self.n_out - cfg.dim * self.n_out + cfg.hidden * (n_x + 1))
+        extra += cfg.n_threads * 8 * cfg.batch * (self.n_out if cfg.loss == "softmax" else 64)
+        if cfg.n_threads > 1:  # each thread's private hidden layer and its snapshot (kernels.private_hidden)
+            extra += cfg.n_threads * 2 * 4 * cfg.hidden * (n_x + 1)
+        estimate["weights"] += extra
+        estimate["total"] += extra
+        return estimate
+
+    def init(self):
+        W_in, W_hid, b_hid, W_out = init_nplm(len(self.rows), self.cfg, self.counts, self.n_out, self.hs)
+        return {"W_in": W_in, "W_hid": W_hid, "b_hid": b_hid, "W_out": W_out}
+
+    def epochs(self, params):
+        from w2v import kernels
+
+        weights = kernels.Weights(params["W_in"], params["W_out"], params["W_hid"], params["b_hid"])
+        return stream_epochs(self.encoded, weights, self.tabs, kernel_config(self.cfg, self.encoded, self.hs),
+                             self.cfg)
+
+    def finish(self, params, progress, seconds, epochs_run):
+        from w2v.nplm import LanguageModel
+
+        cfg, hs = self.cfg, self.hs
+        n_pred = sum(progress.epoch_predictions[-1:])
+        eps = n_pred * epochs_run / max(seconds, 1e-9)
+        wps = self.encoded.total_tokens * epochs_run / max(seconds, 1e-9)
+        model = LanguageModel(words=self.rows.words, counts=self.counts, unk=self.unk, loss=cfg.loss,
+                              context=cfg.context, direct=cfg.direct, hs_offsets=hs.offsets, hs_points=hs.points,
+                              hs_codes=hs.codes, config={**dataclasses.asdict(cfg), "unk_in_corpus": self.unk_in_corpus},
+                              **params)
+        return Finished(model.vectors, f"trained nplm/{cfg.loss}: {cfg.epochs} epochs in {seconds:.1f} s, "
+                                       f"{eps:.0f} examples/s, final loss {progress.epoch_losses[-1]:.4f}",
+                        {"examples_per_second": eps, "words_per_second": wps}, model)

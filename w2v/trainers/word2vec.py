@@ -1,0 +1,54 @@
+"""Skip-gram and CBOW (Mikolov et al. 2013): ``W_in`` holds the word vectors, ``W_out`` the output layer's
+rows (noise-sampled words, or the Huffman tree's inner nodes); kernels.train_chunk trains them."""
+
+import numpy as np
+
+from w2v.trainers import Finished, Prepared
+from w2v.trainers.stream import kernel_config, memory_estimate, output_tables, stream_epochs
+
+
+def init_weights(n_words, dim, seed, n_out):
+    """word2vec.c's initialisation: W_in uniform in [-0.5, 0.5) / dim, W_out zeros."""
+    rng = np.random.Generator(np.random.PCG64(seed))
+    W_in = (rng.random((n_words, dim), dtype=np.float32) - np.float32(0.5)) / np.float32(dim)
+    W_out = np.zeros((n_out, dim), np.float32)
+    return W_in, W_out
+
+
+class Trainer:
+    memory_remedy = "lower --dim or --max-vocab, or raise --min-count"
+
+    def __init__(self, cfg, run):
+        self.cfg, self.run = cfg, run
+
+    def prepare(self, corpus, workdir, resumed_vocab):
+        from w2v.prepare import known_vocab, prepare
+
+        self.vocab, self.encoded = prepare(corpus, self.cfg, workdir, known_vocab(self.run.read_vocab, resumed_vocab))
+        self.n_out = len(self.vocab) - 1 if self.cfg.loss == "hs" else len(self.vocab)
+        info = {"total_tokens": self.encoded.total_tokens, "n_ids": self.encoded.n_ids}
+        return Prepared(self.vocab, self.vocab, info, f"vocabulary: {len(self.vocab)} words, {self.encoded.n_words} "
+                                                      f"of {self.encoded.total_tokens} tokens")
+
+    def memory(self):
+        return memory_estimate(len(self.vocab), self.cfg, self.n_out)
+
+    def init(self):
+        W_in, W_out = init_weights(len(self.vocab), self.cfg.dim, self.cfg.seed, self.n_out)
+        return {"W_in": W_in, "W_out": W_out}
+
+    def epochs(self, params):
+        from w2v import kernels
+
+        tabs, hs = output_tables(self.vocab.counts, self.cfg)
+        weights = kernels.Weights.word2vec(params["W_in"], params["W_out"])
+        return stream_epochs(self.encoded, weights, tabs, kernel_config(self.cfg, self.encoded, hs), self.cfg)
+
+    def finish(self, params, progress, seconds, epochs_run):
+        from w2v.vectors import Vectors
+
+        cfg = self.cfg
+        wps = self.encoded.total_tokens * epochs_run / max(seconds, 1e-9)
+        return Finished(Vectors(self.vocab.words, params["W_in"]),
+                        f"trained {cfg.model}/{cfg.loss}: {cfg.epochs} epochs in {seconds:.1f} s, {wps / 1000:.0f}k "
+                        f"words/s, final loss {progress.epoch_losses[-1]:.4f}", {"words_per_second": wps})
