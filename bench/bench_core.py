@@ -34,13 +34,12 @@ CASES = {
 CHILD_W2V = r"""
 import json, sys, time
 sys.path.insert(0, {root!r})
-from w2v.config import TrainConfig
-from w2v.train import train
+from w2v.api import train
 from w2v import io
-cfg = TrainConfig(model={model!r}, loss={loss!r}, dim=100, window=5, negative=5, min_count=5, sample=1e-3,
+cfg = dict(model={model!r}, loss={loss!r}, dim=100, window=5, negative=5, min_count=5, sample=1e-3,
                   epochs={epochs}, threads={threads}, seed=1, shared_targets={shared})
 t0 = time.perf_counter()
-r = train({corpus!r}, cfg, quiet=True)
+r = train({corpus!r}, **cfg, progress=False)
 total = time.perf_counter() - t0
 io.save(r.vectors, {out!r})
 hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]

@@ -23,13 +23,12 @@ GLOVE_C = dict(count_s=5.8 + 47.4 + 36.7, count_rss_mb=2.0 * 1024, updates_per_s
 CHILD = r"""
 import json, sys, time
 sys.path.insert(0, {root!r})
-from w2v.config import TrainConfig
-from w2v.train import train
+from w2v.api import train
 from w2v import io
-cfg = TrainConfig(model="glove", dim=100, window=10, min_count=5, x_max=100.0, epochs={epochs}, threads={threads},
+cfg = dict(model="glove", dim=100, window=10, min_count=5, x_max=100.0, epochs={epochs}, threads={threads},
                   memory={memory}, seed=1)
 t0 = time.perf_counter()
-r = train({corpus!r}, cfg, quiet=True)
+r = train({corpus!r}, **cfg, progress=False)
 total = time.perf_counter() - t0
 io.save(r.vectors, {out!r})
 hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]

@@ -71,8 +71,7 @@ def main():
 
     from kn_trigram import kn_perplexity
     from w2v import nplm
-    from w2v.config import TrainConfig
-    from w2v.train import train
+    from w2v.api import train
 
     workdir = args.workdir or tempfile.mkdtemp(prefix="bench-nplm-")
     os.makedirs(workdir, exist_ok=True)
@@ -90,18 +89,18 @@ def main():
 
     for spec in losses:  # compile or load the kernels outside the timings
         loss, kw = setting(spec)
-        train(tiny, TrainConfig(loss=loss, min_count=1, epochs=1, **kw), quiet=True)
+        train(tiny, loss=loss, min_count=1, epochs=1, **kw, progress=False)
 
     results = {"setting": vars(args), "train_tokens": n_train, "heldout_tokens": n_held, "layers": {}}
     model = None
     for spec in losses:
         loss, kw = setting(spec)
-        cfg = TrainConfig(loss=loss, max_vocab=args.max_vocab, epochs=args.epochs, **kw)
+        cfg = dict(loss=loss, max_vocab=args.max_vocab, epochs=args.epochs, **kw)
         t = time.perf_counter()
-        r = train(train_path, cfg, quiet=True)
+        r = train(train_path, **cfg, progress=False)
         wall = time.perf_counter() - t
-        rep = nplm.perplexity(r.model, held_path)
-        model = r.model
+        rep = nplm.perplexity(r.language_model, held_path)
+        model = r.language_model
         row = {"examples_per_s": sum(r.epoch_predictions) / r.train_seconds, "train_s": r.train_seconds,
                "wall_s": wall, "epoch_losses": r.epoch_losses, "perplexity": rep.perplexity,
                "mean_log_z": rep.mean_log_z, "alpha": cfg.start_alpha, "batch": cfg.batch,
@@ -111,8 +110,8 @@ def main():
     kn, n_pred, discounts = kn_perplexity(model, train_path, held_path)
     results["kn_trigram"] = {"perplexity": kn, "predictions": n_pred, "discounts": discounts}
     print(f"KN trigram: {kn:.2f} over {n_pred} predictions", flush=True)
-    sg = train(train_path, TrainConfig(model="sg", dim=args.dim, max_vocab=args.max_vocab, epochs=args.epochs,
-                                       threads=args.threads), quiet=True)
+    sg = train(train_path, model="sg", dim=args.dim, max_vocab=args.max_vocab, epochs=args.epochs,
+               threads=args.threads, progress=False)
     results["skipgram"] = {"train_s": sg.train_seconds, **similarity(sg.vectors, args.eval_dir)}
     print(f"skip-gram: {json.dumps(results['skipgram'])}", flush=True)
 

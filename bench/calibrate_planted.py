@@ -15,8 +15,7 @@ sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
 
 from conftest import cluster_purity, planted_corpus  # noqa: E402
 from test_train import PLANTED  # noqa: E402
-from w2v.config import TrainConfig  # noqa: E402
-from w2v.train import train  # noqa: E402
+from w2v.api import train  # noqa: E402
 
 
 def main(seeds=range(1, 6)):
@@ -27,11 +26,11 @@ def main(seeds=range(1, 6)):
             path = os.path.join(work, f"planted{seed}.txt")
             groups = planted_corpus(path, seed=seed, **PLANTED)
             if model == "glove":  # the settings of tests/test_glove.py
-                cfg = TrainConfig(model="glove", dim=24, window=5, min_count=1, epochs=15, threads=2, seed=seed)
+                cfg = dict(model="glove", dim=24, window=5, min_count=1, epochs=15, threads=2, seed=seed)
             else:
-                cfg = TrainConfig(model=model, loss=loss, dim=24, window=4, min_count=1, sample=0, epochs=3,
+                cfg = dict(model=model, loss=loss, dim=24, window=4, min_count=1, sample=0, epochs=3,
                                   threads=2, seed=seed)
-            scores.append(cluster_purity(train(path, cfg, quiet=True).vectors, groups))
+            scores.append(cluster_purity(train(path, **cfg, progress=False).vectors, groups))
         print(f"{model if model == 'glove' else model + '/' + loss}: min {min(scores):.3f} mean {sum(scores) / len(scores):.3f} "
               f"({', '.join(f'{s:.3f}' for s in scores)})")
 

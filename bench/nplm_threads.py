@@ -27,8 +27,7 @@ def main():
 
     from bench_nplm import split_prefix
     from w2v import nplm
-    from w2v.config import TrainConfig
-    from w2v.train import train
+    from w2v.api import train
 
     workdir = args.workdir or tempfile.mkdtemp(prefix="bench-nplm-threads-")
     os.makedirs(workdir, exist_ok=True)
@@ -39,10 +38,10 @@ def main():
     for spec in args.settings:
         loss, threads, sync = spec.split(":")
         common = dict(model="nplm", loss=loss, context=4, threads=int(threads), sync=int(sync), negative=25)
-        train(tiny, TrainConfig(min_count=1, epochs=1, **common), quiet=True)  # compile outside the timing
-        r = train(train_path, TrainConfig(dim=60, hidden=100, max_vocab=20000, epochs=args.epochs, **common),
-                  quiet=True)
-        rep = nplm.perplexity(r.model, held_path)
+        train(tiny, min_count=1, epochs=1, **common, progress=False)  # compile outside the timing
+        r = train(train_path, dim=60, hidden=100, max_vocab=20000, epochs=args.epochs, **common,
+                  progress=False)
+        rep = nplm.perplexity(r.language_model, held_path)
         print(f"{spec}: {sum(r.epoch_predictions) / r.train_seconds:.0f} examples/s, held-out perplexity "
               f"{rep.perplexity:.1f}, epoch losses {', '.join(f'{x:.3f}' for x in r.epoch_losses)}", flush=True)
 

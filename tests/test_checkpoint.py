@@ -14,7 +14,6 @@ from click.testing import CliRunner
 from w2v import checkpoint, io
 from w2v.trainers import stream
 from w2v.cli import cli
-from w2v.config import TrainConfig
 from w2v.errors import W2VError
 from w2v.api import train
 from w2v.errors import TrainingInterrupted
