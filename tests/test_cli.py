@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import click
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -13,8 +14,19 @@ from w2v import io
 from w2v.cli import cli
 from w2v.vectors import Vectors
 
-COMMANDS = [[], ["train"], ["eval"], ["eval", "analogies"], ["eval", "similarity"], ["similar"], ["analogy"],
-            ["convert"], ["demo"]]
+
+
+def walk(group, path=()):
+    """Every command path of the Click group, the group itself first."""
+    yield list(path)
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            yield from walk(command, path + (name,))
+        else:
+            yield list(path) + [name]
+
+
+COMMANDS = list(walk(cli))
 
 
 def run(*args, **kw):
@@ -29,12 +41,29 @@ def one_line_error(result):
     return out
 
 
-@pytest.mark.parametrize("cmd", COMMANDS)
+@pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: " ".join(c) or "w2v")
 def test_every_command_has_help(cmd):
     r = run(*cmd, "--help")
     assert r.exit_code == 0 and "Usage:" in r.output
     if cmd:
-        assert "xample" in r.output or cmd == ["eval"]
+        assert "xample" in r.output
+
+
+def test_the_walk_finds_every_command():
+    assert ["eval", "perplexity"] in COMMANDS and ["train"] in COMMANDS and len(COMMANDS) >= 13
+
+
+def test_train_defaults_are_the_librarys():
+    """`w2v train` passes only the options given, so the defaults it shows must be TrainConfig's."""
+    import dataclasses
+
+    from w2v.config import TrainConfig
+
+    fields = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+    shown = {p.name: p.default for p in cli.commands["train"].params if p.name in fields}
+    assert len(shown) >= 25
+    for name, default in shown.items():
+        assert default == fields[name] or name == "export", name
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["eval", "similarity", "{v}"], ["eval", "analogies", "{v}"],

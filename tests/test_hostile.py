@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from w2v import io
+from w2v import formats, io
 from w2v.cli import cli
 from w2v.errors import W2VError
 from w2v.vectors import Vectors
@@ -167,14 +167,14 @@ def test_vectors_side(tmp_path, command):
 
 def test_full_disk_leaves_no_partial_vectors(tmp_path, monkeypatch):
     """Simulated ENOSPC while writing the vectors: a one-line error and no file."""
-    real = io._records
+    real = formats._records
 
     def full(*args):
         gen = real(*args)
         yield next(gen)
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(io, "_records", full)
+    monkeypatch.setattr(formats, "_records", full)
     corpus = write(tmp_path / "c.txt", GOOD)
     r = invoke(["train", corpus, "-q", "--min-count", "1", "--dim", "8", "-o", tmp_path / "v.bin"])
     check_error(r, "No space left")

@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from w2v import io
+from w2v import formats, io
 from w2v.errors import W2VError
 from w2v.vectors import Vectors
 
@@ -149,14 +149,14 @@ def test_failed_write_leaves_previous_file_and_no_partial_file(tmp_path, vecs, m
     p = tmp_path / "v.bin"
     io.save(vecs, p)
     before = p.read_bytes()
-    real = io._records
+    real = formats._records
 
     def failing(*args):
         gen = real(*args)
         yield next(gen)
         raise error
 
-    monkeypatch.setattr(io, "_records", failing)
+    monkeypatch.setattr(formats, "_records", failing)
     with pytest.raises((W2VError, KeyboardInterrupt)) as e:
         io.save(vecs, p)
     if isinstance(error, OSError):

@@ -161,8 +161,11 @@ def spearman(x, y):
     return pearson(rankdata(x), rankdata(y))
 
 
-def similarity(vectors, path, restrict=300000):
-    """Spearman and Pearson correlation of cosine similarity with human scores."""
+def similarity(vectors, path=None, restrict=300000):
+    """Spearman and Pearson correlation of cosine similarity with human scores (``path``: a word-pair
+    file; by default the shipped WS-353)."""
+    if path is None:
+        path = data_path(DEFAULT_SIMILARITY[0])
     pairs = read_pairs(path)
     restrict = min(restrict or len(vectors), len(vectors))
     index = _case_insensitive_index(vectors, restrict)

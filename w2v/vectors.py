@@ -79,9 +79,9 @@ class Vectors:
 
     def save(self, path, format=None):
         """Write word2vec binary or text, or GloVe text: ``format`` bin, text or glove, else the suffix's."""
-        from w2v import io
+        from w2v import formats
 
-        io.save(self, path, format)
+        formats.write(self.words, self.vectors, path, format)
 
     def to_gensim(self):
         """The same vectors as gensim's ``KeyedVectors`` (needs gensim installed)."""
