@@ -9,7 +9,7 @@ Nothing here imports Numba; the trainers load their kernels when they run.
 
 import os
 
-from w2v.errors import OptionError, OutputError
+from w2v.errors import OptionError
 
 _RUN_OPTIONS = ("read_vocab", "save_vocab", "tmp_dir", "cooccur", "checkpoint", "resume", "log_json",
                 "max_memory", "callback")
@@ -80,11 +80,11 @@ def _check_outputs(cfg, output, fmt, vectors_output):
     """Refuse unwritable or ill-named outputs before any training."""
     from w2v.io import format_for_path
 
+    from w2v.atomic import check_target
+
     output = os.fspath(output)
-    targets = [output] + ([os.fspath(vectors_output)] if vectors_output else [])
-    for target in targets:
-        if os.path.isdir(target):
-            raise OutputError(f"output path is a directory: {target}")
+    for target in [output] + ([vectors_output] if vectors_output else []):
+        check_target(target)
     if cfg.model == "nplm":
         if not output.endswith(".npz"):
             raise OptionError(f"--model nplm saves the whole model: give -o MODEL.npz, not {output!r} (and --export "
@@ -95,10 +95,6 @@ def _check_outputs(cfg, output, fmt, vectors_output):
             format_for_path(vectors_output)
     else:
         format_for_path(output, fmt)
-    for target in targets:
-        out_dir = os.path.dirname(os.path.abspath(target))
-        if not os.path.isdir(out_dir) or not os.access(out_dir, os.W_OK):
-            raise OutputError(f"cannot write to output directory {out_dir}")
 
 
 def _duration(value):

@@ -18,6 +18,20 @@ def _mode_for(path):
         return 0o666 & ~umask
 
 
+def check_target(path):
+    """Refuse a path that cannot be written (a directory, a missing or read-only folder); returns the folder.
+    atomic_write checks it again, and a trainer checks it before hours of training."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise OutputError(f"output path is a directory: {path}")
+    if not os.path.isdir(directory):
+        raise OutputError(f"output directory does not exist: {directory}")
+    if not os.access(directory, os.W_OK):
+        raise OutputError(f"cannot write to output directory {directory}")
+    return directory
+
+
 @contextlib.contextmanager
 def atomic_write(path, mode="wb"):
     """Yield a file object; on success it replaces ``path``, on any error ``path`` is left untouched.
@@ -26,11 +40,7 @@ def atomic_write(path, mode="wb"):
     one file system (atomic on POSIX).
     """
     path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise OutputError(f"output path is a directory: {path}")
-    if not os.path.isdir(directory):
-        raise OutputError(f"output directory does not exist: {directory}")
+    directory = check_target(path)
     try:
         fd, tmp = tempfile.mkstemp(prefix=".w2v-", suffix=".part", dir=directory)
     except OSError as e:

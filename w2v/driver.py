@@ -38,17 +38,13 @@ def trainer_for(cfg, run):
     return importlib.import_module(MODELS[cfg.model].trainer).Trainer(cfg, run)
 
 
-def kernels_cached(cfg):
-    """Whether this version of the run's kernel is in Numba's on-disk cache (else the first call compiles).
-
-    Numba names its index file after the function and its line, so an edited kernel is not mistaken
-    for a cached one."""
+def kernels_cached(trainer):
+    """Whether this version of the trainer's kernel is in Numba's on-disk cache (else the first call
+    compiles). Numba names its index file after the function and its line, so an edited kernel is not
+    mistaken for a cached one."""
     try:
-        if cfg.model == "glove":
-            from w2v.glove import epoch_parallel
-        else:
-            from w2v.kernels import epoch_parallel
-        return os.path.exists(epoch_parallel._cache._cache_file._index_path)
+        kernels = importlib.import_module(trainer.kernels)
+        return os.path.exists(kernels.epoch_parallel._cache._cache_file._index_path)
     except Exception:  # a Numba without these internals: say nothing rather than guess
         return True
 
@@ -61,7 +57,7 @@ def train(corpus, cfg, run=RunOptions(), resumed=None):
     trainer = trainer_for(cfg, run)
     workdir = tempfile.mkdtemp(prefix="w2v-", dir=run.tmp_dir)
     try:
-        if not run.quiet and not kernels_cached(cfg):
+        if not run.quiet and not kernels_cached(trainer):
             log(run.quiet, "compiling kernels (first run only; later runs load them from Numba's cache)...")
         scan.warm_up()  # Numba's start-up, once per process, is not part of the vocabulary pass
         t0 = time.perf_counter()

@@ -1,6 +1,7 @@
 """The trainers, peers below the one driver (w2v/driver.py). choices.MODELS names each model's module.
 
-A trainer is a class ``Trainer(cfg, run)`` with:
+A trainer is a class ``Trainer(cfg, run)`` with ``kernels``, the name of the module whose
+``epoch_serial``/``epoch_parallel`` it runs, and:
 
 * ``prepare(corpus, workdir, resumed_vocab) -> Prepared``: read the corpus (or a co-occurrence file) into
   what its kernel consumes; ``resumed_vocab`` is a checkpoint's vocabulary, or None;
@@ -8,7 +9,8 @@ A trainer is a class ``Trainer(cfg, run)`` with:
   with ``memory_remedy`` naming the options that lower it;
 * ``init() -> dict``: fresh parameters, named arrays (what a checkpoint saves and a resume restores);
 * ``epochs(params) -> control.Epochs``: its kernel calls, as the shared epoch loop runs them;
-* ``finish(params, progress, seconds) -> Finished``: the vectors (and other results) and a summary line.
+* ``finish(params, progress, seconds, epochs_run) -> Finished``: the vectors (and other results) and a
+  summary line.
 
 ``stream.py`` holds what skip-gram/CBOW and the NPLM share: both run ``kernels.train_chunk`` over the
 encoded corpus.

@@ -52,6 +52,7 @@ def peak_rss_mb():
 
 
 class Trainer:
+    kernels = "w2v.glove"
     memory_remedy = None  # checked before counting (count_corpus), so memory() has nothing more to say
 
     def __init__(self, cfg, run):
