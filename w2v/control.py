@@ -76,16 +76,48 @@ class Epochs(NamedTuple):
     ``steps(epoch, position)`` yields ``(next position, summed loss, predictions)`` per kernel call;
     positions run from 0 to ``length``. ``rate(epoch, position)`` is the learning rate shown and logged.
     ``diverged(loss, epoch)`` returns a message when the loss or the weights are no longer finite.
+    ``load_kernels`` calls ``warm_up`` before the first step, so no step pays for compiling.
     """
 
     length: int  # positions per epoch: ids of the encoded corpus, or GloVe's nonzeros
     steps: object
     rate: object
     diverged: object
+    kernels: tuple  # the Numba dispatchers the steps call
+    warm_up: object  # compiles (first run) or loads them for this run's types, training nothing
     per_position: float = 1.0  # progress-bar units (raw words, updates) per position
     unit: str = "w"  # the bar's unit
     names: tuple = ("words", "words_per_s", "alpha")  # the JSON log's fields for count, speed and rate
     labels: tuple = ("lr", "loss")  # the bar's names for the rate and the loss
+
+
+def load_kernels(epochs, run):
+    """Compile (first run) or load the run's kernels before training, and say which and how long: compile
+    time is its own line, never in the progress bar or the words/s. Returns the seconds."""
+    def misses():
+        return sum(sum(k.stats.cache_misses.values()) for k in epochs.kernels)
+
+    before = misses()
+    if not all(_in_cache(k) for k in epochs.kernels):
+        log(run.quiet, "compiling kernels (first run only) ...")
+    t0 = time.perf_counter()
+    epochs.warm_up()
+    seconds = time.perf_counter() - t0
+    if misses() > before:
+        where = ", ".join(sorted({k.stats.cache_path for k in epochs.kernels}))
+        log(run.quiet, f"compiled kernels in {seconds:.1f} s; later runs load them from {where}")
+    else:
+        log(run.quiet, f"kernels loaded in {seconds:.2f} s")
+    return seconds
+
+
+def _in_cache(dispatcher):
+    """Whether Numba's disk cache has an entry for this version of ``dispatcher`` (its index file is named
+    after the function and its line, so an edited kernel is not mistaken for a cached one)."""
+    try:
+        return os.path.exists(dispatcher._cache._cache_file._index_path)
+    except AttributeError:  # a Numba without these internals: assume so rather than guess
+        return True
 
 
 def run_epochs(epochs, n_epochs, progress, run, save):
@@ -195,6 +227,32 @@ class RunControl:
                 time.monotonic() - self.last_save >= self.run.checkpoint_every:
             self.save()
             self.last_save = time.monotonic()
+
+
+class Lanes:
+    """Threads that run a kernel's lanes side by side: ``run(kernel, *args)`` calls ``kernel(t, lanes,
+    *args)`` for every lane t, each in its own thread (the kernels release the GIL), and waits for all.
+    One lane runs in the calling thread. A context manager: the threads end with it."""
+
+    def __init__(self, lanes):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.lanes = max(1, int(lanes))
+        self.pool = ThreadPoolExecutor(self.lanes, thread_name_prefix="w2v-lane") if self.lanes > 1 else None
+
+    def run(self, kernel, *args):
+        if self.pool is None:
+            kernel(0, 1, *args)
+            return
+        for f in [self.pool.submit(kernel, t, self.lanes, *args) for t in range(self.lanes)]:
+            f.result()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.pool is not None:
+            self.pool.shutdown()
 
 
 def finite(loss, first_row):

@@ -7,14 +7,13 @@ control.run_epochs (progress, checkpoints, signals) -> Model.
 
 import dataclasses
 import importlib
-import os
 import shutil
 import tempfile
 import time
 
 from w2v.choices import MODELS
 from w2v.config import TrainConfig
-from w2v.control import RunOptions, check_memory, log
+from w2v.control import RunOptions, check_memory, load_kernels, log, run_epochs
 from w2v.errors import ResumeError
 from w2v.model import Model
 
@@ -38,17 +37,6 @@ def trainer_for(cfg, run):
     return importlib.import_module(MODELS[cfg.model].trainer).Trainer(cfg, run)
 
 
-def kernels_cached(trainer):
-    """Whether this version of the trainer's kernel is in Numba's on-disk cache (else the first call
-    compiles). Numba names its index file after the function and its line, so an edited kernel is not
-    mistaken for a cached one."""
-    try:
-        kernels = importlib.import_module(trainer.kernels)
-        return os.path.exists(kernels.epoch_parallel._cache._cache_file._index_path)
-    except Exception:  # a Numba without these internals: say nothing rather than guess
-        return True
-
-
 def train(corpus, cfg, run=RunOptions(), resumed=None):
     """Train ``cfg.model`` on ``corpus`` (see corpus.open_corpus); returns a Model. ``resumed`` is the
     loaded checkpoint of ``run.resume`` (resolve_config)."""
@@ -57,8 +45,6 @@ def train(corpus, cfg, run=RunOptions(), resumed=None):
     trainer = trainer_for(cfg, run)
     workdir = tempfile.mkdtemp(prefix="w2v-", dir=run.tmp_dir)
     try:
-        if not run.quiet and not kernels_cached(trainer):
-            log(run.quiet, "compiling kernels (first run only; later runs load them from Numba's cache)...")
         scan.warm_up()  # Numba's start-up, once per process, is not part of the vocabulary pass
         t0 = time.perf_counter()
         prepared = trainer.prepare(corpus, workdir, resumed.vocab if resumed else None)
@@ -82,15 +68,15 @@ def train(corpus, cfg, run=RunOptions(), resumed=None):
         def save():
             checkpoint.save(run.checkpoint, cfg, prepared.rows, params, progress, prepared.corpus_info)
 
-        from w2v.control import run_epochs
-
+        epochs = trainer.epochs(params)
+        compile_seconds = load_kernels(epochs, run)
         start_epoch = progress.epoch
-        seconds = run_epochs(trainer.epochs(params), cfg.epochs, progress, run, save if run.checkpoint else None)
+        seconds = run_epochs(epochs, cfg.epochs, progress, run, save if run.checkpoint else None)
         done = trainer.finish(params, progress, seconds, cfg.epochs - start_epoch)
         log(run.quiet, done.summary)
         return Model(vectors=done.vectors, vocab=prepared.vocab, config=cfg, params=params,
                      epoch_losses=progress.epoch_losses, epoch_predictions=progress.epoch_predictions,
                      vocab_seconds=vocab_seconds, train_seconds=seconds, total_tokens=prepared.corpus_info["total_tokens"],
-                     stats=done.stats, language_model=done.language_model)
+                     stats={**done.stats, "kernel_seconds": compile_seconds}, language_model=done.language_model)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -12,9 +12,10 @@ Structure (docs/architecture.md says why it is shaped so):
 * architectures decide which inputs make ``h`` and send ``grad_h`` back to them. Skip-gram and CBOW add
   it to input rows; the NPLM (Bengio et al. 2003) backpropagates it through its tanh hidden layer to the
   concatenated features of the previous ``context`` words.
-* ``train_chunk`` is the one window loop; ``epoch_serial``/``epoch_parallel`` are the same body
-  compiled without and with ``prange`` over lanes of interleaved sentence-aligned chunks (hogwild on
-  the weights, except the NPLM's dense hidden layer: each chunk trains a private copy and merges it).
+* ``_train_lane`` is the one window loop, over one lane's share of a block's sentence-aligned chunks;
+  ``lane_kernel`` compiles it once per architecture. Python threads run the lanes side by side without
+  the GIL (hogwild on the weights, except the NPLM's dense hidden layer: each chunk trains a private
+  copy and merges it).
 
 The combination is chosen by small integer codes with one ``if`` per axis, so everything compiles once
 and is cached on disk. Kernels never print; Python drives the epochs and the progress bar.
@@ -30,7 +31,6 @@ from typing import NamedTuple
 
 import numba
 import numpy as np
-from numba import prange
 from numba.extending import overload
 
 from w2v.choices import LOSSES, MODELS
@@ -697,116 +697,134 @@ def subsample_counts(ids, keep, seed):
     return out
 
 
-@numba.njit(fastmath=FASTMATH)
-def train_chunk(stream, start, end, position, epoch, weights, tables, cfg):
-    """Train on ``stream[start:end]`` (whole sentences). Returns (loss, number of predictions).
+# ---------------------------------------------------------------- the window loop, specialised per architecture
+# ``_train_lane`` reads the architecture from the globals ARCH and SHARED. ``lane_kernel`` compiles a copy of
+# it per architecture with those globals set, so Numba prunes the other architectures' branches before it
+# types anything: a skip-gram run never compiles the NPLM (docs/architecture.md, "compile time").
+ARCH, SHARED = -1, False  # placeholders: only the specialised copies run
+
+
+def _train_lane(lane, lanes, stream, starts, ends, position, epoch, weights, tables, cfg, losses, counts):
+    """Train lane ``lane`` of ``lanes``: chunks lane, lane + lanes, ... of the block ``stream`` (whole
+    sentences each), in order; writes each chunk's loss and number of predictions to ``losses[c]`` and
+    ``counts[c]``. Python runs the lanes in threads (the kernel releases the GIL), so the threads move
+    through the block side by side and share one point of the learning-rate decay, as word2vec.c's and
+    gensim's threads do.
 
     ``position`` is the global index of ``stream[0]`` in the epoch; with ``epoch`` it fixes both the
-    learning rate (linear decay over all epochs) and the chunk's random state, so the result does not
+    learning rate (linear decay over all epochs) and each chunk's random state, so the result does not
     depend on the number of threads or the order chunks run in. The NPLM predicts every word and the
     sentence end from the ``cfg.context`` words before it; the last row of ``W_in``/``W_out`` is the
     sentence boundary, which also pads the history at a sentence start.
     """
     W_in, W_out = weights.W_in, weights.W_out
     hidden = Hidden(weights.W_hid, weights.b_hid)
-    sc = make_scratch(W_in, cfg)
-    lm = make_nplm_scratch(W_in, W_out, cfg)
-    context, history, next_word = sc.context, lm.history, lm.target
-    own, since_sync = private_hidden(hidden, cfg), 0
     boundary = W_in.shape[0] - 1
-    nb = 0
-    sen = np.empty(1024, np.int32)
-    state = chunk_seed(cfg.seed, epoch, position + start)
-    loss = 0.0
-    n_pred = 0
-    i = start
-    while i < end:
-        alpha = learning_rate(cfg, epoch, position + i)
-        n = 0
-        while stream[i] >= 0:  # read a sentence, subsampling frequent words
-            w = stream[i]
-            i += 1
-            kept, state = keep_word(tables.keep, w, state)
-            if kept:
-                sen[n] = w
-                n += 1
-        i += 1  # the sentence end
-        for p in range(n if cfg.model != NPLM else 0):
-            state, r = rng_next(state)
-            reach = cfg.window - np.int64(r % np.uint64(cfg.window))  # dynamic window 1..window
-            lo = max(0, p - reach)
-            hi = min(n, p + reach + 1)
-            if cfg.model == SG and cfg.shared:
-                n_ctx = 0
-                for q in range(lo, hi):
-                    if q != p:
-                        context[n_ctx] = sen[q]
-                        n_ctx += 1
-                if n_ctx > 0:
-                    l, state = sg_block_step(W_in, n_ctx, sen[p], W_out, tables, cfg, sc, state, alpha)
-                    loss += l
-                    n_pred += n_ctx
-            elif cfg.model == SG:
-                for q in range(lo, hi):
-                    if q != p:
-                        l, state = sg_step(W_in, sen[q], sen[p], W_out, tables, cfg, sc, state, alpha)
+    for c in range(lane, starts.shape[0], lanes):
+        start, end = starts[c], ends[c]
+        sc = make_scratch(W_in, cfg)
+        lm = make_nplm_scratch(W_in, W_out, cfg)
+        context, history, next_word = sc.context, lm.history, lm.target
+        own, since_sync = private_hidden(hidden, cfg), 0
+        nb = 0
+        sen = np.empty(1024, np.int32)
+        state = chunk_seed(cfg.seed, epoch, position + start)
+        loss = 0.0
+        n_pred = 0
+        i = start
+        while i < end:
+            alpha = learning_rate(cfg, epoch, position + i)
+            n = 0
+            while stream[i] >= 0:  # read a sentence, subsampling frequent words
+                w = stream[i]
+                i += 1
+                kept, state = keep_word(tables.keep, w, state)
+                if kept:
+                    sen[n] = w
+                    n += 1
+            i += 1  # the sentence end
+            if ARCH != NPLM:
+                for p in range(n):
+                    state, r = rng_next(state)
+                    reach = cfg.window - np.int64(r % np.uint64(cfg.window))  # dynamic window 1..window
+                    lo = max(0, p - reach)
+                    hi = min(n, p + reach + 1)
+                    if ARCH == SG:
+                        if SHARED:
+                            n_ctx = 0
+                            for q in range(lo, hi):
+                                if q != p:
+                                    context[n_ctx] = sen[q]
+                                    n_ctx += 1
+                            if n_ctx > 0:
+                                l, state = sg_block_step(W_in, n_ctx, sen[p], W_out, tables, cfg, sc, state, alpha)
+                                loss += l
+                                n_pred += n_ctx
+                        else:
+                            for q in range(lo, hi):
+                                if q != p:
+                                    l, state = sg_step(W_in, sen[q], sen[p], W_out, tables, cfg, sc, state, alpha)
+                                    loss += l
+                                    n_pred += 1
+                    elif ARCH == CBOW:
+                        if hi - lo > 1:
+                            n_ctx = 0
+                            for q in range(lo, hi):
+                                if q != p:
+                                    context[n_ctx] = sen[q]
+                                    n_ctx += 1
+                            l, state = cbow_step(W_in, n_ctx, sen[p], W_out, tables, cfg, sc, state, alpha)
+                            loss += l
+                            n_pred += 1
+            if ARCH == NPLM:
+                for p in range(n + 1):  # every word, then the sentence end
+                    for j in range(cfg.context):
+                        q = p - cfg.context + j
+                        history[nb, j] = sen[q] if q >= 0 else boundary
+                    next_word[nb] = sen[p] if p < n else boundary
+                    nb += 1
+                    if nb == cfg.batch:
+                        l, state = nplm_step(W_in, own[0], W_out, nb, tables, cfg, lm, sc, state, alpha)
                         loss += l
-                        n_pred += 1
-            elif cfg.model == CBOW and hi - lo > 1:
-                n_ctx = 0
-                for q in range(lo, hi):
-                    if q != p:
-                        context[n_ctx] = sen[q]
-                        n_ctx += 1
-                l, state = cbow_step(W_in, n_ctx, sen[p], W_out, tables, cfg, sc, state, alpha)
+                        n_pred += nb
+                        since_sync += nb
+                        nb = 0
+                        if cfg.sync > 0 and since_sync >= cfg.sync:
+                            merge_hidden(hidden, own)
+                            since_sync = 0
+        if ARCH == NPLM:
+            if nb > 0:
+                l, state = nplm_step(W_in, own[0], W_out, nb, tables, cfg, lm, sc, state,
+                                     learning_rate(cfg, epoch, position + end))
                 loss += l
-                n_pred += 1
-        if cfg.model == NPLM:
-            for p in range(n + 1):  # every word, then the sentence end
-                for j in range(cfg.context):
-                    q = p - cfg.context + j
-                    history[nb, j] = sen[q] if q >= 0 else boundary
-                next_word[nb] = sen[p] if p < n else boundary
-                nb += 1
-                if nb == cfg.batch:
-                    l, state = nplm_step(W_in, own[0], W_out, nb, tables, cfg, lm, sc, state, alpha)
-                    loss += l
-                    n_pred += nb
-                    since_sync += nb
-                    nb = 0
-                    if cfg.sync > 0 and since_sync >= cfg.sync:
-                        merge_hidden(hidden, own)
-                        since_sync = 0
-    if nb > 0:
-        l, state = nplm_step(W_in, own[0], W_out, nb, tables, cfg, lm, sc, state,
-                             learning_rate(cfg, epoch, position + end))
-        loss += l
-        n_pred += nb
-    if cfg.model == NPLM and cfg.sync > 0:
-        merge_hidden(hidden, own)
-    return loss, n_pred
+                n_pred += nb
+            if cfg.sync > 0:
+                merge_hidden(hidden, own)
+        losses[c] = loss
+        counts[c] = n_pred
 
 
-def _epoch(stream, starts, ends, position, epoch, weights, tables, cfg, losses, counts, lanes):
-    """Train the chunks: lane ``t`` takes chunks t, t + lanes, t + 2 lanes, ... in order, so the threads
-    move through the block side by side (as word2vec.c's and gensim's threads share one learning rate),
-    rather than each training a far part of the stream at its own point of the learning-rate decay."""
-    for t in prange(lanes):
-        for c in range(t, starts.shape[0], lanes):
-            loss, n = train_chunk(stream, starts[c], ends[c], position, epoch, weights, tables, cfg)
-            losses[c] = loss
-            counts[c] = n
+_LANE_KERNELS = {}
 
 
-def _named(fn, name):
-    """A copy of ``fn`` under another name: Numba's disk cache is keyed by the function's name, so the
-    serial and the parallel compilation of one body need distinct names."""
+def lane_kernel(arch, shared):
+    """The compiled ``_train_lane`` for architecture ``arch`` (SG with or without ``shared`` targets, CBOW,
+    NPLM): one Numba dispatcher per architecture, made on first use and cached on disk under its own
+    name. Its signatures differ only in the types of the arrays (NCE's ``log_kq``)."""
+    shared = bool(shared) and arch == SG
+    key = (arch, shared)
+    if key not in _LANE_KERNELS:
+        name = "train_lane_" + {SG: "sg_shared" if shared else "sg", CBOW: "cbow", NPLM: "nplm"}[arch]
+        namespace = dict(_train_lane.__globals__, ARCH=arch, SHARED=shared)
+        fn = types.FunctionType(_renamed_code(_train_lane.__code__, name), namespace, name)
+        _LANE_KERNELS[key] = numba.njit(cache=True, nogil=True, fastmath=FASTMATH)(fn)
+    return _LANE_KERNELS[key]
+
+
+def _renamed_code(code, name):
+    """``code`` under another name: Numba's disk cache is keyed by the function's name, so each
+    specialisation of one body needs its own."""
     try:
-        code = fn.__code__.replace(co_name=name, co_qualname=name)
+        return code.replace(co_name=name, co_qualname=name)
     except TypeError:  # Python 3.10 has no co_qualname
-        code = fn.__code__.replace(co_name=name)
-    return types.FunctionType(code, fn.__globals__, name, fn.__defaults__, fn.__closure__)
-
-
-epoch_serial = numba.njit(cache=True)(_named(_epoch, "epoch_serial"))
-epoch_parallel = numba.njit(cache=True, parallel=True)(_named(_epoch, "epoch_parallel"))
+        return code.replace(co_name=name)

@@ -50,7 +50,6 @@ def hs_unigram_bias(counts, hs, n_out):
 
 
 class Trainer:
-    kernels = "w2v.kernels"
     memory_remedy = "lower --dim, --hidden or --max-vocab"
 
     def __init__(self, cfg, run):

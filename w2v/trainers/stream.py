@@ -4,7 +4,7 @@ corpus, with output-layer tables (noise sampler, NCE shift, Huffman tree) and on
 import numpy as np
 
 from w2v.choices import LOSSES, MODELS
-from w2v.control import Epochs, finite
+from w2v.control import Epochs, Lanes, finite
 
 CHUNK_IDS = 10_000  # target chunk length (ids): many more chunks than threads
 BLOCK_IDS = 1 << 21  # ids per kernel call (one progress-bar step)
@@ -51,24 +51,20 @@ def kernel_config(cfg, encoded, hs):
 
 
 def stream_epochs(encoded, weights, tabs, kcfg, cfg):
-    """The epochs over the encoded corpus: one kernel call per block of whole sentences, its chunks
-    spread over the threads (kernels.epoch_parallel) or run in order (kernels.epoch_serial)."""
-    import numba
-
+    """The epochs over the encoded corpus: one step per block of whole sentences, its chunks shared out
+    to ``--threads`` lanes (kernels.lane_kernel, compiled for this architecture)."""
     from w2v import kernels
 
-    lanes = min(cfg.n_threads, numba.config.NUMBA_NUM_THREADS)
-    if lanes > 1:
-        numba.set_num_threads(lanes)
-    epoch_fn = kernels.epoch_parallel if lanes > 1 else kernels.epoch_serial
+    kernel = kernels.lane_kernel(kcfg.model, kcfg.shared)
 
     def steps(epoch, start):
-        for position, block in encoded.blocks(BLOCK_IDS, start=start):
-            starts, ends = plan_chunks(block)
-            losses = np.zeros(len(starts))
-            counts = np.zeros(len(starts), np.int64)
-            epoch_fn(block, starts, ends, position, epoch, weights, tabs, kcfg, losses, counts, lanes)
-            yield position + len(block), float(losses.sum()), int(counts.sum())
+        with Lanes(cfg.n_threads) as lanes:
+            for position, block in encoded.blocks(BLOCK_IDS, start=start):
+                starts, ends = plan_chunks(block)
+                losses = np.zeros(len(starts))
+                counts = np.zeros(len(starts), np.int64)
+                lanes.run(kernel, block, starts, ends, position, epoch, weights, tabs, kcfg, losses, counts)
+                yield position + len(block), float(losses.sum()), int(counts.sum())
 
     def rate(epoch, position):
         return kcfg.alpha - (kcfg.alpha - kcfg.min_alpha) * (epoch * encoded.n_ids + position) / kcfg.total_ids
@@ -82,8 +78,12 @@ def stream_epochs(encoded, weights, tabs, kcfg, cfg):
                 f"{cfg.start_alpha} is too large; try a smaller one (the default is "
                 f"{TrainConfig(model=cfg.model).start_alpha} for {cfg.model})")
 
-    return Epochs(length=encoded.n_ids, steps=steps, rate=rate, diverged=diverged,
-                  per_position=encoded.total_tokens / max(encoded.n_ids, 1))
+    def warm_up():  # no chunks: compiles (or loads) the kernel for these arrays' types, trains nothing
+        none = np.zeros(0, np.int64)
+        kernel(0, 1, np.zeros(0, np.int32), none, none, 0, 0, weights, tabs, kcfg, np.zeros(0), none)
+
+    return Epochs(length=encoded.n_ids, steps=steps, rate=rate, diverged=diverged, kernels=(kernel,),
+                  warm_up=warm_up, per_position=encoded.total_tokens / max(encoded.n_ids, 1))
 
 
 def memory_estimate(n_words, cfg, n_out):

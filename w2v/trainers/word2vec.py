@@ -16,7 +16,6 @@ def init_weights(n_words, dim, seed, n_out):
 
 
 class Trainer:
-    kernels = "w2v.kernels"  # the module whose epoch kernels it runs
     memory_remedy = "lower --dim or --max-vocab, or raise --min-count"
 
     def __init__(self, cfg, run):
