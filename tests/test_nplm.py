@@ -219,8 +219,9 @@ def test_a_private_hidden_layer_in_one_lane_trains_as_in_place(tmp_path):
         weights = kernels.Weights(W_in, W_out, W_hid, b_hid)
         for position, block in encoded.blocks(stream.BLOCK_IDS):
             starts, ends = stream.plan_chunks(block)
-            kernels.epoch_serial(block, starts, ends, position, 0, weights, tabs, kcfg._replace(sync=sync),
-                                 np.zeros(len(starts)), np.zeros(len(starts), np.int64), 1)
+            kernels.lane_kernel(kernels.NPLM, False)(0, 1, block, starts, ends, position, 0, weights, tabs,
+                                                     kcfg._replace(sync=sync), np.zeros(len(starts)),
+                                                     np.zeros(len(starts), np.int64))
         results.append((W_in, W_hid, b_hid, W_out))
     for x0, x, y in zip(init, *results):
         assert not np.allclose(x, x0, atol=1e-4)  # trained (the merged copy reached the shared arrays)

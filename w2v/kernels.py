@@ -319,7 +319,7 @@ def logistic_block(H, n_in, W_out, rows, codes, log_kq, alpha, G, S, may_repeat)
     # dL/dH from the rows as they are, before they move
     for i in range(n_in):
         gi = G[i]
-        gi[:] = 0
+        gi.fill(0)
         for t in range(0, n4, 4):
             _axpy4(gi, _cast_like(S[i, t], gi), W_out[rows[t]], _cast_like(S[i, t + 1], gi), W_out[rows[t + 1]],
                    _cast_like(S[i, t + 2], gi), W_out[rows[t + 2]], _cast_like(S[i, t + 3], gi), W_out[rows[t + 3]])
@@ -332,6 +332,11 @@ def logistic_block(H, n_in, W_out, rows, codes, log_kq, alpha, G, S, may_repeat)
     for t in range(n):
         _step_row(W_out[rows[t]], S, t, H, n_in, alpha)
     return loss
+
+
+# the NPLM calls the logistic layer once per example beside its far larger hidden layer: a call, not a
+# copy inlined into its kernel, which keeps the NPLM's compile time down
+logistic_block_call = numba.njit(fastmath=FASTMATH, cache=True)(logistic_block.py_func)
 
 
 @numba.njit(fastmath=FASTMATH, inline="always")
@@ -367,7 +372,7 @@ def _scatter4(row, g0, y0, g1, y1, g2, y2, g3, y3):
         y3[k] += g3 * r
 
 
-@numba.njit(fastmath=FASTMATH, inline="always")
+@numba.njit(fastmath=FASTMATH, cache=True)
 def softmax_block(H, n_in, W_out, targets, alpha, G, S):
     """The full softmax: ``-log p(targets[i] | H[i])`` with ``p = softmax(W_out H[i])`` over every row of
     ``W_out``, for a block of ``n_in`` hidden vectors; returns the summed loss.
@@ -414,7 +419,7 @@ def softmax_block(H, n_in, W_out, targets, alpha, G, S):
             s[v] *= inv
         s[t] -= 1.0
     for i in range(n_in):
-        G[i, :] = 0
+        G[i].fill(0)
     for v in range(V):
         row = W_out[v]
         for i in range(0, n4, 4):
@@ -462,7 +467,7 @@ def output_step(h, target, W_out, tables, cfg, sc, state, alpha):
 
 
 # ---------------------------------------------------------------- architectures
-@numba.njit(cache=True)
+@numba.njit(inline="always")
 def make_scratch(W_in, cfg):
     """Per-chunk scratch space (Scratch), allocated once per chunk and never per example."""
     dim = W_in.shape[1]
@@ -479,7 +484,7 @@ def make_scratch(W_in, cfg):
 def sg_step(W_in, c, target, W_out, tables, cfg, sc, state, alpha):
     """Skip-gram: ``h`` is the input row of context word ``c``; it predicts ``target``."""
     grad_h = sc.grad_h
-    grad_h[:] = 0
+    grad_h.fill(0)
     row = W_in[c]
     loss, state = output_step(row, target, W_out, tables, cfg, sc, state, alpha)
     step = _cast_like(alpha, row)
@@ -515,7 +520,7 @@ def cbow_step(W_in, n_ctx, target, W_out, tables, cfg, sc, state, alpha):
     """CBOW: ``h`` is the sum (or mean) of the context rows ``sc.context[:n_ctx]``; each context row
     receives ``grad_h``."""
     h, grad_h, context = sc.h, sc.grad_h, sc.context
-    h[:] = 0
+    h.fill(0)
     for q in range(n_ctx):
         row = W_in[context[q]]
         for k in range(h.shape[0]):
@@ -524,7 +529,7 @@ def cbow_step(W_in, n_ctx, target, W_out, tables, cfg, sc, state, alpha):
         inv = _cast_like(1.0 / n_ctx, h)
         for k in range(h.shape[0]):
             h[k] *= inv
-    grad_h[:] = 0
+    grad_h.fill(0)
     loss, state = output_step(h, target, W_out, tables, cfg, sc, state, alpha)
     step = _cast_like(alpha, h)
     for q in range(n_ctx):
@@ -534,7 +539,7 @@ def cbow_step(W_in, n_ctx, target, W_out, tables, cfg, sc, state, alpha):
     return loss, state
 
 
-@numba.njit(cache=True)
+@numba.njit(inline="always")
 def make_nplm_scratch(W_in, W_out, cfg):
     """The NPLM's scratch space (NPLMScratch) for a block of ``cfg.batch`` examples."""
     nb = cfg.batch if cfg.model == NPLM else 0
@@ -594,7 +599,7 @@ def nplm_step(W_in, hidden, W_out, nb, tables, cfg, lm, sc, state, alpha):
     else:
         for i in range(nb):
             rows, codes, may_repeat, state = draw_targets(target[i], tables, cfg, sc.targets, sc.ns_codes, state)
-            loss += logistic_block(Hout[i:i + 1], 1, W_out, rows, codes, tables.log_kq, alpha, Gout[i:i + 1],
+            loss += logistic_block_call(Hout[i:i + 1], 1, W_out, rows, codes, tables.log_kq, alpha, Gout[i:i + 1],
                                    S[i:i + 1], may_repeat)
     # back through tanh: dL/dpre = dL/da (1 - a^2); dL/dx = W_hid^T dL/dpre (+ the direct part of dL/dh)
     for i in range(nb):
@@ -608,7 +613,7 @@ def nplm_step(W_in, hidden, W_out, nb, tables, cfg, lm, sc, state, alpha):
             for k in range(n_x):
                 gx[k] = gh[n_hid + k]
         else:
-            gx[:] = 0
+            gx.fill(0)
         for j in range(0, h4, 4):
             _axpy4(gx, g[j], W_hid[j], g[j + 1], W_hid[j + 1], g[j + 2], W_hid[j + 2], g[j + 3], W_hid[j + 3])
         for j in range(h4, n_hid):

@@ -123,9 +123,9 @@ def huffman_unsorted(counts):
 @numba.njit(cache=True)
 def _huffman(counts):
     v = counts.shape[0]
-    count = np.empty(2 * v - 1, np.int64)
-    count[:v] = counts
-    count[v:] = np.iinfo(np.int64).max
+    count = np.full(2 * v - 1, np.iinfo(np.int64).max, np.int64)
+    for w in range(v):  # (an explicit loop: a slice assignment compiles Numba's shape-error path, ~1.5 s)
+        count[w] = counts[w]
     parent = np.zeros(2 * v - 1, np.int64)
     binary = np.zeros(2 * v - 1, np.uint8)
     pos1 = v - 1
