@@ -62,8 +62,7 @@ def main():
     flags = [] if args.no_system_site_packages else ["--system-site-packages"]
     t_venv, _ = timed([sys.executable, "-m", "venv", *flags, venv])
     bindir = os.path.join(venv, "bin")
-    t_pip, _ = timed([os.path.join(bindir, "pip"), "install", "-q", "--no-build-isolation", ROOT]
-                     if not args.no_system_site_packages else [os.path.join(bindir, "pip"), "install", "-q", ROOT])
+    t_pip, _ = timed([os.path.join(bindir, "pip"), "install", "-q", ROOT])
     w2v = os.path.join(bindir, "w2v")
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}  # the package's own cache folder
     rows = [f"venv {t_venv:.1f} s, pip install . {t_pip:.1f} s"]

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 
 class Architecture(NamedTuple):
-    code: int  # the kernels' integer code (kernels.train_chunk dispatches on it); -1: no kernel of kernels.py
+    code: int  # the kernels' integer code (kernels._train_lane dispatches on it); -1: no kernel of kernels.py
     trainer: str  # module of its trainer (w2v/trainers/), imported when a run needs it
     losses: tuple  # output layers it can put on top (the first is its default)
     summary: str

@@ -1,18 +1,18 @@
 """The trainers, peers below the one driver (w2v/driver.py). choices.MODELS names each model's module.
 
-A trainer is a class ``Trainer(cfg, run)`` with ``kernels``, the name of the module whose
-``epoch_serial``/``epoch_parallel`` it runs, and:
+A trainer is a class ``Trainer(cfg, run)`` with:
 
 * ``prepare(corpus, workdir, resumed_vocab) -> Prepared``: read the corpus (or a co-occurrence file) into
   what its kernel consumes; ``resumed_vocab`` is a checkpoint's vocabulary, or None;
 * ``memory() -> dict | None``: the memory estimate (control.memory_estimate) to check before allocating,
   with ``memory_remedy`` naming the options that lower it;
 * ``init() -> dict``: fresh parameters, named arrays (what a checkpoint saves and a resume restores);
-* ``epochs(params) -> control.Epochs``: its kernel calls, as the shared epoch loop runs them;
+* ``epochs(params) -> control.Epochs``: its kernels and their calls, as the shared epoch loop runs them
+  (and control.load_kernels compiles or loads them first);
 * ``finish(params, progress, seconds, epochs_run) -> Finished``: the vectors (and other results) and a
   summary line.
 
-``stream.py`` holds what skip-gram/CBOW and the NPLM share: both run ``kernels.train_chunk`` over the
+``stream.py`` holds what skip-gram/CBOW and the NPLM share: both run ``kernels._train_lane`` over the
 encoded corpus.
 """
 

@@ -1,5 +1,5 @@
 """The NPLM (Bengio et al. 2003): ``W_in`` holds the word features, ``W_hid``/``b_hid`` the tanh layer,
-``W_out`` the output layer over ``h = [a, x (direct), 1]``; kernels.train_chunk trains them (nplm_step).
+``W_out`` the output layer over ``h = [a, x (direct), 1]``; kernels._train_lane trains them (nplm_step).
 The vocabulary gains ``<unk>`` (out-of-vocabulary words) and ``</s>`` (sentence ends, history padding)."""
 
 import dataclasses

@@ -1,4 +1,4 @@
-"""What skip-gram/CBOW and the NPLM share: both run ``kernels.train_chunk`` over blocks of the encoded
+"""What skip-gram/CBOW and the NPLM share: both run ``kernels._train_lane`` over blocks of the encoded
 corpus, with output-layer tables (noise sampler, NCE shift, Huffman tree) and one scalar configuration."""
 
 import numpy as np
@@ -87,7 +87,7 @@ def stream_epochs(encoded, weights, tabs, kcfg, cfg):
 
 
 def memory_estimate(n_words, cfg, n_out):
-    """Bytes of the weights, tables and buffers of a train_chunk run (the NPLM adds its own)."""
+    """Bytes of the weights, tables and buffers of a _train_lane run (the NPLM adds its own)."""
     from w2v.control import memory_estimate as estimate
 
     tables = n_words * (8 + 16 + 8)  # keep thresholds, alias table, Huffman offsets
