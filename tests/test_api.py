@@ -181,3 +181,13 @@ def test_import_graph_has_no_circle():
         if mod not in state:
             visit(mod, [mod])
     assert "w2v.trainers.word2vec" in graph and len(graph) > 20
+
+
+def test_every_subpackage_is_installed():
+    """pyproject's package list names every folder of the package (a missing one breaks `pip install .`)."""
+    tomllib = pytest.importorskip("tomllib")
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
+        listed = set(tomllib.load(f)["tool"]["setuptools"]["packages"])
+    found = {os.path.relpath(folder, ROOT).replace(os.sep, ".") for folder, _, files in os.walk(os.path.join(ROOT, "w2v"))
+             if "__init__.py" in files}
+    assert found <= listed, found - listed
