@@ -113,6 +113,10 @@ def test_train_text_output_and_progress_on_stderr(planted, tmp_path):
     assert r.exit_code == 0, r.output
     assert out.read_text().startswith(f"{len(io.load(out))} 8\n")
     assert "words/s" in r.output and "vocabulary:" in r.output
+    # the kernels are compiled or loaded on a line of their own, before the progress bar
+    kernel_line = next(i for i, line in enumerate(r.output.splitlines())
+                       if "compiled kernels in" in line or "kernels loaded in" in line)
+    assert kernel_line < next(i for i, line in enumerate(r.output.splitlines()) if "words/s" in line)
 
 
 def test_eval_on_real_vectors(tmp_path):
