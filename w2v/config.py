@@ -78,6 +78,8 @@ class TrainConfig:
                 bad("--hidden or --context is too large")
         elif self.batch != 1:
             bad("--batch applies to --model nplm")
+        if not glove and self.export != "w+c":
+            bad(f"--export {self.export} applies to --model glove (the NPLM's --export is a vectors file)")
         if glove:
             if not self.x_max > 0:
                 bad(f"--x-max must be positive (got {self.x_max})")
