@@ -78,9 +78,8 @@ def _vectors_line(vectors, path, fmt):
 
 def _check_outputs(cfg, output, fmt, vectors_output):
     """Refuse unwritable or ill-named outputs before any training."""
-    from w2v.io import format_for_path
-
     from w2v.atomic import check_target
+    from w2v.io import format_for_path
 
     output = os.fspath(output)
     for target in [output] + ([vectors_output] if vectors_output else []):
@@ -127,7 +126,7 @@ def load(path):
 
 
 def cooccurrences(corpus, output=None, *, window=10, symmetric=True, distance_weighting=True, min_count=5,
-            max_vocab=None, memory=None, tmp_dir=None, progress=True):
+                  max_vocab=None, memory=None, tmp_dir=None, progress=True):
     """Count GloVe's co-occurrences of ``corpus`` once; returns (Cooccurrences, Vocab) and writes them to
     ``output`` (.npz) for ``train(..., model="glove", cooccur=output)``."""
     import shutil
