@@ -22,7 +22,8 @@ from w2v.errors import (CorpusError, FormatError, MemoryLimitError, OptionError,
 _LAZY = {"train": "w2v.api", "load": "w2v.api", "cooccurrences": "w2v.api", "vocabulary": "w2v.api",
          "Model": "w2v.model", "Vectors": "w2v.vectors", "TrainConfig": "w2v.config", "Vocab": "w2v.vocab",
          "LanguageModel": "w2v.nplm"}
-_SUBMODULES = {"evaluate", "io", "api", "cli", "config", "corpus", "cooccur", "vectors", "vocab", "nplm", "choices"}
+_SUBMODULES = {"evaluate", "io", "api", "cli", "config", "corpus", "cooccur", "vectors", "vocab", "nplm", "choices",
+               "classes"}
 # (a name never means both a function and a module: `from w2v import cooccur` must find the module)
 
 __all__ = sorted(_LAZY) + ["W2VError", "CorpusError", "FormatError", "MemoryLimitError", "OptionError",

@@ -15,8 +15,8 @@ _RUN_OPTIONS = ("read_vocab", "save_vocab", "tmp_dir", "cooccur", "checkpoint", 
                 "max_memory", "callback")
 
 
-def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_output=None, progress=True,
-          checkpoint_every=None, **options):
+def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_output=None, classes=None,
+          progress=True, checkpoint_every=None, **options):
     """Train word vectors (or the NPLM) on ``corpus``; returns a ``Model``.
 
     ``corpus``: a path (plain, .gz, .bz2, .xz; ``"-"`` for standard input), a list of paths read as one
@@ -33,7 +33,9 @@ def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_ou
 
     ``output`` writes the result when training ends (checked before it starts): vectors in ``format``
     (bin, text, glove; else from the suffix), or for the NPLM its whole model (``.npz``), with
-    ``vectors_output`` for its word vectors; ``output=True`` names vectors.bin (model.npz). When resuming, the checkpoint's options apply unless given.
+    ``vectors_output`` for its word vectors; ``output=True`` names vectors.bin (model.npz). With
+    ``classes=K``, ``output`` receives word2vec.c's class file (k-means of the vectors into K classes,
+    ``w2v.classes``) instead of the vectors, as word2vec.c's ``-classes``. When resuming, the checkpoint's options apply unless given.
     """
     from w2v.control import RunOptions, log
     from w2v.driver import resolve_config, train as run_driver
@@ -53,12 +55,26 @@ def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_ou
         if cfg.model == "glove":
             raise OptionError(f"--export must be w or w+c with --model glove, not {vectors_output!r}")
         raise OptionError("--export applies to --model glove (w or w+c) and --model nplm (a vectors file)")
+    if classes is not None:
+        if cfg.model == "nplm":
+            raise OptionError("--classes writes classes instead of vectors; with --model nplm run 'w2v classes' on "
+                              "its --export vectors")
+        if not isinstance(classes, int) or classes < 1:
+            raise OptionError(f"--classes must be a positive number of classes (got {classes!r})")
+        if output is None:
+            raise OptionError("--classes needs an output file for the classes")
     if output is True:
-        output = "model.npz" if cfg.model == "nplm" else "vectors.bin"
+        output = "classes.txt" if classes else "model.npz" if cfg.model == "nplm" else "vectors.bin"
     if output is not None:
-        _check_outputs(cfg, output, format, vectors_output)
+        _check_outputs(cfg, output, format, vectors_output, classes)
     result = run_driver(corpus, cfg, run, resumed)
-    if output is not None:
+    if classes:
+        from w2v.classes import kmeans
+
+        found = kmeans(result.vectors, classes)
+        found.save(output)
+        log(run.quiet, f"wrote {len(found.words)} words in {classes} classes to {output}")
+    elif output is not None:
         result.save(output, format)
         written = [f"the NPLM ({len(result.language_model.words)} words with <unk> and </s>, loss {cfg.loss}) to "
                    f"{output}"] if cfg.model == "nplm" else [_vectors_line(result.vectors, output, format)]
@@ -76,7 +92,7 @@ def _vectors_line(vectors, path, fmt):
     return f"{len(vectors)} vectors of dimension {vectors.dim} to {path} ({format_for_path(path, fmt)})"
 
 
-def _check_outputs(cfg, output, fmt, vectors_output):
+def _check_outputs(cfg, output, fmt, vectors_output, classes=None):
     """Refuse unwritable or ill-named outputs before any training."""
     from w2v.atomic import check_target
     from w2v.io import format_for_path
@@ -92,7 +108,7 @@ def _check_outputs(cfg, output, fmt, vectors_output):
             raise OptionError("--format applies to vectors files; with --model nplm use --export with a suffix")
         if vectors_output:
             format_for_path(vectors_output)
-    else:
+    elif not classes:
         format_for_path(output, fmt)
 
 

@@ -111,9 +111,12 @@ def cli():
 @click.option("--log-json", default=None, help="Append one JSON line per progress step and per epoch here.")
 @click.option("--max-memory", type=float, default=None,
               help="Refuse to start when the estimated memory exceeds this many GB [the memory available].")
+@click.option("--classes", type=click.IntRange(min=1), default=None,
+              help="Write word classes (k-means of the vectors into this many classes, 'word class' lines) to "
+                   "-o instead of the vectors, as word2vec.c's -classes.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 @click.pass_context
-def train(ctx, corpus, output, fmt, export, quiet, **options):
+def train(ctx, corpus, output, fmt, export, classes, quiet, **options):
     """Train word vectors on CORPUS (text, .gz, .bz2, .xz, or - for stdin).
 
     Tokens are split on whitespace and a newline ends a sentence. Defaults follow word2vec.c for sg and
@@ -135,7 +138,31 @@ def train(ctx, corpus, output, fmt, export, quiet, **options):
     if export in ("w", "w+c"):
         given["export"] = export
     api.train(corpus, output=output or True, format=fmt, vectors_output=None if export in (None, "w", "w+c")
-              else export, progress=not quiet, **given)
+              else export, classes=classes, progress=not quiet, **given)
+
+
+@cli.command()
+@click.argument("vectors")
+@click.option("-k", "k", type=click.IntRange(min=1), required=True, help="Number of classes.")
+@click.option("-o", "--output", required=True, help="Class file to write ('word class' per line).")
+@click.option("--iterations", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--init", type=click.Choice(["word2vec", "kmeans++"]), default="word2vec", show_default=True,
+              help="word2vec: word i starts in class i mod K (word2vec.c); kmeans++: seeded k-means++ centroids.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed (kmeans++).")
+def classes(vectors, k, output, iterations, init, seed):
+    """Cluster the words of VECTORS into K classes by k-means, as word2vec.c's -classes: centroids scaled to
+    unit length, each word in the class of largest dot product.
+
+    \b
+    Example:
+      w2v classes vectors.bin -k 500 -o classes.txt
+    """
+    from w2v import io
+    from w2v.classes import kmeans
+
+    found = kmeans(io.load(vectors), k, iterations=iterations, init=init, seed=seed)
+    found.save(output)
+    click.echo(f"wrote {len(found.words)} words in {k} classes to {output} ({found.iterations} iterations)", err=True)
 
 
 @cli.command()
