@@ -12,7 +12,7 @@ import os
 from w2v.errors import OptionError
 
 _RUN_OPTIONS = ("read_vocab", "save_vocab", "tmp_dir", "cooccur", "checkpoint", "resume", "log_json",
-                "max_memory", "callback")
+                "max_memory", "callback", "continue_from", "update_vocab")
 
 
 def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_output=None, classes=None,
@@ -31,6 +31,11 @@ def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_ou
     progress step; returning True stops with a checkpoint). ``progress=False`` silences the progress bar
     and messages on stderr.
 
+    ``continue_from`` (a checkpoint of sg or cbow) continues training from its weights on ``corpus``, new
+    text: its options unless given (not its model, loss or dim), the learning rate restarting at
+    ``alpha``; ``update_vocab=True`` adds the new text's words (those passing ``min_count`` in it), with
+    fresh rows, and rebuilds the Huffman tree and noise table from the merged counts.
+
     ``output`` writes the result when training ends (checked before it starts): vectors in ``format``
     (bin, text, glove; else from the suffix), or for the NPLM its whole model (``.npz``), with
     ``vectors_output`` for its word vectors; ``output=True`` names vectors.bin (model.npz). With
@@ -38,7 +43,7 @@ def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_ou
     ``w2v.classes``) instead of the vectors, as word2vec.c's ``-classes``. When resuming, the checkpoint's options apply unless given.
     """
     from w2v.control import RunOptions, log
-    from w2v.driver import resolve_config, train as run_driver
+    from w2v.driver import resolve_config, resolve_continue, train as run_driver
 
     config = {k: v for k, v in options.items() if k not in _RUN_OPTIONS}
     for key, value in (("model", model), ("loss", loss)):
@@ -48,7 +53,15 @@ def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_ou
                      **{k: v for k, v in options.items() if k in _RUN_OPTIONS})
     if run.checkpoint_every is not None and not run.checkpoint:
         raise OptionError("--checkpoint-every needs --checkpoint PATH")
-    cfg, resumed = resolve_config(config, run.resume)
+    if run.continue_from and run.resume:
+        raise OptionError("--continue and --resume exclude each other: --resume finishes an interrupted run")
+    if run.update_vocab and not run.continue_from:
+        raise OptionError("--update-vocab goes with --continue CHECKPOINT")
+    if run.continue_from:
+        cfg, continued = resolve_continue(config, run.continue_from)
+        resumed = None
+    else:
+        (cfg, resumed), continued = resolve_config(config, run.resume), None
     if run.cooccur and cfg.model != "glove":
         raise OptionError("--cooccur applies to --model glove only")
     if vectors_output is not None and cfg.model != "nplm":
@@ -67,7 +80,7 @@ def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_ou
         output = "classes.txt" if classes else "model.npz" if cfg.model == "nplm" else "vectors.bin"
     if output is not None:
         _check_outputs(cfg, output, format, vectors_output, classes)
-    result = run_driver(corpus, cfg, run, resumed)
+    result = run_driver(corpus, cfg, run, resumed, continued)
     if classes:
         from w2v.classes import kmeans
 

@@ -108,6 +108,11 @@ def cli():
 @click.option("--checkpoint-every", default=None, help="Checkpoint interval, e.g. 30s, 10m, 2h.")
 @click.option("--resume", default=None,
               help="Continue from a checkpoint; its options apply unless given again (contradictions are refused).")
+@click.option("--continue", "continue_from", default=None,
+              help="Continue training an sg/cbow checkpoint on CORPUS, new text: its weights and options (not "
+                   "its model, loss or dim), the learning rate restarting at --alpha.")
+@click.option("--update-vocab", is_flag=True, default=False,
+              help="With --continue: add CORPUS's words that pass --min-count in it, with fresh vectors.")
 @click.option("--log-json", default=None, help="Append one JSON line per progress step and per epoch here.")
 @click.option("--max-memory", type=float, default=None,
               help="Refuse to start when the estimated memory exceeds this many GB [the memory available].")

@@ -36,6 +36,8 @@ class RunOptions(NamedTuple):
     max_memory: float | None = None  # GB; refuse to start beyond it (None: the memory available)
     callback: object = None  # f(record) after each progress step; returning True requests a stop
     quiet: bool = False  # no progress bar or messages
+    continue_from: str | None = None  # a checkpoint whose weights a run on new text continues from
+    update_vocab: bool = False  # with continue_from: add the new text's words to the vocabulary
 
 
 # ---------------------------------------------------------------- memory

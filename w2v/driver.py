@@ -14,7 +14,7 @@ import time
 from w2v.choices import MODELS
 from w2v.config import TrainConfig
 from w2v.control import RunOptions, check_memory, load_kernels, log, run_epochs
-from w2v.errors import ResumeError
+from w2v.errors import OptionError, ResumeError
 from w2v.model import Model
 
 
@@ -33,13 +33,37 @@ def resolve_config(options, resume=None):
     return cfg, resumed
 
 
+CONTINUABLE = ("sg", "cbow")
+FIXED = ("model", "loss", "dim")  # what a continued run may not change: the parameters' shapes and meaning
+
+
+def resolve_continue(options, path):
+    """The TrainConfig of a run that continues training from checkpoint ``path`` on new text: the
+    checkpoint's options unless given again, except the model, loss and dimension, which are its own.
+    Returns (TrainConfig, loaded checkpoint)."""
+    from w2v import checkpoint
+
+    ck = checkpoint.load(path)
+    saved = ck.config
+    if saved.get("model") not in CONTINUABLE:
+        raise OptionError(f"--continue supports --model {' and '.join(CONTINUABLE)}; {path} holds a "
+                          f"{saved.get('model')} model")
+    for key in FIXED:
+        if key in options and options[key] != saved.get(key):
+            raise ResumeError(f"cannot continue from {path} with --{key} {options[key]}: it was trained with "
+                              f"--{key} {saved.get(key)}")
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    return TrainConfig(**{**{k: v for k, v in saved.items() if k in known}, **options}), ck
+
+
 def trainer_for(cfg, run):
     return importlib.import_module(MODELS[cfg.model].trainer).Trainer(cfg, run)
 
 
-def train(corpus, cfg, run=RunOptions(), resumed=None):
+def train(corpus, cfg, run=RunOptions(), resumed=None, continued=None):
     """Train ``cfg.model`` on ``corpus`` (see corpus.open_corpus); returns a Model. ``resumed`` is the
-    loaded checkpoint of ``run.resume`` (resolve_config)."""
+    loaded checkpoint of ``run.resume`` (resolve_config); ``continued`` one to continue from on new text
+    (resolve_continue): its weights, its vocabulary (grown with ``run.update_vocab``), a fresh schedule."""
     from w2v import checkpoint, scan
 
     trainer = trainer_for(cfg, run)
@@ -47,7 +71,10 @@ def train(corpus, cfg, run=RunOptions(), resumed=None):
     try:
         scan.warm_up()  # Numba's start-up, once per process, is not part of the vocabulary pass
         t0 = time.perf_counter()
-        prepared = trainer.prepare(corpus, workdir, resumed.vocab if resumed else None)
+        if continued:
+            prepared, params = trainer.extend(corpus, workdir, continued, run.update_vocab)
+        else:
+            prepared = trainer.prepare(corpus, workdir, resumed.vocab if resumed else None)
         if resumed and (resumed.corpus != prepared.corpus_info or resumed.vocab.words != prepared.rows.words):
             then, now = resumed.corpus.get("total_tokens"), prepared.corpus_info["total_tokens"]
             raise ResumeError(f"cannot resume from {run.resume}: the corpus differs from the one it was trained on "
@@ -62,6 +89,8 @@ def train(corpus, cfg, run=RunOptions(), resumed=None):
         if resumed:
             params, progress = resumed.arrays, resumed.progress
             log(run.quiet, f"resuming at epoch {progress.epoch + 1}, position {progress.position}")
+        elif continued:
+            progress = checkpoint.Progress()
         else:
             params, progress = trainer.init(), checkpoint.Progress()
 
@@ -72,6 +101,8 @@ def train(corpus, cfg, run=RunOptions(), resumed=None):
         compile_seconds = load_kernels(epochs, run)
         start_epoch = progress.epoch
         seconds = run_epochs(epochs, cfg.epochs, progress, run, save if run.checkpoint else None)
+        if run.checkpoint:  # the finished state: --resume has nothing left to do, --continue starts from it
+            save()
         done = trainer.finish(params, progress, seconds, cfg.epochs - start_epoch)
         log(run.quiet, done.summary)
         return Model(vectors=done.vectors, vocab=prepared.vocab, config=cfg, params=params,

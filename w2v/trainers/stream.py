@@ -23,8 +23,8 @@ def output_tables(counts, cfg):
     """Kernel tables for the output layer over ``counts``: (Tables, Huffman); no subsampling for the NPLM."""
     from w2v import kernels, tables
 
-    if cfg.loss == "hs":
-        hs = tables.huffman_unsorted(counts) if cfg.model == "nplm" else tables.huffman(counts)
+    if cfg.loss == "hs":  # (the NPLM's <unk> and </s>, and words added by --update-vocab, are out of order)
+        hs = tables.huffman_unsorted(counts)
     else:
         hs = tables.Huffman(np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.uint8))
     q = tables.noise_distribution(counts, cfg.noise_power)

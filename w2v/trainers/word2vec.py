@@ -30,6 +30,35 @@ class Trainer:
         return Prepared(self.vocab, self.vocab, info, f"vocabulary: {len(self.vocab)} words, {self.encoded.n_words} "
                                                       f"of {self.encoded.total_tokens} tokens")
 
+    def extend(self, corpus, workdir, ck, update_vocab):
+        """Continue from checkpoint ``ck`` on new text: (Prepared, params). Known words keep their rows;
+        with ``update_vocab`` the new text's words that pass --min-count in it join the vocabulary, their
+        counts added to the known words', with fresh rows in ``W_in`` and zero rows in ``W_out``. HS keeps
+        the old inner-node rows (as gensim does) on the tree rebuilt from the merged counts."""
+        from w2v.prepare import prepare
+        from w2v.vocab import Vocab
+
+        old = ck.vocab
+        known = old
+        if update_vocab:
+            counted, _ = prepare(corpus, self.cfg, workdir)  # the new text's own vocabulary
+            more = dict(zip(counted.words, counted.counts.tolist()))
+            added = [w for w in counted.words if w not in old.index]
+            known = Vocab(old.words + added,
+                          [c + more.get(w, 0) for w, c in zip(old.words, old.counts.tolist())] + [more[w] for w in added])
+        prepared = self.prepare(corpus, workdir, known)
+        at = np.array([old.index.get(w, -1) for w in self.vocab.words])
+        have = at >= 0
+        W_in, W_out = init_weights(len(self.vocab), self.cfg.dim, self.cfg.seed, self.n_out)
+        W_in[have] = ck.arrays["W_in"][at[have]]
+        if self.cfg.loss == "hs":
+            n = min(self.n_out, len(ck.arrays["W_out"]))
+            W_out[:n] = ck.arrays["W_out"][:n]
+        else:
+            W_out[have] = ck.arrays["W_out"][at[have]]
+        return prepared._replace(summary=f"{prepared.summary}; continuing from {len(old)} words, "
+                                         f"{int((~have).sum())} new"), {"W_in": W_in, "W_out": W_out}
+
     def memory(self):
         return memory_estimate(len(self.vocab), self.cfg, self.n_out)
 
