@@ -1,8 +1,9 @@
 """The one driver: every trainer (choices.MODELS -> w2v/trainers/) runs through the same steps.
 
-options -> TrainConfig (merged with a checkpoint's when resuming) -> work directory -> prepare (corpus to
-the trainer's stream; resume check; --save-vocab) -> memory check -> parameters (fresh or resumed) ->
-control.run_epochs (progress, checkpoints, signals) -> Model.
+options -> TrainConfig (merged with a checkpoint's when resuming or continuing) -> work directory ->
+prepare (corpus to the trainer's stream; resume check; --save-vocab) -> memory check -> parameters (fresh,
+resumed, or a checkpoint's grown to the new vocabulary) -> control.load_kernels -> control.run_epochs
+(progress, checkpoints, signals) -> Model.
 """
 
 import dataclasses
@@ -27,10 +28,15 @@ def resolve_config(options, resume=None):
     if not resume:
         return TrainConfig(**options), None
     resumed = checkpoint.load(resume)
-    known = {f.name for f in dataclasses.fields(TrainConfig)}
-    cfg = TrainConfig(**{**{k: v for k, v in resumed.config.items() if k in known}, **options})
+    cfg = _merged(resumed.config, options)
     checkpoint.check_compatible(resumed.config, cfg, resume)
     return cfg, resumed
+
+
+def _merged(saved, options):
+    """A checkpoint's options (``saved``), overridden by those given."""
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    return TrainConfig(**{**{k: v for k, v in saved.items() if k in known}, **options})
 
 
 CONTINUABLE = ("sg", "cbow")
@@ -52,8 +58,7 @@ def resolve_continue(options, path):
         if key in options and options[key] != saved.get(key):
             raise ResumeError(f"cannot continue from {path} with --{key} {options[key]}: it was trained with "
                               f"--{key} {saved.get(key)}")
-    known = {f.name for f in dataclasses.fields(TrainConfig)}
-    return TrainConfig(**{**{k: v for k, v in saved.items() if k in known}, **options}), ck
+    return _merged(saved, options), ck
 
 
 def trainer_for(cfg, run):
