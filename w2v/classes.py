@@ -7,12 +7,11 @@ with its vector. ``init="kmeans++"`` seeds the centroids instead with k-means++ 
 its last centroid. The file format is word2vec.c's: ``word class`` per line, in vocabulary order.
 """
 
-import os
 from typing import NamedTuple
 
 import numpy as np
 
-from w2v.errors import FormatError, OptionError
+from w2v.errors import OptionError
 
 BLOCK = 8192  # words per matrix product while assigning
 
@@ -36,21 +35,9 @@ class WordClasses(NamedTuple):
 
 def load(path):
     """Read a class file: (words, labels)."""
-    if not os.path.isfile(path):
-        raise FormatError(f"class file not found: {path}")
-    words, labels = [], []
-    with open(path, "rb") as f:
-        for lineno, raw in enumerate(f, 1):
-            parts = raw.split()
-            if not parts:
-                continue
-            try:
-                if len(parts) != 2:
-                    raise ValueError
-                words.append(parts[0].decode("utf-8"))
-                labels.append(int(parts[1]))
-            except (ValueError, UnicodeDecodeError):
-                raise FormatError(f"{path}, line {lineno}: expected 'word class'") from None
+    from w2v.vocab import read_word_numbers
+
+    words, labels = read_word_numbers(path, "class file", "class")
     return words, np.array(labels, np.int64)
 
 

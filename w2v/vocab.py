@@ -37,26 +37,32 @@ class Vocab:
 
     @classmethod
     def load(cls, path):
-        if not os.path.isfile(path):
-            raise FormatError(f"vocabulary file not found: {path}")
-        words, counts = [], []
-        with open(path, "rb") as f:
-            for lineno, raw in enumerate(f, 1):
-                parts = raw.split()
-                if not parts:
-                    continue
-                try:
-                    if len(parts) != 2:
-                        raise ValueError
-                    words.append(parts[0].decode("utf-8"))
-                    counts.append(int(parts[1]))
-                except (ValueError, UnicodeDecodeError):
-                    raise FormatError(f"{path}, line {lineno}: expected 'word count' in UTF-8") from None
+        words, counts = read_word_numbers(path, "vocabulary file", "count")
         if not words:
             raise FormatError(f"vocabulary file is empty: {path}")
         if len(set(words)) != len(words):
             raise FormatError(f"vocabulary file {path} lists a word twice")
         return cls(words, counts)
+
+
+def read_word_numbers(path, kind, number):
+    """Lines of ``word number`` (word2vec.c's vocabulary and class files): (words, ints)."""
+    if not os.path.isfile(path):
+        raise FormatError(f"{kind} not found: {path}")
+    words, numbers = [], []
+    with open(path, "rb") as f:
+        for lineno, raw in enumerate(f, 1):
+            parts = raw.split()
+            if not parts:
+                continue
+            try:
+                if len(parts) != 2:
+                    raise ValueError
+                words.append(parts[0].decode("utf-8"))
+                numbers.append(int(parts[1]))
+            except (ValueError, UnicodeDecodeError):
+                raise FormatError(f"{path}, line {lineno}: expected 'word {number}' in UTF-8") from None
+    return words, numbers
 
 
 def build_vocab(words, counts, pids, n_pids, min_count=5, max_vocab=None, may_repeat=True):
