@@ -10,7 +10,9 @@ A trainer is a class ``Trainer(cfg, run)`` with:
 * ``epochs(params) -> control.Epochs``: its kernels and their calls, as the shared epoch loop runs them
   (and control.load_kernels compiles or loads them first);
 * ``finish(params, progress, seconds, epochs_run) -> Finished``: the vectors (and other results) and a
-  summary line.
+  summary line;
+* optionally ``extend(corpus, workdir, checkpoint, update_vocab) -> (Prepared, params)``: ``prepare`` for a
+  run that continues a checkpoint on new text (``--continue``; skip-gram and CBOW have it).
 
 ``stream.py`` holds what skip-gram/CBOW and the NPLM share: both run ``kernels._train_lane`` over the
 encoded corpus.
