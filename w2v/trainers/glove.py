@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from w2v.control import Epochs, Lanes, check_memory, finite, log, memory_estimate
+from w2v.control import Epochs, check_memory, finite, log, memory_estimate
 from w2v.errors import CorpusError
 from w2v.trainers import Finished, Prepared
 
@@ -91,23 +91,28 @@ class Trainer:
 
     def epochs(self, params):
         """Epochs over the shuffled nonzeros; a position is a count of nonzeros, a multiple of glove.CHUNK
-        at every step's end. Each step trains glove.SLICE chunks, hogwild over the threads."""
+        at every step's end. Each step trains glove.SLICE chunks, hogwild over the threads (prange)."""
         from w2v import glove
+
+        import numba
 
         cfg = self.cfg
         arrays = tuple(params[k] for k in glove.PARAMS)
+        epoch_fn = glove.epoch_serial
+        if cfg.n_threads > 1:
+            numba.set_num_threads(min(cfg.n_threads, numba.config.NUMBA_NUM_THREADS))
+            epoch_fn = glove.epoch_parallel
         bounds = np.arange(0, self.nnz + glove.CHUNK, glove.CHUNK)
         bounds[-1] = self.nnz
         starts, ends = bounds[:-1].astype(np.int64), bounds[1:].astype(np.int64)
 
         def steps(epoch, position):
-            with Lanes(cfg.n_threads) as lanes:
-                for s in range(position // glove.CHUNK, len(starts), glove.SLICE):
-                    st, en = starts[s:s + glove.SLICE], ends[s:s + glove.SLICE]
-                    costs = np.zeros(len(st))
-                    lanes.run(glove.train_lane, self.rows, self.cols, self.vals, st, en, arrays, cfg.x_max,
-                              cfg.weight_power, cfg.eta, 100.0, costs)
-                    yield int(en[-1]), float(costs.sum()), int(en[-1] - st[0])
+            for s in range(position // glove.CHUNK, len(starts), glove.SLICE):
+                st, en = starts[s:s + glove.SLICE], ends[s:s + glove.SLICE]
+                costs = np.zeros(len(st))
+                epoch_fn(self.rows, self.cols, self.vals, st, en, arrays, cfg.x_max, cfg.weight_power, cfg.eta, 100.0,
+                         costs)
+                yield int(en[-1]), float(costs.sum()), int(en[-1] - st[0])
 
         def diverged(cost, epoch):
             if finite(cost, params["W"][0]):
@@ -117,11 +122,11 @@ class Trainer:
 
         def warm_up():  # no chunks: compiles (or loads) the kernel, trains nothing
             none = np.zeros(0, np.int64)
-            glove.train_lane(0, 1, self.rows, self.cols, self.vals, none, none, arrays, cfg.x_max, cfg.weight_power,
-                             cfg.eta, 100.0, np.zeros(0))
+            epoch_fn(self.rows, self.cols, self.vals, none, none, arrays, cfg.x_max, cfg.weight_power, cfg.eta, 100.0,
+                     np.zeros(0))
 
         return Epochs(length=self.nnz, steps=steps, rate=lambda epoch, position: cfg.eta, diverged=diverged,
-                      kernels=(glove.train_lane,), warm_up=warm_up, unit="upd",
+                      kernels=(epoch_fn,), warm_up=warm_up, unit="upd",
                       names=("updates", "updates_per_s", "eta"), labels=("eta", "cost"))
 
     def finish(self, params, progress, seconds, epochs_run):
