@@ -58,6 +58,7 @@ def test_file_round_trip_and_errors(tmp_path):
     found.save(tmp_path / "c.txt")
     words, labels = classes.load(tmp_path / "c.txt")
     assert words == vectors.words and np.array_equal(labels, found.labels)
+    assert found.members(found.labels[0])[0] == "w0" and sum(len(found.members(c)) for c in range(4)) == len(words)
     assert (tmp_path / "c.txt").read_text().splitlines()[0] == f"w0 {found.labels[0]}"
     with pytest.raises(OptionError):
         classes.kmeans(vectors, len(vectors) + 1)

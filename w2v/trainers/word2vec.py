@@ -34,7 +34,8 @@ class Trainer:
         """Continue from checkpoint ``ck`` on new text: (Prepared, params). Known words keep their rows;
         with ``update_vocab`` the new text's words that pass --min-count in it join the vocabulary, their
         counts added to the known words', with fresh rows in ``W_in`` and zero rows in ``W_out``. HS keeps
-        the old inner-node rows (as gensim does) on the tree rebuilt from the merged counts."""
+        the old inner-node rows (as gensim does) on the tree rebuilt from the merged counts. With
+        ``update_vocab`` the new text is read twice: to count it, then to encode it with the merged words."""
         from w2v.prepare import prepare
         from w2v.vocab import Vocab
 
