@@ -22,8 +22,6 @@ from w2v.errors import (CorpusError, FormatError, MemoryLimitError, OptionError,
 _LAZY = {"train": "w2v.api", "load": "w2v.api", "cooccurrences": "w2v.api", "vocabulary": "w2v.api",
          "Model": "w2v.model", "Vectors": "w2v.vectors", "TrainConfig": "w2v.config", "Vocab": "w2v.vocab",
          "LanguageModel": "w2v.nplm"}
-_SUBMODULES = {"evaluate", "io", "api", "cli", "config", "corpus", "cooccur", "vectors", "vocab", "nplm", "choices",
-               "classes"}
 # (a name never means both a function and a module: `from w2v import cooccur` must find the module)
 
 __all__ = sorted(_LAZY) + ["W2VError", "CorpusError", "FormatError", "MemoryLimitError", "OptionError",
@@ -33,6 +31,9 @@ __all__ = sorted(_LAZY) + ["W2VError", "CorpusError", "FormatError", "MemoryLimi
 def __getattr__(name):
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
-    if name in _SUBMODULES:
+    try:  # a submodule: w2v.evaluate, w2v.classes, ...
         return importlib.import_module(f"w2v.{name}")
+    except ModuleNotFoundError as e:
+        if e.name != f"w2v.{name}":
+            raise
     raise AttributeError(f"module 'w2v' has no attribute {name!r}")

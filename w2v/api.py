@@ -57,11 +57,11 @@ def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_ou
         raise OptionError("--continue and --resume exclude each other: --resume finishes an interrupted run")
     if run.update_vocab and not run.continue_from:
         raise OptionError("--update-vocab goes with --continue CHECKPOINT")
+    resumed = continued = None
     if run.continue_from:
         cfg, continued = resolve_continue(config, run.continue_from)
-        resumed = None
     else:
-        (cfg, resumed), continued = resolve_config(config, run.resume), None
+        cfg, resumed = resolve_config(config, run.resume)
     if run.cooccur and cfg.model != "glove":
         raise OptionError("--cooccur applies to --model glove only")
     if vectors_output is not None and cfg.model != "nplm":

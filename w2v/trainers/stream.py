@@ -5,6 +5,7 @@ import numpy as np
 
 from w2v.choices import LOSSES, MODELS
 from w2v.control import Epochs, Lanes, finite
+from w2v.control import memory_estimate as control_memory_estimate
 
 CHUNK_IDS = 10_000  # target chunk length (ids): many more chunks than threads
 BLOCK_IDS = 1 << 21  # ids per kernel call (one progress-bar step)
@@ -88,10 +89,8 @@ def stream_epochs(encoded, weights, tabs, kcfg, cfg):
 
 def memory_estimate(n_words, cfg, n_out):
     """Bytes of the weights, tables and buffers of a _train_lane run (the NPLM adds its own)."""
-    from w2v.control import memory_estimate as estimate
-
     tables = n_words * (8 + 16 + 8)  # keep thresholds, alias table, Huffman offsets
     if cfg.loss == "hs":
         tables += 5 * 40 * n_words  # paths: int32 points + uint8 codes, depth about log2(V)
-    return estimate(weights=4 * cfg.dim * (n_words + n_out), tables=tables,
+    return control_memory_estimate(weights=4 * cfg.dim * (n_words + n_out), tables=tables,
                     buffers=2 * 4 * BLOCK_IDS + cfg.n_threads * 8 * cfg.dim * 64)
