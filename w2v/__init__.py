@@ -20,6 +20,7 @@ from w2v.errors import (CorpusError, FormatError, MemoryLimitError, OptionError,
                         ResumeError, TrainingDiverged, TrainingInterrupted, W2VError, WordNotFound)
 
 _LAZY = {"train": "w2v.api", "load": "w2v.api", "cooccurrences": "w2v.api", "vocabulary": "w2v.api",
+         "learn_phrases": "w2v.api", "Phrases": "w2v.phrases",
          "Model": "w2v.model", "Vectors": "w2v.vectors", "TrainConfig": "w2v.config", "Vocab": "w2v.vocab",
          "LanguageModel": "w2v.nplm"}
 # (a name never means both a function and a module: `from w2v import cooccur` must find the module)

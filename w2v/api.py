@@ -12,7 +12,7 @@ import os
 from w2v.errors import OptionError
 
 _RUN_OPTIONS = ("read_vocab", "save_vocab", "tmp_dir", "cooccur", "checkpoint", "resume", "log_json",
-                "max_memory", "callback", "continue_from", "update_vocab")
+                "max_memory", "callback", "continue_from", "update_vocab", "phrases")
 
 
 def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_output=None, classes=None,
@@ -35,6 +35,9 @@ def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_ou
     text: its options unless given (not its model, loss or dim), the learning rate restarting at
     ``alpha``; ``update_vocab=True`` adds the new text's words (those passing ``min_count`` in it), with
     fresh rows, and rebuilds the Huffman tree and noise table from the merged counts.
+
+    ``phrases`` (a file from ``learn_phrases(..., save_phrases=)`` / ``w2v phrases --save-phrases``, or a
+    ``Phrases``) joins the learned phrases while the corpus is read, without writing the joined text.
 
     ``output`` writes the result when training ends (checked before it starts): vectors in ``format``
     (bin, text, glove; else from the suffix), or for the NPLM its whole model (``.npz``), with
@@ -80,6 +83,10 @@ def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_ou
         output = "classes.txt" if classes else "model.npz" if cfg.model == "nplm" else "vectors.bin"
     if output is not None:
         _check_outputs(cfg, output, format, vectors_output, classes)
+    if run.phrases is not None:
+        from w2v.phrases import Phrased, Phrases
+
+        corpus = Phrased(corpus, run.phrases if isinstance(run.phrases, Phrases) else Phrases.load(run.phrases))
     result = run_driver(corpus, cfg, run, resumed, continued)
     if classes:
         from w2v.classes import kmeans
@@ -181,6 +188,36 @@ def cooccurrences(corpus, output=None, *, window=10, symmetric=True, distance_we
         cooc_mod.save(result, vocab, output)
         log(not progress, f"wrote {len(result.vals)} co-occurrences of {len(vocab)} words to {output}")
     return result, vocab
+
+
+def learn_phrases(corpus, output=None, *, passes=2, threshold=None, scoring="word2phrase", min_count=5,
+                  delimiter="_", connector_words=None, save_phrases=None, max_bigrams=None, tmp_dir=None,
+                  progress=True):
+    """Learn phrases (word2phrase, gensim's Phrases) on ``corpus`` in ``passes`` passes; returns a ``Phrases``.
+
+    ``threshold``: one number per pass (or one for all); defaults 200 then 100 (word2vec's demo) for
+    ``scoring="word2phrase"``, 10 for ``"gensim"`` (gensim's default scorer), 0.5 for ``"npmi"``.
+    ``connector_words``: None, "english" (gensim's), a file of words or a list, words that may stand
+    inside a phrase ("bank_of_america"). ``output`` receives the phrased text; ``save_phrases`` the
+    phrases (a TSV that ``train(..., phrases=)`` applies on the fly). w2v.phrases documents the scorers.
+    """
+    from w2v import phrases as phrases_mod
+    from w2v.control import log
+
+    if save_phrases is not None:
+        from w2v.atomic import check_target
+
+        check_target(save_phrases)
+    model = phrases_mod.learn(corpus, output, passes=passes, threshold=threshold, scoring=scoring,
+                              min_count=min_count, delimiter=delimiter, connector_words_spec=connector_words,
+                              max_bigrams=max_bigrams or phrases_mod.DEFAULT_MAX_BIGRAMS, tmp_dir=tmp_dir,
+                              progress=progress)
+    if output is not None:
+        log(not progress, f"wrote the phrased text to {output}")
+    if save_phrases is not None:
+        model.save(save_phrases)
+        log(not progress, f"wrote {sum(len(p) for p in model.passes)} phrases to {save_phrases}")
+    return model
 
 
 def vocabulary(corpus, min_count=5, max_vocab=None):

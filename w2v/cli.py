@@ -119,6 +119,8 @@ def cli():
 @click.option("--classes", type=click.IntRange(min=1), default=None,
               help="Write word classes (k-means of the vectors into this many classes, 'word class' lines) to "
                    "-o instead of the vectors, as word2vec.c's -classes.")
+@click.option("--phrases", default=None,
+              help="Join the phrases of this file (from 'w2v phrases --save-phrases') while reading CORPUS.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 @click.pass_context
 def train(ctx, corpus, output, fmt, export, classes, quiet, **options):
@@ -144,6 +146,48 @@ def train(ctx, corpus, output, fmt, export, classes, quiet, **options):
         given["export"] = export
     api.train(corpus, output=output or True, format=fmt, vectors_output=None if export in (None, "w", "w+c")
               else export, classes=classes, progress=not quiet, **given)
+
+
+@cli.command()
+@click.argument("corpus", nargs=-1, required=True)
+@click.option("-o", "--output", default=None, help="Where to write the phrased text.")
+@click.option("--save-phrases", default=None,
+              help="Write the learned phrases (a TSV that 'w2v train --phrases' applies while reading).")
+@click.option("--passes", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Passes; each learns on the text phrased by the ones before, so phrases grow longer.")
+@click.option("--threshold", default=None,
+              help="Score a bigram must pass, one per pass (e.g. 200,100) or one for all [word2phrase: 200,100 "
+                   "(word2vec's demo); gensim: 10; npmi: 0.5].")
+@click.option("--scoring", type=click.Choice(["word2phrase", "gensim", "npmi"]), default="word2phrase",
+              show_default=True,
+              help="word2phrase: (n(ab) - min_count) / n(a) / n(b) * tokens; gensim: the same times the "
+                   "number of types counted instead of tokens (gensim's default); npmi: normalised PMI in [-1, 1].")
+@click.option("--min-count", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Bigrams (and, for word2phrase, words) rarer than this never join.")
+@click.option("--delimiter", default="_", show_default=True, help="Joins the words of a phrase.")
+@click.option("--connector-words", default=None,
+              help="english (gensim's: a, the, of, ...), or a file of words that may stand inside a phrase "
+                   "(bank_of_america) [none].")
+@click.option("--max-bigrams", type=click.IntRange(min=1000), default=None,
+              help="Bigram types counted before the rarest are pruned, as word2vec.c does [20000000, ~1 GB].")
+@click.option("--tmp-dir", default=None, help="Directory for the encoded corpus and the passes' text [system temp].")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
+def phrases(corpus, output, save_phrases, quiet, **options):
+    """Learn phrases in CORPUS (files, or - for stdin) and write it with them joined: word2vec.c's
+    word2phrase, gensim's Phrases.
+
+    \b
+    Examples:
+      w2v phrases corpus.txt -o phrased.txt
+      w2v phrases corpus.txt --scoring npmi --threshold 0.5 --connector-words english --save-phrases p.tsv
+      w2v train corpus.txt --phrases p.tsv -o vectors.bin
+    """
+    from w2v import api
+
+    if output is None and save_phrases is None:
+        raise click.UsageError("give -o for the phrased text, --save-phrases for the phrases, or both")
+    api.learn_phrases(corpus[0] if len(corpus) == 1 else list(corpus), output, save_phrases=save_phrases,
+                      progress=not quiet, connector_words=options.pop("connector_words"), **options)
 
 
 @cli.command()

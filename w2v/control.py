@@ -38,6 +38,7 @@ class RunOptions(NamedTuple):
     quiet: bool = False  # no progress bar or messages
     continue_from: str | None = None  # a checkpoint whose weights a run on new text continues from
     update_vocab: bool = False  # with continue_from: add the new text's words to the vocabulary
+    phrases: object = None  # a phrases file (or phrases.Phrases) to join phrases with while reading
 
 
 # ---------------------------------------------------------------- memory

@@ -41,6 +41,8 @@ def open_binary(path):
 
 def describe(corpus):
     """A corpus's name for messages: its path, its paths, or what kind of iterable it is."""
+    if hasattr(corpus, "open_binary"):
+        return corpus.describe()
     if _is_path(corpus):
         return os.fspath(corpus)
     if isinstance(corpus, (list, tuple)) and corpus and all(_is_path(p) for p in corpus):
@@ -56,7 +58,10 @@ def _is_path(x):
 def open_corpus(corpus):
     """A binary reader over ``corpus``: a path (``-``: standard input), a list of paths read one after
     another as one text (each file ends its last sentence), or any iterable of token lists (gensim's
-    ``sentences``; iterated once, since the epochs read the encoded stream)."""
+    ``sentences``; iterated once, since the epochs read the encoded stream), or an object that opens its own
+    reader (``phrases.Phrased``: a corpus read through a phrase model)."""
+    if hasattr(corpus, "open_binary"):
+        return corpus.open_binary()
     if _is_path(corpus):
         return open_binary(corpus)
     if isinstance(corpus, (list, tuple)) and corpus and all(_is_path(p) for p in corpus):

@@ -36,6 +36,37 @@ def _is_space(c):
     return _SPACE[c]
 
 
+@numba.njit(inline="always")
+def token_hash(buf, s, e):
+    """FNV-1a of ``buf[s:e]``, the hash every token table here uses."""
+    h = _FNV_OFFSET
+    for i in range(s, e):
+        h = (h ^ np.uint64(buf[i])) * _FNV_PRIME
+    return h
+
+
+@numba.njit(inline="always")
+def find_entry(buf, s, length, h, slots, e_hash, e_off, e_len, arena):
+    """Look up the token ``buf[s:s+length]`` (hash ``h``) in an open-addressing table: returns ``(slot,
+    entry)``, entry -1 (and the empty slot it would take) when the token is not there."""
+    mask = np.int64(slots.shape[0] - 1)
+    j = np.int64(h & np.uint64(mask))
+    e = slots[j]
+    while e >= 0:
+        if e_hash[e] == h and e_len[e] == length:
+            o = e_off[e]
+            same = True
+            for k in range(length):
+                if arena[o + k] != buf[s + k]:
+                    same = False
+                    break
+            if same:
+                break
+        j = (j + 1) & mask
+        e = slots[j]
+    return j, e
+
+
 @numba.njit(cache=True, nogil=True)
 def scan_block(buf, pos, end, final, slots, e_hash, e_off, e_len, e_count, e_pid, arena, st, out, out_n):
     """Tokenize ``buf[pos:end]``; returns ``(pos, out_n, status)``.
@@ -45,7 +76,6 @@ def scan_block(buf, pos, end, final, slots, e_hash, e_off, e_len, e_count, e_pid
     recorded yet: grow the tables (flush ``out``, prune rare types) and call again from ``pos``.
     ``st[ST_LIMIT]`` bounds the number of live types (0: no bound).
     """
-    mask = np.uint64(slots.shape[0] - 1)
     frozen = st[ST_FROZEN] != 0
     i = pos
     while i < end:
@@ -66,9 +96,7 @@ def scan_block(buf, pos, end, final, slots, e_hash, e_off, e_len, e_count, e_pid
             i += 1
             continue
         s = i
-        h = _FNV_OFFSET
         while i < end and not _is_space(buf[i]):
-            h = (h ^ np.uint64(buf[i])) * _FNV_PRIME
             i += 1
         length = i - s
         if i == end and not final:
@@ -89,20 +117,8 @@ def scan_block(buf, pos, end, final, slots, e_hash, e_off, e_len, e_count, e_pid
         if not frozen and (st[ST_N] >= e_hash.shape[0] or st[ST_ARENA] + length + 1 > arena.shape[0]
                            or 2 * st[ST_N] >= slots.shape[0]):
             return s, out_n, NEED_GROW
-        j = np.int64(h & mask)
-        e = slots[j]
-        while e >= 0:
-            if e_hash[e] == h and e_len[e] == length:
-                o = e_off[e]
-                same = True
-                for k in range(length):
-                    if arena[o + k] != buf[s + k]:
-                        same = False
-                        break
-                if same:
-                    break
-            j = (j + 1) & np.int64(mask)
-            e = slots[j]
+        h = token_hash(buf, s, i)
+        j, e = find_entry(buf, s, length, h, slots, e_hash, e_off, e_len, arena)
         st[ST_TOKENS] += 1
         if e < 0:
             if frozen:
