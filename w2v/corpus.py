@@ -281,12 +281,14 @@ def _fnv1a(b):
     return h
 
 
-def scan_corpus(path, workdir, count_limit=DEFAULT_COUNT_LIMIT, known_words=None):
+def scan_corpus(path, workdir, count_limit=DEFAULT_COUNT_LIMIT, known_words=None, sink=None, seed_words=()):
     """Count token types and write the provisional id stream to ``workdir``.
 
     ``count_limit`` bounds the number of live types: beyond it, rare types are pruned as in
     word2vec.c's ReduceVocab. ``known_words`` (from ``--read-vocab``) freezes the table: only those
-    words are counted and encoded.
+    words are counted and encoded. ``sink`` (a callable) receives the stream's blocks instead of the
+    file (a reused buffer: copy what outlives the call; ``prov_path`` is then None). ``seed_words``
+    get provisional ids 0, 1, ... whether or not they occur (their counts may be 0).
     """
     from w2v import scan
 
@@ -294,16 +296,20 @@ def scan_corpus(path, workdir, count_limit=DEFAULT_COUNT_LIMIT, known_words=None
     table.st[scan.ST_LIMIT] = count_limit or 0
     if known_words is not None:
         table.freeze(known_words)
+    elif seed_words:
+        table.freeze(seed_words)
+        table.st[scan.ST_FROZEN] = 0
     buf = np.zeros(READ_BYTES + 2 * scan.MAX_TOKEN_BYTES + 16, np.uint8)
     out = np.empty(OUT_IDS, np.int32)
     out_n = 0
     carry = 0
     min_reduce = 1
-    prov_path = os.path.join(workdir, "provisional.i32")
+    prov_path = None if sink else os.path.join(workdir, "provisional.i32")
     f = open_corpus(path)
     reader = _Prefetch(f, describe(path))
     try:
-        with open(prov_path, "wb") as fout:
+        with open(prov_path or os.devnull, "wb") as fout:
+            flush = sink or (lambda ids: ids.tofile(fout))
             blocks = iter(reader)
             while True:
                 chunk = next(blocks, None)
@@ -321,7 +327,7 @@ def scan_corpus(path, workdir, count_limit=DEFAULT_COUNT_LIMIT, known_words=None
                     if status == scan.DONE:
                         break
                     if status == scan.OUT_FULL:
-                        out[:out_n].tofile(fout)
+                        flush(out[:out_n])
                         out_n = 0
                     elif status == scan.NEED_PRUNE:
                         table.prune(min_reduce)  # word2vec.c's ReduceVocab
@@ -332,7 +338,7 @@ def scan_corpus(path, workdir, count_limit=DEFAULT_COUNT_LIMIT, known_words=None
                 buf[:carry] = buf[pos:end]
                 if final:
                     break
-            out[:out_n].tofile(fout)
+            flush(out[:out_n])
     except OSError as e:
         raise CorpusError(f"cannot write the encoded corpus to {workdir}: {e.strerror or e}") from None
     finally:

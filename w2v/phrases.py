@@ -44,11 +44,12 @@ SCORINGS = ("word2phrase", "gensim", "npmi")
 ENGLISH_CONNECTOR_WORDS = ("a", "an", "and", "at", "by", "for", "from", "in", "of", "on", "or", "the", "to",
                            "with", "without")
 MAX_CONNECTORS = 7  # connector words inside one phrase (8 bits each in a 64-bit key)
-DEFAULT_MAX_BIGRAMS = 20_000_000  # live candidate types before pruning (~50 bytes each)
+DEFAULT_MAX_BIGRAMS = 20_000_000  # live candidate types before pruning (24-byte rows, load <= 0.7)
 FORMAT_HEADER = "# w2v phrases 1"
 
-_EMPTY = np.int64(-1)
 _NEED_ROOM = 1
+PARALLEL_BYTES = 1 << 20  # blocks larger than this are phrased by two threads
+LOAD = 0.7  # the candidate table's largest load factor (open addressing, linear probing)
 
 
 # ---------------------------------------------------------------- kernels
@@ -59,21 +60,22 @@ def _slot(ab, mid, mask):
 
 
 @numba.njit(inline="always")
-def _find(ab, mid, keys_ab, keys_mid):
-    """The slot of key (ab, mid), or the empty slot where it would go."""
-    mask = keys_ab.shape[0] - 1
+def _find(ab, mid, table):
+    """The row of key (ab, mid) in ``table``, or the empty row where it would go. A row is (ab or -1 when
+    empty, count), or (ab, count, mid) where connector words exist: one cache line per probe."""
+    mask = table.shape[0] - 1
     j = _slot(ab, mid, mask)
-    while keys_ab[j] != -1 and not (keys_ab[j] == ab and keys_mid[j] == mid):
+    while table[j, 0] != -1 and not (table[j, 0] == ab and (table.shape[1] == 2 or table[j, 2] == mid)):
         j = (j + 1) & mask
     return j
 
 
 @numba.njit(cache=True, nogil=True)
-def count_candidates(ids, n, conn, keys_ab, keys_mid, counts, st, room):
+def count_candidates(ids, n, conn, table, st, room):
     """Count the candidates of the provisional id stream ``ids[:n]`` (-1 at line ends); returns where it
     stopped and a status (0: done, 1: the table holds ``room`` keys, grow or prune it and call again).
 
-    ``conn[pid]`` is a connector word's code (1..255) or 0. ``st`` carries the open candidate across
+    ``conn[pid]`` is a connector word's code (1..255) or 0 (also beyond its end). ``st`` carries the open candidate across
     blocks: [used, left pid (-1: none), connector codes, connector count]. A candidate is a word, the
     connector words after it (at most MAX_CONNECTORS) and the next word; the next word starts the next
     candidate.
@@ -87,7 +89,7 @@ def count_candidates(ids, n, conn, keys_ab, keys_mid, counts, st, room):
             st[3] = 0
             i += 1
             continue
-        c = conn[p]
+        c = conn[p] if p < conn.shape[0] else 0
         if c != 0:
             if st[1] >= 0:
                 st[2] = (st[2] << 8) | c
@@ -98,13 +100,14 @@ def count_candidates(ids, n, conn, keys_ab, keys_mid, counts, st, room):
             if st[0] >= room:
                 return i, _NEED_ROOM
             ab = (st[1] << 32) | p
-            j = _find(ab, st[2], keys_ab, keys_mid)
-            if keys_ab[j] == -1:
-                keys_ab[j] = ab
-                keys_mid[j] = st[2]
-                counts[j] = 0
+            j = _find(ab, st[2], table)
+            if table[j, 0] == -1:
+                table[j, 0] = ab
+                table[j, 1] = 0
+                if table.shape[1] == 3:
+                    table[j, 2] = st[2]
                 st[0] += 1
-            counts[j] += 1
+            table[j, 1] += 1
         st[1] = p
         st[2] = 0
         st[3] = 0
@@ -113,17 +116,60 @@ def count_candidates(ids, n, conn, keys_ab, keys_mid, counts, st, room):
 
 
 @numba.njit(cache=True, nogil=True)
-def rehash(keys_ab, keys_mid, counts, new_ab, new_mid, new_counts, min_keep):
-    """Move the keys counted at least ``min_keep`` times into the empty table ``new_*``; returns how many."""
+def rehash(rows, new, min_keep):
+    """Move the rows (ab, count[, mid]) counted at least ``min_keep`` times into the empty table ``new``;
+    returns how many."""
     used = 0
-    for j in range(keys_ab.shape[0]):
-        if keys_ab[j] != -1 and counts[j] >= min_keep:
-            k = _find(keys_ab[j], keys_mid[j], new_ab, new_mid)
-            new_ab[k] = keys_ab[j]
-            new_mid[k] = keys_mid[j]
-            new_counts[k] = counts[j]
+    for j in range(rows.shape[0]):
+        if rows[j, 0] != -1 and rows[j, 1] >= min_keep:
+            k = _find(rows[j, 0], rows[j, 2] if rows.shape[1] == 3 else 0, new)
+            for c in range(rows.shape[1]):
+                new[k, c] = rows[j, c]
             used += 1
     return used
+
+
+@numba.njit(cache=True, nogil=True)
+def score_rows(table, count, scoring, min_count, total, types, threshold):
+    """The rows of candidates scoring above ``threshold``, and their scores. ``count[pid]``: unigram
+    counts (0 for a pruned word: never joined); ``scoring``: an index into SCORINGS."""
+    n = 0
+    for sweep in range(2):  # count, then fill arrays of that size
+        if sweep == 1:
+            keep = np.empty(n, np.int64)
+            score = np.empty(n, np.float64)
+            n = 0
+        for j in range(table.shape[0]):
+            if table[j, 0] == -1:
+                continue
+            ca = float(count[table[j, 0] >> 32])
+            cb = float(count[table[j, 0] & 0xFFFFFFFF])
+            pab = float(table[j, 1])
+            if ca == 0 or cb == 0:
+                continue
+            if scoring == 0:  # word2phrase.c
+                if ca < min_count or cb < min_count:
+                    continue
+                x = (pab - min_count) / ca / cb * total
+            elif scoring == 1:  # gensim's original_scorer
+                x = (pab - min_count) / (ca * cb) * types
+            else:  # gensim's npmi_scorer
+                if pab < min_count:
+                    continue
+                pa, pb, pp = ca / total, cb / total, pab / total
+                x = np.log(pp / (pa * pb)) / -np.log(pp)
+            if x > threshold:
+                if sweep == 1:
+                    keep[n] = j
+                    score[n] = x
+                n += 1
+    return keep, score
+
+
+def _empty(cap, mid=True):
+    table = np.empty((cap, 3 if mid else 2), np.int64)
+    table[:, 0] = -1
+    return table
 
 
 @numba.njit(cache=True, nogil=True)
@@ -151,11 +197,12 @@ def _sep(out, o, sep):
 
 
 @numba.njit(cache=True, nogil=True)
-def apply_lines(buf, n, slots, e_hash, e_off, e_len, arena, conn, keys_ab, keys_mid, delim, out, joined):
-    """Join the phrases of the whole lines ``buf[:n]`` into ``out``; returns the bytes written.
+def apply_lines(buf, n, slots, e_hash, e_off, e_len, arena, conn, phrases, delim, out, joined):
+    """Join the phrases of the whole lines ``buf[:n]`` into ``out`` (at least n + 1 bytes, times the
+    delimiter's length); returns the bytes written. A last line without a newline gets one.
 
     Words are looked up in the table (slots .. arena; unknown words never join); ``conn[id]`` marks
-    connector words; a phrase is a key (left << 32 | right, connector codes) of ``keys_*``. Greedy left
+    connector words; a phrase is a row (left << 32 | right, connector codes) of the table ``phrases``. Greedy left
     to right as gensim's ``analyze_sentence``. ``joined[0]`` counts the phrases written.
     """
     space = np.full(1, 32, np.uint8)
@@ -166,7 +213,7 @@ def apply_lines(buf, n, slots, e_hash, e_off, e_len, arena, conn, keys_ab, keys_
     while i < n:
         # one line: buf[i:line_end], the newline at line_end
         line_end = i
-        while buf[line_end] != 10:
+        while line_end < n and buf[line_end] != 10:
             line_end += 1
         start_s = -1
         start_e = -1
@@ -210,8 +257,8 @@ def apply_lines(buf, n, slots, e_hash, e_off, e_len, arena, conn, keys_ab, keys_
             if start_s >= 0:
                 hit = False
                 if w >= 0 and start_id >= 0:
-                    j = _find((start_id << 32) | w, mid, keys_ab, keys_mid)
-                    hit = keys_ab[j] != -1
+                    j = _find((start_id << 32) | w, mid, phrases)
+                    hit = phrases[j, 0] != -1
                 if o > line_start:
                     o = _sep(out, o, space)
                 o = _put(out, o, buf, start_s, start_e)
@@ -343,6 +390,18 @@ class Phrases:
         return [_Applier(ps.phrases, self.connector_words, self.delimiter) for ps in self.passes]
 
 
+_POOL = []
+
+
+def _pool():
+    """The thread that phrases the first half of a block while the caller does the second."""
+    if not _POOL:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL.append(ThreadPoolExecutor(1, thread_name_prefix="w2v-phrases"))
+    return _POOL[0]
+
+
 class _Applier:
     """One pass's phrases as the arrays apply_lines takes: a table of the words involved (the connector
     words first) and a key set of phrases."""
@@ -356,25 +415,37 @@ class _Applier:
         self.table.freeze(words)
         self.conn = np.zeros(len(words) + 1, np.int64)
         self.conn[:len(connector_words)] = np.arange(1, len(connector_words) + 1)
-        n = max(16, 1 << int(2 * max(len(phrases), 1) - 1).bit_length())
-        self.keys_ab = np.full(n, _EMPTY, np.int64)
-        self.keys_mid = np.zeros(n, np.int64)
-        ab, mid = np.empty(len(phrases), np.int64), np.empty(len(phrases), np.int64)
+        rows = np.ones((len(phrases), 3), np.int64)
         for i, p in enumerate(phrases):
-            ab[i] = (index[p[0]] << 32) | index[p[-1]]
-            mid[i] = _mid_code(p[1:-1], index, self.conn)
-        rehash(ab, mid, np.ones(len(phrases), np.int64), self.keys_ab, self.keys_mid, np.zeros(n, np.int64), 0)
+            rows[i, 0] = (index[p[0]] << 32) | index[p[-1]]
+            rows[i, 2] = _mid_code(p[1:-1], index, self.conn)
+        self.phrases = _empty(max(16, 1 << int(2 * max(len(phrases), 1) - 1).bit_length()))
+        rehash(rows, self.phrases, 0)
         self.delim = np.frombuffer(delimiter.encode("utf-8"), np.uint8).copy()
-        self.joined = np.zeros(1, np.int64)
+        self.joined, self.joined_too = np.zeros(1, np.int64), np.zeros(1, np.int64)
 
     def __call__(self, data):
-        """Phrase the whole lines of ``data`` (bytes ending in a newline)."""
+        """Phrase the whole lines of ``data`` (bytes ending in a newline); a large block is cut at a line
+        end into two halves that two threads phrase at once (the kernel releases the GIL)."""
         buf = np.frombuffer(data, np.uint8)
-        out = np.empty(len(buf) * max(1, len(self.delim)) + 16, np.uint8)
+        half = data.rfind(b"\n", 0, len(data) // 2) + 1 if len(data) > PARALLEL_BYTES else 0
+        if half == 0:
+            return self._apply(buf, self.joined)
+        first = _pool().submit(self._apply, buf[:half], self.joined_too)
+        second = self._apply(buf[half:], self.joined)
+        return first.result() + second
+
+    def _apply(self, buf, joined):
+        out = np.empty((len(buf) + 1) * max(1, len(self.delim)), np.uint8)
         t = self.table
-        n = apply_lines(buf, len(buf), t.slots, t.e_hash, t.e_off, t.e_len, t.arena, self.conn, self.keys_ab,
-                        self.keys_mid, self.delim, out, self.joined)
+        n = apply_lines(buf, len(buf), t.slots, t.e_hash, t.e_off, t.e_len, t.arena, self.conn, self.phrases,
+                        self.delim, out, joined)
         return out[:n].tobytes()
+
+    @property
+    def n_joined(self):
+        """Phrases written so far."""
+        return int(self.joined[0] + self.joined_too[0])
 
 
 def _mid_code(connectors, index, conn):
@@ -483,84 +554,125 @@ def thresholds(spec, passes, scoring):
     return values
 
 
+class _CandidateCounter:
+    """Counts candidates in a thread beside the scan: the scan hands over each block of provisional ids
+    (scan_corpus's sink) and goes on tokenizing while the previous block is counted."""
+
+    def __init__(self, conn, max_bigrams):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.conn, self.max_bigrams = conn, max_bigrams
+        self.table = _empty(min(1 << 20, 1 << int(2 * max_bigrams - 1).bit_length()), mid=len(conn) > 0)
+        self.st = np.array([0, -1, 0, 0], np.int64)
+        self.min_reduce, self.prunes = 1, 0
+        self.pool, self.pending = ThreadPoolExecutor(1), None
+
+    def __call__(self, ids):
+        block = ids.copy()
+        self.wait()
+        self.pending = self.pool.submit(self._count, block)
+
+    def wait(self):
+        if self.pending is not None:
+            self.pending.result()
+            self.pending = None
+
+    def close(self):
+        self.pool.shutdown(wait=True)
+
+    def _count(self, block):
+        while True:
+            cap = len(self.table)
+            room = min(int(LOAD * cap), self.max_bigrams)
+            stop, status = count_candidates(block, len(block), self.conn, self.table, self.st, room)
+            if status == 0:
+                return
+            block = block[stop:]
+            # full: a table twice the size, or at the limit word2vec.c's ReduceVocab (drop the candidates
+            # counted at most min_reduce times, then raise min_reduce)
+            prune = self.st[0] >= self.max_bigrams
+            new = _empty(cap if prune else 2 * cap, self.table.shape[1] == 3)
+            self.st[0] = rehash(self.table, new, self.min_reduce + 1 if prune else 0)
+            self.table = new
+            if prune:
+                self.min_reduce += 1
+                self.prunes += 1
+
+
 def learn_pass(corpus, workdir, scoring, threshold, min_count, connectors, delimiter,
                max_bigrams=DEFAULT_MAX_BIGRAMS):
     """Count ``corpus`` (see corpus.open_corpus) and keep the candidates scoring above ``threshold``."""
-    from w2v.corpus import OUT_IDS, describe, scan_corpus
+    from w2v.corpus import describe, scan_corpus
 
     t0 = time.perf_counter()
-    scanned = scan_corpus(corpus, workdir)
+    # the connector words are seeded into the scan's table, so their provisional ids are 0..C-1
+    conn = np.arange(1, len(connectors) + 1, dtype=np.int64)
+    counter = _CandidateCounter(conn, max_bigrams)
+    try:
+        scanned = scan_corpus(corpus, workdir, sink=counter, seed_words=connectors)
+        counter.wait()
+    finally:
+        counter.close()
     if scanned.total_tokens == 0:
         raise CorpusError(f"corpus is empty (no tokens): {describe(corpus)}")
     words = scanned.words
     pid_count = np.zeros(scanned.n_pids + 1, np.int64)
     pid_count[scanned.pids] = scanned.counts
-    conn = np.zeros(scanned.n_pids + 1, np.int64)
-    is_conn = np.zeros(len(words), bool)
-    code = {w: i + 1 for i, w in enumerate(connectors)}
-    for e, w in enumerate(words):
-        if w in code:
-            conn[scanned.pids[e]] = code[w]
-            is_conn[e] = True
-    cap = min(1 << 20, 1 << int(2 * max_bigrams - 1).bit_length())
-    keys_ab, keys_mid, counts = np.full(cap, _EMPTY, np.int64), np.zeros(cap, np.int64), np.zeros(cap, np.int64)
-    st = np.array([0, -1, 0, 0], np.int64)
-    min_reduce, prunes = 1, 0
-    ids = np.empty(OUT_IDS, np.int32)
-    with open(scanned.prov_path, "rb") as f:
-        while True:
-            n = f.readinto(memoryview(ids).cast("B")) // 4
-            if n == 0:
-                break
-            block = ids[:n]
-            while True:
-                room = min(cap // 2, max_bigrams)
-                stop, status = count_candidates(block, len(block), conn, keys_ab, keys_mid, counts, st, room)
-                if status == 0:
-                    break
-                block = block[stop:]
-                # full: a table twice the size, or at the limit word2vec.c's ReduceVocab (drop the
-                # candidates counted at most min_reduce times, then raise min_reduce)
-                prune = st[0] >= max_bigrams
-                size = cap if prune else 2 * cap
-                new = np.full(size, _EMPTY, np.int64), np.zeros(size, np.int64), np.zeros(size, np.int64)
-                st[0] = rehash(keys_ab, keys_mid, counts, *new, min_reduce + 1 if prune else 0)
-                keys_ab, keys_mid, counts = new
-                cap = size
-                if prune:
-                    min_reduce += 1
-                    prunes += 1
-    os.unlink(scanned.prov_path)
-    live = keys_ab != -1
-    ab, mid, pab = keys_ab[live], keys_mid[live], counts[live].astype(np.float64)
-    a, b = ab >> 32, ab & 0xFFFFFFFF
-    ca, cb = pid_count[a].astype(np.float64), pid_count[b].astype(np.float64)
-    total = float(scanned.total_tokens)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if scoring == "word2phrase":
-            score = (pab - min_count) / ca / cb * total
-            score[(ca < min_count) | (cb < min_count)] = -np.inf
-        elif scoring == "gensim":
-            types = int(len(words) - is_conn.sum() + len(ab))
-            score = (pab - min_count) / (ca * cb) * types
-        else:
-            pa, pb, pp = ca / total, cb / total, pab / total
-            score = np.log(pp / (pa * pb)) / -np.log(pp)
-            score[pab < min_count] = -np.inf
-    score[(ca == 0) | (cb == 0)] = -np.inf
-    keep = np.flatnonzero(score > threshold)
-    pid_word = {int(p): w for p, w in zip(scanned.pids.tolist(), words)}
+    table, st, prunes = counter.table, counter.st, counter.prunes
+    del counter
+    # gensim's len(vocab): unigram types but the connector words, plus candidate types
+    connector_set = set(connectors)
+    types = int(len(words) - sum(w in connector_set for w in words) + st[0])
+    keep, score = score_rows(table, pid_count, SCORINGS.index(scoring), min_count, float(scanned.total_tokens),
+                             float(types), threshold)
+    rows = table[keep]
+    del table
+    pid_word = dict(zip(scanned.pids.tolist(), words))
     codes = {i + 1: w for i, w in enumerate(connectors)}
     phrases = []
-    for k in keep.tolist():
-        m, between = int(mid[k]), []
-        while m:
-            between.append(codes[m & 0xFF])
-            m >>= 8
-        phrases.append((pid_word[int(a[k])], *reversed(between), pid_word[int(b[k])]))
-    stats = {"tokens": scanned.total_tokens, "word_types": len(words), "candidates": int(len(ab)),
+    for ab, mid in zip(rows[:, 0].tolist(), rows[:, 2].tolist() if rows.shape[1] == 3 else [0] * len(rows)):
+        between = []
+        while mid:
+            between.append(codes[mid & 0xFF])
+            mid >>= 8
+        phrases.append((pid_word[ab >> 32], *reversed(between), pid_word[ab & 0xFFFFFFFF]))
+    stats = {"tokens": scanned.total_tokens, "word_types": len(words), "candidates": int(st[0]),
              "pruned": prunes, "seconds": time.perf_counter() - t0}
-    return Pass(phrases, counts[live][keep], score[keep], scoring, threshold, min_count, stats)
+    return Pass(phrases, rows[:, 1], score, scoring, threshold, min_count, stats)
+
+
+class _Tee:
+    """A corpus read through phrase passes whose output is also written to a file (the next pass's text)."""
+
+    def __init__(self, corpus, appliers, path):
+        self.corpus, self.appliers, self.path = corpus, appliers, path
+
+    def describe(self):
+        from w2v.corpus import describe
+
+        return describe(self.corpus) + " (phrased)"
+
+    def open_binary(self):
+        from w2v.corpus import open_corpus
+
+        reader = _PhrasedReader(open_corpus(self.corpus), self.appliers)
+        return _TeeReader(reader, open(self.path, "wb") if self.path else None)
+
+
+class _TeeReader:
+    def __init__(self, inner, out):
+        self.inner, self.out = inner, out
+
+    def read(self, n):
+        b = self.inner.read(n)
+        if self.out is not None:
+            self.out.write(b)
+        return b
+
+    def close(self):
+        self.inner.close()
+        if self.out is not None:
+            self.out.close()
 
 
 def apply_file(corpus, path, appliers, progress=False):
@@ -594,7 +706,12 @@ def apply_file(corpus, path, appliers, progress=False):
 def learn(corpus, output=None, passes=2, threshold=None, scoring="word2phrase", min_count=5, delimiter="_",
           connector_words_spec=None, max_bigrams=DEFAULT_MAX_BIGRAMS, tmp_dir=None, progress=True):
     """Learn ``passes`` passes of phrases on ``corpus``, each on the text phrased by the ones before;
-    write the phrased text to ``output`` when given. Returns a Phrases model."""
+    write the phrased text to ``output`` when given. Returns a Phrases model.
+
+    Pass k learns while it phrases the text of pass k - 1 with pass k - 1's phrases (written to a work
+    file on the way for pass k + 1), so each pass reads its text once; the last pass's phrases are
+    applied in a final read.
+    """
     from w2v.control import log
 
     if scoring not in SCORINGS:
@@ -615,24 +732,31 @@ def learn(corpus, output=None, passes=2, threshold=None, scoring="word2phrase", 
         check_target(output)
     model = Phrases([], delimiter, connectors)
     with tempfile.TemporaryDirectory(prefix="w2v-phrases-", dir=tmp_dir) as workdir:
-        source = corpus if _rereadable(corpus) else _spool(corpus, os.path.join(workdir, "input.txt"))
+        text = corpus if _rereadable(corpus) else _spool(corpus, os.path.join(workdir, "input.txt"))
+        applier = None  # the previous pass's phrases
         for k, limit in enumerate(limits, 1):
+            if applier is None:
+                source = text
+            else:  # read the previous pass's text through its phrases, keeping the result for the next pass
+                keep = os.path.join(workdir, f"pass{k - 1}.txt") if (k < len(limits) or output) else None
+                source = _Tee(text, [applier], keep)
             learned = learn_pass(source, workdir, scoring, limit, min_count, connectors, delimiter, max_bigrams)
+            if applier is not None:
+                model.passes[-1].stats["joined"] = applier.n_joined
+                log(not progress, f"pass {k - 1}: joined {applier.n_joined} occurrences")
+                if text is not corpus:
+                    os.unlink(text)  # the text before the previous pass (or the spooled input)
+                text = keep
             model.passes.append(learned)
             s = learned.stats
             log(not progress, f"pass {k}: {s['tokens']} tokens, {s['word_types']} word types, {s['candidates']} "
                               f"candidate types{' (pruned %d times)' % s['pruned'] if s['pruned'] else ''}; "
                               f"{len(learned)} phrases score above {limit:g} ({s['seconds']:.1f} s)")
-            if output is None and k == len(limits):
-                break
-            target = output if k == len(limits) else os.path.join(workdir, f"pass{k}.txt")
             applier = _Applier(learned.phrases, connectors, delimiter)
-            apply_file(source, target, [applier], progress=progress)
-            learned.stats["joined"] = int(applier.joined[0])
-            log(not progress, f"pass {k}: joined {applier.joined[0]} occurrences")
-            if source is not corpus:
-                os.unlink(source)  # the previous pass's text (or the spooled input)
-            source = target
+        if output is not None:
+            apply_file(text, output, [applier], progress=progress)
+            model.passes[-1].stats["joined"] = applier.n_joined
+            log(not progress, f"pass {len(limits)}: joined {applier.n_joined} occurrences")
     return model
 
 

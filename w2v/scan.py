@@ -51,20 +51,18 @@ def find_entry(buf, s, length, h, slots, e_hash, e_off, e_len, arena):
     entry)``, entry -1 (and the empty slot it would take) when the token is not there."""
     mask = np.int64(slots.shape[0] - 1)
     j = np.int64(h & np.uint64(mask))
-    e = slots[j]
-    while e >= 0:
+    while True:  # (this shape, with early returns, compiles to a loop twice as fast as one with breaks)
+        e = slots[j]
+        if e < 0:
+            return j, e
         if e_hash[e] == h and e_len[e] == length:
             o = e_off[e]
-            same = True
-            for k in range(length):
-                if arena[o + k] != buf[s + k]:
-                    same = False
-                    break
-            if same:
-                break
+            k = 0
+            while k < length and arena[o + k] == buf[s + k]:
+                k += 1
+            if k == length:
+                return j, e
         j = (j + 1) & mask
-        e = slots[j]
-    return j, e
 
 
 @numba.njit(cache=True, nogil=True)
