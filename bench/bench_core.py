@@ -83,11 +83,16 @@ def prepare_corpus(src, workdir, limit):
     return path
 
 
-def quality(vectors_path, eval_dir):
+def quality(vectors_path, eval_dir, single_words=False):
+    """Analogy (restrict 30000), WS-353, SimLex; ``single_words`` drops words joined by '_' (phrases) first."""
     sys.path.insert(0, ROOT)
     from w2v import evaluate, io
+    from w2v.vectors import Vectors
 
     v = io.load(vectors_path)
+    if single_words:
+        keep = [i for i, w in enumerate(v.words) if "_" not in w]
+        v = Vectors([v.words[i] for i in keep], v.vectors[keep])
     a = evaluate.analogies(v, os.path.join(eval_dir, "questions-words.txt"), restrict=30000)
     ws = evaluate.similarity(v, os.path.join(eval_dir, "EN-WS-353-ALL.txt"))
     sl = evaluate.similarity(v, os.path.join(eval_dir, "EN-SIMLEX-999.txt"))

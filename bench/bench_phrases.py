@@ -6,8 +6,10 @@ pass 1 learns on the text and writes it phrased, pass 2 learns on that and write
 reads with LineSentence (its documented streaming corpus). Printed: wall seconds of the whole job
 (compile included for w2v), peak RSS, phrases per pass, and the share of lines where both outputs agree.
 
-Quality: skip-gram NS, 1 epoch, 2 threads, on the plain text and with `--phrases` (word2phrase scoring,
-thresholds 200,100, word2vec's demo) applied while reading; analogy (restrict 30000), WS-353, SimLex.
+Quality: skip-gram NS, 1 epoch, 2 threads, on the plain text and with `--phrases` applied while reading
+(word2phrase scoring: 200 then 100 as word2vec's demo-phrase-accuracy.sh, and one pass at 500 as its
+demo-phrases.sh on text8); analogy (restrict 30000; in brackets with the phrase vectors removed first),
+WS-353, SimLex.
 
     python bench/bench_phrases.py                       # everything
     python bench/bench_phrases.py --skip-quality        # speed only
@@ -94,6 +96,7 @@ def main():
     ap.add_argument("--limit", type=int, default=None, help="first N tokens only")
     ap.add_argument("--skip-gensim", action="store_true")
     ap.add_argument("--skip-quality", action="store_true")
+    ap.add_argument("--skip-speed", action="store_true", help="quality only (the speed runs' phrase files exist)")
     args = ap.parse_args()
     os.makedirs(args.workdir, exist_ok=True)
     corpus = prepare_corpus(args.corpus, args.workdir, args.limit)
@@ -102,12 +105,12 @@ def main():
     g_out = os.path.join(w, "phr-gensim.txt")
     cases = [("w2v (gensim scorer 10,10)", "gensim", [10.0, 10.0]),
              ("w2v (word2phrase 200,100)", "word2phrase", [200.0, 100.0])]
-    for name, scoring, th in cases:
+    for name, scoring, th in [] if args.skip_speed else cases:
         out, table = os.path.join(w, f"phr-w2v-{scoring}.txt"), os.path.join(w, f"phr-w2v-{scoring}.tsv")
         rows[name] = child(CHILD_W2V.format(root=ROOT, corpus=corpus, out=out, table=table, thresholds=th,
                                             scoring=scoring))
         print(name, json.dumps(rows[name]), flush=True)
-    if not args.skip_gensim:
+    if not args.skip_gensim and not args.skip_speed:
         rows["gensim (default scorer 10,10)"] = child(CHILD_GENSIM.format(
             corpus=corpus, mid=os.path.join(w, "phr-gensim-pass1.txt"), out=g_out, thresholds=[10.0, 10.0]))
         print("gensim", json.dumps(rows["gensim (default scorer 10,10)"]), flush=True)
@@ -122,15 +125,22 @@ def main():
               f"{r['rss_mb']:.0f} |")
     if args.skip_quality:
         return
-    print("\n| sg-ns 1 epoch | vocab | phrase tokens in vocab | whole run s | analogy % | WS-353 | SimLex |")
+    print("\n| sg-ns 1 epoch | vocab | phrase tokens in vocab | whole run s | analogy % (single words only) | WS-353 "
+          "| SimLex |")
     print("|---|---|---|---|---|---|---|")
-    for name, phrases in (("plain text", None), ("--phrases (word2phrase 200,100)",
-                                                 os.path.join(w, "phr-w2v-word2phrase.tsv"))):
-        out = os.path.join(w, f"phr-vectors-{'plain' if phrases is None else 'phrased'}.bin")
+    one_pass = os.path.join(w, "phr-w2v-500.tsv")  # word2vec's demo-phrases.sh on text8: one pass, 500
+    child(CHILD_W2V.replace("passes=2", "passes=1").format(root=ROOT, corpus=corpus, out=None, table=one_pass,
+                                                           thresholds=[500.0], scoring="word2phrase"))
+    for name, tag, phrases in (("plain text", "plain", None),
+                               ("--phrases (word2phrase 200,100: demo-phrase-accuracy.sh)", "phrased",
+                                os.path.join(w, "phr-w2v-word2phrase.tsv")),
+                               ("--phrases (word2phrase 500, one pass: demo-phrases.sh)", "phrased500", one_pass)):
+        out = os.path.join(w, f"phr-vectors-{tag}.bin")
         r = child(CHILD_TRAIN.format(root=ROOT, corpus=corpus, out=out, phrases=phrases))
         q = quality(out, args.eval_dir)
-        print(f"| {name} | {r['vocab']} | {r['phrase_words']} | {r['total_s']:.1f} | {q['analogy']:.2f} | "
-              f"{q['ws353']:.3f} | {q['simlex']:.3f} |", flush=True)
+        s = quality(out, args.eval_dir, single_words=True)
+        print(f"| {name} | {r['vocab']} | {r['phrase_words']} | {r['total_s']:.1f} | {q['analogy']:.2f} "
+              f"({s['analogy']:.2f}) | {q['ws353']:.3f} | {q['simlex']:.3f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -137,7 +137,7 @@ def test_eval_on_real_vectors(tmp_path):
     ("a b c\n", ["train", "{d}/c.txt", "-o", "{d}/v.bin", "--dim", "0"], "--dim"),
     ("a b c\n", ["train", "{d}/c.txt", "-o", "{d}/v.model"], "suffix"),
     ("a b c\n", ["train", "{d}/c.txt", "-o", "{d}/nodir/v.bin"], "directory"),
-    ("a b c\n", ["train", "{d}", "-o", "{d}/v.bin"], "directory"),
+    ("a b c\n", ["train", "{d}", "-o", "{d}/v.bin"], "vocabulary is empty"),  # a directory: its files
     (b"\x00\x01\x02garbage\xff", ["eval", "analogies", "{d}/c.txt"], "c.txt"),
     ("2 3\nfoo 1 2 3\nbar 1 2\n", ["eval", "similarity", "{d}/c.txt"], "line 3"),
     ("2 3\nfoo 1 2 3\n", ["similar", "{d}/c.txt", "foo"], "announces 2"),

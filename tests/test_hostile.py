@@ -38,6 +38,11 @@ def write(path, data):
     return path
 
 
+def _mkdir(path):
+    path.mkdir()
+    return path
+
+
 def corpus_cases(d):
     """(name, corpus path, extra args, expected fragments)."""
     gz = d / "trunc.gz"
@@ -53,7 +58,7 @@ def corpus_cases(d):
     rng = np.random.default_rng(0)
     return [
         ("missing file", d / "missing.txt", [], ["not found"]),
-        ("directory", d, [], ["directory"]),
+        ("directory without files", _mkdir(d / "nothing"), [], ["directory has no files"]),
         ("empty file", write(d / "empty.txt", b""), [], ["empty"]),
         ("only whitespace", write(d / "ws.txt", b" \n\t\r\n  \n"), [], ["empty"]),
         ("only NUL bytes", write(d / "nul.txt", b"\x00" * 1000), [], ["empty"]),

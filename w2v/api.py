@@ -83,6 +83,9 @@ def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_ou
         output = "classes.txt" if classes else "model.npz" if cfg.model == "nplm" else "vectors.bin"
     if output is not None:
         _check_outputs(cfg, output, format, vectors_output, classes)
+    from w2v.corpus import expand
+
+    corpus = expand(corpus)
     if run.phrases is not None:
         from w2v.phrases import Phrased, Phrases
 
@@ -178,6 +181,9 @@ def cooccurrences(corpus, output=None, *, window=10, symmetric=True, distance_we
                       symmetric=symmetric, distance_weighting=distance_weighting)
     if output is not None and not os.fspath(output).endswith(".npz"):
         raise OptionError(f"the co-occurrence file must end in .npz: {output}")
+    from w2v.corpus import expand
+
+    corpus = expand(corpus)
     workdir = tempfile.mkdtemp(prefix="w2v-cooccur-", dir=tmp_dir)
     try:
         scan.warm_up()
@@ -208,7 +214,9 @@ def learn_phrases(corpus, output=None, *, passes=2, threshold=None, scoring="wor
         from w2v.atomic import check_target
 
         check_target(save_phrases)
-    model = phrases_mod.learn(corpus, output, passes=passes, threshold=threshold, scoring=scoring,
+    from w2v.corpus import expand
+
+    model = phrases_mod.learn(expand(corpus), output, passes=passes, threshold=threshold, scoring=scoring,
                               min_count=min_count, delimiter=delimiter, connector_words_spec=connector_words,
                               max_bigrams=max_bigrams or phrases_mod.DEFAULT_MAX_BIGRAMS, tmp_dir=tmp_dir,
                               progress=progress)
@@ -230,6 +238,7 @@ def vocabulary(corpus, min_count=5, max_vocab=None):
     from w2v.errors import CorpusError
     from w2v.vocab import VocabularyReport, build_vocab
 
+    corpus = corpus_mod.expand(corpus)
     workdir = tempfile.mkdtemp(prefix="w2v-vocab-")
     try:
         scan.warm_up()

@@ -45,7 +45,7 @@ def cli():
 
 
 @cli.command()
-@click.argument("corpus")
+@click.argument("corpus", nargs=-1, required=True)
 @click.option("-o", "--output", default=None,
               help="Vectors file; its suffix picks the format (.bin binary, .txt/.vec text) [vectors.bin]. "
                    "--model nplm writes the whole model to a .npz file [model.npz].")
@@ -124,7 +124,8 @@ def cli():
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 @click.pass_context
 def train(ctx, corpus, output, fmt, export, classes, quiet, **options):
-    """Train word vectors on CORPUS (text, .gz, .bz2, .xz, or - for stdin).
+    """Train word vectors on CORPUS: files (text, .gz, .bz2, .xz), directories and globs, read in order as
+    one text, or - for stdin.
 
     Tokens are split on whitespace and a newline ends a sentence. Defaults follow word2vec.c for sg and
     cbow, and GloVe's C tools for glove.
@@ -144,7 +145,7 @@ def train(ctx, corpus, output, fmt, export, classes, quiet, **options):
     given = {k: v for k, v in options.items() if ctx.get_parameter_source(k) == ParameterSource.COMMANDLINE}
     if export in ("w", "w+c"):
         given["export"] = export
-    api.train(corpus, output=output or True, format=fmt, vectors_output=None if export in (None, "w", "w+c")
+    api.train(list(corpus), output=output or True, format=fmt, vectors_output=None if export in (None, "w", "w+c")
               else export, classes=classes, progress=not quiet, **given)
 
 
@@ -186,7 +187,7 @@ def phrases(corpus, output, save_phrases, quiet, **options):
 
     if output is None and save_phrases is None:
         raise click.UsageError("give -o for the phrased text, --save-phrases for the phrases, or both")
-    api.learn_phrases(corpus[0] if len(corpus) == 1 else list(corpus), output, save_phrases=save_phrases,
+    api.learn_phrases(list(corpus), output, save_phrases=save_phrases,
                       progress=not quiet, connector_words=options.pop("connector_words"), **options)
 
 
@@ -215,7 +216,7 @@ def classes(vectors, k, output, iterations, init, seed):
 
 
 @cli.command()
-@click.argument("corpus")
+@click.argument("corpus", nargs=-1, required=True)
 @click.option("--min-count", type=click.IntRange(min=1), default=5, show_default=True)
 @click.option("--max-vocab", type=click.IntRange(min=2), default=None)
 @click.option("--top", type=click.IntRange(min=0), default=20, show_default=True, help="How many top words to list.")
@@ -229,7 +230,7 @@ def vocab(corpus, min_count, max_vocab, top, output):
     """
     from w2v import api
 
-    report = api.vocabulary(corpus, min_count, max_vocab)
+    report = api.vocabulary(list(corpus), min_count, max_vocab)
     v, total = report.vocab, report.total_tokens
     click.echo(f"tokens {total}  types {report.types}  kept {len(v)} types with count >= {min_count}"
                + (f" (top {max_vocab})" if max_vocab else "") + f", covering {100 * report.coverage:.2f}% of tokens")
@@ -243,7 +244,7 @@ def vocab(corpus, min_count, max_vocab, top, output):
 
 
 @cli.command()
-@click.argument("corpus")
+@click.argument("corpus", nargs=-1, required=True)
 @click.option("-o", "--output", required=True, help="Where to write the co-occurrence matrix (.npz).")
 @click.option("--window", type=click.IntRange(min=1), default=10, show_default=True)
 @click.option("--symmetric/--left-only", default=True, show_default=True)
@@ -262,7 +263,7 @@ def cooccur(corpus, output, quiet, **options):
     """
     from w2v import api
 
-    api.cooccurrences(corpus, output, progress=not quiet, **options)
+    api.cooccurrences(list(corpus), output, progress=not quiet, **options)
 
 
 @cli.group(name="eval", cls=_Group)

@@ -64,12 +64,56 @@ def check_memory(estimate, run, remedy):
     """Print the estimate; refuse (MemoryLimitError) beyond --max-memory or the memory available."""
     gb = estimate["total"] / (1 << 30)
     limit = run.max_memory if run.max_memory is not None else available_memory_gb()
+    disk = estimate.get("disk")
     log(run.quiet, f"memory estimate: {gb:.2f} GB (weights {estimate['weights'] / (1 << 30):.2f} GB, tables "
                    f"{estimate['tables'] / (1 << 20):.0f} MB, buffers and runtime "
-                   f"{(estimate['buffers'] + estimate['runtime']) / (1 << 20):.0f} MB)")
+                   f"{(estimate['buffers'] + estimate['runtime']) / (1 << 20):.0f} MB)"
+                   + (f"; temporary disk {disk / (1 << 30):.2f} GB" if disk is not None else ""))
     if limit is not None and gb > limit:
         which = "--max-memory" if run.max_memory is not None else "the available memory"
         raise MemoryLimitError(f"training needs about {gb:.2f} GB, more than {which} ({limit:.2f} GB): {remedy}")
+
+
+def disk_used(workdir):
+    """Bytes of the files in a run's work directory."""
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(workdir) for f in files)
+
+
+def disk_estimate(corpus, cfg):
+    """Temporary disk a run needs at its peak, from the input files' sizes, or None when they are not known
+    (standard input, an iterable). Counting writes 4 bytes per token, encoding 4 more (both exist at the
+    end of the encoding); plain text averages about 6 bytes per token, compressed text 3-4x fewer; GloVe
+    adds its spilled runs, at most twice its --memory."""
+    from w2v.corpus import input_paths
+
+    paths = input_paths(corpus)
+    if paths is None:
+        return None
+    ratio = {".gz": 3.5, ".bz2": 4.5, ".xz": 4.5, ".lzma": 4.5}
+    text = 0.0
+    for p in paths:
+        try:
+            text += os.path.getsize(p) * ratio.get(os.path.splitext(p)[1].lower(), 1.0)
+        except OSError:
+            return None
+    need = 8 * text / 6
+    if cfg.model == "glove":
+        need += 2 * cfg.memory * (1 << 30)
+    return need
+
+
+def check_disk(corpus, cfg, workdir):
+    """Refuse before reading when the work directory's disk lacks the estimated temporary space."""
+    import shutil
+
+    need = disk_estimate(corpus, cfg)
+    if need is None:
+        return
+    free = shutil.disk_usage(workdir).free
+    if need > free:
+        raise MemoryLimitError(f"the temporary files need about {need / (1 << 30):.2f} GB but "
+                               f"{os.path.dirname(workdir)} has {free / (1 << 30):.2f} GB free: give --tmp-dir "
+                               "on a larger disk")
 
 
 # ---------------------------------------------------------------- the epoch loop

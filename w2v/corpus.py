@@ -39,6 +39,58 @@ def open_binary(path):
         raise CorpusError(f"cannot open corpus {path}: {e.strerror or e}") from None
 
 
+def expand(corpus):
+    """Inputs as given on the command line to what open_corpus reads: each of files, directories (their
+    files, recursively, in sorted order, hidden ones skipped) and globs (sorted matches) in turn; ``-``
+    (standard input) only alone. One path stays a path; anything else (an iterable of sentences) is
+    returned as it is."""
+    import glob
+
+    specs = [corpus] if _is_path(corpus) else list(corpus) if isinstance(corpus, (list, tuple)) else None
+    if specs is None or not all(_is_path(p) for p in specs):
+        return corpus
+    if not specs:
+        raise CorpusError("no corpus given")
+    if "-" in specs:
+        if len(specs) > 1:
+            raise CorpusError("- (standard input) cannot be combined with other inputs")
+        return "-"
+    paths = []
+    for spec in map(os.fspath, specs):
+        if os.path.isdir(spec):
+            found = sorted(os.path.join(d, f) for d, dirs, files in os.walk(spec) for f in files
+                           if not f.startswith(".") and not any(p.startswith(".") for p in
+                                                                  os.path.relpath(d, spec).split(os.sep) if p != "."))
+            if not found:
+                raise CorpusError(f"directory has no files: {spec}")
+            paths += found
+        elif not os.path.exists(spec) and glob.has_magic(spec):
+            found = sorted(p for p in glob.glob(spec, recursive=True) if os.path.isfile(p))
+            if not found:
+                raise CorpusError(f"no files match {spec}")
+            paths += found
+        else:
+            paths.append(spec)
+    return paths[0] if len(paths) == 1 else paths
+
+
+def input_paths(corpus):
+    """The files a corpus reads (through a phrase model too), or None (standard input, an iterable)."""
+    if hasattr(corpus, "corpus"):
+        return input_paths(corpus.corpus)
+    if _is_path(corpus):
+        return None if corpus == "-" else [os.fspath(corpus)]
+    if isinstance(corpus, (list, tuple)) and corpus and all(_is_path(p) for p in corpus):
+        return [os.fspath(p) for p in corpus]
+    return None
+
+
+def fingerprint_files(corpus):
+    """The file names a corpus reads (for a checkpoint's corpus check), or None for other corpora."""
+    paths = input_paths(corpus)
+    return None if paths is None else [os.path.basename(p) for p in paths]
+
+
 def describe(corpus):
     """A corpus's name for messages: its path, its paths, or what kind of iterable it is."""
     if hasattr(corpus, "open_binary"):
@@ -87,8 +139,12 @@ class _Files:
     def read(self, n):
         while self.paths or self.f:
             if self.f is None:
-                self.f = open_binary(self.paths.pop(0))
-            b = self.f.read(n)
+                self.path = self.paths.pop(0)
+                self.f = open_binary(self.path)
+            try:
+                b = self.f.read(n)
+            except Exception as e:  # name the file that failed, not the list
+                raise _read_error(self.path, e) from None
             if b:
                 self.last = b[-1:]
                 return b
@@ -182,6 +238,8 @@ class ScanResult(NamedTuple):
     total_tokens: int  # every token read, in vocabulary or not
     overlong: int  # tokens skipped for being longer than MAX_TOKEN_BYTES
     invalid_utf8: int  # tokens whose bytes were not valid UTF-8 (decoded with U+FFFD)
+    pruned: int = 0  # rounds of pruning rare types while counting (counts are then approximate)
+    text_path: str | None = None  # a copy of the text read (keep_text), for a second read
 
 
 class _Table:
@@ -281,14 +339,17 @@ def _fnv1a(b):
     return h
 
 
-def scan_corpus(path, workdir, count_limit=DEFAULT_COUNT_LIMIT, known_words=None, sink=None, seed_words=()):
+def scan_corpus(path, workdir, count_limit=DEFAULT_COUNT_LIMIT, known_words=None, sink=None, seed_words=(),
+                keep_text=False):
     """Count token types and write the provisional id stream to ``workdir``.
 
     ``count_limit`` bounds the number of live types: beyond it, rare types are pruned as in
     word2vec.c's ReduceVocab. ``known_words`` (from ``--read-vocab``) freezes the table: only those
     words are counted and encoded. ``sink`` (a callable) receives the stream's blocks instead of the
     file (a reused buffer: copy what outlives the call; ``prov_path`` is then None). ``seed_words``
-    get provisional ids 0, 1, ... whether or not they occur (their counts may be 0).
+    get provisional ids 0, 1, ... whether or not they occur (their counts may be 0). With ``known_words``
+    an unknown word's id is ``len(known_words)``. ``keep_text`` copies what is read to ``workdir`` (for
+    a corpus that cannot be read twice, such as standard input).
     """
     from w2v import scan
 
@@ -306,7 +367,10 @@ def scan_corpus(path, workdir, count_limit=DEFAULT_COUNT_LIMIT, known_words=None
     min_reduce = 1
     prov_path = None if sink else os.path.join(workdir, "provisional.i32")
     f = open_corpus(path)
-    reader = _Prefetch(f, describe(path))
+    text_path = os.path.join(workdir, "text.txt") if keep_text else None
+    source = _Copy(f, text_path) if keep_text else f
+    reader = _Prefetch(source, describe(path))
+    pruned = 0
     try:
         with open(prov_path or os.devnull, "wb") as fout:
             flush = sink or (lambda ids: ids.tofile(fout))
@@ -332,6 +396,7 @@ def scan_corpus(path, workdir, count_limit=DEFAULT_COUNT_LIMIT, known_words=None
                     elif status == scan.NEED_PRUNE:
                         table.prune(min_reduce)  # word2vec.c's ReduceVocab
                         min_reduce += 1
+                        pruned += 1
                     else:
                         table.grow()
                 carry = end - pos
@@ -343,14 +408,39 @@ def scan_corpus(path, workdir, count_limit=DEFAULT_COUNT_LIMIT, known_words=None
         raise CorpusError(f"cannot write the encoded corpus to {workdir}: {e.strerror or e}") from None
     finally:
         reader.close()
+        if keep_text:
+            source.close()
         if f is not sys.stdin.buffer:
             f.close()
     words, invalid = table.decode_words()
     n = int(table.st[scan.ST_N])
     return ScanResult(words=words, counts=table.e_count[:n].copy(), pids=table.e_pid[:n].copy(),
-                      n_pids=int(table.st[scan.ST_NEXT_PID]), prov_path=prov_path,
+                      n_pids=int(table.st[scan.ST_NEXT_PID]) + (known_words is not None), prov_path=prov_path,
                       total_tokens=int(table.st[scan.ST_TOKENS]), overlong=int(table.st[scan.ST_OVERLONG]),
-                      invalid_utf8=invalid)
+                      invalid_utf8=invalid, pruned=pruned, text_path=text_path)
+
+
+class _Copy:
+    """A reader that also writes what it reads to a file."""
+
+    def __init__(self, inner, path):
+        self.inner, self.out = inner, open(path, "wb")
+
+    def read(self, n):
+        b = self.inner.read(n)
+        self.out.write(b)
+        return b
+
+    def close(self):
+        self.out.close()
+
+
+def rereadable(corpus):
+    """Whether open_corpus can read ``corpus`` again: files can, standard input and iterables cannot."""
+    if hasattr(corpus, "corpus"):
+        return rereadable(corpus.corpus)
+    paths = [corpus] if _is_path(corpus) else corpus if isinstance(corpus, (list, tuple)) and corpus else None
+    return paths is not None and all(_is_path(p) for p in paths) and "-" not in paths
 
 
 class EncodedCorpus(NamedTuple):

@@ -14,7 +14,7 @@ import time
 
 from w2v.choices import MODELS
 from w2v.config import TrainConfig
-from w2v.control import RunOptions, check_memory, load_kernels, log, run_epochs
+from w2v.control import RunOptions, check_disk, check_memory, disk_used, load_kernels, log, run_epochs
 from w2v.errors import OptionError, ResumeError
 from w2v.model import Model
 
@@ -74,23 +74,36 @@ def train(corpus, cfg, run=RunOptions(), resumed=None, continued=None):
     trainer = trainer_for(cfg, run)
     workdir = tempfile.mkdtemp(prefix="w2v-", dir=run.tmp_dir)
     try:
+        if not (run.cooccur and cfg.model == "glove"):
+            check_disk(corpus, cfg, workdir)
         scan.warm_up()  # Numba's start-up, once per process, is not part of the vocabulary pass
         t0 = time.perf_counter()
         if continued:
             prepared, params = trainer.extend(corpus, workdir, continued, run.update_vocab)
         else:
             prepared = trainer.prepare(corpus, workdir, resumed.vocab if resumed else None)
-        if resumed and (resumed.corpus != prepared.corpus_info or resumed.vocab.words != prepared.rows.words):
-            then, now = resumed.corpus.get("total_tokens"), prepared.corpus_info["total_tokens"]
-            raise ResumeError(f"cannot resume from {run.resume}: the corpus differs from the one it was trained on "
-                              f"({then} tokens then, {now} now)")
+        from w2v.corpus import fingerprint_files
+
+        files = fingerprint_files(corpus)
+        if files is not None:
+            prepared.corpus_info["files"] = files
+        if resumed:
+            then, now = resumed.corpus, prepared.corpus_info
+            # several files must be the same ones in the same order (one file may be renamed or moved: its
+            # content is checked below); checkpoints before multi-file input have no "files"
+            if len(then.get("files") or [1]) + len(files or [1]) > 2 and then.get("files", files) != files:
+                raise ResumeError(f"cannot resume from {run.resume}: it was trained on the files "
+                                  f"{_short(then['files'])}, not {_short(files)}")
+            if any(then.get(k) != v for k, v in now.items() if k != "files") or resumed.vocab.words != prepared.rows.words:
+                raise ResumeError(f"cannot resume from {run.resume}: the corpus differs from the one it was trained "
+                                  f"on ({then.get('total_tokens')} tokens then, {now['total_tokens']} now)")
         if run.save_vocab:
             prepared.vocab.save(run.save_vocab)
         vocab_seconds = time.perf_counter() - t0
         log(run.quiet, f"{prepared.summary} ({vocab_seconds:.1f} s)")
         estimate = trainer.memory()
         if estimate is not None:
-            check_memory(estimate, run, trainer.memory_remedy)
+            check_memory(dict(estimate, disk=disk_used(workdir)), run, trainer.memory_remedy)
         if resumed:
             params, progress = resumed.arrays, resumed.progress
             log(run.quiet, f"resuming at epoch {progress.epoch + 1}, position {progress.position}")
@@ -116,3 +129,8 @@ def train(corpus, cfg, run=RunOptions(), resumed=None, continued=None):
                      stats={**done.stats, "kernel_seconds": compile_seconds}, language_model=done.language_model)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _short(names):
+    names = list(names or [])
+    return ", ".join(names) if len(names) <= 4 else f"{', '.join(names[:3])} and {len(names) - 3} more"

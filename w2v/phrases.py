@@ -732,7 +732,9 @@ def learn(corpus, output=None, passes=2, threshold=None, scoring="word2phrase", 
         check_target(output)
     model = Phrases([], delimiter, connectors)
     with tempfile.TemporaryDirectory(prefix="w2v-phrases-", dir=tmp_dir) as workdir:
-        text = corpus if _rereadable(corpus) else _spool(corpus, os.path.join(workdir, "input.txt"))
+        from w2v.corpus import rereadable
+
+        text = corpus if rereadable(corpus) else _spool(corpus, os.path.join(workdir, "input.txt"))
         applier = None  # the previous pass's phrases
         for k, limit in enumerate(limits, 1):
             if applier is None:
@@ -758,14 +760,6 @@ def learn(corpus, output=None, passes=2, threshold=None, scoring="word2phrase", 
             model.passes[-1].stats["joined"] = applier.n_joined
             log(not progress, f"pass {len(limits)}: joined {applier.n_joined} occurrences")
     return model
-
-
-def _rereadable(corpus):
-    """Paths (not standard input) can be read once per pass and again to apply it; the rest is spooled."""
-    from w2v.corpus import _is_path
-
-    paths = [corpus] if _is_path(corpus) else corpus if isinstance(corpus, (list, tuple)) and corpus else None
-    return paths is not None and all(_is_path(p) for p in paths) and "-" not in paths
 
 
 def _spool(corpus, path):

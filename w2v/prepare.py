@@ -1,6 +1,8 @@
 """Corpus to training stream, for every trainer: scan the text, choose the vocabulary, encode the ids
 to a file in the run's work directory (corpus.py, vocab.py), and refuse what cannot be trained on."""
 
+import os
+
 from w2v.control import log
 from w2v.errors import CorpusError
 from w2v.vocab import Vocab
@@ -21,8 +23,10 @@ def prepare(corpus, cfg, workdir, known=None, unk=None):
     limit = corpus_mod.DEFAULT_COUNT_LIMIT
     if cfg.max_vocab is not None:
         limit = min(limit, max(20 * cfg.max_vocab, 1_000_000))
-    scanned = corpus_mod.scan_corpus(corpus, workdir, count_limit=limit,
-                                     known_words=known.words if known else None)
+    # (a corpus that cannot be read twice is copied while counting, in case pruning makes a second read
+    # necessary; the copy is deleted as soon as it is not)
+    scanned = corpus_mod.scan_corpus(corpus, workdir, count_limit=limit, known_words=known.words if known else None,
+                                     keep_text=known is None and not corpus_mod.rereadable(corpus))
     if scanned.total_tokens == 0:
         raise CorpusError(f"corpus is empty (no tokens): {name}")
     if scanned.invalid_utf8 > 0.3 * scanned.total_tokens:
@@ -40,6 +44,19 @@ def prepare(corpus, cfg, workdir, known=None, unk=None):
         counts, words = scanned.counts, scanned.words
     vocab, remap = build_vocab(words, counts, scanned.pids, scanned.n_pids, cfg.min_count, cfg.max_vocab,
                                may_repeat=scanned.invalid_utf8 > 0)
+    if scanned.pruned and len(vocab):
+        # Pruning while counting gave a type that came back after it was pruned a new provisional id, so
+        # the stream lost its earlier occurrences. Read the text again with the chosen words fixed: every
+        # occurrence is encoded, and their counts are exact (the choice of words stays word2vec.c's).
+        log(False, f"more than {limit} word types: pruned rare ones {scanned.pruned} times while counting; "
+                   "reading the corpus again to encode every occurrence of the chosen words")
+        os.unlink(scanned.prov_path)
+        again = corpus_mod.scan_corpus(scanned.text_path or corpus, workdir, known_words=vocab.words)
+        vocab, remap = build_vocab(vocab.words, again.counts, again.pids, again.n_pids, cfg.min_count,
+                                   cfg.max_vocab, may_repeat=False)
+        scanned = again._replace(text_path=scanned.text_path)
+    if scanned.text_path:
+        os.unlink(scanned.text_path)
     if len(vocab) == 0:
         raise CorpusError(f"vocabulary is empty: no word occurs at least --min-count {cfg.min_count} times "
                           f"in {scanned.total_tokens} tokens")

@@ -118,9 +118,12 @@ def scan_block(buf, pos, end, final, slots, e_hash, e_off, e_len, e_count, e_pid
         h = token_hash(buf, s, i)
         j, e = find_entry(buf, s, length, h, slots, e_hash, e_off, e_len, arena)
         st[ST_TOKENS] += 1
+        if e < 0 and frozen:  # a fixed vocabulary: an unknown word gets the id after the known ones
+            out[out_n] = st[ST_NEXT_PID]
+            out_n += 1
+            st[ST_SENT] += 1
+            continue
         if e < 0:
-            if frozen:
-                continue  # --read-vocab: unknown words are dropped
             e = st[ST_N]
             st[ST_N] += 1
             slots[j] = e
