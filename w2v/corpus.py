@@ -239,6 +239,7 @@ class ScanResult(NamedTuple):
     overlong: int  # tokens skipped for being longer than MAX_TOKEN_BYTES
     invalid_utf8: int  # tokens whose bytes were not valid UTF-8 (decoded with U+FFFD)
     pruned: int = 0  # rounds of pruning rare types while counting (counts are then approximate)
+    table_bytes: int = 0  # the counting table's largest size, with the scan's buffers
     text_path: str | None = None  # a copy of the text read (keep_text), for a second read
 
 
@@ -256,6 +257,9 @@ class _Table:
         self.e_pid = np.zeros(n_entries, np.int64)
         self.arena = np.zeros(arena_bytes, np.uint8)
         self.st = np.zeros(scan.ST_SIZE, np.int64)
+
+    def nbytes(self):
+        return sum(a.nbytes for a in self.args())
 
     def args(self):
         return (self.slots, self.e_hash, self.e_off, self.e_len, self.e_count, self.e_pid, self.arena, self.st)
@@ -371,6 +375,7 @@ def scan_corpus(path, workdir, count_limit=DEFAULT_COUNT_LIMIT, known_words=None
     source = _Copy(f, text_path) if keep_text else f
     reader = _Prefetch(source, describe(path))
     pruned = 0
+    table_bytes = table.nbytes()
     try:
         with open(prov_path or os.devnull, "wb") as fout:
             flush = sink or (lambda ids: ids.tofile(fout))
@@ -399,6 +404,7 @@ def scan_corpus(path, workdir, count_limit=DEFAULT_COUNT_LIMIT, known_words=None
                         pruned += 1
                     else:
                         table.grow()
+                        table_bytes = max(table_bytes, table.nbytes())
                 carry = end - pos
                 buf[:carry] = buf[pos:end]
                 if final:
@@ -417,7 +423,8 @@ def scan_corpus(path, workdir, count_limit=DEFAULT_COUNT_LIMIT, known_words=None
     return ScanResult(words=words, counts=table.e_count[:n].copy(), pids=table.e_pid[:n].copy(),
                       n_pids=int(table.st[scan.ST_NEXT_PID]) + (known_words is not None), prov_path=prov_path,
                       total_tokens=int(table.st[scan.ST_TOKENS]), overlong=int(table.st[scan.ST_OVERLONG]),
-                      invalid_utf8=invalid, pruned=pruned, text_path=text_path)
+                      invalid_utf8=invalid, pruned=pruned, text_path=text_path,
+                      table_bytes=table_bytes + buf.nbytes + out.nbytes + 4 * READ_BYTES)
 
 
 class _Copy:
@@ -448,8 +455,9 @@ class EncodedCorpus(NamedTuple):
 
     path: str
     n_ids: int  # length of the stream, sentinels included
-    n_words: int  # in-vocabulary tokens
+    n_words: int  # in-vocabulary tokens in the stream
     total_tokens: int  # raw tokens of the corpus (what words/s counts)
+    counting_bytes: int = 0  # memory the counting pass took at its peak
 
     def blocks(self, block_ids=1 << 21, start=0):
         """Yield ``(start, ids)`` blocks of whole sentences from ``start`` (a block boundary); ``ids`` is a
@@ -478,7 +486,7 @@ def encode(scan_result, remap, workdir):
     prov = np.empty(OUT_IDS, np.int32)
     out = np.empty(OUT_IDS + OUT_IDS // scan.MAX_SENTENCE + 2, np.int32)
     sent_len = np.zeros(1, np.int64)
-    n_ids = 0
+    n_ids = n_words = 0  # (n_words counts the ids written: the stream's own figure, not the vocabulary's)
     with open(scan_result.prov_path, "rb") as fin, open(path, "wb") as fout:
         while True:
             n = fin.readinto(memoryview(prov).cast("B")) // 4
@@ -487,9 +495,10 @@ def encode(scan_result, remap, workdir):
             m = scan.remap_block(prov, n, remap, out, sent_len)
             out[:m].tofile(fout)
             n_ids += m
+            n_words += m - int(np.count_nonzero(out[:m] < 0))
         if sent_len[0] > 0:
             np.array([-1], np.int32).tofile(fout)
             n_ids += 1
     os.unlink(scan_result.prov_path)
-    n_words = int(np.asarray(scan_result.counts)[remap[scan_result.pids] >= 0].sum()) if len(remap) else 0
-    return EncodedCorpus(path=path, n_ids=n_ids, n_words=n_words, total_tokens=scan_result.total_tokens)
+    return EncodedCorpus(path=path, n_ids=n_ids, n_words=n_words, total_tokens=scan_result.total_tokens,
+                         counting_bytes=scan_result.table_bytes)

@@ -81,4 +81,5 @@ class Trainer:
         wps = self.encoded.total_tokens * epochs_run / max(seconds, 1e-9)
         return Finished(Vectors(self.vocab.words, params["W_in"]),
                         f"trained {cfg.model}/{cfg.loss}: {cfg.epochs} epochs in {seconds:.1f} s, {wps / 1000:.0f}k "
-                        f"words/s, final loss {progress.epoch_losses[-1]:.4f}", {"words_per_second": wps})
+                        f"words/s, final loss {progress.epoch_losses[-1]:.4f}",
+                        {"words_per_second": wps, "stream_words": self.encoded.n_words})
