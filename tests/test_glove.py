@@ -227,3 +227,51 @@ def test_memory_bound_checked_before_counting(planted, tmp_path):
                                  "--min-count", "1", "-q", "-o", str(tmp_path / "g.bin")])
     assert r.exit_code == 1 and "--max-memory" in r.output and "--memory" in r.output
     assert not (tmp_path / "g.bin").exists()
+
+
+def test_matrix_on_disk_holds_every_nonzero_once_shuffled(tmp_path):
+    """Forced to disk: the buckets hold exactly the in-memory matrix's nonzeros (values in float32), in an
+    order unlike the counting order, reproducibly for a seed."""
+    sentences = random_sentences(4, n=600)
+    vocab, enc, work = encode_text(tmp_path, sentences)
+    ref = cooccur.count(enc, len(vocab), work, window=4)
+    disk = cooccur.count(enc, len(vocab), work, window=4, on_disk=True, memory_gb=2e-5, map_entries=400, seed=3)
+    m = disk.matrix
+    assert disk.rows is None and len(m.paths) > 1 and m.nonzeros == len(ref.vals)
+    got = [m.load(k) for k in range(len(m.paths))]
+    rows, cols, vals = (np.concatenate([g[i] for g in got]) for i in range(3))
+    order = np.lexsort((cols, rows))
+    ref_order = np.lexsort((ref.cols, ref.rows))
+    assert np.array_equal(rows[order], ref.rows[ref_order]) and np.array_equal(cols[order], ref.cols[ref_order])
+    assert np.array_equal(vals[order], ref.vals[ref_order].astype(np.float32))
+    assert not np.array_equal(rows, ref.rows)  # shuffled
+    (tmp_path / "w2").mkdir()
+    again = cooccur.count(enc, len(vocab), str(tmp_path / "w2"), window=4, on_disk=True, memory_gb=2e-5,
+                          map_entries=400, seed=3)
+    assert all(np.array_equal(a, b) for k in range(len(m.paths)) for a, b in zip(m.load(k), again.matrix.load(k)))
+
+
+def test_training_from_disk_learns_and_resumes_bit_identically(tmp_path):
+    """A --memory too small for the matrix: GloVe trains from buckets on disk, learns the planted clusters
+    as well as in memory, and a run interrupted inside an epoch resumes to the same vectors."""
+    path = tmp_path / "planted.txt"
+    groups = planted_corpus(path, seed=11, sentences=1000, noise=0.4)
+    small = glove_cfg(seed=11, memory=1e-5)  # 10 KB: the 2340 nonzeros go to 7 buckets
+    r = train(str(path), **small, progress=False)
+    assert "buckets" in r.stats.get("storage", "")
+    assert cluster_purity(r.vectors, groups) > GLOVE_PURITY_BAR
+    stops = []
+
+    def stop_once(record):  # stop mid-epoch once, at the second progress step of epoch 3
+        if record.get("epoch") == 3 and not stops and record.get("updates", 0) > 0:
+            stops.append(record)
+            return True
+        return False
+
+    ck = tmp_path / "ck.npz"
+    from w2v.errors import TrainingInterrupted
+
+    with pytest.raises(TrainingInterrupted):
+        train(str(path), **small, progress=False, checkpoint=str(ck), callback=stop_once)
+    resumed = train(str(path), **small, progress=False, resume=str(ck))
+    assert np.array_equal(resumed.vectors.vectors, r.vectors.vectors)

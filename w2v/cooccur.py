@@ -4,8 +4,9 @@ Counts X[i, j] (the weighted number of times context word j appears within ``win
 i, never across a sentence end) over the encoded corpus. Frequent pairs (both ids below ``dense_n``)
 go to a dense block; the rest to an open-addressing hash map of int64 keys (``i * V + j``) and float64
 values. When the map is full it is sorted and spilled to a run file; runs are merged two at a time
-(three files open at most) with a streaming kernel, so memory stays within the budget and the number
-of open files stays bounded whatever the corpus size.
+(three files open at most) through fixed buffers, so memory stays within the budget and the number of
+open files stays bounded whatever the corpus size. A matrix too large to hold in the budget is expanded
+block by block into shuffled buckets on disk (buckets.py), which GloVe's epochs then read in turn.
 
 With ``symmetric`` a pair is stored once under (min, max) and expanded at the end: X[a, b] = X[b, a],
 and a word co-occurring with itself counts from both sides (as GloVe's cooccur does).
@@ -20,6 +21,7 @@ import numpy as np
 from w2v.errors import CorpusError, FormatError, OptionError
 
 _EMPTY = np.int64(-1)
+MERGE_BLOCK = 1 << 20  # entries per buffer when merging runs and expanding them
 
 
 class Cooccurrences(NamedTuple):
@@ -33,6 +35,11 @@ class Cooccurrences(NamedTuple):
     symmetric: bool
     distance_weighting: bool
     spills: int  # sorted runs written to disk while counting
+    matrix: object = None  # buckets.Matrix when the nonzeros were left on disk (rows/cols/vals are then None)
+
+    @property
+    def nonzeros(self):
+        return self.matrix.nonzeros if self.matrix is not None else len(self.vals)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -108,6 +115,29 @@ def merge_runs(ka, va, kb, vb, ko, vo):
 
 
 @numba.njit(cache=True, nogil=True)
+def merge_blocks(ka, va, kb, vb, ko, vo, a_last, b_last):
+    """Merge blocks of two key-sorted runs, summing equal keys, until a block that is not its run's last
+    is used up; returns (taken from a, taken from b, written)."""
+    i = j = m = 0
+    na, nb = ka.shape[0], kb.shape[0]
+    while (i < na or a_last) and (j < nb or b_last) and (i < na or j < nb):
+        if j >= nb or (i < na and ka[i] < kb[j]):
+            k, v = ka[i], va[i]
+            i += 1
+        elif i >= na or kb[j] < ka[i]:
+            k, v = kb[j], vb[j]
+            j += 1
+        else:
+            k, v = ka[i], va[i] + vb[j]
+            i += 1
+            j += 1
+        ko[m] = k
+        vo[m] = v
+        m += 1
+    return i, j, m
+
+
+@numba.njit(cache=True, nogil=True)
 def expand(keys, vals, n_words, symmetric, rows, cols, out):
     """Keys to (row, col, value); with ``symmetric`` each stored pair (a, b), a < b, is listed both ways
     and a diagonal pair counts twice (a word next to itself is seen from both sides)."""
@@ -129,26 +159,33 @@ def _budget(memory_gb, n_words):
     """Split the memory budget: dense block side, hash-map slots (a power of two) and its fill limit."""
     budget = int(memory_gb * (1 << 30))
     dense_n = int(min(n_words, max(0, np.sqrt(0.15 * budget / 8))))
-    slots = 1 << max(10, int(np.log2(max(1024, 0.45 * budget / 16))))
+    # the map (16 bytes a slot) and, when it spills, its sorted copy (32 bytes an entry at 0.7 load):
+    # 0.35 + 0.49 of the budget, with the dense block 0.99
+    slots = 1 << max(10, int(np.log2(max(1024, 0.35 * budget / 16))))
     return dense_n, slots, int(0.7 * slots)
 
 
 def _write_run(workdir, index, keys, vals):
-    """Write a sorted run; returns (base path, length)."""
+    """Write a sorted run (raw int64 keys, raw float64 values); returns (base path, length)."""
     base = os.path.join(workdir, f"run{index}")
-    np.save(base + ".keys.npy", keys)
-    np.save(base + ".vals.npy", vals)
+    keys.tofile(base + ".keys")
+    vals.tofile(base + ".vals")
     return base, len(keys)
 
 
-def _load_run(run):
+def _run_blocks(run, size=MERGE_BLOCK):
+    """Yield (keys, vals, last) blocks of a run, read with plain reads (never mapped: bounded memory)."""
     base, length = run
-    return (np.load(base + ".keys.npy", mmap_mode="r")[:length],
-            np.load(base + ".vals.npy", mmap_mode="r")[:length])
+    with open(base + ".keys", "rb") as fk, open(base + ".vals", "rb") as fv:
+        left = length
+        while left > 0:
+            n = min(size, left)
+            left -= n
+            yield np.fromfile(fk, np.int64, n), np.fromfile(fv, np.float64, n), left == 0
 
 
 def _remove_run(run):
-    for suffix in (".keys.npy", ".vals.npy"):
+    for suffix in (".keys", ".vals"):
         os.unlink(run[0] + suffix)
 
 
@@ -162,30 +199,53 @@ def _drain(keys, vals):
     return out_k, out_v
 
 
+def _merge_two(a, b, base):
+    """Merge the runs ``a`` and ``b`` into a run at ``base`` through buffers of MERGE_BLOCK entries."""
+    empty = np.zeros(0, np.int64), np.zeros(0, np.float64), True
+    blocks_a, blocks_b = _run_blocks(a), _run_blocks(b)
+    ka, va, la = next(blocks_a, empty)
+    kb, vb, lb = next(blocks_b, empty)
+    ko, vo = np.empty(2 * MERGE_BLOCK, np.int64), np.empty(2 * MERGE_BLOCK, np.float64)
+    m_total = 0
+    with open(base + ".keys", "wb") as fk, open(base + ".vals", "wb") as fv:
+        while len(ka) or len(kb):
+            i, j, m = merge_blocks(ka, va, kb, vb, ko, vo, la, lb)
+            ko[:m].tofile(fk)
+            vo[:m].tofile(fv)
+            m_total += m
+            ka, va, kb, vb = ka[i:], va[i:], kb[j:], vb[j:]
+            if not len(ka) and not la:
+                ka, va, la = next(blocks_a)
+            if not len(kb) and not lb:
+                kb, vb, lb = next(blocks_b)
+    return base, m_total
+
+
 def _merge_all(runs, workdir):
-    """Merge runs pairwise until one remains: two inputs and one output open at a time, memory-mapped."""
+    """Merge runs pairwise until one remains: two inputs and one output open at a time."""
     counter = len(runs)
     while len(runs) > 1:
         a, b = runs.pop(0), runs.pop(0)
-        (ka, va), (kb, vb) = _load_run(a), _load_run(b)
-        base = os.path.join(workdir, f"run{counter}")
+        merged = _merge_two(a, b, os.path.join(workdir, f"run{counter}"))
         counter += 1
-        ko = np.lib.format.open_memmap(base + ".keys.npy", "w+", np.int64, (len(ka) + len(kb),))
-        vo = np.lib.format.open_memmap(base + ".vals.npy", "w+", np.float64, (len(ka) + len(kb),))
-        m = merge_runs(ka, va, kb, vb, ko, vo)
-        ko.flush()
-        vo.flush()
-        del ka, va, kb, vb, ko, vo
         _remove_run(a)
         _remove_run(b)
-        runs.append((base, m))
+        runs.append(merged)
     return runs[0]
 
 
+def in_memory_bytes(entries, symmetric):
+    """Peak bytes of the matrix held in memory for training: the sorted entries (16 bytes each) and their
+    expansion (int32 rows and cols, float64 values, then float32 values for training)."""
+    return 16 * entries + 20 * (2 * entries if symmetric else entries)
+
+
 def count(encoded, n_words, workdir, window=10, symmetric=True, distance_weighting=True, memory_gb=4.0,
-          progress=None, dense_words=None, map_entries=None):
+          progress=None, dense_words=None, map_entries=None, on_disk=None, seed=1):
     """Count co-occurrences over an EncodedCorpus; returns Cooccurrences (each direction listed).
 
+    When the matrix held in memory would exceed ``memory_gb`` (or ``on_disk``), the nonzeros are left on
+    disk in shuffled buckets (buckets.py, seeded by ``seed``) and ``Cooccurrences.matrix`` holds them.
     ``dense_words`` and ``map_entries`` override the split of ``memory_gb`` (the tests use them to force
     many spills on a small corpus).
     """
@@ -225,14 +285,43 @@ def count(encoded, n_words, workdir, window=10, symmetric=True, distance_weighti
     if runs:
         runs.append(_write_run(workdir, len(runs), map_keys, map_vals))
         runs.append(_write_run(workdir, len(runs), dense_keys, dense_vals))
+        del map_keys, map_vals, dense_keys, dense_vals
         final = _merge_all(runs, workdir)
-        k, v = (np.array(a) for a in _load_run(final))
-        _remove_run(final)
+        entries = final[1]
+        blocks = _run_blocks(final)
     else:
         k = np.empty(len(map_keys) + len(dense_keys), np.int64)
         v = np.empty(len(k), np.float64)
-        m = merge_runs(map_keys, map_vals, dense_keys, dense_vals, k, v)
-        k, v = k[:m], v[:m]
+        entries = merge_runs(map_keys, map_vals, dense_keys, dense_vals, k, v)
+        del map_keys, map_vals, dense_keys, dense_vals
+        blocks = iter([(k[:entries], v[:entries], True)])
+        final = None
+    budget = int(memory_gb * (1 << 30))
+    if on_disk is None:
+        on_disk = in_memory_bytes(entries, symmetric) > budget
+    if on_disk:  # the nonzeros go to shuffled buckets on disk, each half the budget at most
+        from w2v import buckets
+
+        writer = buckets.Writer(workdir, buckets.bucket_count(2 * entries if symmetric else entries, budget), seed)
+        for k, v, _ in blocks:
+            for a in range(0, len(k), MERGE_BLOCK):
+                kk, vv = k[a:a + MERGE_BLOCK], v[a:a + MERGE_BLOCK]
+                n_out = 2 * len(kk) if symmetric else len(kk)
+                rows, cols, out = np.empty(n_out, np.int32), np.empty(n_out, np.int32), np.empty(n_out, np.float64)
+                m = expand(kk, vv, n_words, symmetric, rows, cols, out)
+                writer.add(rows[:m], cols[:m], out[:m])
+        if final is not None:
+            _remove_run(final)
+        matrix = writer.finish()
+        return Cooccurrences(None, None, None, n_words, window, symmetric, distance_weighting, spills, matrix)
+    if final is not None:
+        parts = list(blocks)
+        k = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
+        v = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.float64)
+        del parts
+        _remove_run(final)
+    else:
+        k, v = k[:entries], v[:entries]
     n_out = len(k) + (len(k) - int(np.count_nonzero(k // n_words == k % n_words)) if symmetric else 0)
     rows, cols, vals = np.empty(n_out, np.int32), np.empty(n_out, np.int32), np.empty(n_out, np.float64)
     expand(k, v, n_words, symmetric, rows, cols, vals)

@@ -1,5 +1,6 @@
 """GloVe (Pennington et al. 2014): count co-occurrences (cooccur.py) or load them (``--cooccur``), shuffle
-the nonzeros once with the seed, then run glove.py's AdaGrad epochs over them. Parameters: word vectors
+the nonzeros once with the seed (in memory, or in buckets on disk when they exceed ``--memory``), then
+run glove.py's AdaGrad epochs over them. Parameters: word vectors
 ``W``, context vectors ``C``, biases ``bw``/``bc`` and their AdaGrad sums ``gW``, ``gC``, ``gbw``, ``gbc``."""
 
 import sys
@@ -35,7 +36,7 @@ def count_corpus(corpus, cfg, workdir, run, known=None, train=True):
     with tqdm(total=encoded.n_ids, unit="id", unit_scale=True, disable=run.quiet, file=sys.stderr,
               desc="counting") as bar:
         cooc = cooccur.count(encoded, len(vocab), workdir, cfg.window, cfg.symmetric, cfg.distance_weighting,
-                             cfg.memory, progress=bar.update)
+                             cfg.memory, progress=bar.update, seed=cfg.seed)
     return vocab, encoded.total_tokens, cooc
 
 
@@ -70,16 +71,21 @@ class Trainer:
             vocab, total_tokens, cooc = count_corpus(corpus, self.cfg, workdir, self.run,
                                                      known_vocab(self.run.read_vocab, resumed_vocab))
         self.count_rss_mb = peak_rss_mb()
-        self.nnz = len(cooc.vals)
+        self.nnz = cooc.nonzeros
         if self.nnz == 0:
             raise CorpusError("no co-occurrences: every sentence has a single word")
-        self.rows, self.cols, self.vals = cooc.rows, cooc.cols, cooc.vals.astype(np.float32)
+        self.matrix = cooc.matrix  # buckets on disk, or None: the arrays below
         self.spills = getattr(cooc, "spills", 0)
-        del cooc
-        glove.shuffle(self.rows, self.cols, self.vals, self.cfg.seed)
+        where = ""
+        if self.matrix is None:
+            self.rows, self.cols, self.vals = cooc.rows, cooc.cols, cooc.vals.astype(np.float32)
+            del cooc
+            glove.shuffle(self.rows, self.cols, self.vals, self.cfg.seed)
+        else:
+            where = f" (on disk in {len(self.matrix.paths)} buckets of up to {self.matrix.largest() / (1 << 20):.0f} MB)"
         self.vocab, self.total_tokens = vocab, total_tokens
         return Prepared(vocab, vocab, {"total_tokens": total_tokens, "nonzeros": self.nnz},
-                        f"co-occurrences: {self.nnz} nonzeros, counted and shuffled")
+                        f"co-occurrences: {self.nnz} nonzeros, counted and shuffled{where}")
 
     def memory(self):
         return None
@@ -102,17 +108,30 @@ class Trainer:
         if cfg.n_threads > 1:
             numba.set_num_threads(min(cfg.n_threads, numba.config.NUMBA_NUM_THREADS))
             epoch_fn = glove.epoch_parallel
-        bounds = np.arange(0, self.nnz + glove.CHUNK, glove.CHUNK)
-        bounds[-1] = self.nnz
-        starts, ends = bounds[:-1].astype(np.int64), bounds[1:].astype(np.int64)
+        def chunks(n):
+            bounds = np.arange(0, n + glove.CHUNK, glove.CHUNK)
+            bounds[-1] = n
+            return bounds[:-1].astype(np.int64), bounds[1:].astype(np.int64)
 
-        def steps(epoch, position):
-            for s in range(position // glove.CHUNK, len(starts), glove.SLICE):
+        def train(rows, cols, vals, offset, position):
+            """Train on one block of the shuffled nonzeros (global positions offset...), from ``position``."""
+            starts, ends = chunks(len(rows))
+            for s in range((position - offset) // glove.CHUNK, len(starts), glove.SLICE):
                 st, en = starts[s:s + glove.SLICE], ends[s:s + glove.SLICE]
                 costs = np.zeros(len(st))
-                epoch_fn(self.rows, self.cols, self.vals, st, en, arrays, cfg.x_max, cfg.weight_power, cfg.eta, 100.0,
-                         costs)
-                yield int(en[-1]), float(costs.sum()), int(en[-1] - st[0])
+                epoch_fn(rows, cols, vals, st, en, arrays, cfg.x_max, cfg.weight_power, cfg.eta, 100.0, costs)
+                yield offset + int(en[-1]), float(costs.sum()), int(en[-1] - st[0])
+
+        def steps(epoch, position):
+            if self.matrix is None:
+                yield from train(self.rows, self.cols, self.vals, 0, position)
+                return
+            # buckets in turn, the next one read while this one trains; a position inside a bucket is a
+            # multiple of glove.CHUNK from the bucket's start (every step ends on a chunk or a bucket end)
+            offsets = np.concatenate([[0], np.cumsum(self.matrix.sizes)])
+            first = int(np.searchsorted(offsets, position, side="right") - 1)
+            for k, (rows, cols, vals) in self.matrix.buckets(first):
+                yield from train(rows, cols, vals, int(offsets[k]), max(position, int(offsets[k])))
 
         def diverged(cost, epoch):
             if finite(cost, params["W"][0]):
@@ -122,8 +141,8 @@ class Trainer:
 
         def warm_up():  # no chunks: compiles (or loads) the kernel, trains nothing
             none = np.zeros(0, np.int64)
-            epoch_fn(self.rows, self.cols, self.vals, none, none, arrays, cfg.x_max, cfg.weight_power, cfg.eta, 100.0,
-                     np.zeros(0))
+            empty = np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float32)
+            epoch_fn(*empty, none, none, arrays, cfg.x_max, cfg.weight_power, cfg.eta, 100.0, np.zeros(0))
 
         return Epochs(length=self.nnz, steps=steps, rate=lambda epoch, position: cfg.eta, diverged=diverged,
                       kernels=(epoch_fn,), warm_up=warm_up, unit="upd",
@@ -140,5 +159,6 @@ class Trainer:
                         f"trained glove: {cfg.epochs} epochs in {seconds:.1f} s, {ups / 1e6:.2f}M updates/s, "
                         f"final cost {costs[-1]:.5f}; cost per epoch: {' '.join(f'{c:.5f}' for c in costs)}",
                         {"nonzeros": self.nnz, "updates_per_second": ups, "count_peak_rss_mb": self.count_rss_mb,
-                         "spills": self.spills,
+                         "spills": self.spills, "storage": "memory" if self.matrix is None else
+                         f"{len(self.matrix.paths)} buckets on disk",
                          "words_per_second": self.total_tokens * cfg.epochs / max(seconds, 1e-9)})
