@@ -33,7 +33,7 @@ total = time.perf_counter() - t0
 io.save(r.vectors, {out!r})
 hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]
 print(json.dumps(dict(count_s=r.vocab_seconds, train_s=r.train_seconds, total_s=total, costs=r.epoch_losses,
-                      rss_mb=int(hwm) / 1024, **r.stats)))
+                      rss_mb=int(hwm) / 1024, vocab=len(r.vocab), **r.stats)))
 """
 
 
@@ -48,7 +48,7 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.workdir, exist_ok=True)
     corpus = prepare_corpus(args.corpus, args.workdir, None)
-    out = os.path.join(args.workdir, f"glove-e{args.epochs}.bin")
+    out = os.path.join(args.workdir, f"glove-e{args.epochs}-m{args.memory:g}.bin")
     code = CHILD.format(root=ROOT, epochs=args.epochs, threads=args.threads, memory=args.memory, corpus=corpus,
                         out=out)
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -67,6 +67,10 @@ def main():
     print(f"w2v glove: analogy {r['analogy']:.2f} (GloVe C 35.9, {r['analogy'] - 35.9:+.2f})  ws353 "
           f"{r['ws353']:.3f} (0.523, {r['ws353'] - 0.523:+.3f})  simlex {r['simlex']:.3f} "
           f"(0.254, {r['simlex'] - 0.254:+.3f})")
+    weights_mb = r["vocab"] * (16 * 100 + 32) / (1 << 20)
+    print(f"w2v glove: --memory {args.memory} GB: matrix kept in {r['storage']}; peak RSS {r['rss_mb']:.0f} MB = "
+          f"{r['rss_mb'] / 1024:.2f} GB against --memory + weights and AdaGrad sums ({weights_mb:.0f} MB) = "
+          f"{args.memory + weights_mb / 1024:.2f} GB")
     print("cost per epoch: " + " ".join(f"{c:.4f}" for c in r["costs"]))
 
 

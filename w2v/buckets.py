@@ -22,8 +22,9 @@ MAX_BUCKETS = 1000  # files open at once while distributing
 
 
 def bucket_count(nonzeros, budget_bytes):
-    """Buckets so that two of them (with room for the binomial spread of their sizes) fit the budget."""
-    per_bucket = max(1, int(budget_bytes / 2 / RECORD.itemsize / 1.1))
+    """Buckets so that two of them (with room for the binomial spread of their sizes) take at most 0.6 of
+    the budget, the rest being the interpreter's and the buffers'."""
+    per_bucket = max(1, int(0.3 * budget_bytes / RECORD.itemsize / 1.1))
     return max(1, -(-nonzeros // per_bucket))
 
 

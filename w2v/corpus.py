@@ -344,7 +344,7 @@ def _fnv1a(b):
 
 
 def scan_corpus(path, workdir, count_limit=DEFAULT_COUNT_LIMIT, known_words=None, sink=None, seed_words=(),
-                keep_text=False):
+                keep_text=False, reread_if_pruned=False):
     """Count token types and write the provisional id stream to ``workdir``.
 
     ``count_limit`` bounds the number of live types: beyond it, rare types are pruned as in
@@ -353,7 +353,8 @@ def scan_corpus(path, workdir, count_limit=DEFAULT_COUNT_LIMIT, known_words=None
     file (a reused buffer: copy what outlives the call; ``prov_path`` is then None). ``seed_words``
     get provisional ids 0, 1, ... whether or not they occur (their counts may be 0). With ``known_words``
     an unknown word's id is ``len(known_words)``. ``keep_text`` copies what is read to ``workdir`` (for
-    a corpus that cannot be read twice, such as standard input).
+    a corpus that cannot be read twice, such as standard input). With ``reread_if_pruned`` the stream is
+    no longer written once pruning starts (the caller reads the corpus again).
     """
     from w2v import scan
 
@@ -402,6 +403,11 @@ def scan_corpus(path, workdir, count_limit=DEFAULT_COUNT_LIMIT, known_words=None
                         table.prune(min_reduce)  # word2vec.c's ReduceVocab
                         min_reduce += 1
                         pruned += 1
+                        if reread_if_pruned and pruned == 1:
+                            # the stream will be encoded by a second read (prepare.py): stop writing it,
+                            # so neither its disk nor its provisional ids grow with the pruning's churn
+                            fout.truncate(0)
+                            flush = _discard
                     else:
                         table.grow()
                         table_bytes = max(table_bytes, table.nbytes())
@@ -425,6 +431,10 @@ def scan_corpus(path, workdir, count_limit=DEFAULT_COUNT_LIMIT, known_words=None
                       total_tokens=int(table.st[scan.ST_TOKENS]), overlong=int(table.st[scan.ST_OVERLONG]),
                       invalid_utf8=invalid, pruned=pruned, text_path=text_path,
                       table_bytes=table_bytes + buf.nbytes + out.nbytes + 4 * READ_BYTES)
+
+
+def _discard(ids):
+    pass
 
 
 class _Copy:

@@ -26,7 +26,8 @@ def prepare(corpus, cfg, workdir, known=None, unk=None):
     # (a corpus that cannot be read twice is copied while counting, in case pruning makes a second read
     # necessary; the copy is deleted as soon as it is not)
     scanned = corpus_mod.scan_corpus(corpus, workdir, count_limit=limit, known_words=known.words if known else None,
-                                     keep_text=known is None and not corpus_mod.rereadable(corpus))
+                                     keep_text=known is None and not corpus_mod.rereadable(corpus),
+                                     reread_if_pruned=known is None)
     if scanned.total_tokens == 0:
         raise CorpusError(f"corpus is empty (no tokens): {name}")
     if scanned.invalid_utf8 > 0.3 * scanned.total_tokens:
@@ -42,8 +43,8 @@ def prepare(corpus, cfg, workdir, known=None, unk=None):
         words = known.words
     else:
         counts, words = scanned.counts, scanned.words
-    vocab, remap = build_vocab(words, counts, scanned.pids, scanned.n_pids, cfg.min_count, cfg.max_vocab,
-                               may_repeat=scanned.invalid_utf8 > 0)
+    vocab, remap = build_vocab(words, counts, scanned.pids, 0 if scanned.pruned else scanned.n_pids,
+                               cfg.min_count, cfg.max_vocab, may_repeat=scanned.invalid_utf8 > 0)
     if scanned.pruned and len(vocab):
         # Pruning while counting gave a type that came back after it was pruned a new provisional id, so
         # the stream lost its earlier occurrences. Read the text again with the chosen words fixed: every

@@ -68,7 +68,8 @@ def read_word_numbers(path, kind, number):
 def build_vocab(words, counts, pids, n_pids, min_count=5, max_vocab=None, may_repeat=True):
     """Choose the vocabulary from counted types; returns ``(Vocab, remap)``.
 
-    ``remap[pid]`` is the final index of provisional id ``pid``, or -1 for a dropped type. Types whose
+    ``remap[pid]`` is the final index of provisional id ``pid``, or -1 for a dropped type (``n_pids`` 0:
+    no remap, only the vocabulary). Types whose
     words coincide (two invalid byte strings that decode to the same replacement text) are merged;
     ``may_repeat=False`` says there are none (the scan saw only valid UTF-8) and skips that check.
     Ties in count are broken by the word, so the order is reproducible.
@@ -94,7 +95,8 @@ def build_vocab(words, counts, pids, n_pids, min_count=5, max_vocab=None, may_re
     final[order] = np.arange(len(order), dtype=np.int32)
     final = final[entry]  # merged twins share their first entry's index
     remap = np.full(n_pids, -1, np.int32)
-    remap[np.asarray(pids, np.int64)] = final
+    if n_pids:  # (0: only the vocabulary is wanted)
+        remap[np.asarray(pids, np.int64)] = final
     return vocab, remap
 
 

@@ -1,0 +1,167 @@
+"""GloVe on rare words: which of w2v's choices costs the vectors of rare words?
+
+Two rare-word checks of our own. Rare twins (planted): 300 words seen 1000-20000 times in bench-en
+(seeded choice) each lend 50 random occurrences to a twin token ``WORD__twin``; the corpus is otherwise
+bench-en. A twin has its word's contexts, so a good rare-word vector lies near its word: reported are
+the mean cosine of twin and word, and how often the word is among the twin's 10 nearest neighbours.
+And the word pairs of every similarity set in ../shared/eval (WS-353 all, sim,
+rel; SimLex-999; RG-65; MC-30), split by the rarer word's count in bench-en: rare pairs (both words in
+the vocabulary, the rarer seen 5-100 times), middle ones (101-1000) and frequent pairs (the rarer seen more than 1000
+times), each pair once, its gold score as a percentile within its set (the sets' scales differ).
+Spearman correlation on each group, for GloVe variants trained on bench-en (15 epochs, W + C, 2 threads):
+
+- ``float32``: w2v as it is (float32 vectors and AdaGrad sums);
+- ``float64``: the same in double precision, as GloVe's C tools (``real`` is double there);
+- ``float32 seed 2``: the noise of the seed and the threads.
+
+    python bench/glove_rare.py --variants float32,float64,float32-seed2
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+from bench_core import SHARED, prepare_corpus  # noqa: E402
+
+SETS = ("EN-WS-353-ALL.txt", "EN-WS-353-SIM.txt", "EN-WS-353-REL.txt", "EN-SIMLEX-999.txt", "EN-RG-65.txt",
+        "EN-MC-30.txt")
+
+CHILD = r"""
+import json, sys
+sys.path.insert(0, {root!r})
+import numpy as np
+from w2v import glove, io
+from w2v.api import train
+if {dtype!r} == "float64":
+    init = glove.init_params
+    glove.init_params = lambda *a: tuple(x.astype(np.float64) for x in init(*a))
+r = train({corpus!r}, model="glove", dim=100, window=10, min_count=5, epochs=15, threads=2, seed={seed},
+          progress=False)
+io.save(r.vectors, {out!r})
+print(json.dumps(dict(train_s=r.train_seconds, cost=r.epoch_losses[-1])))
+"""
+
+
+def pairs(eval_dir):
+    """(word, word, gold) of every set, gold as its percentile within its set (the sets' scales differ);
+    a pair listed by several sets (WS-353 all and sim) once."""
+    out = {}
+    for name in SETS:
+        rows = []
+        with open(os.path.join(eval_dir, name), encoding="utf-8") as f:
+            for line in f:
+                parts = line.lower().split()
+                try:
+                    rows.append((parts[0], parts[1], float(parts[2])))
+                except (ValueError, IndexError):
+                    pass
+        ranked = sorted(r[2] for r in rows)
+        for a, b, g in rows:
+            out.setdefault((a, b), (a, b, ranked.index(g) / max(len(ranked) - 1, 1)))
+    return sorted(out.values())
+
+
+def scores(vectors_path, counts, eval_dir):
+    import numpy as np
+    from scipy.stats import spearmanr
+
+    sys.path.insert(0, ROOT)
+    from w2v import io
+
+    v = io.load(vectors_path)
+    index = {w: i for i, w in enumerate(v.words)}
+    unit = v.vectors / np.linalg.norm(v.vectors, axis=1, keepdims=True)
+    groups = {"rare (5-100)": [], "mid (101-1000)": [], "frequent (>1000)": []}
+    for a, b, gold in pairs(eval_dir):
+        if a not in index or b not in index:
+            continue
+        c = min(counts[a], counts[b])
+        key = "rare (5-100)" if c <= 100 else "mid (101-1000)" if c <= 1000 else "frequent (>1000)"
+        groups[key].append((gold, float(unit[index[a]] @ unit[index[b]])))
+    return {k: (len(g), spearmanr([x for x, _ in g], [y for _, y in g]).correlation if len(g) > 2 else float("nan"))
+            for k, g in groups.items()}
+
+
+def twin_corpus(corpus, counts, path, n=300, per=50, seed=0):
+    """bench-en with ``per`` random occurrences of ``n`` words renamed WORD__twin; returns the words."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    pool = sorted(w for w, c in counts.items() if 1000 <= c <= 20000 and w.isalpha())
+    words = sorted(rng.choice(pool, n, replace=False).tolist())
+    rename = {w: set(rng.choice(counts[w], per, replace=False).tolist()) for w in words}
+    seen = dict.fromkeys(words, 0)
+    if not os.path.exists(path):
+        with open(corpus, encoding="utf-8") as fin, open(path + ".part", "w", encoding="utf-8") as fout:
+            for line in fin:
+                tokens = line.split()
+                for i, t in enumerate(tokens):
+                    if t in seen:
+                        if seen[t] in rename[t]:
+                            tokens[i] = t + "__twin"
+                        seen[t] += 1
+                fout.write(" ".join(tokens) + "\n")
+        os.replace(path + ".part", path)
+    return words
+
+
+def twins(vectors_path, words):
+    """(mean cosine of twin and word, share of twins with the word among their 10 nearest neighbours)."""
+    import numpy as np
+
+    sys.path.insert(0, ROOT)
+    from w2v import io
+
+    v = io.load(vectors_path)
+    index = {w: i for i, w in enumerate(v.words)}
+    unit = v.vectors / np.linalg.norm(v.vectors, axis=1, keepdims=True)
+    cos, hits = [], 0
+    for w in words:
+        t = index[w + "__twin"]
+        sims = unit @ unit[t]
+        sims[t] = -2
+        cos.append(float(sims[index[w]]))
+        hits += index[w] in np.argpartition(-sims, 10)[:10]
+    return float(np.mean(cos)), hits / len(words)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--corpus", default=os.path.join(SHARED, "corpora", "bench-en.txt.xz"))
+    ap.add_argument("--eval-dir", default=os.path.join(SHARED, "eval"))
+    ap.add_argument("--workdir", default="/tmp/w2v-bench")
+    ap.add_argument("--variants", default="float32,float64,float32-seed2")
+    args = ap.parse_args()
+    corpus = prepare_corpus(args.corpus, args.workdir, None)
+    sys.path.insert(0, ROOT)
+    from w2v.api import vocabulary
+
+    report = vocabulary(corpus, min_count=5)
+    counts = dict(zip(report.vocab.words, report.vocab.counts.tolist()))
+    twin_path = os.path.join(args.workdir, "bench-en-twins.txt")
+    words = twin_corpus(corpus, counts, twin_path)
+    print("| variant | train s | final cost | twins: mean cosine to their word | word in twin's top 10 | "
+          "pairs, rarer word 5-100: n, Spearman | 101-1000 | >1000 |")
+    print("|---|---|---|---|---|---|---|---|")
+    for variant in args.variants.split(","):
+        dtype = "float64" if variant.startswith("float64") else "float32"
+        seed = int(variant.split("seed")[1]) if "seed" in variant else 1
+        out = os.path.join(args.workdir, f"glove-rare-{variant}.bin")
+        code = CHILD.format(root=ROOT, dtype=dtype, corpus=twin_path, seed=seed, out=out)
+        res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        if res.returncode != 0:
+            raise SystemExit(res.stderr[-3000:])
+        r = json.loads(res.stdout.strip().splitlines()[-1])
+        cos, top10 = twins(out, words)
+        s = scores(out, counts, args.eval_dir)
+        print(f"| {variant} | {r['train_s']:.0f} | {r['cost']:.5f} | {cos:.3f} | {100 * top10:.1f}% | " + " | ".join(
+            f"{n}, {rho:.3f}" for n, rho in s.values()) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
