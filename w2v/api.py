@@ -12,7 +12,7 @@ import os
 from w2v.errors import OptionError
 
 _RUN_OPTIONS = ("read_vocab", "save_vocab", "tmp_dir", "cooccur", "checkpoint", "resume", "log_json",
-                "max_memory", "callback", "continue_from", "update_vocab", "phrases")
+                "max_memory", "callback", "continue_from", "update_vocab", "phrases", "dask", "shards")
 
 
 def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_output=None, classes=None,
@@ -86,6 +86,8 @@ def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_ou
     from w2v.corpus import expand
 
     corpus = expand(corpus)
+    if run.dask and (run.phrases or run.continue_from or run.cooccur):
+        raise OptionError("--dask does not combine with --phrases, --continue or --cooccur")
     if run.phrases is not None:
         from w2v.phrases import Phrased, Phrases
 
@@ -165,9 +167,9 @@ def load(path):
 
 
 def cooccurrences(corpus, output=None, *, window=10, symmetric=True, distance_weighting=True, min_count=5,
-                  max_vocab=None, memory=None, tmp_dir=None, progress=True):
+                  max_vocab=None, memory=None, tmp_dir=None, progress=True, dask=None):
     """Count GloVe's co-occurrences of ``corpus`` once; returns (Cooccurrences, Vocab) and writes them to
-    ``output`` (.npz) for ``train(..., model="glove", cooccur=output)``."""
+    ``output`` (.npz) for ``train(..., model="glove", cooccur=output)``. ``dask`` counts on a cluster."""
     import shutil
     import tempfile
 
@@ -187,7 +189,8 @@ def cooccurrences(corpus, output=None, *, window=10, symmetric=True, distance_we
     workdir = tempfile.mkdtemp(prefix="w2v-cooccur-", dir=tmp_dir)
     try:
         scan.warm_up()
-        vocab, _, result = count_corpus(corpus, cfg, workdir, RunOptions(quiet=not progress), train=False)
+        vocab, _, result = count_corpus(corpus, cfg, workdir, RunOptions(quiet=not progress, dask=dask),
+                                        train=False)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if output is not None:
@@ -228,8 +231,18 @@ def learn_phrases(corpus, output=None, *, passes=2, threshold=None, scoring="wor
     return model
 
 
-def vocabulary(corpus, min_count=5, max_vocab=None):
-    """Count ``corpus``'s words: a VocabularyReport with the chosen Vocab and the corpus's figures."""
+def vocabulary(corpus, min_count=5, max_vocab=None, dask=None):
+    """Count ``corpus``'s words: a VocabularyReport with the chosen Vocab and the corpus's figures.
+    ``dask`` (a scheduler address or local:N) counts on a Dask cluster (w2v.cluster)."""
+    if dask:
+        from w2v import cluster
+        from w2v.corpus import expand
+
+        client = cluster.connect(dask)
+        try:
+            return cluster.vocabulary(client, expand(corpus), min_count, max_vocab)
+        finally:
+            cluster.close(client)
     import shutil
     import tempfile
 

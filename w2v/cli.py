@@ -119,6 +119,12 @@ def cli():
 @click.option("--classes", type=click.IntRange(min=1), default=None,
               help="Write word classes (k-means of the vectors into this many classes, 'word class' lines) to "
                    "-o instead of the vectors, as word2vec.c's -classes.")
+@click.option("--dask", default=None,
+              help="Run on a Dask cluster: a scheduler address (tcp://HOST:8786) or local:N (N worker processes "
+                   "here). sg/cbow train there (one model replica per shard, synchronous rounds); GloVe counts "
+                   "there and trains here. Needs pip install 'w2v[dask]'.")
+@click.option("--shards", type=click.IntRange(min=1), default=None,
+              help="With --dask: shards of the corpus, one model replica each [one per worker].")
 @click.option("--phrases", default=None,
               help="Join the phrases of this file (from 'w2v phrases --save-phrases') while reading CORPUS.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
@@ -221,7 +227,8 @@ def classes(vectors, k, output, iterations, init, seed):
 @click.option("--max-vocab", type=click.IntRange(min=2), default=None)
 @click.option("--top", type=click.IntRange(min=0), default=20, show_default=True, help="How many top words to list.")
 @click.option("-o", "--output", default=None, help="Write the vocabulary file that --read-vocab takes.")
-def vocab(corpus, min_count, max_vocab, top, output):
+@click.option("--dask", default=None, help="Count on a Dask cluster: a scheduler address or local:N.")
+def vocab(corpus, min_count, max_vocab, top, output, dask):
     """Vocabulary statistics of CORPUS: types, tokens, coverage at the min-count, the top words.
 
     \b
@@ -230,7 +237,7 @@ def vocab(corpus, min_count, max_vocab, top, output):
     """
     from w2v import api
 
-    report = api.vocabulary(list(corpus), min_count, max_vocab)
+    report = api.vocabulary(list(corpus), min_count, max_vocab, dask=dask)
     v, total = report.vocab, report.total_tokens
     click.echo(f"tokens {total}  types {report.types}  kept {len(v)} types with count >= {min_count}"
                + (f" (top {max_vocab})" if max_vocab else "") + f", covering {100 * report.coverage:.2f}% of tokens")
@@ -253,6 +260,7 @@ def vocab(corpus, min_count, max_vocab, top, output):
 @click.option("--max-vocab", type=click.IntRange(min=2), default=None)
 @click.option("--memory", type=float, default=None, help="GB for counting [min(4, a quarter of RAM)].")
 @click.option("--tmp-dir", default=None, help="Directory for the encoded corpus and spills [system temp].")
+@click.option("--dask", default=None, help="Count on a Dask cluster: a scheduler address or local:N.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 def cooccur(corpus, output, quiet, **options):
     """Count GloVe co-occurrences of CORPUS once, for 'w2v train --model glove --cooccur'.

@@ -39,6 +39,8 @@ class RunOptions(NamedTuple):
     continue_from: str | None = None  # a checkpoint whose weights a run on new text continues from
     update_vocab: bool = False  # with continue_from: add the new text's words to the vocabulary
     phrases: object = None  # a phrases file (or phrases.Phrases) to join phrases with while reading
+    dask: str | None = None  # a Dask scheduler address, or local:N (cluster.py)
+    shards: int | None = None  # with dask: shards (model replicas) of the corpus [one per worker]
 
 
 # ---------------------------------------------------------------- memory

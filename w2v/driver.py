@@ -62,6 +62,10 @@ def resolve_continue(options, path):
 
 
 def trainer_for(cfg, run):
+    if run.dask and cfg.model != "glove":  # (GloVe counts on the cluster and trains here: trainers/glove.py)
+        from w2v.cluster import Trainer
+
+        return Trainer(cfg, run)
     return importlib.import_module(MODELS[cfg.model].trainer).Trainer(cfg, run)
 
 
@@ -130,6 +134,7 @@ def train(corpus, cfg, run=RunOptions(), resumed=None, continued=None):
                      stats={**done.stats, "kernel_seconds": compile_seconds}, language_model=done.language_model)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+        getattr(trainer, "close", lambda: None)()
 
 
 def _short(names):

@@ -27,6 +27,8 @@ def count_corpus(corpus, cfg, workdir, run, known=None, train=True):
     from w2v.prepare import prepare
 
     t0 = time.perf_counter()
+    if run.dask:
+        return _count_on_cluster(corpus, cfg, run, known, train)
     vocab, encoded = prepare(corpus, cfg, workdir, known)
     log(run.quiet, f"vocabulary: {len(vocab)} words, {encoded.n_words} of {encoded.total_tokens} tokens "
                    f"({time.perf_counter() - t0:.1f} s)")
@@ -38,6 +40,26 @@ def count_corpus(corpus, cfg, workdir, run, known=None, train=True):
         cooc = cooccur.count(encoded, len(vocab), workdir, cfg.window, cfg.symmetric, cfg.distance_weighting,
                              cfg.memory, progress=bar.update, seed=cfg.seed)
     return vocab, encoded.total_tokens, cooc
+
+
+def _count_on_cluster(corpus, cfg, run, known, train):
+    """count_corpus on a Dask cluster (cluster.py): the vocabulary and the co-occurrences; the matrix comes
+    back to this machine, in memory, for training."""
+    from w2v import cluster
+
+    client = cluster.connect(run.dask)
+    try:
+        t0 = time.perf_counter()
+        report = cluster.vocabulary(client, corpus, cfg.min_count, cfg.max_vocab)
+        vocab = known if known is not None else report.vocab
+        if len(vocab) == 0:
+            raise CorpusError(f"vocabulary is empty: no word occurs at least --min-count {cfg.min_count} times")
+        log(run.quiet, f"vocabulary: {len(vocab)} words of {report.total_tokens} tokens, counted on "
+                       f"{len(cluster.workers_of(client))} workers ({time.perf_counter() - t0:.1f} s)")
+        cooc = cluster.cooccurrences(client, corpus, cfg, vocab)
+    finally:
+        cluster.close(client)
+    return vocab, report.total_tokens, cooc
 
 
 def peak_rss_mb():

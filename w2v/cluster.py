@@ -1,0 +1,519 @@
+"""w2v's jobs on a Dask cluster (``--dask tcp://HOST:8786`` or ``--dask local:N``): the vocabulary, GloVe's
+co-occurrences and data-parallel skip-gram/CBOW, with the kernels, vocabulary code and file formats of a
+local run (nothing here is a second copy of them).
+
+Shards. The inputs (files, directories, globs) are cut into pieces: plain files at line ends in byte
+ranges (a piece owns the lines that start inside its range, so every line is read once), compressed
+files whole. The pieces are dealt into ``S`` shards of about equal bytes, in order. Workers open their
+pieces themselves (the paths must be visible to them): no text passes through the client or the
+scheduler.
+
+Vocabulary and co-occurrences. Each shard is counted by the Numba scan on a worker; counts are merged
+pairwise in a tree of tasks; the vocabulary is then chosen as locally (count, then word), so it equals a
+local count of the same files. Co-occurrences: every shard is encoded with that vocabulary and counted
+on its worker; each returns its pairs partitioned by row, and one task per partition sums them, so the
+matrix equals the local one up to the order of float64 sums. GloVe's training stays on the client.
+
+Training (skip-gram and CBOW, every loss). One replica of the model per shard, an actor that keeps it
+in memory for the whole run, with its shard encoded on its worker. Training goes in synchronous rounds:
+in each round every replica starts from the same combined model and trains the next 1/R of its shard
+(whole blocks of the encoded stream, as a local run's), then sends back the rows it changed. The
+combination averages each row over the replicas that changed it (SPARK-24666's fix of whole-model
+averaging; with one replica it is the identity, bit for bit), and sends the changed rows to every
+replica. The learning rate follows each replica's share of its shard, which every round advances by the
+same fraction for all, so all replicas share one global schedule over the words trained by all. Random
+numbers come from (seed, epoch, position) as locally, with the seed mixed with the shard's number (shard
+0 keeps the seed), so a run is deterministic for a seed and a shard count, whatever the timing, and one
+shard is bit-identical to a local ``--threads 1`` run. The client keeps the last combined model: a
+replica whose worker dies is rebuilt from it on another worker and its round trained again, which, the
+rounds being synchronous, gives the same result.
+"""
+
+import os
+import tempfile
+from typing import NamedTuple
+
+import numpy as np
+
+from w2v.errors import CorpusError, OptionError, W2VError
+from w2v.trainers import Prepared
+
+PIECE_BYTES = 64 << 20  # plain files are cut into byte ranges of about this size
+COMPRESSED = (".gz", ".bz2", ".xz", ".lzma")
+
+
+class Piece(NamedTuple):
+    """Lines of ``path`` that start in ``[start, end)`` (end None: to the end; a compressed file whole)."""
+
+    path: str
+    start: int = 0
+    end: int | None = None
+
+
+# ---------------------------------------------------------------- the cluster
+def connect(spec):
+    """A distributed Client for ``spec``: ``local:N`` starts a LocalCluster of N one-thread worker
+    processes; anything else is a scheduler address."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise OptionError("--dask needs Dask: pip install 'w2v[dask]'") from None
+    import logging
+
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+    if isinstance(spec, str) and spec.startswith("local:"):
+        try:
+            n = int(spec.split(":", 1)[1])
+            if n < 1:
+                raise ValueError
+        except ValueError:
+            raise OptionError(f"--dask local:N needs a number of workers, not {spec!r}") from None
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+        client.w2v_cluster = cluster  # closed with the client (close)
+        return client
+    try:
+        return Client(spec, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as e:
+        raise OptionError(f"cannot reach the Dask scheduler at {spec}: {e}") from None
+
+
+def close(client):
+    """Close the client, and the LocalCluster it started."""
+    client.close()
+    cluster = getattr(client, "w2v_cluster", None)
+    if cluster is not None:
+        cluster.close()
+
+
+def workers_of(client):
+    return sorted(client.scheduler_info()["workers"])
+
+
+# ---------------------------------------------------------------- shards
+def pieces(corpus, piece_bytes=PIECE_BYTES):
+    """The inputs as Pieces: plain files in byte ranges, compressed files whole."""
+    from w2v.corpus import expand
+
+    paths = expand(corpus)
+    if paths == "-" or not isinstance(paths, (str, list)):
+        raise OptionError("--dask reads files (workers open them), not standard input or a Python iterable")
+    out = []
+    for p in [paths] if isinstance(paths, str) else paths:
+        if not os.path.isfile(p):
+            raise CorpusError(f"corpus not found: {p}")
+        size = os.path.getsize(p)
+        if os.path.splitext(p)[1].lower() in COMPRESSED or size <= piece_bytes:
+            out.append(Piece(os.path.abspath(p)))
+            continue
+        cuts = list(range(0, size, piece_bytes)) + [size]
+        out += [Piece(os.path.abspath(p), a, b) for a, b in zip(cuts, cuts[1:])]
+    return out
+
+
+def shards(corpus, n, piece_bytes=PIECE_BYTES):
+    """``n`` shards (lists of Pieces, in order) of about equal bytes."""
+    ps = pieces(corpus, piece_bytes)
+    sizes = [((p.end if p.end is not None else os.path.getsize(p.path)) - p.start) for p in ps]
+    total = max(sum(sizes), 1)
+    out, acc = [[] for _ in range(n)], 0
+    for p, s in zip(ps, sizes):
+        out[min(n - 1, int(n * (acc + s / 2) / total))].append(p)
+        acc += s
+    return [s for s in out if s] or [[]]
+
+
+class _PieceReader:
+    """A binary reader over the lines of one Piece."""
+
+    def __init__(self, piece):
+        from w2v.corpus import open_binary
+
+        self.piece = piece
+        if piece.end is None and piece.start == 0:
+            self.f, self.left = open_binary(piece.path), None
+            return
+        self.f = open(piece.path, "rb")
+        start = piece.start
+        if start > 0:  # the line running through `start` belongs to the piece before
+            self.f.seek(start - 1)
+            if self.f.read(1) != b"\n":
+                self.f.readline()
+            start = self.f.tell()
+        self.left = max(0, piece.end - start)  # bytes before `end`; then the line in progress is finished
+        self.tail = False
+
+    def read(self, n):
+        if self.left is None:
+            return self.f.read(n)
+        if self.left > 0:
+            b = self.f.read(min(n, self.left))
+            self.left -= len(b)
+            if self.left == 0 and b and not b.endswith(b"\n"):
+                b += self.f.readline()
+            elif not b:
+                self.left = 0
+            return b
+        return b""
+
+    def close(self):
+        self.f.close()
+
+
+class Shard:
+    """A corpus made of Pieces (corpus.open_corpus reads it through ``open_binary``)."""
+
+    def __init__(self, pieces_):
+        self.pieces = list(pieces_)
+
+    def describe(self):
+        return f"a shard of {len(self.pieces)} pieces"
+
+    def open_binary(self):
+        return _ShardReader(self.pieces)
+
+
+class _ShardReader:
+    def __init__(self, pieces_):
+        self.pieces, self.r, self.last = list(pieces_), None, b"\n"
+
+    def read(self, n):
+        while self.pieces or self.r:
+            if self.r is None:
+                self.r = _PieceReader(self.pieces.pop(0))
+            b = self.r.read(n)
+            if b:
+                self.last = b[-1:]
+                return b
+            self.r.close()
+            self.r = None
+            if self.last != b"\n":  # a file without a final newline still ends its sentence
+                self.last = b"\n"
+                return b"\n"
+        return b""
+
+    def close(self):
+        if self.r:
+            self.r.close()
+
+
+# ---------------------------------------------------------------- vocabulary
+def _count_shard(pieces_):
+    """Worker side: (words, counts, tokens, invalid UTF-8 tokens) of a shard."""
+    from w2v import scan
+    from w2v.corpus import scan_corpus
+
+    with tempfile.TemporaryDirectory(prefix="w2v-count-") as work:
+        scan.warm_up()
+        r = scan_corpus(Shard(pieces_), work)
+        os.unlink(r.prov_path)
+    return dict(zip(r.words, r.counts.tolist())), r.total_tokens, r.invalid_utf8
+
+
+def _merge_counts(a, b):
+    counts = dict(a[0])
+    for w, c in b[0].items():
+        counts[w] = counts.get(w, 0) + c
+    return counts, a[1] + b[1], a[2] + b[2]
+
+
+def _tree(client, futures, merge):
+    while len(futures) > 1:
+        futures = [client.submit(merge, futures[i], futures[i + 1]) if i + 1 < len(futures) else futures[i]
+                   for i in range(0, len(futures), 2)]
+    return futures[0].result()
+
+
+def vocabulary(client, corpus, min_count=5, max_vocab=None, n_shards=None):
+    """The vocabulary of ``corpus`` counted on the cluster: a VocabularyReport equal to a local count's."""
+    from w2v.vocab import VocabularyReport, build_vocab
+
+    parts = shards(corpus, n_shards or max(1, 4 * len(workers_of(client))))
+    counts, total, invalid = _tree(client, [client.submit(_count_shard, p, pure=False) for p in parts],
+                                   _merge_counts)
+    if total == 0:
+        raise CorpusError("corpus is empty (no tokens)")
+    words = list(counts)
+    vocab, _ = build_vocab(words, [counts[w] for w in words], np.arange(len(words)), 0, min_count, max_vocab,
+                           may_repeat=False)
+    return VocabularyReport(vocab, total, len(words), invalid)
+
+
+# ---------------------------------------------------------------- co-occurrences
+def _cooccur_shard(pieces_, words, counts, cfg, n_parts):
+    """Worker side: the shard's co-occurrences with the given vocabulary, as n_parts (keys, vals) arrays
+    partitioned by row (keys row * V + col, sorted)."""
+    from w2v import cooccur, scan
+    from w2v.corpus import encode, scan_corpus
+    from w2v.vocab import Vocab, build_vocab
+
+    n = len(words)
+    with tempfile.TemporaryDirectory(prefix="w2v-cooccur-") as work:
+        scan.warm_up()
+        scanned = scan_corpus(Shard(pieces_), work, known_words=words)
+        _, remap = build_vocab(words, Vocab(words, counts).counts, scanned.pids, scanned.n_pids, 1, None,
+                               may_repeat=False)
+        remap = np.where(remap >= 0, np.arange(len(remap)), -1).astype(np.int32)  # word i is id i
+        remap[-1] = -1  # unknown words
+        encoded = encode(scanned, remap, work)
+        c = cooccur.count(encoded, n, work, cfg["window"], cfg["symmetric"], cfg["distance_weighting"],
+                          cfg["memory"], on_disk=False)
+    keys = c.rows.astype(np.int64) * n + c.cols
+    order = np.argsort(keys, kind="stable")
+    keys, vals = keys[order], c.vals[order]
+    bounds = np.searchsorted(keys, np.arange(n_parts + 1) * (-(-n // n_parts)) * n)
+    return [(keys[bounds[k]:bounds[k + 1]], vals[bounds[k]:bounds[k + 1]]) for k in range(n_parts)]
+
+
+def _part(result, k):
+    return result[k]
+
+
+def _sum_part(*parts):
+    keys = np.concatenate([p[0] for p in parts])
+    vals = np.concatenate([p[1] for p in parts])
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    return uniq, np.bincount(inverse, weights=vals, minlength=len(uniq))
+
+
+def cooccurrences(client, corpus, cfg, vocab, n_shards=None):
+    """GloVe's co-occurrences of ``corpus`` counted on the cluster, as cooccur.Cooccurrences (rows sorted)."""
+    from w2v.cooccur import Cooccurrences
+
+    n_workers = len(workers_of(client))
+    parts = shards(corpus, n_shards or max(1, 2 * n_workers))
+    opts = dict(window=cfg.window, symmetric=cfg.symmetric, distance_weighting=cfg.distance_weighting,
+                memory=cfg.memory / max(1, n_workers))
+    words, counts = list(vocab.words), vocab.counts
+    n_parts = max(1, n_workers)
+    per_shard = [client.submit(_cooccur_shard, p, words, counts, opts, n_parts, pure=False) for p in parts]
+    sums = [client.submit(_sum_part, *[client.submit(_part, f, k) for f in per_shard]) for k in range(n_parts)]
+    done = [s.result() for s in sums]
+    keys = np.concatenate([d[0] for d in done])
+    vals = np.concatenate([d[1] for d in done])
+    n = len(words)
+    return Cooccurrences((keys // n).astype(np.int32), (keys % n).astype(np.int32), vals, n, cfg.window,
+                         cfg.symmetric, cfg.distance_weighting, 0)
+
+
+# ---------------------------------------------------------------- training
+def shard_seed(seed, shard):
+    """Shard 0 keeps the seed (one shard trains as a local run); the others mix in their number."""
+    if shard == 0:
+        return int(seed)
+    x = (int(seed) * 0x9E3779B97F4A7C15 + shard * 0xBF58476D1CE4E5B9) & 0x7FFFFFFFFFFFFFFF
+    return x
+
+
+class Replica:
+    """A model replica on a worker (a Dask actor): its shard encoded there, the kernels of a local run."""
+
+    def __init__(self, cfg_fields, words, counts, pieces_, shard, W_in, W_out):
+        from w2v import kernels, scan
+        from w2v.config import TrainConfig
+        from w2v.prepare import prepare
+        from w2v.trainers.stream import BLOCK_IDS, kernel_config, output_tables
+        from w2v.vocab import Vocab
+
+        self.cfg = TrainConfig(**dict(cfg_fields, threads=1))
+        vocab = Vocab(words, counts)
+        self.work = tempfile.mkdtemp(prefix="w2v-replica-")
+        scan.warm_up()
+        _, self.encoded = prepare(Shard(pieces_), self.cfg, self.work, known=vocab)
+        self.tabs, hs = output_tables(vocab.counts, self.cfg)
+        self.weights = kernels.Weights.word2vec(np.array(W_in, np.float32), np.array(W_out, np.float32))
+        self.kcfg = kernel_config(self.cfg, self.encoded, hs)._replace(seed=shard_seed(self.cfg.seed, shard))
+        self.kernel = kernels.lane_kernel(self.kcfg.model, self.kcfg.shared)
+        # where the blocks of a local run's epoch start (rounds end on them, so the blocks are the same)
+        self.bounds = np.array([0] + [at + len(b) for at, b in self.encoded.blocks(BLOCK_IDS)], np.int64)
+        none = np.zeros(0, np.int64)  # compile (or load) the kernel now, not in the first round
+        self.kernel(0, 1, np.zeros(0, np.int32), none, none, 0, 0, self.weights, self.tabs, self.kcfg,
+                    np.zeros(0), none)
+
+    def info(self):
+        return {"n_ids": self.encoded.n_ids, "total_tokens": self.encoded.total_tokens,
+                "n_words": self.encoded.n_words}
+
+    def _snap(self, position):
+        return int(self.bounds[np.searchsorted(self.bounds, position)])
+
+    def train(self, epoch, r, rounds, update=None):
+        """Apply the combined rows ``update``, then train round ``r`` (1..rounds) of the epoch: the blocks
+        from the one at 1/rounds of the way in ... Returns the loss and predictions and the rows each
+        matrix changed, with their values."""
+        from w2v.trainers.stream import BLOCK_IDS, plan_chunks
+
+        W_in, W_out = self.weights.W_in, self.weights.W_out
+        if update is not None:
+            for W, (rows, vals) in zip((W_in, W_out), update):
+                W[rows] = vals
+        before_in, before_out = W_in.copy(), W_out.copy()
+        n = self.encoded.n_ids
+        start, stop = self._snap(n * (r - 1) // rounds), self._snap(n * r // rounds)
+        loss, predictions = 0.0, 0
+        if start < stop:
+            for at, block in self.encoded.blocks(BLOCK_IDS, start=start):
+                starts, ends = plan_chunks(block)
+                losses = np.zeros(len(starts))
+                counts = np.zeros(len(starts), np.int64)
+                self.kernel(0, 1, block, starts, ends, at, epoch, self.weights, self.tabs, self.kcfg, losses, counts)
+                loss, predictions = loss + float(losses.sum()), predictions + int(counts.sum())
+                if at + len(block) >= stop:
+                    break
+        changed = []
+        for W, before in ((W_in, before_in), (W_out, before_out)):
+            rows = np.flatnonzero((W != before).any(axis=1))
+            changed.append((rows, W[rows]))
+        return loss, predictions, changed
+
+    def close(self):
+        import shutil
+
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def combine(changed, shape_in, shape_out):
+    """Average each changed row over the replicas that changed it: [(rows, values) for W_in, W_out]."""
+    out = []
+    for m, shape in enumerate((shape_in, shape_out)):
+        rows = np.concatenate([c[m][0] for c in changed])
+        if not len(rows):
+            out.append((rows, np.zeros((0, shape[1]), np.float32)))
+            continue
+        uniq, inverse = np.unique(rows, return_inverse=True)
+        if len(uniq) == len(rows):  # no row changed by two replicas: the values as they are
+            vals = np.concatenate([c[m][1] for c in changed])
+            order = np.argsort(rows, kind="stable")
+            out.append((rows[order], vals[order]))
+            continue
+        total = np.zeros((len(uniq), shape[1]), np.float64)
+        np.add.at(total, inverse, np.concatenate([c[m][1] for c in changed]).astype(np.float64))
+        out.append((uniq, (total / np.bincount(inverse)[:, None]).astype(np.float32)))
+    return out
+
+
+class Trainer:
+    """Skip-gram and CBOW trained by replicas on the cluster, as a trainer under the one driver (so the
+    progress bar, JSON log, callback, signals and checkpoints work as locally). A position is a count of
+    finished rounds in the epoch; a checkpoint holds the combined model after one."""
+
+    memory_remedy = "lower --dim or --max-vocab, or raise --min-count"
+    ROUNDS = 16  # synchronisations per epoch
+
+    def __init__(self, cfg, run):
+        if cfg.model not in ("sg", "cbow"):
+            raise OptionError(f"--dask trains --model sg or cbow (and counts GloVe's co-occurrences), "
+                              f"not {cfg.model}")
+        self.cfg, self.run = cfg, run
+        self.client = connect(run.dask)
+        self.replicas = None
+        self.sync = {"rounds": 0, "bytes_up": 0, "bytes_down": 0, "rebuilt": 0}
+
+    def prepare(self, corpus, workdir, resumed_vocab):
+        from w2v.prepare import known_vocab
+
+        report = vocabulary(self.client, corpus, self.cfg.min_count, self.cfg.max_vocab)
+        known = known_vocab(self.run.read_vocab, resumed_vocab)
+        self.vocab = known if known is not None else report.vocab
+        if len(self.vocab) == 0:
+            raise CorpusError(f"vocabulary is empty: no word occurs at least --min-count {self.cfg.min_count} times")
+        self.parts = shards(corpus, self.run.shards or len(workers_of(self.client)))
+        self.total_tokens = report.total_tokens
+        self.n_out = len(self.vocab) - 1 if self.cfg.loss == "hs" else len(self.vocab)
+        return Prepared(self.vocab, self.vocab, {"total_tokens": report.total_tokens, "shards": len(self.parts)},
+                        f"vocabulary: {len(self.vocab)} words of {report.total_tokens} tokens, counted on "
+                        f"{len(workers_of(self.client))} workers; {len(self.parts)} shards")
+
+    def memory(self):
+        from w2v.trainers.stream import memory_estimate
+
+        return memory_estimate(len(self.vocab), self.cfg, self.n_out)
+
+    def init(self):
+        from w2v.trainers.word2vec import init_weights
+
+        W_in, W_out = init_weights(len(self.vocab), self.cfg.dim, self.cfg.seed, self.n_out)
+        return {"W_in": W_in, "W_out": W_out}
+
+    def _replica(self, s, params, worker=None):
+        fields = {k: getattr(self.cfg, k) for k in self.cfg.__dataclass_fields__}
+        return self.client.submit(Replica, fields, list(self.vocab.words), self.vocab.counts, self.parts[s], s,
+                                  params["W_in"], params["W_out"], actor=True, workers=worker,
+                                  allow_other_workers=True, pure=False).result()
+
+    def epochs(self, params):
+        from w2v.control import Epochs, finite, log
+
+        cfg, rounds = self.cfg, self.ROUNDS
+        W_in, W_out = params["W_in"], params["W_out"]  # the combined model, updated in place
+
+        def start():
+            if self.replicas is None:  # one per shard, dealt over the workers; each encodes its shard
+                workers = workers_of(self.client)
+                self.replicas = [self._replica(s, params, workers[s % len(workers)]) for s in range(len(self.parts))]
+                self.n_ids = sum(r.info().result()["n_ids"] for r in self.replicas)
+
+        def steps(epoch, position):
+            start()
+            update = None
+            for r in range(position + 1, rounds + 1):
+                calls = [rep.train(epoch, r, rounds, update) for rep in self.replicas]
+                results = []
+                for s, call in enumerate(calls):
+                    try:
+                        results.append(call.result())
+                    except W2VError:
+                        raise
+                    except Exception as e:  # its worker died: a new replica from the last combined model
+                        log(self.run.quiet, f"replica {s} lost ({type(e).__name__}: {e}); rebuilding it from the "
+                                            "last combined model")
+                        self.replicas[s] = self._replica(s, params)
+                        results.append(self.replicas[s].train(epoch, r, rounds, None).result())
+                        self.sync["rebuilt"] += 1
+                changed = [res[2] for res in results]
+                update = combine(changed, W_in.shape, W_out.shape)
+                for W, (rows, vals) in zip((W_in, W_out), update):
+                    W[rows] = vals
+                self.sync["rounds"] += 1
+                self.sync["bytes_up"] += sum(a.nbytes for c in changed for m in (0, 1) for a in c[m])
+                self.sync["bytes_down"] += len(self.replicas) * sum(a.nbytes for u in update for a in u)
+                yield r, sum(res[0] for res in results), sum(res[1] for res in results)
+
+        def rate(epoch, position):
+            return cfg.start_alpha - (cfg.start_alpha - cfg.end_alpha) * (epoch * rounds + position) / (rounds * cfg.epochs)
+
+        def diverged(loss, epoch):
+            if finite(loss, W_in[0]):
+                return None
+            return (f"training diverged (loss became {loss}) in epoch {epoch + 1}: the learning rate --alpha "
+                    f"{cfg.start_alpha} is too large; try a smaller one")
+
+        return Epochs(length=rounds, steps=steps, rate=rate, diverged=diverged, kernels=(), warm_up=start,
+                      per_position=self.total_tokens / rounds)
+
+    def close(self):
+        """Remove the replicas' work directories and close the client (the driver calls it in any case)."""
+        if self.client is None:
+            return
+        for rep in self.replicas or []:
+            try:
+                rep.close().result()
+            except Exception:
+                pass
+        close(self.client)
+        self.client = None
+
+    def finish(self, params, progress, seconds, epochs_run):
+        from w2v.trainers import Finished
+        from w2v.vectors import Vectors
+
+        self.close()
+        cfg, s = self.cfg, self.sync
+        wps = self.total_tokens * epochs_run / max(seconds, 1e-9)
+        per = (s["bytes_up"] + s["bytes_down"]) / max(s["rounds"], 1)
+        return Finished(Vectors(self.vocab.words, params["W_in"]),
+                        f"trained {cfg.model}/{cfg.loss} on {len(self.parts)} shards: {cfg.epochs} epochs in "
+                        f"{seconds:.1f} s, {wps / 1000:.0f}k words/s, final loss {progress.epoch_losses[-1]:.4f}; "
+                        f"{s['rounds']} synchronisations, {per / (1 << 20):.1f} MB each",
+                        {"words_per_second": wps, "shards": len(self.parts), "sync_rounds": s["rounds"],
+                         "bytes_per_sync": per, "replicas_rebuilt": s["rebuilt"]})
