@@ -68,7 +68,7 @@ def connect(spec):
                 raise ValueError
         except ValueError:
             raise OptionError(f"--dask local:N needs a number of workers, not {spec!r}") from None
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")
         client = Client(cluster)
         client.w2v_cluster = cluster  # closed with the client (close)
         return client
@@ -111,8 +111,17 @@ def pieces(corpus, piece_bytes=PIECE_BYTES):
     return out
 
 
-def shards(corpus, n, piece_bytes=PIECE_BYTES):
-    """``n`` shards (lists of Pieces, in order) of about equal bytes."""
+def shards(corpus, n, piece_bytes=None):
+    """``n`` shards (lists of Pieces, in order) of about equal bytes (fewer when compressed files are too
+    few to share out). Plain files are cut into pieces small enough for that: at most PIECE_BYTES, and a
+    quarter of a shard's share."""
+    if piece_bytes is None:
+        from w2v.corpus import expand
+
+        paths = expand(corpus)
+        paths = [paths] if isinstance(paths, str) else paths if isinstance(paths, list) else []
+        total = sum(os.path.getsize(p) for p in paths if os.path.isfile(p))
+        piece_bytes = max(1 << 12, min(PIECE_BYTES, total // (4 * n) + 1))
     ps = pieces(corpus, piece_bytes)
     sizes = [((p.end if p.end is not None else os.path.getsize(p.path)) - p.start) for p in ps]
     total = max(sum(sizes), 1)
@@ -331,7 +340,7 @@ class Replica:
                     np.zeros(0), none)
 
     def info(self):
-        return {"n_ids": self.encoded.n_ids, "total_tokens": self.encoded.total_tokens,
+        return {"n_ids": self.encoded.n_ids, "total_tokens": self.encoded.total_tokens, "pid": os.getpid(),
                 "n_words": self.encoded.n_words}
 
     def _snap(self, position):
@@ -437,9 +446,9 @@ class Trainer:
 
     def _replica(self, s, params, worker=None):
         fields = {k: getattr(self.cfg, k) for k in self.cfg.__dataclass_fields__}
+        where = {"workers": worker, "allow_other_workers": True} if worker else {}
         return self.client.submit(Replica, fields, list(self.vocab.words), self.vocab.counts, self.parts[s], s,
-                                  params["W_in"], params["W_out"], actor=True, workers=worker,
-                                  allow_other_workers=True, pure=False).result()
+                                  params["W_in"], params["W_out"], actor=True, pure=False, **where).result()
 
     def epochs(self, params):
         from w2v.control import Epochs, finite, log
@@ -457,10 +466,17 @@ class Trainer:
             start()
             update = None
             for r in range(position + 1, rounds + 1):
-                calls = [rep.train(epoch, r, rounds, update) for rep in self.replicas]
+                calls = []
+                for rep in self.replicas:
+                    try:
+                        calls.append(rep.train(epoch, r, rounds, update))
+                    except Exception as e:  # (an actor whose worker is known to be gone fails here)
+                        calls.append(e)
                 results = []
                 for s, call in enumerate(calls):
                     try:
+                        if isinstance(call, Exception):
+                            raise call
                         results.append(call.result())
                     except W2VError:
                         raise
