@@ -165,3 +165,20 @@ def test_without_dask_installed_the_error_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(OptionError, match=r"w2v\[dask\]"):
         cluster.connect("local:1")
+
+
+def test_combine_averages_changed_rows_or_every_row():
+    base_in = np.zeros((4, 2), np.float32)
+    base_out = np.ones((3, 2), np.float32)
+    a = [(np.array([0, 1]), np.array([[2, 2], [4, 4]], np.float32)), (np.array([2]), np.array([[3, 3]], np.float32))]
+    b = [(np.array([1, 3]), np.array([[8, 8], [6, 6]], np.float32)), (np.array([], np.int64), np.zeros((0, 2), np.float32))]
+    combined = cluster.combine([a, b], base_in.shape, base_out.shape)
+    (rows, vals, n), (orows, ovals, _) = combined
+    assert rows.tolist() == [0, 1, 3] and vals[:, 0].tolist() == [2, 6, 6]  # row 1: (4 + 8) / 2; rows 0, 3 as sent
+    assert n.tolist() == [1, 2, 1] and orows.tolist() == [2] and ovals[:, 0].tolist() == [3]
+    # each replica is sent the rows it did not change alone: a gets 1 and 3, b gets 0 and 1, and W_out's row 2
+    assert [u[0].tolist() for u in cluster.update_for(combined, a)] == [[1, 3], []]
+    assert [u[0].tolist() for u in cluster.update_for(combined, b)] == [[0, 1], [2]]
+    (rows, vals, _), (orows, ovals, _) = cluster.combine([a, b], base_in.shape, base_out.shape, (base_in, base_out))
+    assert rows.tolist() == [0, 1, 3] and vals[:, 0].tolist() == [1, 6, 3]  # a replica's unchanged row counts as 0
+    assert ovals[:, 0].tolist() == [2]  # (3 + 1) / 2

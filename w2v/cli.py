@@ -125,6 +125,11 @@ def cli():
                    "there and trains here. Needs pip install 'w2v[dask]'.")
 @click.option("--shards", type=click.IntRange(min=1), default=None,
               help="With --dask: shards of the corpus, one model replica each [one per worker].")
+@click.option("--sync-rounds", type=click.IntRange(min=1), default=None,
+              help="With --dask: synchronisations of the replicas per epoch [8; 1 with --sync-average all].")
+@click.option("--sync-average", type=click.Choice(["changed", "all"]), default="changed", show_default=True,
+              help="With --dask: average each row over the replicas that changed it (SPARK-24666), or every row "
+                   "over all replicas (Spark MLlib's whole-model averaging, a baseline).")
 @click.option("--phrases", default=None,
               help="Join the phrases of this file (from 'w2v phrases --save-phrases') while reading CORPUS.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")

@@ -31,6 +31,7 @@ rounds being synchronous, gives the same result.
 
 import os
 import tempfile
+import time
 from typing import NamedTuple
 
 import numpy as np
@@ -330,6 +331,11 @@ class Replica:
         scan.warm_up()
         _, self.encoded = prepare(Shard(pieces_), self.cfg, self.work, known=vocab)
         self.tabs, hs = output_tables(vocab.counts, self.cfg)
+        if W_in is None:  # a fresh run: the client's initial model, made here from the same seed
+            from w2v.trainers.word2vec import init_weights
+
+            W_in, W_out = init_weights(len(vocab), self.cfg.dim, self.cfg.seed,
+                                       len(vocab) - 1 if self.cfg.loss == "hs" else len(vocab))
         self.weights = kernels.Weights.word2vec(np.array(W_in, np.float32), np.array(W_out, np.float32))
         self.kcfg = kernel_config(self.cfg, self.encoded, hs)._replace(seed=shard_seed(self.cfg.seed, shard))
         self.kernel = kernels.lane_kernel(self.kcfg.model, self.kcfg.shared)
@@ -348,8 +354,8 @@ class Replica:
 
     def train(self, epoch, r, rounds, update=None):
         """Apply the combined rows ``update``, then train round ``r`` (1..rounds) of the epoch: the blocks
-        from the one at 1/rounds of the way in ... Returns the loss and predictions and the rows each
-        matrix changed, with their values."""
+        from (r - 1) / rounds to r / rounds of the shard. Returns the loss, the predictions, the rows each
+        matrix changed with their values, and the seconds the kernel took."""
         from w2v.trainers.stream import BLOCK_IDS, plan_chunks
 
         W_in, W_out = self.weights.W_in, self.weights.W_out
@@ -357,6 +363,7 @@ class Replica:
             for W, (rows, vals) in zip((W_in, W_out), update):
                 W[rows] = vals
         before_in, before_out = W_in.copy(), W_out.copy()
+        t0 = time.perf_counter()
         n = self.encoded.n_ids
         start, stop = self._snap(n * (r - 1) // rounds), self._snap(n * r // rounds)
         loss, predictions = 0.0, 0
@@ -369,11 +376,12 @@ class Replica:
                 loss, predictions = loss + float(losses.sum()), predictions + int(counts.sum())
                 if at + len(block) >= stop:
                     break
+        seconds = time.perf_counter() - t0
         changed = []
         for W, before in ((W_in, before_in), (W_out, before_out)):
             rows = np.flatnonzero((W != before).any(axis=1))
             changed.append((rows, W[rows]))
-        return loss, predictions, changed
+        return loss, predictions, changed, seconds
 
     def close(self):
         import shutil
@@ -381,23 +389,44 @@ class Replica:
         shutil.rmtree(self.work, ignore_errors=True)
 
 
-def combine(changed, shape_in, shape_out):
-    """Average each changed row over the replicas that changed it: [(rows, values) for W_in, W_out]."""
+def combine(changed, shape_in, shape_out, base=None):
+    """The combined rows, [(rows, values, replicas that changed each) for W_in, W_out]: each changed row
+    averaged over the replicas that changed it; or, given ``base`` (the combined model before the round: Spark's whole-model
+    averaging), every row averaged over all replicas, a replica that left a row unchanged counting with
+    the row's old value."""
     out = []
     for m, shape in enumerate((shape_in, shape_out)):
         rows = np.concatenate([c[m][0] for c in changed])
         if not len(rows):
-            out.append((rows, np.zeros((0, shape[1]), np.float32)))
+            out.append((rows, np.zeros((0, shape[1]), np.float32), np.zeros(0, np.int64)))
             continue
-        uniq, inverse = np.unique(rows, return_inverse=True)
-        if len(uniq) == len(rows):  # no row changed by two replicas: the values as they are
+        uniq = np.unique(rows)
+        if len(uniq) == len(rows) and base is None:  # no row changed by two replicas: the values as they are
             vals = np.concatenate([c[m][1] for c in changed])
             order = np.argsort(rows, kind="stable")
-            out.append((rows[order], vals[order]))
+            out.append((rows[order], vals[order], np.ones(len(rows), np.int64)))
             continue
         total = np.zeros((len(uniq), shape[1]), np.float64)
-        np.add.at(total, inverse, np.concatenate([c[m][1] for c in changed]).astype(np.float64))
-        out.append((uniq, (total / np.bincount(inverse)[:, None]).astype(np.float32)))
+        n = np.zeros(len(uniq), np.int64)
+        for c in changed:  # a replica's rows are distinct: plain fancy-index accumulation
+            at = np.searchsorted(uniq, c[m][0])
+            total[at] += c[m][1]
+            n[at] += 1
+        if base is not None:  # the replicas that did not change a row keep its old value
+            total += (len(changed) - n)[:, None] * base[m][uniq].astype(np.float64)
+            n[:] = len(changed) + 1  # (every replica needs every combined row)
+        out.append((uniq, (total / np.minimum(n, len(changed))[:, None]).astype(np.float32), n))
+    return out
+
+
+def update_for(combined, mine):
+    """The combined rows a replica needs: all but those that it alone changed (it has their values)."""
+    out = []
+    for (rows, vals, n), own in zip(combined, mine):
+        alone = np.searchsorted(rows, own[0])[n[np.searchsorted(rows, own[0])] == 1] if len(own[0]) else own[0]
+        keep = np.ones(len(rows), bool)
+        keep[alone] = False
+        out.append((rows[keep], vals[keep]))
     return out
 
 
@@ -407,7 +436,7 @@ class Trainer:
     finished rounds in the epoch; a checkpoint holds the combined model after one."""
 
     memory_remedy = "lower --dim or --max-vocab, or raise --min-count"
-    ROUNDS = 16  # synchronisations per epoch
+    ROUNDS = 8  # synchronisations per epoch
 
     def __init__(self, cfg, run):
         if cfg.model not in ("sg", "cbow"):
@@ -416,7 +445,8 @@ class Trainer:
         self.cfg, self.run = cfg, run
         self.client = connect(run.dask)
         self.replicas = None
-        self.sync = {"rounds": 0, "bytes_up": 0, "bytes_down": 0, "rebuilt": 0}
+        self.resumed = True  # until init() says the run is fresh
+        self.sync = {"rounds": 0, "bytes_up": 0, "bytes_down": 0, "rebuilt": 0, "compute_s": 0.0, "round_s": 0.0}
 
     def prepare(self, corpus, workdir, resumed_vocab):
         from w2v.prepare import known_vocab
@@ -441,33 +471,48 @@ class Trainer:
     def init(self):
         from w2v.trainers.word2vec import init_weights
 
+        self.resumed = False  # (the driver calls init only for a fresh run: the replicas make these themselves)
         W_in, W_out = init_weights(len(self.vocab), self.cfg.dim, self.cfg.seed, self.n_out)
         return {"W_in": W_in, "W_out": W_out}
 
-    def _replica(self, s, params, worker=None):
+    def _replicas(self, which, params, workers=None):
+        """Start replicas for the shards ``which`` at once (on ``workers``, one each, where given); with
+        ``params`` None each makes the fresh initial model itself, else the arrays are sent once per worker."""
         fields = {k: getattr(self.cfg, k) for k in self.cfg.__dataclass_fields__}
-        where = {"workers": worker, "allow_other_workers": True} if worker else {}
-        return self.client.submit(Replica, fields, list(self.vocab.words), self.vocab.counts, self.parts[s], s,
-                                  params["W_in"], params["W_out"], actor=True, pure=False, **where).result()
+        futures = []
+        for i, s in enumerate(which):
+            where = {"workers": workers[i], "allow_other_workers": True} if workers else {}
+            weights = (None, None)
+            if params is not None:
+                weights = tuple(self.client.scatter(params[k], **({"workers": workers[i]} if workers else {}))
+                                for k in ("W_in", "W_out"))
+            futures.append(self.client.submit(Replica, fields, list(self.vocab.words), self.vocab.counts,
+                                              self.parts[s], s, *weights, actor=True, pure=False, **where))
+        return [f.result() for f in futures]
 
     def epochs(self, params):
         from w2v.control import Epochs, finite, log
 
-        cfg, rounds = self.cfg, self.ROUNDS
+        cfg = self.cfg
+        whole = self.run.sync_average == "all"  # Spark's baseline: every row over every replica
+        rounds = self.run.sync_rounds or (1 if whole else self.ROUNDS)
         W_in, W_out = params["W_in"], params["W_out"]  # the combined model, updated in place
 
         def start():
             if self.replicas is None:  # one per shard, dealt over the workers; each encodes its shard
                 workers = workers_of(self.client)
-                self.replicas = [self._replica(s, params, workers[s % len(workers)]) for s in range(len(self.parts))]
-                self.n_ids = sum(r.info().result()["n_ids"] for r in self.replicas)
+                n = len(self.parts)
+                fresh = not self.resumed
+                self.replicas = self._replicas(range(n), None if fresh else params,
+                                               [workers[s % len(workers)] for s in range(n)])
 
         def steps(epoch, position):
             start()
-            update = None
+            updates = [None] * len(self.replicas)
             for r in range(position + 1, rounds + 1):
+                t0 = time.perf_counter()
                 calls = []
-                for rep in self.replicas:
+                for rep, update in zip(self.replicas, updates):
                     try:
                         calls.append(rep.train(epoch, r, rounds, update))
                     except Exception as e:  # (an actor whose worker is known to be gone fails here)
@@ -483,16 +528,19 @@ class Trainer:
                     except Exception as e:  # its worker died: a new replica from the last combined model
                         log(self.run.quiet, f"replica {s} lost ({type(e).__name__}: {e}); rebuilding it from the "
                                             "last combined model")
-                        self.replicas[s] = self._replica(s, params)
+                        self.replicas[s] = self._replicas([s], params)[0]
                         results.append(self.replicas[s].train(epoch, r, rounds, None).result())
                         self.sync["rebuilt"] += 1
                 changed = [res[2] for res in results]
-                update = combine(changed, W_in.shape, W_out.shape)
-                for W, (rows, vals) in zip((W_in, W_out), update):
+                combined = combine(changed, W_in.shape, W_out.shape, (W_in, W_out) if whole else None)
+                for W, (rows, vals, _) in zip((W_in, W_out), combined):
                     W[rows] = vals
+                updates = [update_for(combined, mine) for mine in changed]
                 self.sync["rounds"] += 1
+                self.sync["compute_s"] += max(res[3] for res in results)  # the slowest replica's kernel time
+                self.sync["round_s"] += time.perf_counter() - t0
                 self.sync["bytes_up"] += sum(a.nbytes for c in changed for m in (0, 1) for a in c[m])
-                self.sync["bytes_down"] += len(self.replicas) * sum(a.nbytes for u in update for a in u)
+                self.sync["bytes_down"] += sum(a.nbytes for u in updates for m in u for a in m)
                 yield r, sum(res[0] for res in results), sum(res[1] for res in results)
 
         def rate(epoch, position):
@@ -530,6 +578,9 @@ class Trainer:
         return Finished(Vectors(self.vocab.words, params["W_in"]),
                         f"trained {cfg.model}/{cfg.loss} on {len(self.parts)} shards: {cfg.epochs} epochs in "
                         f"{seconds:.1f} s, {wps / 1000:.0f}k words/s, final loss {progress.epoch_losses[-1]:.4f}; "
-                        f"{s['rounds']} synchronisations, {per / (1 << 20):.1f} MB each",
+                        f"{s['rounds']} synchronisations, {per / (1 << 20):.1f} MB each, "
+                        f"{100 * (1 - s['compute_s'] / max(s['round_s'], 1e-9)):.0f}% of the rounds' time outside "
+                        "the kernels",
                         {"words_per_second": wps, "shards": len(self.parts), "sync_rounds": s["rounds"],
-                         "bytes_per_sync": per, "replicas_rebuilt": s["rebuilt"]})
+                         "bytes_per_sync": per, "replicas_rebuilt": s["rebuilt"],
+                         "sync_share": 1 - s["compute_s"] / max(s["round_s"], 1e-9)})

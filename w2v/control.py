@@ -41,6 +41,8 @@ class RunOptions(NamedTuple):
     phrases: object = None  # a phrases file (or phrases.Phrases) to join phrases with while reading
     dask: str | None = None  # a Dask scheduler address, or local:N (cluster.py)
     shards: int | None = None  # with dask: shards (model replicas) of the corpus [one per worker]
+    sync_rounds: int | None = None  # with dask: synchronisations per epoch [cluster.Trainer.ROUNDS]
+    sync_average: str = "changed"  # with dask: average a row over the replicas that changed it, or "all"
 
 
 # ---------------------------------------------------------------- memory

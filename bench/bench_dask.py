@@ -1,0 +1,105 @@
+"""Dask benchmark: `--dask local:2` (2 worker processes x 1 thread) against a local `--threads 2` run on
+bench-en split into 8 files by lines, side by side in one run; then quality against the number of shards
+for w2v's combination (each row averaged over the replicas that changed it, 8 rounds an epoch) and for
+Spark MLlib's (every row averaged over all replicas, once an epoch), through the same code.
+
+Each run is a fresh process; the whole run is timed (for Dask: starting the LocalCluster, counting the
+vocabulary on it, encoding the shards on the workers, training, writing). Bytes per synchronisation are
+the changed rows the replicas send plus the combined rows sent back (float32 values and int64 row ids).
+
+    python bench/bench_dask.py                          # speed table, then the shards table
+    python bench/bench_dask.py --skip-shards
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from bench_core import ROOT, SHARED, prepare_corpus, quality  # noqa: E402
+
+CHILD = r"""
+import json, sys, time
+sys.path.insert(0, {root!r})
+def main():
+    from w2v.api import train
+    t0 = time.perf_counter()
+    r = train({corpus!r}, model={model!r}, loss='ns', epochs={epochs}, seed=1, progress=False, output={out!r},
+              **{extra!r})
+    total = time.perf_counter() - t0
+    print(json.dumps(dict(total_s=total, train_s=r.train_seconds, vocab_s=r.vocab_seconds, tokens=r.total_tokens,
+                          **{{k: v for k, v in r.stats.items() if isinstance(v, (int, float))}})))
+if __name__ == "__main__":
+    main()
+"""
+
+
+def split(corpus, workdir, n=8):
+    d = os.path.join(workdir, f"bench-en-{n}files")
+    if not os.path.isdir(d):
+        os.makedirs(d + ".part", exist_ok=True)
+        with open(corpus, encoding="utf-8") as f:
+            lines = f.readlines()
+        per = -(-len(lines) // n)
+        for k in range(n):
+            with open(os.path.join(d + ".part", f"part{k}.txt"), "w", encoding="utf-8") as out:
+                out.writelines(lines[k * per:(k + 1) * per])
+        os.replace(d + ".part", d)
+    return d
+
+
+def run(corpus, workdir, model, epochs, extra, eval_dir, tag):
+    out = os.path.join(workdir, f"dask-{tag}.bin")
+    code = CHILD.format(root=ROOT, corpus=corpus, model=model, epochs=epochs, out=out, extra=extra)
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if res.returncode != 0:
+        raise SystemExit(res.stderr[-3000:])
+    r = json.loads(res.stdout.strip().splitlines()[-1])
+    r.update(quality(out, eval_dir))
+    r["wps"] = r["tokens"] * epochs / r["total_s"]
+    return r
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--corpus", default=os.path.join(SHARED, "corpora", "bench-en.txt.xz"))
+    ap.add_argument("--eval-dir", default=os.path.join(SHARED, "eval"))
+    ap.add_argument("--workdir", default="/tmp/w2v-bench")
+    ap.add_argument("--cases", default="sg:1,cbow:1,sg:3,cbow:3")
+    ap.add_argument("--shards", default="1,2,4,8")
+    ap.add_argument("--skip-speed", action="store_true")
+    ap.add_argument("--skip-shards", action="store_true")
+    args = ap.parse_args()
+    corpus = split(prepare_corpus(args.corpus, args.workdir, None), args.workdir)
+    if not args.skip_speed:
+        print("| case | run | whole run s | words/s (whole run) | ratio | analogy | WS-353 | SimLex | MB per sync |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for case in args.cases.split(","):
+            model, epochs = case.split(":")
+            epochs = int(epochs)
+            local = run(corpus, args.workdir, model, epochs, {"threads": 2}, args.eval_dir, f"{model}{epochs}-local")
+            dist = run(corpus, args.workdir, model, epochs, {"dask": "local:2"}, args.eval_dir, f"{model}{epochs}-dask")
+            for name, r in (("--threads 2", local), ("--dask local:2", dist)):
+                sync = f"{r['bytes_per_sync'] / (1 << 20):.0f}" if "bytes_per_sync" in r else ""
+                print(f"| {model}-ns {epochs} ep | {name} | {r['total_s']:.1f} | {r['wps']:,.0f} | "
+                      f"{r['wps'] / local['wps']:.2f} | {r['analogy']:.2f} | {r['ws353']:.3f} | {r['simlex']:.3f} | "
+                      f"{sync} |", flush=True)
+    if args.skip_shards:
+        return
+    print("\n| sg-ns 1 epoch, local:2 | shards | analogy | WS-353 | SimLex | syncs | MB per sync | MB per epoch |")
+    print("|---|---|---|---|---|---|---|---|")
+    for average in ("changed", "all"):
+        for n in map(int, args.shards.split(",")):
+            extra = {"dask": "local:2", "shards": n, "sync_average": average}
+            r = run(corpus, args.workdir, "sg", 1, extra, args.eval_dir, f"shards{n}-{average}")
+            name = "w2v: changed rows, 8 rounds an epoch" if average == "changed" else "Spark: every row, once an epoch"
+            print(f"| {name} | {n} | {r['analogy']:.2f} | {r['ws353']:.3f} | {r['simlex']:.3f} | {r['sync_rounds']} | "
+                  f"{r['bytes_per_sync'] / (1 << 20):.0f} | {r['bytes_per_sync'] * r['sync_rounds'] / (1 << 20):.0f} |",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()
