@@ -96,8 +96,14 @@ def test_synchronous_rounds_are_deterministic_and_learn(scheduler, corpus):
     path, parts, groups = corpus
     runs = [api.train(parts, dask=scheduler.scheduler_address, shards=3, **dict(OPTS, epochs=5, dim=24))
             for _ in range(2)]
+    tiered = api.train(parts, dask=scheduler.scheduler_address, shards=3, sync_rounds=4, sync_hot=3,
+                       **dict(OPTS, epochs=5, dim=24))
+    assert tiered.stats["full_syncs"] == 20 and tiered.stats["sync_rounds"] == 60
+    assert tiered.stats["bytes_per_hot_sync"] < tiered.stats["bytes_per_full_sync"]
+    assert cluster_purity(tiered.vectors, groups) > 0.6
     np.testing.assert_array_equal(runs[0].vectors.vectors, runs[1].vectors.vectors)
-    assert runs[0].stats["shards"] == 3 and runs[0].stats["sync_rounds"] == 5 * cluster.Trainer.ROUNDS
+    assert runs[0].stats["shards"] == 3 and runs[0].stats["full_syncs"] == 5 * cluster.Trainer.FULL_SYNCS
+    assert runs[0].stats["sync_rounds"] == 5 * cluster.Trainer.FULL_SYNCS
     # planted clusters: purity 1.0 for 3 shards on 2 workers, as for a local run, over data seeds 4-6 x
     # training seeds 3-5 (a script run once, this config); untrained vectors score about 0.1
     assert cluster_purity(runs[0].vectors, groups) > 0.6
@@ -167,18 +173,24 @@ def test_without_dask_installed_the_error_names_the_extra(monkeypatch):
         cluster.connect("local:1")
 
 
-def test_combine_averages_changed_rows_or_every_row():
+def test_combine_sums_or_averages_changed_rows_or_every_row():
     base_in = np.zeros((4, 2), np.float32)
     base_out = np.ones((3, 2), np.float32)
     a = [(np.array([0, 1]), np.array([[2, 2], [4, 4]], np.float32)), (np.array([2]), np.array([[3, 3]], np.float32))]
     b = [(np.array([1, 3]), np.array([[8, 8], [6, 6]], np.float32)), (np.array([], np.int64), np.zeros((0, 2), np.float32))]
-    combined = cluster.combine([a, b], base_in.shape, base_out.shape)
-    (rows, vals, n), (orows, ovals, _) = combined
-    assert rows.tolist() == [0, 1, 3] and vals[:, 0].tolist() == [2, 6, 6]  # row 1: (4 + 8) / 2; rows 0, 3 as sent
+    base = (base_in, base_out)
+    (rows, vals, n), (orows, ovals, _) = combined = cluster.combine([a, b], base, "sum")
+    assert rows.tolist() == [0, 1, 3] and vals[:, 0].tolist() == [2, 12, 6]  # row 1: 0 + 4 + 8
     assert n.tolist() == [1, 2, 1] and orows.tolist() == [2] and ovals[:, 0].tolist() == [3]
     # each replica is sent the rows it did not change alone: a gets 1 and 3, b gets 0 and 1, and W_out's row 2
     assert [u[0].tolist() for u in cluster.update_for(combined, a)] == [[1, 3], []]
     assert [u[0].tolist() for u in cluster.update_for(combined, b)] == [[0, 1], [2]]
-    (rows, vals, _), (orows, ovals, _) = cluster.combine([a, b], base_in.shape, base_out.shape, (base_in, base_out))
+    (rows, vals, _), _ = cluster.combine([a, b], base, "changed")
+    assert vals[:, 0].tolist() == [2, 6, 6]  # row 1: (4 + 8) / 2; rows 0, 3 as sent
+    (rows, vals, _), (orows, ovals, _) = cluster.combine([a, b], base, "all")
     assert rows.tolist() == [0, 1, 3] and vals[:, 0].tolist() == [1, 6, 3]  # a replica's unchanged row counts as 0
     assert ovals[:, 0].tolist() == [2]  # (3 + 1) / 2
+    odd = np.float32(0.1) + np.zeros((1, 2), np.float32)  # one replica: its values exactly, not base + delta
+    (rows, vals, _), _ = cluster.combine([[(np.array([0]), odd), (np.array([], np.int64), np.zeros((0, 2), np.float32))]],
+                                         (np.full((1, 2), 0.7, np.float32), base_out), "sum")
+    assert np.array_equal(vals, odd)

@@ -13,7 +13,7 @@ from w2v.errors import OptionError
 
 _RUN_OPTIONS = ("read_vocab", "save_vocab", "tmp_dir", "cooccur", "checkpoint", "resume", "log_json",
                 "max_memory", "callback", "continue_from", "update_vocab", "phrases", "dask", "shards",
-                "sync_rounds", "sync_average")
+                "sync_rounds", "sync_average", "sync_hot")
 
 
 def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_output=None, classes=None,

@@ -126,10 +126,14 @@ def cli():
 @click.option("--shards", type=click.IntRange(min=1), default=None,
               help="With --dask: shards of the corpus, one model replica each [one per worker].")
 @click.option("--sync-rounds", type=click.IntRange(min=1), default=None,
-              help="With --dask: synchronisations of the replicas per epoch [8; 1 with --sync-average all].")
-@click.option("--sync-average", type=click.Choice(["changed", "all"]), default="changed", show_default=True,
-              help="With --dask: average each row over the replicas that changed it (SPARK-24666), or every row "
-                   "over all replicas (Spark MLlib's whole-model averaging, a baseline).")
+              help="With --dask: synchronisations of the replicas per epoch [32].")
+@click.option("--sync-hot", type=click.IntRange(min=1), default=None,
+              help="With --dask: rounds per synchronisation of every row; after the others only the frequent "
+                   "words' rows (70%% of the tokens) are combined (pWord2Vec's tiered sync) [1: off].")
+@click.option("--sync-average", type=click.Choice(["sum", "changed", "all"]), default="sum", show_default=True,
+              help="With --dask: how the replicas' rows combine: sum (the combined row plus every replica's "
+                   "change), changed (the average over the replicas that changed the row, SPARK-24666), or all "
+                   "(Spark MLlib's baseline: every row averaged over all replicas, once an epoch).")
 @click.option("--phrases", default=None,
               help="Join the phrases of this file (from 'w2v phrases --save-phrases') while reading CORPUS.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")

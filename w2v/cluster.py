@@ -34,12 +34,23 @@ import tempfile
 import time
 from typing import NamedTuple
 
+import numba
 import numpy as np
 
 from w2v.errors import CorpusError, OptionError, W2VError
 from w2v.trainers import Prepared
 
 PIECE_BYTES = 64 << 20  # plain files are cut into byte ranges of about this size
+BLOCK_IDS_BIG = 1 << 22  # a read that holds any block of trainers/stream.py's BLOCK_IDS plan
+HOT_SHARE = 0.7  # the hot rows: the most frequent words, covering this share of the tokens
+
+
+def hot_rows(counts, loss):
+    """(W_in rows, W_out rows) synchronised every round: the words that make HOT_SHARE of the tokens (the
+    vocabulary is sorted by count); W_out's Huffman inner nodes (--loss hs) only at full rounds."""
+    c = np.cumsum(np.asarray(counts, np.float64))
+    h = int(np.searchsorted(c, HOT_SHARE * c[-1]) + 1) if len(c) else 0
+    return h, 0 if loss == "hs" else h
 COMPRESSED = (".gz", ".bz2", ".xz", ".lzma")
 
 
@@ -339,8 +350,19 @@ class Replica:
         self.weights = kernels.Weights.word2vec(np.array(W_in, np.float32), np.array(W_out, np.float32))
         self.kcfg = kernel_config(self.cfg, self.encoded, hs)._replace(seed=shard_seed(self.cfg.seed, shard))
         self.kernel = kernels.lane_kernel(self.kcfg.model, self.kcfg.shared)
-        # where the blocks of a local run's epoch start (rounds end on them, so the blocks are the same)
-        self.bounds = np.array([0] + [at + len(b) for at, b in self.encoded.blocks(BLOCK_IDS)], np.int64)
+        # the chunks of a local run's epoch, in order (block position, start, end): rounds are runs of them,
+        # so with one shard the kernel sees exactly the calls of a local --threads 1 run
+        from w2v.trainers.stream import plan_chunks
+
+        plan = []
+        for at, block in self.encoded.blocks(BLOCK_IDS):
+            starts, ends = plan_chunks(block)
+            plan.append(np.stack([np.full(len(starts), at), starts, ends], axis=1))
+        self.plan = np.concatenate(plan) if plan else np.zeros((0, 3), np.int64)
+        self.block_at, self.block = -1, None
+        self.hot = hot_rows(vocab.counts, self.cfg.loss)
+        self.snap_full = (self.weights.W_in.copy(), self.weights.W_out.copy())
+        self.snap_hot = tuple(W[:h].copy() for W, h in zip((self.weights.W_in, self.weights.W_out), self.hot))
         none = np.zeros(0, np.int64)  # compile (or load) the kernel now, not in the first round
         self.kernel(0, 1, np.zeros(0, np.int32), none, none, 0, 0, self.weights, self.tabs, self.kcfg,
                     np.zeros(0), none)
@@ -349,38 +371,48 @@ class Replica:
         return {"n_ids": self.encoded.n_ids, "total_tokens": self.encoded.total_tokens, "pid": os.getpid(),
                 "n_words": self.encoded.n_words}
 
-    def _snap(self, position):
-        return int(self.bounds[np.searchsorted(self.bounds, position)])
+    def reset(self, W_in, W_out):
+        """Set the weights to a combined model (a step trained again after a replica was lost)."""
+        self.weights.W_in[:] = W_in
+        self.weights.W_out[:] = W_out
+        self.snap_full = (self.weights.W_in.copy(), self.weights.W_out.copy())
 
-    def train(self, epoch, r, rounds, update=None):
-        """Apply the combined rows ``update``, then train round ``r`` (1..rounds) of the epoch: the blocks
-        from (r - 1) / rounds to r / rounds of the shard. Returns the loss, the predictions, the rows each
-        matrix changed with their values, and the seconds the kernel took."""
-        from w2v.trainers.stream import BLOCK_IDS, plan_chunks
+    def _block(self, at):
+        if at != self.block_at:
+            self.block_at, self.block = at, next(self.encoded.blocks(BLOCK_IDS_BIG, start=at))[1].copy()
+        return self.block
 
-        W_in, W_out = self.weights.W_in, self.weights.W_out
+    def train(self, epoch, r, rounds, update=None, full=True):
+        """Apply the combined rows ``update``, train round ``r`` (1..rounds) of the epoch (its share of the
+        shard's chunks), and return the loss, the predictions, the seconds the kernel took, and, for each
+        matrix, the rows changed since they were last combined, with their values: the hot rows (the
+        frequent words') every round, the others only when ``full``."""
+        W = (self.weights.W_in, self.weights.W_out)
         if update is not None:
-            for W, (rows, vals) in zip((W_in, W_out), update):
-                W[rows] = vals
-        before_in, before_out = W_in.copy(), W_out.copy()
+            rows_update, was_full = update
+            for M, (rows, vals) in zip(W, rows_update):
+                M[rows] = vals
+            if was_full:
+                self.snap_full = (W[0].copy(), W[1].copy())
+        self.snap_hot = tuple(M[:h].copy() for M, h in zip(W, self.hot))
         t0 = time.perf_counter()
-        n = self.encoded.n_ids
-        start, stop = self._snap(n * (r - 1) // rounds), self._snap(n * r // rounds)
+        n = len(self.plan)
+        todo = self.plan[n * (r - 1) // rounds:n * r // rounds]
         loss, predictions = 0.0, 0
-        if start < stop:
-            for at, block in self.encoded.blocks(BLOCK_IDS, start=start):
-                starts, ends = plan_chunks(block)
-                losses = np.zeros(len(starts))
-                counts = np.zeros(len(starts), np.int64)
-                self.kernel(0, 1, block, starts, ends, at, epoch, self.weights, self.tabs, self.kcfg, losses, counts)
-                loss, predictions = loss + float(losses.sum()), predictions + int(counts.sum())
-                if at + len(block) >= stop:
-                    break
+        for at in np.unique(todo[:, 0]):
+            mine = todo[todo[:, 0] == at]
+            losses = np.zeros(len(mine))
+            counts = np.zeros(len(mine), np.int64)
+            self.kernel(0, 1, self._block(int(at)), mine[:, 1].copy(), mine[:, 2].copy(), int(at), epoch,
+                        self.weights, self.tabs, self.kcfg, losses, counts)
+            loss, predictions = loss + float(losses.sum()), predictions + int(counts.sum())
         seconds = time.perf_counter() - t0
         changed = []
-        for W, before in ((W_in, before_in), (W_out, before_out)):
-            rows = np.flatnonzero((W != before).any(axis=1))
-            changed.append((rows, W[rows]))
+        for M, h, hot_before, full_before in zip(W, self.hot, self.snap_hot, self.snap_full):
+            rows = np.flatnonzero((M[:h] != hot_before).any(axis=1))
+            if full:
+                rows = np.concatenate([rows, h + np.flatnonzero((M[h:] != full_before[h:]).any(axis=1))])
+            changed.append((rows, M[rows]))
         return loss, predictions, changed, seconds
 
     def close(self):
@@ -389,34 +421,43 @@ class Replica:
         shutil.rmtree(self.work, ignore_errors=True)
 
 
-def combine(changed, shape_in, shape_out, base=None):
-    """The combined rows, [(rows, values, replicas that changed each) for W_in, W_out]: each changed row
-    averaged over the replicas that changed it; or, given ``base`` (the combined model before the round: Spark's whole-model
-    averaging), every row averaged over all replicas, a replica that left a row unchanged counting with
-    the row's old value."""
+def combine(changed, base, mode="sum"):
+    """The combined rows, [(rows, values, how many replicas changed each) for W_in, W_out], from each
+    replica's changed rows and the combined model ``base`` they started from: the old row plus every
+    replica's change (``sum``), the average over the replicas that changed the row (``changed``,
+    SPARK-24666), or over all replicas, an unchanged row counting with its old value (``all``, Spark's
+    whole-model average). A row that one replica alone changed takes its value exactly (``sum`` and
+    ``changed``), so one replica combines to itself bit for bit."""
     out = []
-    for m, shape in enumerate((shape_in, shape_out)):
-        rows = np.concatenate([c[m][0] for c in changed])
-        if not len(rows):
-            out.append((rows, np.zeros((0, shape[1]), np.float32), np.zeros(0, np.int64)))
-            continue
-        uniq = np.unique(rows)
-        if len(uniq) == len(rows) and base is None:  # no row changed by two replicas: the values as they are
-            vals = np.concatenate([c[m][1] for c in changed])
-            order = np.argsort(rows, kind="stable")
-            out.append((rows[order], vals[order], np.ones(len(rows), np.int64)))
-            continue
-        total = np.zeros((len(uniq), shape[1]), np.float64)
+    for m, W in enumerate(base):
+        uniq = np.unique(np.concatenate([c[m][0] for c in changed]))
         n = np.zeros(len(uniq), np.int64)
-        for c in changed:  # a replica's rows are distinct: plain fancy-index accumulation
-            at = np.searchsorted(uniq, c[m][0])
-            total[at] += c[m][1]
+        ats = [np.searchsorted(uniq, c[m][0]) for c in changed]
+        for at in ats:
             n[at] += 1
-        if base is not None:  # the replicas that did not change a row keep its old value
-            total += (len(changed) - n)[:, None] * base[m][uniq].astype(np.float64)
+        res = W[uniq]
+        for c, at in zip(changed, ats):
+            _add_change(res, at, c[m][0], c[m][1], W, n, len(changed), _MODES[mode])
+        if mode == "all":
             n[:] = len(changed) + 1  # (every replica needs every combined row)
-        out.append((uniq, (total / np.minimum(n, len(changed))[:, None]).astype(np.float32), n))
+        out.append((uniq, res, n))
     return out
+
+
+_MODES = {"sum": 0, "changed": 1, "all": 2}
+
+
+@numba.njit(cache=True, nogil=True)
+def _add_change(res, at, rows, vals, W, n, replicas, mode):
+    """Add one replica's changed rows into the combined rows ``res`` (see combine)."""
+    for j in range(rows.shape[0]):
+        a, r = at[j], rows[j]
+        if mode != 2 and n[a] == 1:
+            res[a] = vals[j]
+            continue
+        scale = 1.0 if mode == 0 else (1.0 / n[a] if mode == 1 else 1.0 / replicas)
+        for k in range(res.shape[1]):
+            res[a, k] += np.float32(scale * (vals[j, k] - W[r, k]))
 
 
 def update_for(combined, mine):
@@ -430,13 +471,20 @@ def update_for(combined, mine):
     return out
 
 
+class _Lost(Exception):
+    def __init__(self, lost):
+        super().__init__(lost)
+        self.lost = lost  # [(shard, exception)]
+
+
 class Trainer:
     """Skip-gram and CBOW trained by replicas on the cluster, as a trainer under the one driver (so the
     progress bar, JSON log, callback, signals and checkpoints work as locally). A position is a count of
     finished rounds in the epoch; a checkpoint holds the combined model after one."""
 
     memory_remedy = "lower --dim or --max-vocab, or raise --min-count"
-    ROUNDS = 8  # synchronisations per epoch
+    FULL_SYNCS = 32  # full synchronisations per epoch (steps of the progress bar, checkpoint points)
+    HOT_ROUNDS = 1  # rounds per full synchronisation (the frequent words' rows are combined after each)
 
     def __init__(self, cfg, run):
         if cfg.model not in ("sg", "cbow"):
@@ -446,7 +494,8 @@ class Trainer:
         self.client = connect(run.dask)
         self.replicas = None
         self.resumed = True  # until init() says the run is fresh
-        self.sync = {"rounds": 0, "bytes_up": 0, "bytes_down": 0, "rebuilt": 0, "compute_s": 0.0, "round_s": 0.0}
+        self.sync = {"rounds": 0, "full": 0, "bytes_up": 0, "bytes_down": 0, "bytes_hot": 0, "bytes_full": 0,
+                     "rebuilt": 0, "compute_s": 0.0, "round_s": 0.0, "overhead_full_s": 0.0, "overhead_hot_s": 0.0}
 
     def prepare(self, corpus, workdir, resumed_vocab):
         from w2v.prepare import known_vocab
@@ -494,30 +543,32 @@ class Trainer:
         from w2v.control import Epochs, finite, log
 
         cfg = self.cfg
-        whole = self.run.sync_average == "all"  # Spark's baseline: every row over every replica
-        rounds = self.run.sync_rounds or (1 if whole else self.ROUNDS)
+        whole = self.run.sync_average == "all"  # Spark's baseline: every row over every replica, once an epoch
+        steps_per_epoch = 1 if whole else self.run.sync_rounds or self.FULL_SYNCS
+        hot_rounds = 1 if whole else self.run.sync_hot or self.HOT_ROUNDS  # rounds per step; the last is full
+        rounds = steps_per_epoch * hot_rounds
         W_in, W_out = params["W_in"], params["W_out"]  # the combined model, updated in place
 
         def start():
             if self.replicas is None:  # one per shard, dealt over the workers; each encodes its shard
                 workers = workers_of(self.client)
                 n = len(self.parts)
-                fresh = not self.resumed
-                self.replicas = self._replicas(range(n), None if fresh else params,
+                self.replicas = self._replicas(range(n), None if not self.resumed else params,
                                                [workers[s % len(workers)] for s in range(n)])
 
-        def steps(epoch, position):
-            start()
-            updates = [None] * len(self.replicas)
-            for r in range(position + 1, rounds + 1):
+        def step(epoch, p, updates):
+            """The rounds of step p; raises _Lost naming the replicas whose workers died."""
+            loss = predictions = 0
+            for h in range(1, hot_rounds + 1):
+                r, full = (p - 1) * hot_rounds + h, h == hot_rounds
                 t0 = time.perf_counter()
                 calls = []
                 for rep, update in zip(self.replicas, updates):
                     try:
-                        calls.append(rep.train(epoch, r, rounds, update))
+                        calls.append(rep.train(epoch, r, rounds, update, full))
                     except Exception as e:  # (an actor whose worker is known to be gone fails here)
                         calls.append(e)
-                results = []
+                results, lost = [], []
                 for s, call in enumerate(calls):
                     try:
                         if isinstance(call, Exception):
@@ -525,26 +576,57 @@ class Trainer:
                         results.append(call.result())
                     except W2VError:
                         raise
-                    except Exception as e:  # its worker died: a new replica from the last combined model
-                        log(self.run.quiet, f"replica {s} lost ({type(e).__name__}: {e}); rebuilding it from the "
-                                            "last combined model")
-                        self.replicas[s] = self._replicas([s], params)[0]
-                        results.append(self.replicas[s].train(epoch, r, rounds, None).result())
-                        self.sync["rebuilt"] += 1
+                    except Exception as e:
+                        lost.append((s, e))
+                if lost:
+                    raise _Lost(lost)
                 changed = [res[2] for res in results]
-                combined = combine(changed, W_in.shape, W_out.shape, (W_in, W_out) if whole else None)
+                combined = combine(changed, (W_in, W_out), self.run.sync_average)
                 for W, (rows, vals, _) in zip((W_in, W_out), combined):
                     W[rows] = vals
-                updates = [update_for(combined, mine) for mine in changed]
+                updates = [(update_for(combined, mine), full) for mine in changed]
                 self.sync["rounds"] += 1
+                self.sync["full"] += full
                 self.sync["compute_s"] += max(res[3] for res in results)  # the slowest replica's kernel time
                 self.sync["round_s"] += time.perf_counter() - t0
-                self.sync["bytes_up"] += sum(a.nbytes for c in changed for m in (0, 1) for a in c[m])
-                self.sync["bytes_down"] += sum(a.nbytes for u in updates for m in u for a in m)
-                yield r, sum(res[0] for res in results), sum(res[1] for res in results)
+                self.sync["overhead_full_s" if full else "overhead_hot_s"] += (time.perf_counter() - t0
+                                                                            - max(res[3] for res in results))
+                up = sum(a.nbytes for c in changed for m in (0, 1) for a in c[m])
+                down = sum(a.nbytes for u in updates for m in u[0] for a in m)
+                self.sync["bytes_up"] += up
+                self.sync["bytes_down"] += down
+                self.sync["bytes_full" if full else "bytes_hot"] += up + down
+                loss += sum(res[0] for res in results)
+                predictions += sum(res[1] for res in results)
+            return loss, predictions, updates
+
+        def steps(epoch, position):
+            start()
+            updates = [None] * len(self.replicas)
+            for p in range(position + 1, steps_per_epoch + 1):
+                base = (W_in.copy(), W_out.copy())  # the combined model when the step starts
+                while True:
+                    try:
+                        loss, predictions, updates = step(epoch, p, updates)
+                        break
+                    except _Lost as e:  # rebuild the lost replicas, reset the others, train the step again
+                        for s, err in e.lost:
+                            log(self.run.quiet, f"replica {s} lost ({type(err).__name__}: {err}); training step "
+                                                f"{p} of epoch {epoch + 1} again from the last combined model")
+                        W_in[:], W_out[:] = base
+                        for s, _ in e.lost:
+                            self.replicas[s] = self._replicas([s], params)[0]
+                        lost = {s for s, _ in e.lost}
+                        for s, rep in enumerate(self.replicas):
+                            if s not in lost:
+                                rep.reset(*base).result()
+                        updates = [None] * len(self.replicas)
+                        self.sync["rebuilt"] += len(e.lost)
+                yield p, loss, predictions
 
         def rate(epoch, position):
-            return cfg.start_alpha - (cfg.start_alpha - cfg.end_alpha) * (epoch * rounds + position) / (rounds * cfg.epochs)
+            done = (epoch * steps_per_epoch + position) / (steps_per_epoch * cfg.epochs)
+            return cfg.start_alpha - (cfg.start_alpha - cfg.end_alpha) * done
 
         def diverged(loss, epoch):
             if finite(loss, W_in[0]):
@@ -552,8 +634,8 @@ class Trainer:
             return (f"training diverged (loss became {loss}) in epoch {epoch + 1}: the learning rate --alpha "
                     f"{cfg.start_alpha} is too large; try a smaller one")
 
-        return Epochs(length=rounds, steps=steps, rate=rate, diverged=diverged, kernels=(), warm_up=start,
-                      per_position=self.total_tokens / rounds)
+        return Epochs(length=steps_per_epoch, steps=steps, rate=rate, diverged=diverged, kernels=(), warm_up=start,
+                      per_position=self.total_tokens / steps_per_epoch)
 
     def close(self):
         """Remove the replicas' work directories and close the client (the driver calls it in any case)."""
@@ -574,13 +656,18 @@ class Trainer:
         self.close()
         cfg, s = self.cfg, self.sync
         wps = self.total_tokens * epochs_run / max(seconds, 1e-9)
-        per = (s["bytes_up"] + s["bytes_down"]) / max(s["rounds"], 1)
+        hot = s["rounds"] - s["full"]
+        per_full = s["bytes_full"] / max(s["full"], 1)
+        per_hot = s["bytes_hot"] / max(hot, 1)
+        share = 1 - s["compute_s"] / max(s["round_s"], 1e-9)
         return Finished(Vectors(self.vocab.words, params["W_in"]),
                         f"trained {cfg.model}/{cfg.loss} on {len(self.parts)} shards: {cfg.epochs} epochs in "
                         f"{seconds:.1f} s, {wps / 1000:.0f}k words/s, final loss {progress.epoch_losses[-1]:.4f}; "
-                        f"{s['rounds']} synchronisations, {per / (1 << 20):.1f} MB each, "
-                        f"{100 * (1 - s['compute_s'] / max(s['round_s'], 1e-9)):.0f}% of the rounds' time outside "
-                        "the kernels",
+                        f"{s['full']} full synchronisations ({per_full / (1 << 20):.1f} MB each) and {hot} of the "
+                        f"frequent rows ({per_hot / (1 << 20):.2f} MB each); {100 * share:.0f}% of the rounds' time "
+                        "outside the kernels",
                         {"words_per_second": wps, "shards": len(self.parts), "sync_rounds": s["rounds"],
-                         "bytes_per_sync": per, "replicas_rebuilt": s["rebuilt"],
-                         "sync_share": 1 - s["compute_s"] / max(s["round_s"], 1e-9)})
+                         "full_syncs": s["full"], "bytes_per_full_sync": per_full, "bytes_per_hot_sync": per_hot,
+                         "bytes_total": s["bytes_up"] + s["bytes_down"], "replicas_rebuilt": s["rebuilt"],
+                         "sync_share": share, "overhead_full_s": s["overhead_full_s"],
+                         "overhead_hot_s": s["overhead_hot_s"], "hot_rows": hot_rows(self.vocab.counts, cfg.loss)[0]})
