@@ -130,10 +130,11 @@ def cli():
 @click.option("--sync-hot", type=click.IntRange(min=1), default=None,
               help="With --dask: rounds per synchronisation of every row; after the others only the frequent "
                    "words' rows (70%% of the tokens) are combined (pWord2Vec's tiered sync) [1: off].")
-@click.option("--sync-average", type=click.Choice(["sum", "changed", "all"]), default="sum", show_default=True,
-              help="With --dask: how the replicas' rows combine: sum (the combined row plus every replica's "
-                   "change), changed (the average over the replicas that changed the row, SPARK-24666), or all "
-                   "(Spark MLlib's baseline: every row averaged over all replicas, once an epoch).")
+@click.option("--sync-average", type=click.Choice(["changed", "sum", "all"]), default="changed", show_default=True,
+              help="With --dask: how the replicas' rows combine: changed (each row averaged over the replicas that "
+                   "changed it, SPARK-24666), sum (the row plus every replica's change: better with 2 shards, "
+                   "diverges with 4 or more on bench-en), or all (Spark MLlib's baseline: every row averaged over "
+                   "all replicas, once an epoch).")
 @click.option("--phrases", default=None,
               help="Join the phrases of this file (from 'w2v phrases --save-phrases') while reading CORPUS.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
