@@ -239,7 +239,8 @@ class ScanResult(NamedTuple):
     overlong: int  # tokens skipped for being longer than MAX_TOKEN_BYTES
     invalid_utf8: int  # tokens whose bytes were not valid UTF-8 (decoded with U+FFFD)
     pruned: int = 0  # rounds of pruning rare types while counting (counts are then approximate)
-    table_bytes: int = 0  # the counting table's largest size, with the scan's buffers
+    table_bytes: int = 0  # the counting pass's peak: the table (while it grows, old and new arrays), the
+    # Python strings of its types, and the scan's buffers
     text_path: str | None = None  # a copy of the text read (keep_text), for a second read
 
 
@@ -409,8 +410,9 @@ def scan_corpus(path, workdir, count_limit=DEFAULT_COUNT_LIMIT, known_words=None
                             fout.truncate(0)
                             flush = _discard
                     else:
+                        before = table.nbytes()
                         table.grow()
-                        table_bytes = max(table_bytes, table.nbytes())
+                        table_bytes = max(table_bytes, before + table.nbytes())  # old and new arrays, briefly
                 carry = end - pos
                 buf[:carry] = buf[pos:end]
                 if final:
@@ -424,8 +426,10 @@ def scan_corpus(path, workdir, count_limit=DEFAULT_COUNT_LIMIT, known_words=None
             source.close()
         if f is not sys.stdin.buffer:
             f.close()
-    words, invalid = table.decode_words()
     n = int(table.st[scan.ST_N])
+    # decoding makes a Python str per live type (about 64 bytes and its length) beside the table
+    table_bytes = max(table_bytes, table.nbytes() + 2 * int(table.st[scan.ST_ARENA]) + 64 * n)
+    words, invalid = table.decode_words()
     return ScanResult(words=words, counts=table.e_count[:n].copy(), pids=table.e_pid[:n].copy(),
                       n_pids=int(table.st[scan.ST_NEXT_PID]) + (known_words is not None), prov_path=prov_path,
                       total_tokens=int(table.st[scan.ST_TOKENS]), overlong=int(table.st[scan.ST_OVERLONG]),
