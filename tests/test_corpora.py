@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from corpora import wikidump, wikifil, zipf
+from corpora import wikifil, zipf
 
 DUMP = """<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/" version="0.10">
   <page>

@@ -368,7 +368,7 @@ class Replica:
                     np.zeros(0), none)
 
     def info(self):
-        return {"n_ids": self.encoded.n_ids, "total_tokens": self.encoded.total_tokens, "pid": os.getpid(),
+        return {"n_ids": self.encoded.n_ids, "total_tokens": self.encoded.total_tokens,
                 "n_words": self.encoded.n_words}
 
     def reset(self, W_in, W_out):

@@ -93,31 +93,9 @@ def count_block(ids, start, n, n_words, window, symmetric, distance_weighting, d
 
 
 @numba.njit(cache=True, nogil=True)
-def merge_runs(ka, va, kb, vb, ko, vo):
-    """Merge two key-sorted runs, summing equal keys; returns the output length."""
-    i = j = m = 0
-    na, nb = ka.shape[0], kb.shape[0]
-    while i < na or j < nb:
-        if j >= nb or (i < na and ka[i] < kb[j]):
-            k, v = ka[i], va[i]
-            i += 1
-        elif i >= na or kb[j] < ka[i]:
-            k, v = kb[j], vb[j]
-            j += 1
-        else:
-            k, v = ka[i], va[i] + vb[j]
-            i += 1
-            j += 1
-        ko[m] = k
-        vo[m] = v
-        m += 1
-    return m
-
-
-@numba.njit(cache=True, nogil=True)
 def merge_blocks(ka, va, kb, vb, ko, vo, a_last, b_last):
     """Merge blocks of two key-sorted runs, summing equal keys, until a block that is not its run's last
-    is used up; returns (taken from a, taken from b, written)."""
+    is used up (two whole runs: both last); returns (taken from a, taken from b, written)."""
     i = j = m = 0
     na, nb = ka.shape[0], kb.shape[0]
     while (i < na or a_last) and (j < nb or b_last) and (i < na or j < nb):
@@ -305,7 +283,7 @@ def count(encoded, n_words, workdir, window=10, symmetric=True, distance_weighti
     else:
         k = np.empty(len(map_keys) + len(dense_keys), np.int64)
         v = np.empty(len(k), np.float64)
-        entries = merge_runs(map_keys, map_vals, dense_keys, dense_vals, k, v)
+        entries = merge_blocks(map_keys, map_vals, dense_keys, dense_vals, k, v, True, True)[2]
         del map_keys, map_vals, dense_keys, dense_vals
         blocks = iter([(k[:entries], v[:entries], True)])
         final = None
