@@ -196,19 +196,6 @@ def _sep(out, o, sep):
     return o
 
 
-@numba.njit(inline="always")
-def _emit(out, o, line_start, buf, s, e, mid_s, mid_e, mid_n, sep, space):
-    """Write the word buf[s:e] (after a space unless it starts the line) and the connector words held after
-    it, each after ``sep``: the delimiter inside a phrase, else a space."""
-    if o > line_start:
-        o = _sep(out, o, space)
-    o = _put(out, o, buf, s, e)
-    for m in range(mid_n):
-        o = _sep(out, o, sep)
-        o = _put(out, o, buf, mid_s[m], mid_e[m])
-    return o
-
-
 @numba.njit(cache=True, nogil=True)
 def apply_lines(buf, n, slots, e_hash, e_off, e_len, arena, conn, phrases, delim, out, joined):
     """Join the phrases of the whole lines ``buf[:n]`` into ``out`` (at least n + 1 bytes, times the
@@ -255,7 +242,12 @@ def apply_lines(buf, n, slots, e_hash, e_off, e_len, arena, conn, phrases, delim
                     mid_n += 1
                     mid = (mid << 8) | c
                 else:  # too many connectors for a phrase: the candidate dissolves
-                    o = _emit(out, o, line_start, buf, start_s, start_e, mid_s, mid_e, mid_n, space, space)
+                    if o > line_start:
+                        o = _sep(out, o, space)
+                    o = _put(out, o, buf, start_s, start_e)
+                    for m in range(mid_n):
+                        o = _sep(out, o, space)
+                        o = _put(out, o, buf, mid_s[m], mid_e[m])
                     o = _sep(out, o, space)
                     o = _put(out, o, buf, s, k)
                     start_s = -1
@@ -267,8 +259,12 @@ def apply_lines(buf, n, slots, e_hash, e_off, e_len, arena, conn, phrases, delim
                 if w >= 0 and start_id >= 0:
                     j = _find((start_id << 32) | w, mid, phrases)
                     hit = phrases[j, 0] != -1
-                o = _emit(out, o, line_start, buf, start_s, start_e, mid_s, mid_e, mid_n, delim if hit else space,
-                          space)
+                if o > line_start:
+                    o = _sep(out, o, space)
+                o = _put(out, o, buf, start_s, start_e)
+                for m in range(mid_n):
+                    o = _sep(out, o, delim if hit else space)
+                    o = _put(out, o, buf, mid_s[m], mid_e[m])
                 mid_n = 0
                 mid = 0
                 if hit:
@@ -281,7 +277,12 @@ def apply_lines(buf, n, slots, e_hash, e_off, e_len, arena, conn, phrases, delim
             start_e = k
             start_id = w
         if start_s >= 0:
-            o = _emit(out, o, line_start, buf, start_s, start_e, mid_s, mid_e, mid_n, space, space)
+            if o > line_start:
+                o = _sep(out, o, space)
+            o = _put(out, o, buf, start_s, start_e)
+            for m in range(mid_n):
+                o = _sep(out, o, space)
+                o = _put(out, o, buf, mid_s[m], mid_e[m])
         if o > line_start:
             out[o] = 10
             o += 1
