@@ -528,6 +528,11 @@ class Trainer:
         """Start replicas for the shards ``which`` at once (on ``workers``, one each, where given); with
         ``params`` None each makes the fresh initial model itself, else the arrays are sent once per worker."""
         fields = {k: getattr(self.cfg, k) for k in self.cfg.__dataclass_fields__}
+        if self.run.sync_average == "changed":
+            # An average over S replicas moves a row by the mean of their changes: each replica's data would
+            # count 1/S. The replicas step S times the learning rate, so the average moves as one model
+            # trained on all of it (the linear scaling rule); with one shard nothing changes.
+            fields.update(alpha=self.cfg.start_alpha * len(self.parts), min_alpha=self.cfg.end_alpha * len(self.parts))
         futures = []
         for i, s in enumerate(which):
             where = {"workers": workers[i], "allow_other_workers": True} if workers else {}
