@@ -162,7 +162,6 @@ class _PieceReader:
                 self.f.readline()
             start = self.f.tell()
         self.left = max(0, piece.end - start)  # bytes before `end`; then the line in progress is finished
-        self.tail = False
 
     def read(self, n):
         if self.left is None:
@@ -191,31 +190,9 @@ class Shard:
         return f"a shard of {len(self.pieces)} pieces"
 
     def open_binary(self):
-        return _ShardReader(self.pieces)
+        from w2v.corpus import _Files
 
-
-class _ShardReader:
-    def __init__(self, pieces_):
-        self.pieces, self.r, self.last = list(pieces_), None, b"\n"
-
-    def read(self, n):
-        while self.pieces or self.r:
-            if self.r is None:
-                self.r = _PieceReader(self.pieces.pop(0))
-            b = self.r.read(n)
-            if b:
-                self.last = b[-1:]
-                return b
-            self.r.close()
-            self.r = None
-            if self.last != b"\n":  # a file without a final newline still ends its sentence
-                self.last = b"\n"
-                return b"\n"
-        return b""
-
-    def close(self):
-        if self.r:
-            self.r.close()
+        return _Files(self.pieces, open_one=_PieceReader)
 
 
 # ---------------------------------------------------------------- vocabulary
@@ -366,10 +343,6 @@ class Replica:
         none = np.zeros(0, np.int64)  # compile (or load) the kernel now, not in the first round
         self.kernel(0, 1, np.zeros(0, np.int32), none, none, 0, 0, self.weights, self.tabs, self.kcfg,
                     np.zeros(0), none)
-
-    def info(self):
-        return {"n_ids": self.encoded.n_ids, "total_tokens": self.encoded.total_tokens,
-                "n_words": self.encoded.n_words}
 
     def reset(self, W_in, W_out):
         """Set the weights to a combined model (a step trained again after a replica was lost)."""

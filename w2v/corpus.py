@@ -126,25 +126,28 @@ def open_corpus(corpus):
 
 
 class _Files:
-    """Files read one after another, with a newline after any file whose text does not end in one."""
+    """Files read one after another, with a newline after any file whose text does not end in one.
+    ``open_one`` opens each source (default: a path, by open_binary; cluster.py passes byte ranges)."""
 
-    def __init__(self, paths):
-        self.paths = list(paths)
-        for p in self.paths:  # missing files are found before any counting
-            if not os.path.isfile(p):
-                open_binary(p).close()  # raises the right error (not found, a directory)
+    def __init__(self, sources, open_one=None):
+        self.sources = list(sources)
+        if open_one is None:
+            for p in self.sources:  # missing files are found before any counting
+                if not os.path.isfile(p):
+                    open_binary(p).close()  # raises the right error (not found, a directory)
+        self.open_one = open_one or open_binary
         self.f = None
         self.last = b"\n"
 
     def read(self, n):
-        while self.paths or self.f:
+        while self.sources or self.f:
             if self.f is None:
-                self.path = self.paths.pop(0)
-                self.f = open_binary(self.path)
+                self.source = self.sources.pop(0)
+                self.f = self.open_one(self.source)
             try:
                 b = self.f.read(n)
             except Exception as e:  # name the file that failed, not the list
-                raise _read_error(self.path, e) from None
+                raise _read_error(getattr(self.source, "path", self.source), e) from None
             if b:
                 self.last = b[-1:]
                 return b
@@ -422,10 +425,8 @@ def scan_corpus(path, workdir, count_limit=DEFAULT_COUNT_LIMIT, known_words=None
         raise CorpusError(f"cannot write the encoded corpus to {workdir}: {e.strerror or e}") from None
     finally:
         reader.close()
-        if keep_text:
+        if source is not sys.stdin.buffer:
             source.close()
-        if f is not sys.stdin.buffer:
-            f.close()
     n = int(table.st[scan.ST_N])
     # decoding makes a Python str per live type (about 64 bytes and its length) beside the table
     table_bytes = max(table_bytes, table.nbytes() + 2 * int(table.st[scan.ST_ARENA]) + 64 * n)
@@ -442,7 +443,7 @@ def _discard(ids):
 
 
 class _Copy:
-    """A reader that also writes what it reads to a file."""
+    """A reader that also writes what it reads to a file; closing it closes both (never standard input)."""
 
     def __init__(self, inner, path):
         self.inner, self.out = inner, open(path, "wb")
@@ -454,14 +455,13 @@ class _Copy:
 
     def close(self):
         self.out.close()
+        if self.inner is not sys.stdin.buffer:
+            self.inner.close()
 
 
 def rereadable(corpus):
     """Whether open_corpus can read ``corpus`` again: files can, standard input and iterables cannot."""
-    if hasattr(corpus, "corpus"):
-        return rereadable(corpus.corpus)
-    paths = [corpus] if _is_path(corpus) else corpus if isinstance(corpus, (list, tuple)) and corpus else None
-    return paths is not None and all(_is_path(p) for p in paths) and "-" not in paths
+    return input_paths(corpus) is not None
 
 
 class EncodedCorpus(NamedTuple):

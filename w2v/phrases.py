@@ -653,26 +653,10 @@ class _Tee:
         return describe(self.corpus) + " (phrased)"
 
     def open_binary(self):
-        from w2v.corpus import open_corpus
+        from w2v.corpus import _Copy, open_corpus
 
         reader = _PhrasedReader(open_corpus(self.corpus), self.appliers)
-        return _TeeReader(reader, open(self.path, "wb") if self.path else None)
-
-
-class _TeeReader:
-    def __init__(self, inner, out):
-        self.inner, self.out = inner, out
-
-    def read(self, n):
-        b = self.inner.read(n)
-        if self.out is not None:
-            self.out.write(b)
-        return b
-
-    def close(self):
-        self.inner.close()
-        if self.out is not None:
-            self.out.close()
+        return _Copy(reader, self.path) if self.path else reader
 
 
 def apply_file(corpus, path, appliers, progress=False):
