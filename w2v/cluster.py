@@ -15,7 +15,9 @@ on its worker; each returns its pairs partitioned by row, and one task per parti
 matrix equals the local one up to the order of float64 sums. GloVe's training stays on the client.
 
 Training (skip-gram and CBOW, every loss). One replica of the model per shard, an actor that keeps it
-in memory for the whole run, with its shard encoded on its worker. Training goes in synchronous rounds:
+in memory for the whole run, with its shard encoded on its worker: it counts its shard for the vocabulary
+(the tree above) with the scan that also writes the shard's ids, and remaps them once the vocabulary is
+chosen, so the text is read once, as locally. Training goes in synchronous rounds:
 in each round every replica starts from the same combined model and trains the next 1/R of its shard
 (whole blocks of the encoded stream, as a local run's), then sends back the rows it changed. The
 combination averages each row over the replicas that changed it (SPARK-24666's fix of whole-model
@@ -52,6 +54,14 @@ def hot_rows(counts, loss):
     h = int(np.searchsorted(c, HOT_SHARE * c[-1]) + 1) if len(c) else 0
     return h, 0 if loss == "hs" else h
 COMPRESSED = (".gz", ".bz2", ".xz", ".lzma")
+
+
+class Words:
+    """A vocabulary's words as one argument: Dask walks every list or tuple it is handed, looking for
+    futures inside (3 s for 121k words), but passes other objects whole."""
+
+    def __init__(self, words):
+        self.words = list(words)
 
 
 class Piece(NamedTuple):
@@ -196,6 +206,14 @@ class Shard:
 
 
 # ---------------------------------------------------------------- vocabulary
+def _counts_of(r):
+    """A scan's counts as {word: count} (two invalid byte strings decoding to the same word add up)."""
+    counts = {}
+    for w, c in zip(r.words, r.counts.tolist()):
+        counts[w] = counts.get(w, 0) + c
+    return counts, r.total_tokens, r.invalid_utf8
+
+
 def _count_shard(pieces_):
     """Worker side: (words, counts, tokens, invalid UTF-8 tokens) of a shard."""
     from w2v import scan
@@ -205,7 +223,12 @@ def _count_shard(pieces_):
         scan.warm_up()
         r = scan_corpus(Shard(pieces_), work)
         os.unlink(r.prov_path)
-    return dict(zip(r.words, r.counts.tolist())), r.total_tokens, r.invalid_utf8
+    return _counts_of(r)
+
+
+def _replica_count(replica):
+    """Worker side: a replica's count of its shard (Replica.count), as a task result for the tree."""
+    return replica.count().result()
 
 
 def _merge_counts(a, b):
@@ -224,11 +247,16 @@ def _tree(client, futures, merge):
 
 def vocabulary(client, corpus, min_count=5, max_vocab=None, n_shards=None):
     """The vocabulary of ``corpus`` counted on the cluster: a VocabularyReport equal to a local count's."""
+    parts = shards(corpus, n_shards or max(1, 4 * len(workers_of(client))))
+    return _report(_tree(client, [client.submit(_count_shard, p, pure=False) for p in parts], _merge_counts),
+                   min_count, max_vocab)
+
+
+def _report(merged, min_count, max_vocab):
+    """The VocabularyReport of merged shard counts, chosen as locally (count, then word)."""
     from w2v.vocab import VocabularyReport, build_vocab
 
-    parts = shards(corpus, n_shards or max(1, 4 * len(workers_of(client))))
-    counts, total, invalid = _tree(client, [client.submit(_count_shard, p, pure=False) for p in parts],
-                                   _merge_counts)
+    counts, total, invalid = merged
     if total == 0:
         raise CorpusError("corpus is empty (no tokens)")
     words = list(counts)
@@ -245,6 +273,7 @@ def _cooccur_shard(pieces_, words, counts, cfg, n_parts):
     from w2v.corpus import encode, scan_corpus
     from w2v.vocab import Vocab, build_vocab
 
+    words = words.words
     n = len(words)
     with tempfile.TemporaryDirectory(prefix="w2v-cooccur-") as work:
         scan.warm_up()
@@ -282,14 +311,14 @@ def cooccurrences(client, corpus, cfg, vocab, n_shards=None):
     parts = shards(corpus, n_shards or max(1, 2 * n_workers))
     opts = dict(window=cfg.window, symmetric=cfg.symmetric, distance_weighting=cfg.distance_weighting,
                 memory=cfg.memory / max(1, n_workers))
-    words, counts = list(vocab.words), vocab.counts
+    words, counts = client.scatter(Words(vocab.words), broadcast=True), vocab.counts
     n_parts = max(1, n_workers)
     per_shard = [client.submit(_cooccur_shard, p, words, counts, opts, n_parts, pure=False) for p in parts]
     sums = [client.submit(_sum_part, *[client.submit(_part, f, k) for f in per_shard]) for k in range(n_parts)]
     done = [s.result() for s in sums]
     keys = np.concatenate([d[0] for d in done])
     vals = np.concatenate([d[1] for d in done])
-    n = len(words)
+    n = len(vocab)
     return Cooccurrences((keys // n).astype(np.int32), (keys % n).astype(np.int32), vals, n, cfg.window,
                          cfg.symmetric, cfg.distance_weighting, 0)
 
@@ -304,20 +333,53 @@ def shard_seed(seed, shard):
 
 
 class Replica:
-    """A model replica on a worker (a Dask actor): its shard encoded there, the kernels of a local run."""
+    """A model replica on a worker (a Dask actor): its shard encoded there, the kernels of a local run.
 
-    def __init__(self, cfg_fields, words, counts, pieces_, shard, W_in, W_out):
-        from w2v import kernels, scan
+    A fresh run counts the shard first (``count``: the scan that also writes the shard's provisional id
+    stream, as a local run's first pass) and is set up with the vocabulary chosen from every shard's
+    counts (``setup``: the stream remapped, the model made); given the vocabulary (a resumed run, a
+    replica rebuilt after its worker died), it encodes its shard with it at once."""
+
+    def __init__(self, cfg_fields, pieces_, shard, words=None, counts=None, W_in=None, W_out=None):
+        from w2v import scan
         from w2v.config import TrainConfig
-        from w2v.prepare import prepare
-        from w2v.trainers.stream import BLOCK_IDS, kernel_config, output_tables
-        from w2v.vocab import Vocab
 
         self.cfg = TrainConfig(**dict(cfg_fields, threads=1))
-        vocab = Vocab(words, counts)
+        self.pieces, self.shard = pieces_, shard
         self.work = tempfile.mkdtemp(prefix="w2v-replica-")
+        self.scanned = None
         scan.warm_up()
-        _, self.encoded = prepare(Shard(pieces_), self.cfg, self.work, known=vocab)
+        if words is not None:
+            self.setup(words, counts, W_in, W_out)
+
+    def count(self):
+        """Count the shard, keeping its provisional id stream for ``setup``: ({word: count}, tokens,
+        invalid UTF-8 tokens), as the vocabulary's count of a shard."""
+        from w2v.corpus import scan_corpus
+
+        self.scanned = scan_corpus(Shard(self.pieces), self.work, reread_if_pruned=True)
+        return _counts_of(self.scanned)
+
+    def setup(self, words, counts, W_in=None, W_out=None):
+        """Encode the shard with the vocabulary (``words``, a Words, and ``counts``; remapping the counted stream, or reading the shard again
+        when it was not counted here or pruning dropped occurrences), make the model (``W_in`` None: the
+        fresh initial model, from the seed as the client's) and load the kernel."""
+        from w2v import kernels
+        from w2v.corpus import encode
+        from w2v.prepare import prepare
+        from w2v.trainers.stream import BLOCK_IDS, kernel_config, output_tables, plan_chunks
+        from w2v.vocab import Vocab
+
+        vocab = Vocab(words.words, counts)
+        scanned, self.scanned = self.scanned, None
+        if scanned is not None and not scanned.pruned:
+            remap = np.full(scanned.n_pids, -1, np.int32)
+            remap[scanned.pids] = [vocab.index.get(w, -1) for w in scanned.words]
+            self.encoded = encode(scanned, remap, self.work)
+        else:
+            if scanned is not None:
+                os.unlink(scanned.prov_path)
+            _, self.encoded = prepare(Shard(self.pieces), self.cfg, self.work, known=vocab)
         self.tabs, hs = output_tables(vocab.counts, self.cfg)
         if W_in is None:  # a fresh run: the client's initial model, made here from the same seed
             from w2v.trainers.word2vec import init_weights
@@ -325,12 +387,10 @@ class Replica:
             W_in, W_out = init_weights(len(vocab), self.cfg.dim, self.cfg.seed,
                                        len(vocab) - 1 if self.cfg.loss == "hs" else len(vocab))
         self.weights = kernels.Weights.word2vec(np.array(W_in, np.float32), np.array(W_out, np.float32))
-        self.kcfg = kernel_config(self.cfg, self.encoded, hs)._replace(seed=shard_seed(self.cfg.seed, shard))
+        self.kcfg = kernel_config(self.cfg, self.encoded, hs)._replace(seed=shard_seed(self.cfg.seed, self.shard))
         self.kernel = kernels.lane_kernel(self.kcfg.model, self.kcfg.shared)
         # the chunks of a local run's epoch, in order (block position, start, end): rounds are runs of them,
         # so with one shard the kernel sees exactly the calls of a local --threads 1 run
-        from w2v.trainers.stream import plan_chunks
-
         plan = []
         for at, block in self.encoded.blocks(BLOCK_IDS):
             starts, ends = plan_chunks(block)
@@ -465,7 +525,7 @@ class Trainer:
                               f"not {cfg.model}")
         self.cfg, self.run = cfg, run
         self.client = connect(run.dask)
-        self.replicas = None
+        self.replicas, self.ready = None, False
         self.resumed = True  # until init() says the run is fresh
         self.sync = {"rounds": 0, "full": 0, "bytes_up": 0, "bytes_down": 0, "bytes_hot": 0, "bytes_full": 0,
                      "rebuilt": 0, "compute_s": 0.0, "round_s": 0.0, "overhead_full_s": 0.0, "overhead_hot_s": 0.0}
@@ -473,17 +533,24 @@ class Trainer:
     def prepare(self, corpus, workdir, resumed_vocab):
         from w2v.prepare import known_vocab
 
-        report = vocabulary(self.client, corpus, self.cfg.min_count, self.cfg.max_vocab)
+        self.parts = shards(corpus, self.run.shards or len(workers_of(self.client)))
+        # one replica per shard, dealt over the workers; each counts its shard with the scan that also
+        # writes its id stream (one pass over the text, as locally), and the counts merge in a tree of tasks
+        workers = workers_of(self.client)
+        where = [workers[s % len(workers)] for s in range(len(self.parts))]
+        self.replicas = self._replicas(range(len(self.parts)), where)
+        counted = [self.client.submit(_replica_count, rep, workers=w, allow_other_workers=True, pure=False)
+                   for rep, w in zip(self.replicas, where)]
+        report = _report(_tree(self.client, counted, _merge_counts), self.cfg.min_count, self.cfg.max_vocab)
         known = known_vocab(self.run.read_vocab, resumed_vocab)
         self.vocab = known if known is not None else report.vocab
         if len(self.vocab) == 0:
             raise CorpusError(f"vocabulary is empty: no word occurs at least --min-count {self.cfg.min_count} times")
-        self.parts = shards(corpus, self.run.shards or len(workers_of(self.client)))
         self.total_tokens = report.total_tokens
         self.n_out = len(self.vocab) - 1 if self.cfg.loss == "hs" else len(self.vocab)
         return Prepared(self.vocab, self.vocab, {"total_tokens": report.total_tokens, "shards": len(self.parts)},
                         f"vocabulary: {len(self.vocab)} words of {report.total_tokens} tokens, counted on "
-                        f"{len(workers_of(self.client))} workers; {len(self.parts)} shards")
+                        f"{len(workers)} workers; {len(self.parts)} shards")
 
     def memory(self):
         from w2v.trainers.stream import memory_estimate
@@ -497,9 +564,10 @@ class Trainer:
         W_in, W_out = init_weights(len(self.vocab), self.cfg.dim, self.cfg.seed, self.n_out)
         return {"W_in": W_in, "W_out": W_out}
 
-    def _replicas(self, which, params, workers=None):
-        """Start replicas for the shards ``which`` at once (on ``workers``, one each, where given); with
-        ``params`` None each makes the fresh initial model itself, else the arrays are sent once per worker."""
+    def _replicas(self, which, workers=None, params=None):
+        """Start replicas for the shards ``which`` at once (on ``workers``, one each, where given). Without
+        ``params`` they wait to count their shards and be set up; with them (a replica rebuilt after its
+        worker died) each encodes its shard with the vocabulary and takes the model, sent once per worker."""
         fields = {k: getattr(self.cfg, k) for k in self.cfg.__dataclass_fields__}
         if self.run.sync_average == "changed":
             # An average over S replicas moves a row by the mean of their changes: each replica's data would
@@ -509,12 +577,13 @@ class Trainer:
         futures = []
         for i, s in enumerate(which):
             where = {"workers": workers[i], "allow_other_workers": True} if workers else {}
-            weights = (None, None)
+            args = ()
             if params is not None:
-                weights = tuple(self.client.scatter(params[k], **({"workers": workers[i]} if workers else {}))
-                                for k in ("W_in", "W_out"))
-            futures.append(self.client.submit(Replica, fields, list(self.vocab.words), self.vocab.counts,
-                                              self.parts[s], s, *weights, actor=True, pure=False, **where))
+                args = (Words(self.vocab.words), self.vocab.counts,
+                        *(self.client.scatter(params[k], **({"workers": workers[i]} if workers else {}))
+                          for k in ("W_in", "W_out")))
+            futures.append(self.client.submit(Replica, fields, self.parts[s], s, *args, actor=True, pure=False,
+                                              **where))
         return [f.result() for f in futures]
 
     def epochs(self, params):
@@ -528,11 +597,11 @@ class Trainer:
         W_in, W_out = params["W_in"], params["W_out"]  # the combined model, updated in place
 
         def start():
-            if self.replicas is None:  # one per shard, dealt over the workers; each encodes its shard
-                workers = workers_of(self.client)
-                n = len(self.parts)
-                self.replicas = self._replicas(range(n), None if not self.resumed else params,
-                                               [workers[s % len(workers)] for s in range(n)])
+            if not self.ready:  # the replicas encode their shards with the vocabulary and make the model
+                weights = (params["W_in"], params["W_out"]) if self.resumed else (None, None)
+                for call in [rep.setup(Words(self.vocab.words), self.vocab.counts, *weights) for rep in self.replicas]:
+                    call.result()
+                self.ready = True
 
         def step(epoch, p, updates):
             """The rounds of step p; raises _Lost naming the replicas whose workers died."""
@@ -593,7 +662,7 @@ class Trainer:
                                                 f"{p} of epoch {epoch + 1} again from the last combined model")
                         W_in[:], W_out[:] = base
                         for s, _ in e.lost:
-                            self.replicas[s] = self._replicas([s], params)[0]
+                            self.replicas[s] = self._replicas([s], params=params)[0]
                         lost = {s for s, _ in e.lost}
                         for s, rep in enumerate(self.replicas):
                             if s not in lost:
