@@ -137,6 +137,28 @@ def test_invalid_variants_decoding_alike_are_merged(tmp_path):
     assert sentences == [["x\ufffd"] * 3]
 
 
+def test_min_count_decodes_only_the_kept_words(tmp_path):
+    """scan_corpus(min_count=k) leaves rarer types out of words/counts/pids (not decoded: the memory of a
+    corpus with millions of rare types) and still counts them in ``types``; the vocabulary and the
+    encoded stream are those of a full decode."""
+    rng = np.random.default_rng(0)
+    words = [f"w{i}é" for i in range(300)]
+    text = "\n".join(" ".join(rng.choice(words, 12, p=np.arange(300, 0, -1) / 45150)) for _ in range(400))
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    full, work = scan_text(tmp_path / "a", text)
+    some, work2 = scan_text(tmp_path / "b", text, min_count=3)
+    kept = full.counts >= 3
+    assert 0 < kept.sum() < len(full.words) and some.types == full.types == len(full.words)
+    assert some.words == [w for w, k in zip(full.words, kept) if k]
+    assert some.counts.tolist() == full.counts[kept].tolist() and some.pids.tolist() == full.pids[kept].tolist()
+    a = decode_stream(full, work, min_count=3)
+    b = decode_stream(some, work2, min_count=3)
+    assert a[0].words == b[0].words and a[2] == b[2]
+    # one invalid byte string among the rare types: every type is decoded (twins may merge) and counted
+    bad, _ = scan_text(tmp_path, (text + "\n").encode() + b"x\xff", name="e.txt", min_count=3)
+    assert len(bad.words) == bad.types == full.types + 1 and bad.invalid_utf8 == 1
+
+
 def test_overlong_tokens_skipped(tmp_path, monkeypatch):
     monkeypatch.setattr(corpus, "READ_BYTES", 500)
     text = "a " + "z" * 5000 + " b\n" + "y" * 1500 + "\nc"
@@ -208,8 +230,8 @@ def test_truncated_gzip_is_a_clear_error(tmp_path):
 def test_scan_kernel_state_roundtrip():
     """scan_block resumes cleanly after NEED_GROW: nothing of the pending token is recorded."""
     buf = np.frombuffer(b"aa bb cc\n", np.uint8).copy()
-    slots = np.full(4, -1, np.int64)
-    e = [np.zeros(1, t) for t in (np.uint64, np.int64, np.int64, np.int64, np.int64)]
+    slots = np.full(4, -1, np.int32)
+    e = [np.zeros(1, t) for t in (np.uint64, np.int64, np.int32, np.int64, np.int64)]
     arena = np.zeros(64, np.uint8)
     st = np.zeros(scan.ST_SIZE, np.int64)
     out = np.empty(16, np.int32)

@@ -256,11 +256,11 @@ def vocabulary(corpus, min_count=5, max_vocab=None, dask=None):
     workdir = tempfile.mkdtemp(prefix="w2v-vocab-")
     try:
         scan.warm_up()
-        res = corpus_mod.scan_corpus(corpus, workdir)
+        res = corpus_mod.scan_corpus(corpus, workdir, min_count=min_count)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if res.total_tokens == 0:
         raise CorpusError(f"corpus is empty (no tokens): {corpus_mod.describe(corpus)}")
     vocab, _ = build_vocab(res.words, res.counts, res.pids, res.n_pids, min_count, max_vocab,
                            may_repeat=res.invalid_utf8 > 0)
-    return VocabularyReport(vocab, res.total_tokens, len(res.words), res.invalid_utf8)
+    return VocabularyReport(vocab, res.total_tokens, res.types, res.invalid_utf8)

@@ -245,6 +245,7 @@ class ScanResult(NamedTuple):
     table_bytes: int = 0  # the counting pass's peak: the table (while it grows, old and new arrays), the
     # Python strings of its types, and the scan's buffers
     text_path: str | None = None  # a copy of the text read (keep_text), for a second read
+    types: int = 0  # live types at the end (words, counts and pids hold those counted >= min_count)
 
 
 class _Table:
@@ -253,10 +254,10 @@ class _Table:
     def __init__(self, n_entries=1 << 16, arena_bytes=1 << 20):
         from w2v import scan
 
-        self.slots = np.full(4 * n_entries, -1, np.int64)
+        self.slots = np.full(4 * n_entries, -1, np.int32)  # entry per slot (-1: empty)
         self.e_hash = np.zeros(n_entries, np.uint64)
         self.e_off = np.zeros(n_entries, np.int64)
-        self.e_len = np.zeros(n_entries, np.int64)
+        self.e_len = np.zeros(n_entries, np.int32)  # (tokens are at most MAX_TOKEN_BYTES)
         self.e_count = np.zeros(n_entries, np.int64)
         self.e_pid = np.zeros(n_entries, np.int64)
         self.arena = np.zeros(arena_bytes, np.uint8)
@@ -274,12 +275,15 @@ class _Table:
         n = self.st[scan.ST_N]
         if n >= len(self.e_hash) or 2 * n >= len(self.slots):
             cap = 2 * len(self.e_hash)
+            limit = int(self.st[scan.ST_LIMIT])
+            if n < limit < cap:  # the scan prunes at the live-type limit: no entry beyond it is ever used
+                cap = limit
             for name in ("e_hash", "e_off", "e_len", "e_count", "e_pid"):
                 old = getattr(self, name)
                 new = np.zeros(cap, old.dtype)
                 new[:n] = old[:n]
                 setattr(self, name, new)
-            self.slots = np.empty(4 * cap, np.int64)
+            self.slots = np.empty(1 << int(4 * cap - 1).bit_length(), np.int32)  # a power of two, >= 4 cap
             scan.rebuild_slots(self.slots, self.e_hash, n)
         if self.st[scan.ST_ARENA] + scan.MAX_TOKEN_BYTES + 1 > len(self.arena):
             new = np.zeros(2 * len(self.arena), np.uint8)
@@ -318,17 +322,27 @@ class _Table:
         self.st[scan.ST_FROZEN] = 1
         scan.rebuild_slots(self.slots, self.e_hash, n)
 
-    def decode_words(self):
-        """The live entries' words as str, and how many tokens had invalid UTF-8."""
+    def decode_words(self, min_count=1):
+        """The words (str) of the live entries counted at least ``min_count`` times, the entries they
+        belong to (None: all of them), and how many tokens had invalid UTF-8. Where every word is valid
+        UTF-8 only those entries are decoded (a Python str per type costs ~60 bytes, and the rare types
+        can outnumber the kept ones 20 to 1); where some is not, every entry is (two invalid byte strings
+        may decode to the same word, whose counts add up)."""
         from w2v import scan
 
         n = int(self.st[scan.ST_N])
-        blob = self.arena[: self.st[scan.ST_ARENA]].tobytes()
+        arena = memoryview(self.arena)[: self.st[scan.ST_ARENA]]
         try:
-            words = blob.decode("utf-8").split("\n")[:n]
-            return words, 0
+            if min_count <= 1:
+                return str(arena, "utf-8").split("\n")[:n], None, 0
+            str(arena, "utf-8")  # every word is valid (a str of the arena's size, at once released)
+            keep = np.flatnonzero(self.e_count[:n] >= min_count)
+            return ([str(arena[o:o + k], "utf-8") for o, k in zip(self.e_off[keep].tolist(), self.e_len[keep].tolist())],
+                    keep, 0)
         except UnicodeDecodeError:
-            words = blob.decode("utf-8", "replace").split("\n")[:n]
+            pass
+        blob = arena.tobytes()
+        words = blob.decode("utf-8", "replace").split("\n")[:n]
         invalid = 0
         for e, w in enumerate(words):
             if "\ufffd" in w:
@@ -337,7 +351,7 @@ class _Table:
                     blob[o:o + length].decode("utf-8")
                 except UnicodeDecodeError:
                     invalid += int(self.e_count[e])
-        return words, invalid
+        return words, None, invalid
 
 
 def _fnv1a(b):
@@ -348,7 +362,7 @@ def _fnv1a(b):
 
 
 def scan_corpus(path, workdir, count_limit=DEFAULT_COUNT_LIMIT, known_words=None, sink=None, seed_words=(),
-                keep_text=False, reread_if_pruned=False):
+                keep_text=False, reread_if_pruned=False, min_count=1):
     """Count token types and write the provisional id stream to ``workdir``.
 
     ``count_limit`` bounds the number of live types: beyond it, rare types are pruned as in
@@ -358,7 +372,9 @@ def scan_corpus(path, workdir, count_limit=DEFAULT_COUNT_LIMIT, known_words=None
     get provisional ids 0, 1, ... whether or not they occur (their counts may be 0). With ``known_words``
     an unknown word's id is ``len(known_words)``. ``keep_text`` copies what is read to ``workdir`` (for
     a corpus that cannot be read twice, such as standard input). With ``reread_if_pruned`` the stream is
-    no longer written once pruning starts (the caller reads the corpus again).
+    no longer written once pruning starts (the caller reads the corpus again). ``min_count`` leaves the
+    types counted fewer times out of the result's words, counts and pids (their ids map to nothing; where
+    some word is invalid UTF-8 all are kept, see _Table.decode_words).
     """
     from w2v import scan
 
@@ -428,14 +444,19 @@ def scan_corpus(path, workdir, count_limit=DEFAULT_COUNT_LIMIT, known_words=None
         if source is not sys.stdin.buffer:
             source.close()
     n = int(table.st[scan.ST_N])
-    # decoding makes a Python str per live type (about 64 bytes and its length) beside the table
-    table_bytes = max(table_bytes, table.nbytes() + 2 * int(table.st[scan.ST_ARENA]) + 64 * n)
-    words, invalid = table.decode_words()
-    return ScanResult(words=words, counts=table.e_count[:n].copy(), pids=table.e_pid[:n].copy(),
+    words, keep, invalid = table.decode_words(min_count)
+    counts, pids = table.e_count[:n], table.e_pid[:n]
+    if keep is not None:
+        counts, pids = counts[keep], pids[keep]
+    # decoding makes a Python str per word decoded (about 64 bytes and its length) beside the table
+    arena = int(table.st[scan.ST_ARENA])
+    kept = n if keep is None else len(keep)
+    decoded = table.nbytes() + 2 * arena + 64 * kept
+    return ScanResult(words=words, counts=counts.copy(), pids=pids.copy(),
                       n_pids=int(table.st[scan.ST_NEXT_PID]) + (known_words is not None), prov_path=prov_path,
                       total_tokens=int(table.st[scan.ST_TOKENS]), overlong=int(table.st[scan.ST_OVERLONG]),
                       invalid_utf8=invalid, pruned=pruned, text_path=text_path,
-                      table_bytes=table_bytes + buf.nbytes + out.nbytes + 4 * READ_BYTES)
+                      table_bytes=max(table_bytes, decoded) + buf.nbytes + out.nbytes + 4 * READ_BYTES, types=n)
 
 
 def _discard(ids):

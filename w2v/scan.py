@@ -223,8 +223,8 @@ def warm_up():
     """Load (or compile) the scan kernels on tiny inputs, so Numba's one-time start-up is not charged
     to the first corpus block."""
     buf = np.frombuffer(b"a\n", np.uint8).copy()
-    slots = np.full(4, -1, np.int64)
-    entries = [np.zeros(2, t) for t in (np.uint64, np.int64, np.int64, np.int64, np.int64)]
+    slots = np.full(4, -1, np.int32)
+    entries = [np.zeros(2, t) for t in (np.uint64, np.int64, np.int32, np.int64, np.int64)]
     st = np.zeros(ST_SIZE, np.int64)
     out = np.empty(4, np.int32)
     scan_block(buf, 0, 2, True, slots, *entries, np.zeros(8, np.uint8), st, out, 0)
