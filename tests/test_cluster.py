@@ -104,9 +104,40 @@ def test_synchronous_rounds_are_deterministic_and_learn(scheduler, corpus):
     np.testing.assert_array_equal(runs[0].vectors.vectors, runs[1].vectors.vectors)
     assert runs[0].stats["shards"] == 3 and runs[0].stats["full_syncs"] == 5 * cluster.Trainer.FULL_SYNCS
     assert runs[0].stats["sync_rounds"] == 5 * cluster.Trainer.FULL_SYNCS
+    # the replicas counted their shards for the vocabulary (the pass that encodes them): a local count's
+    local = api.vocabulary(parts, min_count=2)
+    assert runs[0].vocab.words == local.vocab.words and runs[0].vocab.counts.tolist() == local.vocab.counts.tolist()
     # planted clusters: purity 1.0 for 3 shards on 2 workers, as for a local run, over data seeds 4-6 x
     # training seeds 3-5 (a script run once, this config); untrained vectors score about 0.1
     assert cluster_purity(runs[0].vectors, groups) > 0.6
+
+
+def test_interrupt_and_resume_equals_an_uninterrupted_run(scheduler, corpus, tmp_path):
+    """A checkpoint holds the combined model after a synchronisation; --resume (the replicas given the
+    checkpoint's vocabulary and model) continues to the vectors of a run never stopped."""
+    from w2v.errors import TrainingInterrupted
+
+    _, parts, _ = corpus
+    opts = dict(OPTS, dask=scheduler.scheduler_address, shards=3, sync_rounds=4, sync_hot=2)
+    full = api.train(parts, **opts)
+    calls = []
+
+    def stop(record):
+        calls.append(record)
+        return len(calls) == 6  # in the second epoch (4 synchronisations an epoch)
+
+    ck = tmp_path / "ck.npz"
+    with pytest.raises(TrainingInterrupted):
+        api.train(parts, checkpoint=str(ck), callback=stop, **opts)
+    from w2v.errors import ResumeError
+
+    with pytest.raises(ResumeError, match="trained with --dask on 3 shards, --sync-rounds 4 --sync-hot 2"):
+        api.train(parts, resume=str(ck), dask=scheduler.scheduler_address, shards=2, progress=False)
+    resumed = api.train(parts, resume=str(ck), dask=scheduler.scheduler_address, shards=3, sync_rounds=4, sync_hot=2,
+                        progress=False)
+    assert resumed.stats["full_syncs"] == 2  # only what was left was trained
+    np.testing.assert_array_equal(resumed.vectors.vectors, full.vectors.vectors)
+    np.testing.assert_array_equal(resumed.params["W_out"], full.params["W_out"])
 
 
 def test_a_killed_worker_is_survived(tmp_path, corpus):

@@ -524,6 +524,9 @@ class Trainer:
             raise OptionError(f"--dask trains --model sg or cbow (and counts GloVe's co-occurrences), "
                               f"not {cfg.model}")
         self.cfg, self.run = cfg, run
+        whole = run.sync_average == "all"  # Spark's baseline: every row over every replica, once an epoch
+        self.steps_per_epoch = 1 if whole else run.sync_rounds or self.FULL_SYNCS
+        self.hot_rounds = 1 if whole else run.sync_hot or self.HOT_ROUNDS  # rounds per step; the last is full
         self.client = connect(run.dask)
         self.replicas, self.ready = None, False
         self.resumed = True  # until init() says the run is fresh
@@ -548,7 +551,10 @@ class Trainer:
             raise CorpusError(f"vocabulary is empty: no word occurs at least --min-count {self.cfg.min_count} times")
         self.total_tokens = report.total_tokens
         self.n_out = len(self.vocab) - 1 if self.cfg.loss == "hs" else len(self.vocab)
-        return Prepared(self.vocab, self.vocab, {"total_tokens": report.total_tokens, "shards": len(self.parts)},
+        # (a checkpoint's positions count synchronisations: a resume needs the same shards and schedule)
+        sync = [self.steps_per_epoch, self.hot_rounds, self.run.sync_average]
+        return Prepared(self.vocab, self.vocab, {"total_tokens": report.total_tokens, "shards": len(self.parts),
+                                                 "sync": sync},
                         f"vocabulary: {len(self.vocab)} words of {report.total_tokens} tokens, counted on "
                         f"{len(workers)} workers; {len(self.parts)} shards")
 
@@ -590,9 +596,7 @@ class Trainer:
         from w2v.control import Epochs, finite, log
 
         cfg = self.cfg
-        whole = self.run.sync_average == "all"  # Spark's baseline: every row over every replica, once an epoch
-        steps_per_epoch = 1 if whole else self.run.sync_rounds or self.FULL_SYNCS
-        hot_rounds = 1 if whole else self.run.sync_hot or self.HOT_ROUNDS  # rounds per step; the last is full
+        steps_per_epoch, hot_rounds = self.steps_per_epoch, self.hot_rounds
         rounds = steps_per_epoch * hot_rounds
         W_in, W_out = params["W_in"], params["W_out"]  # the combined model, updated in place
 

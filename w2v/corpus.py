@@ -254,7 +254,7 @@ class _Table:
     def __init__(self, n_entries=1 << 16, arena_bytes=1 << 20):
         from w2v import scan
 
-        self.slots = np.full(4 * n_entries, -1, np.int32)  # entry per slot (-1: empty)
+        self.slots = np.full(2 * n_entries, -1, np.int32)  # entry per slot (-1: empty); at most half full
         self.e_hash = np.zeros(n_entries, np.uint64)
         self.e_off = np.zeros(n_entries, np.int64)
         self.e_len = np.zeros(n_entries, np.int32)  # (tokens are at most MAX_TOKEN_BYTES)
@@ -283,7 +283,8 @@ class _Table:
                 new = np.zeros(cap, old.dtype)
                 new[:n] = old[:n]
                 setattr(self, name, new)
-            self.slots = np.empty(1 << int(4 * cap - 1).bit_length(), np.int32)  # a power of two, >= 4 cap
+            self.slots = None  # (the old slots go before the new ones come)
+            self.slots = np.empty(1 << int(2 * cap - 1).bit_length(), np.int32)  # a power of two, >= 2 cap
             scan.rebuild_slots(self.slots, self.e_hash, n)
         if self.st[scan.ST_ARENA] + scan.MAX_TOKEN_BYTES + 1 > len(self.arena):
             new = np.zeros(2 * len(self.arena), np.uint8)

@@ -98,6 +98,9 @@ def train(corpus, cfg, run=RunOptions(), resumed=None, continued=None):
             if len(then.get("files") or [1]) + len(files or [1]) > 2 and then.get("files", files) != files:
                 raise ResumeError(f"cannot resume from {run.resume}: it was trained on the files "
                                   f"{_short(then['files'])}, not {_short(files)}")
+            if _cluster_setting(then) != _cluster_setting(now):
+                raise ResumeError(f"cannot resume from {run.resume}: it was trained {_cluster_setting(then)}, not "
+                                  f"{_cluster_setting(now)}")
             if any(then.get(k) != v for k, v in now.items() if k != "files") or resumed.vocab.words != prepared.rows.words:
                 raise ResumeError(f"cannot resume from {run.resume}: the corpus differs from the one it was trained "
                                   f"on ({then.get('total_tokens')} tokens then, {now['total_tokens']} now)")
@@ -135,6 +138,15 @@ def train(corpus, cfg, run=RunOptions(), resumed=None, continued=None):
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         getattr(trainer, "close", lambda: None)()
+
+
+def _cluster_setting(info):
+    """How a run was split over a Dask cluster, from its corpus record (a checkpoint's positions count
+    synchronisations there, corpus ids locally)."""
+    if "shards" not in info:
+        return "without --dask"
+    steps, hot, average = info.get("sync") or (None, None, None)
+    return f"with --dask on {info['shards']} shards, --sync-rounds {steps} --sync-hot {hot} --sync-average {average}"
 
 
 def _short(names):
