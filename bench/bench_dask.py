@@ -1,6 +1,6 @@
 """Dask benchmark: `--dask local:2` (2 worker processes x 1 thread) against a local `--threads 2` run on
 bench-en split into 8 files by lines, side by side in one run; then quality against the number of shards
-for w2v's combination (each row averaged over the replicas that changed it, 32 synchronisations an epoch),
+for w2v's combination (each row averaged over the replicas that changed it, the default schedule),
 the sum of the replicas' changes, and Spark MLlib's (every row averaged over all replicas, once an
 epoch), through the same code.
 
@@ -96,8 +96,9 @@ def main():
     print("\n| sg-ns 1 epoch, local:2 | shards | analogy | WS-353 | SimLex | syncs | MB per sync | MB per epoch | "
           "whole run s |")
     print("|---|---|---|---|---|---|---|---|---|")
-    names = {"changed": "w2v: each row averaged over the replicas that changed it (SPARK-24666), 32 syncs an epoch",
-             "sum": "the old row plus every replica's change, 32 syncs an epoch",
+    sched = "8 full syncs an epoch, the frequent words' rows after each of 4 rounds a full sync"
+    names = {"changed": f"w2v: each row averaged over the replicas that changed it (SPARK-24666), lr x shards; {sched}",
+             "sum": f"the old row plus every replica's change; {sched}",
              "all": "Spark MLlib: every row averaged over all replicas, once an epoch"}
     plan = [(mode, int(n)) for mode in args.modes.split(",") for n in args.shards.split(",")
             if not (mode == "all" and n == "1")]

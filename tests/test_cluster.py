@@ -103,7 +103,7 @@ def test_synchronous_rounds_are_deterministic_and_learn(scheduler, corpus):
     assert cluster_purity(tiered.vectors, groups) > 0.6
     np.testing.assert_array_equal(runs[0].vectors.vectors, runs[1].vectors.vectors)
     assert runs[0].stats["shards"] == 3 and runs[0].stats["full_syncs"] == 5 * cluster.Trainer.FULL_SYNCS
-    assert runs[0].stats["sync_rounds"] == 5 * cluster.Trainer.FULL_SYNCS
+    assert runs[0].stats["sync_rounds"] == 5 * cluster.Trainer.FULL_SYNCS * cluster.Trainer.HOT_ROUNDS
     # the replicas counted their shards for the vocabulary (the pass that encodes them): a local count's
     local = api.vocabulary(parts, min_count=2)
     assert runs[0].vocab.words == local.vocab.words and runs[0].vocab.counts.tolist() == local.vocab.counts.tolist()

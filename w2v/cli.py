@@ -126,10 +126,10 @@ def cli():
 @click.option("--shards", type=click.IntRange(min=1), default=None,
               help="With --dask: shards of the corpus, one model replica each [one per worker].")
 @click.option("--sync-rounds", type=click.IntRange(min=1), default=None,
-              help="With --dask: synchronisations of the replicas per epoch [32].")
+              help="With --dask: full synchronisations of the replicas (every changed row) per epoch [8].")
 @click.option("--sync-hot", type=click.IntRange(min=1), default=None,
               help="With --dask: rounds per synchronisation of every row; after the others only the frequent "
-                   "words' rows (70%% of the tokens) are combined (pWord2Vec's tiered sync) [1: off].")
+                   "words' rows (95%% of the tokens) are combined (pWord2Vec's tiered sync) [4; 1: off].")
 @click.option("--sync-average", type=click.Choice(["changed", "sum", "all"]), default="changed", show_default=True,
               help="With --dask: how the replicas' rows combine: changed (each row averaged over the replicas that "
                    "changed it, SPARK-24666), sum (the row plus every replica's change: better with 2 shards, "

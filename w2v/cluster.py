@@ -44,7 +44,8 @@ from w2v.trainers import Prepared
 
 PIECE_BYTES = 64 << 20  # plain files are cut into byte ranges of about this size
 BLOCK_IDS_BIG = 1 << 22  # a read that holds any block of trainers/stream.py's BLOCK_IDS plan
-HOT_SHARE = 0.7  # the hot rows: the most frequent words, covering this share of the tokens
+HOT_SHARE = 0.95  # the hot rows: the most frequent words, covering this share of the tokens (the rest,
+# most of the rows, are words that seldom occur in more than one shard's round: they wait for a full sync)
 
 
 def hot_rows(counts, loss):
@@ -516,8 +517,8 @@ class Trainer:
     finished rounds in the epoch; a checkpoint holds the combined model after one."""
 
     memory_remedy = "lower --dim or --max-vocab, or raise --min-count"
-    FULL_SYNCS = 32  # full synchronisations per epoch (steps of the progress bar, checkpoint points)
-    HOT_ROUNDS = 1  # rounds per full synchronisation (the frequent words' rows are combined after each)
+    FULL_SYNCS = 8  # full synchronisations per epoch (steps of the progress bar, checkpoint points)
+    HOT_ROUNDS = 4  # rounds per full synchronisation (the frequent words' rows are combined after each)
 
     def __init__(self, cfg, run):
         if cfg.model not in ("sg", "cbow"):
