@@ -19,8 +19,10 @@ in memory for the whole run, with its shard encoded on its worker: it counts its
 (the tree above) with the scan that also writes the shard's ids, and remaps them once the vocabulary is
 chosen, so the text is read once, as locally. Training goes in synchronous rounds:
 in each round every replica starts from the same combined model and trains the next 1/R of its shard
-(whole blocks of the encoded stream, as a local run's), then sends back the rows it changed. The
-combination averages each row over the replicas that changed it (SPARK-24666's fix of whole-model
+(whole blocks of the encoded stream, as a local run's), then sends back the rows it changed: of the
+frequent words (HOT_SHARE of the tokens) every round, all of them every ``--sync-hot`` rounds (a full
+synchronisation: pWord2Vec's tiers, since the many rare words' rows are seldom changed by two replicas
+between full ones; a checkpoint is taken only after a full one). The combination averages each row over the replicas that changed it (SPARK-24666's fix of whole-model
 averaging; with one replica it is the identity, bit for bit), and sends the changed rows to every
 replica. The learning rate follows each replica's share of its shard, which every round advances by the
 same fraction for all, so all replicas share one global schedule over the words trained by all. Random
