@@ -188,6 +188,18 @@ def test_pruning_bounds_live_types(tmp_path):
     assert res.total_tokens == len(tokens)
 
 
+def test_table_growth_stops_at_the_live_type_limit():
+    """The scan prunes at the limit, so the table grows to it, not to the next doubling; its slots stay a
+    power of two, at least twice the entries, and hold every entry."""
+    t = corpus._Table(n_entries=64)
+    t.st[scan.ST_LIMIT] = 100
+    t.e_hash[:] = np.arange(64, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    t.st[scan.ST_N] = 64
+    t.grow()
+    assert len(t.e_hash) == len(t.e_count) == 100 and len(t.slots) == 256
+    assert sorted(t.slots[t.slots >= 0].tolist()) == list(range(64))
+
+
 def test_read_vocab_freezes_the_table(tmp_path):
     res, work = scan_text(tmp_path, "a b c d a b\nz a", known_words=["a", "b"])
     assert res.words == ["a", "b"] and res.counts.tolist() == [3, 2]
