@@ -133,6 +133,8 @@ def test_interrupt_and_resume_equals_an_uninterrupted_run(scheduler, corpus, tmp
 
     with pytest.raises(ResumeError, match="trained with --dask on 3 shards, --sync-rounds 4 --sync-hot 2"):
         api.train(parts, resume=str(ck), dask=scheduler.scheduler_address, shards=2, progress=False)
+    with pytest.raises(ResumeError, match="not without --dask"):  # its positions count synchronisations
+        api.train(parts, resume=str(ck), progress=False)
     resumed = api.train(parts, resume=str(ck), dask=scheduler.scheduler_address, shards=3, sync_rounds=4, sync_hot=2,
                         progress=False)
     assert resumed.stats["full_syncs"] == 2  # only what was left was trained
