@@ -191,3 +191,24 @@ def test_every_subpackage_is_installed():
     found = {os.path.relpath(folder, ROOT).replace(os.sep, ".") for folder, _, files in os.walk(os.path.join(ROOT, "w2v"))
              if "__init__.py" in files}
     assert found <= listed, found - listed
+
+
+def test_max_types_bounds_the_types_counted(tmp_path):
+    """max_types (gensim's max_vocab_size) prunes the rarest types while counting, as word2vec.c does; the
+    words kept have their exact counts (the corpus is read again), and a value below 1000 is refused."""
+    from w2v.errors import OptionError
+
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(5000)]
+    p = 1 / np.arange(1, 5001)
+    path = tmp_path / "c.txt"
+    path.write_text("\n".join(" ".join(rng.choice(words, 20, p=p / p.sum())) for _ in range(3000)))
+    full = w2v.vocabulary(str(path))
+    bounded = w2v.vocabulary(str(path), max_types=1000)
+    assert full.types > 4000 and bounded.types <= 1000
+    model = w2v.train(str(path), max_types=1000, dim=8, epochs=1, progress=False)
+    exact = dict(zip(full.vocab.words, full.vocab.counts.tolist()))
+    got = dict(zip(model.vocab.words, model.vocab.counts.tolist()))
+    assert {"w0", "w1", "w2"} <= set(got) and all(got[w] == exact[w] for w in got)
+    with pytest.raises(OptionError, match="--max-types must be at least 1000"):
+        w2v.train(str(path), max_types=10, progress=False)

@@ -232,16 +232,21 @@ def learn_phrases(corpus, output=None, *, passes=2, threshold=None, scoring="wor
     return model
 
 
-def vocabulary(corpus, min_count=5, max_vocab=None, dask=None):
+def vocabulary(corpus, min_count=5, max_vocab=None, dask=None, max_types=None):
     """Count ``corpus``'s words: a VocabularyReport with the chosen Vocab and the corpus's figures.
-    ``dask`` (a scheduler address or local:N) counts on a Dask cluster (w2v.cluster)."""
+    ``dask`` (a scheduler address or local:N) counts on a Dask cluster (w2v.cluster). ``max_types``
+    bounds the live types while counting, as in ``train`` (prepare.count_limit)."""
+    from w2v.config import TrainConfig
+    from w2v.prepare import count_limit
+
+    limit = count_limit(TrainConfig(min_count=min_count, max_vocab=max_vocab, max_types=max_types))
     if dask:
         from w2v import cluster
         from w2v.corpus import expand
 
         client = cluster.connect(dask)
         try:
-            return cluster.vocabulary(client, expand(corpus), min_count, max_vocab)
+            return cluster.vocabulary(client, expand(corpus), min_count, max_vocab, limit=limit)
         finally:
             cluster.close(client)
     import shutil
@@ -256,7 +261,7 @@ def vocabulary(corpus, min_count=5, max_vocab=None, dask=None):
     workdir = tempfile.mkdtemp(prefix="w2v-vocab-")
     try:
         scan.warm_up()
-        res = corpus_mod.scan_corpus(corpus, workdir, min_count=min_count)
+        res = corpus_mod.scan_corpus(corpus, workdir, count_limit=limit, min_count=min_count)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if res.total_tokens == 0:

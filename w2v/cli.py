@@ -63,6 +63,10 @@ def cli():
               help="Noise distribution: unigram counts to this power.")
 @click.option("--min-count", type=int, default=5, show_default=True, help="Drop words rarer than this.")
 @click.option("--max-vocab", type=int, default=None, help="Keep at most this many most frequent words.")
+@click.option("--max-types", type=int, default=None,
+              help="Word types kept while counting; beyond them the rarest are pruned, as word2vec.c does "
+                   "(gensim's max_vocab_size); about 44 bytes a type plus its letters. Keep it many times the "
+                   "vocabulary: pruning drops ever more frequent types [21M; 20 x --max-vocab].")
 @click.option("--sample", type=float, default=1e-3, show_default=True,
               help="Subsampling threshold for frequent words (0: off).")
 @click.option("--epochs", type=int, default=None, help="Passes over the corpus [5; glove 15].")
@@ -235,10 +239,12 @@ def classes(vectors, k, output, iterations, init, seed):
 @click.argument("corpus", nargs=-1, required=True)
 @click.option("--min-count", type=click.IntRange(min=1), default=5, show_default=True)
 @click.option("--max-vocab", type=click.IntRange(min=2), default=None)
+@click.option("--max-types", type=click.IntRange(min=1000), default=None,
+              help="Word types kept while counting (see w2v train --help).")
 @click.option("--top", type=click.IntRange(min=0), default=20, show_default=True, help="How many top words to list.")
 @click.option("-o", "--output", default=None, help="Write the vocabulary file that --read-vocab takes.")
 @click.option("--dask", default=None, help="Count on a Dask cluster: a scheduler address or local:N.")
-def vocab(corpus, min_count, max_vocab, top, output, dask):
+def vocab(corpus, min_count, max_vocab, max_types, top, output, dask):
     """Vocabulary statistics of CORPUS: types, tokens, coverage at the min-count, the top words.
 
     \b
@@ -247,7 +253,7 @@ def vocab(corpus, min_count, max_vocab, top, output, dask):
     """
     from w2v import api
 
-    report = api.vocabulary(list(corpus), min_count, max_vocab, dask=dask)
+    report = api.vocabulary(list(corpus), min_count, max_vocab, dask=dask, max_types=max_types)
     v, total = report.vocab, report.total_tokens
     click.echo(f"tokens {total}  types {report.types}  kept {len(v)} types with count >= {min_count}"
                + (f" (top {max_vocab})" if max_vocab else "") + f", covering {100 * report.coverage:.2f}% of tokens")

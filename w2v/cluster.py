@@ -217,14 +217,14 @@ def _counts_of(r):
     return counts, r.total_tokens, r.invalid_utf8
 
 
-def _count_shard(pieces_):
-    """Worker side: (words, counts, tokens, invalid UTF-8 tokens) of a shard."""
+def _count_shard(pieces_, limit):
+    """Worker side: (words, counts, tokens, invalid UTF-8 tokens) of a shard, at most ``limit`` types live."""
     from w2v import scan
     from w2v.corpus import scan_corpus
 
     with tempfile.TemporaryDirectory(prefix="w2v-count-") as work:
         scan.warm_up()
-        r = scan_corpus(Shard(pieces_), work)
+        r = scan_corpus(Shard(pieces_), work, count_limit=limit)
         os.unlink(r.prov_path)
     return _counts_of(r)
 
@@ -248,11 +248,14 @@ def _tree(client, futures, merge):
     return futures[0].result()
 
 
-def vocabulary(client, corpus, min_count=5, max_vocab=None, n_shards=None):
-    """The vocabulary of ``corpus`` counted on the cluster: a VocabularyReport equal to a local count's."""
+def vocabulary(client, corpus, min_count=5, max_vocab=None, n_shards=None, limit=None):
+    """The vocabulary of ``corpus`` counted on the cluster: a VocabularyReport equal to a local count's
+    (each shard keeps at most ``limit`` types live, prepare.count_limit's; None: the default)."""
+    from w2v.corpus import DEFAULT_COUNT_LIMIT
+
     parts = shards(corpus, n_shards or max(1, 4 * len(workers_of(client))))
-    return _report(_tree(client, [client.submit(_count_shard, p, pure=False) for p in parts], _merge_counts),
-                   min_count, max_vocab)
+    counted = [client.submit(_count_shard, p, limit or DEFAULT_COUNT_LIMIT, pure=False) for p in parts]
+    return _report(_tree(client, counted, _merge_counts), min_count, max_vocab)
 
 
 def _report(merged, min_count, max_vocab):
@@ -359,8 +362,10 @@ class Replica:
         """Count the shard, keeping its provisional id stream for ``setup``: ({word: count}, tokens,
         invalid UTF-8 tokens), as the vocabulary's count of a shard."""
         from w2v.corpus import scan_corpus
+        from w2v.prepare import count_limit
 
-        self.scanned = scan_corpus(Shard(self.pieces), self.work, reread_if_pruned=True)
+        self.scanned = scan_corpus(Shard(self.pieces), self.work, count_limit=count_limit(self.cfg),
+                                   reread_if_pruned=True)
         return _counts_of(self.scanned)
 
     def setup(self, words, counts, W_in=None, W_out=None):

@@ -20,6 +20,7 @@ class TrainConfig:
     noise_power: float = 0.75
     min_count: int = 5
     max_vocab: int | None = None
+    max_types: int | None = None  # live types while counting [corpus.DEFAULT_COUNT_LIMIT; 20 x max_vocab]
     sample: float = 1e-3
     epochs: int | None = None  # None: 5 (sg, cbow, nplm), 15 (glove)
     alpha: float | None = None  # None: 0.025 for sg, 0.05 for cbow (word2vec.c), NPLM_ALPHA for nplm
@@ -102,6 +103,8 @@ class TrainConfig:
             bad(f"--min-count must be at least 1 (got {self.min_count})")
         if self.max_vocab is not None and self.max_vocab < 2:
             bad(f"--max-vocab must be at least 2 (got {self.max_vocab})")
+        if self.max_types is not None and self.max_types < 1000:
+            bad(f"--max-types must be at least 1000 (got {self.max_types})")
         if self.sample < 0:
             bad(f"--sample must not be negative (got {self.sample})")
         if self.alpha is not None and not self.alpha > 0:

@@ -19,10 +19,7 @@ def prepare(corpus, cfg, workdir, known=None, unk=None):
     from w2v.vocab import build_vocab
 
     name = corpus_mod.describe(corpus)
-    # --max-vocab bounds the live types while counting too (rare ones are pruned as in word2vec.c)
-    limit = corpus_mod.DEFAULT_COUNT_LIMIT
-    if cfg.max_vocab is not None:
-        limit = min(limit, max(20 * cfg.max_vocab, 1_000_000))
+    limit = count_limit(cfg)
     # (a corpus that cannot be read twice is copied while counting, in case pruning makes a second read
     # necessary; the copy is deleted as soon as it is not)
     scanned = corpus_mod.scan_corpus(corpus, workdir, count_limit=limit, known_words=known.words if known else None,
@@ -71,6 +68,19 @@ def prepare(corpus, cfg, workdir, known=None, unk=None):
         raise CorpusError(f"too little text to train: {encoded.n_words} in-vocabulary tokens, not more than "
                           f"{option} {span}")
     return vocab, encoded
+
+
+def count_limit(cfg):
+    """Live word types while counting, beyond which the rarest are pruned as in word2vec.c: --max-types
+    (gensim's max_vocab_size), else 20 x --max-vocab (at least 1M; on 400M tokens of Zipf text this chose
+    the same 1M words as an unlimited count, bench/RESULTS.md), else corpus.DEFAULT_COUNT_LIMIT."""
+    from w2v.corpus import DEFAULT_COUNT_LIMIT
+
+    if cfg.max_types is not None:
+        return cfg.max_types
+    if cfg.max_vocab is not None:
+        return min(DEFAULT_COUNT_LIMIT, max(20 * cfg.max_vocab, 1_000_000))
+    return DEFAULT_COUNT_LIMIT
 
 
 def known_vocab(read_vocab, resumed_vocab):
