@@ -29,8 +29,8 @@ same fraction for all, so all replicas share one global schedule over the words 
 numbers come from (seed, epoch, position) as locally, with the seed mixed with the shard's number (shard
 0 keeps the seed), so a run is deterministic for a seed and a shard count, whatever the timing, and one
 shard is bit-identical to a local ``--threads 1`` run. The client keeps the last combined model: a
-replica whose worker dies is rebuilt from it on another worker and its round trained again, which, the
-rounds being synchronous, gives the same result.
+replica whose worker dies is rebuilt from it on another worker and the rounds since the last full
+synchronisation are trained again by all, which, the rounds being synchronous, gives the same result.
 """
 
 import os
