@@ -156,11 +156,12 @@ def test_a_killed_worker_is_survived(tmp_path, corpus):
                 os.kill(pids[1], signal.SIGKILL)
                 killed.append(record)
                 for _ in range(500):  # until it is gone (the rounds of this small corpus take milliseconds)
-                    if not os.path.exists(f"/proc/{pids[1]}"):
+                    try:
+                        with open(f"/proc/{pids[1]}/stat") as f:
+                            if f.read().split()[2] == "Z":
+                                break
+                    except OSError:  # (gone, between any check and the read)
                         break
-                    with open(f"/proc/{pids[1]}/stat") as f:
-                        if f.read().split()[2] == "Z":
-                            break
                     time.sleep(0.01)
             return False
 
@@ -227,3 +228,42 @@ def test_combine_sums_or_averages_changed_rows_or_every_row():
     (rows, vals, _), _ = cluster.combine([[(np.array([0]), odd), (np.array([], np.int64), np.zeros((0, 2), np.float32))]],
                                          (np.full((1, 2), 0.7, np.float32), base_out), "sum")
     assert np.array_equal(vals, odd)
+
+
+def test_rebuild_tries_again_while_a_dead_worker_is_still_listed(monkeypatch):
+    """For a moment after a worker dies the scheduler may still place work on it (a scatter to it fails):
+    rebuilding a lost replica is tried again, the others are reset to the step's model, and after the
+    last attempt the run ends with a one-line error."""
+    import types
+
+    from w2v.errors import W2VError
+
+    class Rep:
+        def __init__(self):
+            self.resets = 0
+
+        def reset(self, *base):
+            self.resets += 1
+            return types.SimpleNamespace(result=lambda: None)
+
+    t = cluster.Trainer.__new__(cluster.Trainer)
+    t.replicas = [Rep(), Rep(), Rep()]
+    calls = []
+
+    def flaky(which, workers=None, params=None):
+        calls.append(list(which))
+        if len(calls) == 1:
+            raise OSError("Stream is closed")
+        return [Rep()]
+
+    monkeypatch.setattr(t, "_replicas", flaky)
+    monkeypatch.setattr(cluster.time, "sleep", lambda s: None)
+    t._rebuild({1}, params={}, base=(None, None))
+    assert calls == [[1], [1]] and t.replicas[1].resets == 0 and t.replicas[0].resets >= 1
+
+    def down(which, workers=None, params=None):
+        raise OSError("down")
+
+    monkeypatch.setattr(t, "_replicas", down)
+    with pytest.raises(W2VError, match=r"replicas of shards \[2\] could not be rebuilt"):
+        t._rebuild({2}, params={}, base=(None, None), attempts=3)

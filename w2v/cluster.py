@@ -600,6 +600,39 @@ class Trainer:
                                               **where))
         return [f.result() for f in futures]
 
+    def _rebuild(self, lost, params, base, attempts=60):
+        """Replace the replicas ``lost`` from the combined model ``params`` and reset the others to ``base``.
+        For a moment after a worker dies the scheduler may still place work on it: a failure is tried
+        again once a second (a replica that fails its reset is rebuilt too), then ends the run in one line."""
+        fresh = set()  # (made from the combined model: nothing to reset)
+        for attempt in range(attempts):
+            try:
+                for s in sorted(lost):
+                    self.replicas[s] = self._replicas([s], params=params)[0]
+                    lost.discard(s)
+                    fresh.add(s)
+                for s, rep in enumerate(self.replicas):
+                    if s in fresh:
+                        continue
+                    try:
+                        rep.reset(*base).result()
+                    except W2VError:
+                        raise
+                    except Exception:
+                        lost.add(s)
+                if not lost:
+                    return
+            except W2VError:
+                raise
+            except Exception as e:
+                if attempt == attempts - 1:
+                    raise W2VError(f"the Dask cluster lost workers and the replicas of shards {sorted(lost)} could "
+                                   f"not be rebuilt ({type(e).__name__}: {e}); with --checkpoint, --resume "
+                                   "continues from the last one") from None
+            time.sleep(1)
+        raise W2VError(f"the Dask cluster lost workers and the replicas of shards {sorted(lost)} could not be reset; "
+                       "with --checkpoint, --resume continues from the last one")
+
     def epochs(self, params):
         from w2v.control import Epochs, finite, log
 
@@ -673,12 +706,7 @@ class Trainer:
                             log(self.run.quiet, f"replica {s} lost ({type(err).__name__}: {err}); training step "
                                                 f"{p} of epoch {epoch + 1} again from the last combined model")
                         W_in[:], W_out[:] = base
-                        for s, _ in e.lost:
-                            self.replicas[s] = self._replicas([s], params=params)[0]
-                        lost = {s for s, _ in e.lost}
-                        for s, rep in enumerate(self.replicas):
-                            if s not in lost:
-                                rep.reset(*base).result()
+                        self._rebuild({s for s, _ in e.lost}, params, base)
                         updates = [None] * len(self.replicas)
                         self.sync["rebuilt"] += len(e.lost)
                 yield p, loss, predictions
