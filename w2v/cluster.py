@@ -22,8 +22,8 @@ in each round every replica starts from the same combined model and trains the n
 (whole blocks of the encoded stream, as a local run's), then sends back the rows it changed: of the
 frequent words (HOT_SHARE of the tokens) every round, all of them every ``--sync-hot`` rounds (a full
 synchronisation: pWord2Vec's tiers, since the many rare words' rows are seldom changed by two replicas
-between full ones; a checkpoint is taken only after a full one). The combination averages each row over the replicas that changed it (SPARK-24666's fix of whole-model
-averaging; with one replica it is the identity, bit for bit), and sends the changed rows to every
+between full ones; a checkpoint is taken only after a full one). The combination averages each row over
+the replicas that changed it (SPARK-24666's fix of whole-model averaging; with one replica it is the identity, bit for bit), and sends the changed rows to every
 replica. The learning rate follows each replica's share of its shard, which every round advances by the
 same fraction for all, so all replicas share one global schedule over the words trained by all. Random
 numbers come from (seed, epoch, position) as locally, with the seed mixed with the shard's number (shard
@@ -48,6 +48,7 @@ PIECE_BYTES = 64 << 20  # plain files are cut into byte ranges of about this siz
 BLOCK_IDS_BIG = 1 << 22  # a read that holds any block of trainers/stream.py's BLOCK_IDS plan
 HOT_SHARE = 0.95  # the hot rows: the most frequent words, covering this share of the tokens (the rest,
 # most of the rows, are words that seldom occur in more than one shard's round: they wait for a full sync)
+COMPRESSED = (".gz", ".bz2", ".xz", ".lzma")
 
 
 def hot_rows(counts, loss):
@@ -56,7 +57,6 @@ def hot_rows(counts, loss):
     c = np.cumsum(np.asarray(counts, np.float64))
     h = int(np.searchsorted(c, HOT_SHARE * c[-1]) + 1) if len(c) else 0
     return h, 0 if loss == "hs" else h
-COMPRESSED = (".gz", ".bz2", ".xz", ".lzma")
 
 
 class Words:
@@ -369,9 +369,9 @@ class Replica:
         return _counts_of(self.scanned)
 
     def setup(self, words, counts, W_in=None, W_out=None):
-        """Encode the shard with the vocabulary (``words``, a Words, and ``counts``; remapping the counted stream, or reading the shard again
-        when it was not counted here or pruning dropped occurrences), make the model (``W_in`` None: the
-        fresh initial model, from the seed as the client's) and load the kernel."""
+        """Encode the shard with the vocabulary (``words``, a Words, and ``counts``): remap the counted
+        stream, or read the shard again when it was not counted here or pruning dropped occurrences; make
+        the model (``W_in`` None: the fresh initial model, from the seed as the client's); load the kernel."""
         from w2v import kernels
         from w2v.corpus import encode
         from w2v.prepare import prepare
@@ -505,9 +505,9 @@ def update_for(combined, mine):
     """The combined rows a replica needs: all but those that it alone changed (it has their values)."""
     out = []
     for (rows, vals, n), own in zip(combined, mine):
-        alone = np.searchsorted(rows, own[0])[n[np.searchsorted(rows, own[0])] == 1] if len(own[0]) else own[0]
+        at = np.searchsorted(rows, own[0])  # (every row of its own is among the combined ones)
         keep = np.ones(len(rows), bool)
-        keep[alone] = False
+        keep[at[n[at] == 1]] = False
         out.append((rows[keep], vals[keep]))
     return out
 
@@ -677,12 +677,13 @@ class Trainer:
                 for W, (rows, vals, _) in zip((W_in, W_out), combined):
                     W[rows] = vals
                 updates = [(update_for(combined, mine), full) for mine in changed]
+                kernel_s = max(res[3] for res in results)  # the slowest replica's kernel time
+                round_s = time.perf_counter() - t0
                 self.sync["rounds"] += 1
                 self.sync["full"] += full
-                self.sync["compute_s"] += max(res[3] for res in results)  # the slowest replica's kernel time
-                self.sync["round_s"] += time.perf_counter() - t0
-                self.sync["overhead_full_s" if full else "overhead_hot_s"] += (time.perf_counter() - t0
-                                                                            - max(res[3] for res in results))
+                self.sync["compute_s"] += kernel_s
+                self.sync["round_s"] += round_s
+                self.sync["overhead_full_s" if full else "overhead_hot_s"] += round_s - kernel_s
                 up = sum(a.nbytes for c in changed for m in (0, 1) for a in c[m])
                 down = sum(a.nbytes for u in updates for m in u[0] for a in m)
                 self.sync["bytes_up"] += up

@@ -43,7 +43,8 @@ class RunOptions(NamedTuple):
     shards: int | None = None  # with dask: shards (model replicas) of the corpus [one per worker]
     sync_rounds: int | None = None  # with dask: full synchronisations per epoch [cluster.Trainer.FULL_SYNCS]
     sync_average: str = "changed"  # with dask: how changed rows combine: changed (average), sum or all (Spark)
-    sync_hot: int | None = None  # with dask: rounds per full sync, the frequent rows combined after each [cluster.Trainer.HOT_ROUNDS]
+    sync_hot: int | None = None  # with dask: rounds per full sync, the frequent rows combined after each
+    # [cluster.Trainer.HOT_ROUNDS]
 
 
 # ---------------------------------------------------------------- memory
