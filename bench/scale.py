@@ -82,7 +82,8 @@ def run(tokens, args, workdir):
     r["estimate_gb"] = float(m.group(1)) if m else None
     r["disk_gb"] = peak[0] / (1 << 30)
     r["generated"] = tokens
-    r["pruned"] = "reading the corpus again" in text
+    m = re.search(r"spilling (\d+) times", text)
+    r["pruned"] = f"spilled {m.group(1)}x" if m else "pruned" if "reading the corpus again" in text else "no"
     shutil.rmtree(tmp, ignore_errors=True)
     return r
 
@@ -96,7 +97,7 @@ def main():
     ap.add_argument("--workdir", default="/tmp/w2v-scale")
     args = ap.parse_args()
     os.makedirs(args.workdir, exist_ok=True)
-    print("| tokens | vocab | pruned while counting | whole run s | train words/s | whole-run words/s | "
+    print("| tokens | vocab | table spilled (exact) or pruned while counting | whole run s | train words/s | whole-run words/s | "
           "peak RSS GB | estimate GB | peak temp disk GB | read = generated | trained + dropped = read |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for m in args.sizes.split(","):
@@ -104,7 +105,7 @@ def main():
         r = run(n, args, args.workdir)
         dropped = r["read"] - r["kept"]  # the tokens of the words not in the vocabulary
         # trained: the in-vocabulary ids of the encoded stream, counted in the stream itself
-        print(f"| {n / 1e6:.0f}M | {r['vocab']} | {'yes' if r['pruned'] else 'no'} | {r['total_s']:.0f} | "
+        print(f"| {n / 1e6:.0f}M | {r['vocab']} | {r['pruned']} | {r['total_s']:.0f} | "
               f"{r['read'] / r['train_s']:,.0f} | {r['read'] / r['total_s']:,.0f} | {r['rss_mb'] / 1024:.2f} | "
               f"{r['estimate_gb']} | {r['disk_gb']:.2f} | {r['read'] == n} | "
               f"{r['stream']} + {dropped} = {r['stream'] + dropped} ({'exact' if r['stream'] + dropped == n else 'NOT exact'}) |",

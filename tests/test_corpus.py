@@ -8,7 +8,7 @@ import lzma
 import numpy as np
 import pytest
 
-from w2v import corpus, scan
+from w2v import corpus, scan, spill
 from w2v.errors import W2VError
 from w2v.vocab import Vocab, build_vocab
 
@@ -186,6 +186,54 @@ def test_pruning_bounds_live_types(tmp_path):
     assert len(res.words) <= 1000 + 1
     assert all(counts[w] >= 1000 for w in ("f1", "f2", "f3"))  # counts of early-pruned words are lost
     assert res.total_tokens == len(tokens)
+
+
+def _zipf_text(rng, n, extra=()):
+    toks = [f"w{int(x)}" for x in rng.zipf(1.3, n)] + list(extra)
+    rng.shuffle(toks)
+    return toks, "\n".join(" ".join(toks[i:i + 50]) for i in range(0, len(toks), 50)) + "\n"
+
+
+@pytest.mark.parametrize("min_count, max_vocab", [(1, None), (3, None), (2, 150)])
+def test_spilling_to_disk_counts_exactly(tmp_path, monkeypatch, min_count, max_vocab):
+    """Beyond LIVE_TYPES live types an exact count spills its table to disk and merges the runs by hash
+    range: the words, counts, types and the vocabulary chosen equal an unbounded count's and the text's own,
+    the table never holds more than the limit, and the runs are deleted."""
+    rng = np.random.default_rng(5)
+    toks, text = _zipf_text(rng, 30000, extra=["caf\xe9"] * 4)
+    full, _ = scan_text(tmp_path, text, min_count=min_count)
+    assert not full.spilled and full.complete
+    monkeypatch.setattr(corpus, "LIVE_TYPES", 500)
+    live = []
+    monkeypatch.setattr(spill.Runs, "spill", lambda r, t, s=spill.Runs.spill: (live.append(int(t.st[scan.ST_N])), s(r, t)))
+    res, work = scan_text(tmp_path, text, min_count=min_count, max_vocab=max_vocab)
+    truth = collections.Counter(toks)
+    assert res.spilled == len(live) > 3 and not res.complete and res.n_pids == 0 and max(live) == 500
+    assert res.types == full.types == len(truth) and res.total_tokens == len(toks)
+    got = dict(zip(res.words, res.counts.tolist()))
+    assert all(truth[w] == c for w, c in got.items())
+    if max_vocab is None:
+        assert got == {w: c for w, c in truth.items() if c >= min_count}
+    want, _ = build_vocab(full.words, full.counts, full.pids, 0, min_count, max_vocab, may_repeat=False)
+    chosen, _ = build_vocab(res.words, res.counts, res.pids, 0, min_count, max_vocab, may_repeat=False)
+    assert chosen.words == want.words and chosen.counts.tolist() == want.counts.tolist()
+    assert sorted(p.name for p in work.iterdir()) == ["provisional.i32"]  # (empty: the caller reads again)
+
+
+def test_spilling_keeps_invalid_utf8_words_and_counts_their_tokens(tmp_path, monkeypatch):
+    """Invalid UTF-8 types are kept whatever their count (twins that decode alike are merged later by
+    build_vocab), and their tokens are counted as without spilling."""
+    rng = np.random.default_rng(6)
+    _, text = _zipf_text(rng, 20000)
+    data = text.encode() + b"bad\xff one bad\xfe\nbad\xff\n"
+    full, _ = scan_text(tmp_path, data, min_count=2)
+    monkeypatch.setattr(corpus, "LIVE_TYPES", 400)
+    res, _ = scan_text(tmp_path, data, min_count=2)
+    assert res.spilled and res.invalid_utf8 == full.invalid_utf8 == 3
+    want, _ = build_vocab(full.words, full.counts, full.pids, 0, 2)
+    chosen, _ = build_vocab(res.words, res.counts, res.pids, 0, 2)
+    assert chosen.words == want.words and chosen.counts.tolist() == want.counts.tolist()
+    assert "bad\ufffd" in chosen.words
 
 
 def test_table_growth_stops_at_the_live_type_limit():

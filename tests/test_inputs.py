@@ -96,10 +96,15 @@ def _pruned_corpus(path):
 
 
 @pytest.mark.parametrize("stdin", [False, True])
-def test_every_occurrence_of_a_kept_word_is_encoded_after_pruning(tmp_path, monkeypatch, stdin):
+@pytest.mark.parametrize("limit", ["spill", "prune"])
+def test_every_occurrence_of_a_kept_word_is_encoded_after_pruning(tmp_path, monkeypatch, stdin, limit):
+    """Whether the table is spilled to disk (the default, exact) or pruned (--max-types, word2vec.c's way)
+    at a tiny live-type limit, the stream holds every occurrence of a chosen word."""
     path = tmp_path / "c.txt"
     lines = _pruned_corpus(path)
-    monkeypatch.setattr(corpus, "DEFAULT_COUNT_LIMIT", 100)  # the live-type limit, tiny
+    monkeypatch.setattr(corpus, "LIVE_TYPES", 100)  # the live-type limit of an exact count, tiny
+    if limit == "prune":  # --max-types 100 (below what the option accepts)
+        monkeypatch.setattr(prepare, "count_limit", lambda cfg: 100)
     cfg = TrainConfig(min_count=5)
     work = tmp_path / "work"
     work.mkdir()
@@ -115,7 +120,7 @@ def test_every_occurrence_of_a_kept_word_is_encoded_after_pruning(tmp_path, monk
     late = vocab.index["late"]
     assert int((ids == late).sum()) == in_text == vocab.counts[late]  # ... the stream and the count keep them
     assert int((ids == vocab.index["common"]).sum()) == 3 * len(lines)
-    assert sorted(p.name for p in work.iterdir()) == ["corpus.i32"]  # no provisional stream or text copy left
+    assert sorted(p.name for p in work.iterdir()) == ["corpus.i32"]  # no provisional stream, text copy or runs left
 
 
 def test_temporary_disk_is_estimated_and_refused_early(tmp_path, monkeypatch):

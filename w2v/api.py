@@ -261,7 +261,7 @@ def vocabulary(corpus, min_count=5, max_vocab=None, dask=None, max_types=None):
     workdir = tempfile.mkdtemp(prefix="w2v-vocab-")
     try:
         scan.warm_up()
-        res = corpus_mod.scan_corpus(corpus, workdir, count_limit=limit, min_count=min_count)
+        res = corpus_mod.scan_corpus(corpus, workdir, count_limit=limit, min_count=min_count, max_vocab=max_vocab)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if res.total_tokens == 0:

@@ -65,8 +65,8 @@ def cli():
 @click.option("--max-vocab", type=int, default=None, help="Keep at most this many most frequent words.")
 @click.option("--max-types", type=int, default=None,
               help="Word types kept while counting; beyond them the rarest are pruned, as word2vec.c does "
-                   "(gensim's max_vocab_size); about 44 bytes a type plus its letters. Keep it many times the "
-                   "vocabulary: pruning drops ever more frequent types [21M; 20 x --max-vocab].")
+                   "(gensim's max_vocab_size): counts become approximate, ever more frequent types are dropped. "
+                   "Without it every type is counted exactly, spilling to temporary disk beyond 4M types.")
 @click.option("--sample", type=float, default=1e-3, show_default=True,
               help="Subsampling threshold for frequent words (0: off).")
 @click.option("--epochs", type=int, default=None, help="Passes over the corpus [5; glove 15].")

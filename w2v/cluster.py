@@ -218,7 +218,8 @@ def _counts_of(r):
 
 
 def _count_shard(pieces_, limit):
-    """Worker side: (words, counts, tokens, invalid UTF-8 tokens) of a shard, at most ``limit`` types live."""
+    """Worker side: (words, counts, tokens, invalid UTF-8 tokens) of a shard (``limit``: scan_corpus's
+    count_limit)."""
     from w2v import scan
     from w2v.corpus import scan_corpus
 
@@ -250,11 +251,9 @@ def _tree(client, futures, merge):
 
 def vocabulary(client, corpus, min_count=5, max_vocab=None, n_shards=None, limit=None):
     """The vocabulary of ``corpus`` counted on the cluster: a VocabularyReport equal to a local count's
-    (each shard keeps at most ``limit`` types live, prepare.count_limit's; None: the default)."""
-    from w2v.corpus import DEFAULT_COUNT_LIMIT
-
+    (``limit``: prepare.count_limit's live types, pruned beyond; None: each shard counts exactly)."""
     parts = shards(corpus, n_shards or max(1, 4 * len(workers_of(client))))
-    counted = [client.submit(_count_shard, p, limit or DEFAULT_COUNT_LIMIT, pure=False) for p in parts]
+    counted = [client.submit(_count_shard, p, limit, pure=False) for p in parts]
     return _report(_tree(client, counted, _merge_counts), min_count, max_vocab)
 
 
@@ -380,7 +379,7 @@ class Replica:
 
         vocab = Vocab(words.words, counts)
         scanned, self.scanned = self.scanned, None
-        if scanned is not None and not scanned.pruned:
+        if scanned is not None and scanned.complete:
             remap = np.full(scanned.n_pids, -1, np.int32)
             remap[scanned.pids] = [vocab.index.get(w, -1) for w in scanned.words]
             self.encoded = encode(scanned, remap, self.work)

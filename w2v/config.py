@@ -20,7 +20,7 @@ class TrainConfig:
     noise_power: float = 0.75
     min_count: int = 5
     max_vocab: int | None = None
-    max_types: int | None = None  # live types while counting [corpus.DEFAULT_COUNT_LIMIT; 20 x max_vocab]
+    max_types: int | None = None  # live types while counting, pruned beyond (None: exact, spill.py)
     sample: float = 1e-3
     epochs: int | None = None  # None: 5 (sg, cbow, nplm), 15 (glove)
     alpha: float | None = None  # None: 0.025 for sg, 0.05 for cbow (word2vec.c), NPLM_ALPHA for nplm

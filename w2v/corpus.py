@@ -20,6 +20,7 @@ from w2v.errors import CorpusError
 READ_BYTES = 8 << 20  # raw bytes per read
 OUT_IDS = 4 << 20  # ids per write of the provisional stream
 DEFAULT_COUNT_LIMIT = 21_000_000  # word2vec.c prunes at 0.7 * 30M hash slots
+LIVE_TYPES = 4_000_000  # live types beyond which an exact count spills the table to disk (about 0.25 GB)
 
 
 def open_binary(path):
@@ -246,6 +247,14 @@ class ScanResult(NamedTuple):
     # Python strings of its types, and the scan's buffers
     text_path: str | None = None  # a copy of the text read (keep_text), for a second read
     types: int = 0  # live types at the end (words, counts and pids hold those counted >= min_count)
+    spilled: int = 0  # runs of the table written to disk (spill.py; counts stay exact)
+    spill_bytes: int = 0  # the disk those runs took
+
+    @property
+    def complete(self):
+        """Whether the provisional stream holds every token: neither pruning nor spilling gave a type that
+        came back a second provisional id (the stream was then no longer written)."""
+        return not (self.pruned or self.spilled)
 
 
 class _Table:
@@ -362,12 +371,16 @@ def _fnv1a(b):
     return h
 
 
-def scan_corpus(path, workdir, count_limit=DEFAULT_COUNT_LIMIT, known_words=None, sink=None, seed_words=(),
-                keep_text=False, reread_if_pruned=False, min_count=1):
+def scan_corpus(path, workdir, count_limit=None, known_words=None, sink=None, seed_words=(),
+                keep_text=False, reread_if_pruned=False, min_count=1, max_vocab=None):
     """Count token types and write the provisional id stream to ``workdir``.
 
-    ``count_limit`` bounds the number of live types: beyond it, rare types are pruned as in
-    word2vec.c's ReduceVocab. ``known_words`` (from ``--read-vocab``) freezes the table: only those
+    ``count_limit`` None counts exactly: beyond ``LIVE_TYPES`` live types the table is spilled to disk
+    and merged at the end (spill.py); the stream is then no longer written (``ScanResult.complete`` is
+    False: the caller reads the corpus again with the words fixed). ``max_vocab`` lets that merge leave
+    out words that cannot be among the ``max_vocab`` most frequent. An int bounds the live types instead
+    by pruning the rare ones as word2vec.c's ReduceVocab does (counts become approximate); with a
+    ``sink`` (which needs the whole stream) the default is ``DEFAULT_COUNT_LIMIT``. ``known_words`` (from ``--read-vocab``) freezes the table: only those
     words are counted and encoded. ``sink`` (a callable) receives the stream's blocks instead of the
     file (a reused buffer: copy what outlives the call; ``prov_path`` is then None). ``seed_words``
     get provisional ids 0, 1, ... whether or not they occur (their counts may be 0). With ``known_words``
@@ -379,8 +392,13 @@ def scan_corpus(path, workdir, count_limit=DEFAULT_COUNT_LIMIT, known_words=None
     """
     from w2v import scan
 
+    from w2v.spill import Runs
+
+    runs = Runs(workdir) if count_limit is None and sink is None else None
+    if count_limit is None:
+        count_limit = DEFAULT_COUNT_LIMIT if runs is None else LIVE_TYPES
     table = _Table()
-    table.st[scan.ST_LIMIT] = count_limit or 0
+    table.st[scan.ST_LIMIT] = count_limit
     if known_words is not None:
         table.freeze(known_words)
     elif seed_words:
@@ -421,10 +439,13 @@ def scan_corpus(path, workdir, count_limit=DEFAULT_COUNT_LIMIT, known_words=None
                         flush(out[:out_n])
                         out_n = 0
                     elif status == scan.NEED_PRUNE:
-                        table.prune(min_reduce)  # word2vec.c's ReduceVocab
-                        min_reduce += 1
-                        pruned += 1
-                        if reread_if_pruned and pruned == 1:
+                        if runs is not None:
+                            runs.spill(table)
+                        else:
+                            table.prune(min_reduce)  # word2vec.c's ReduceVocab
+                            min_reduce += 1
+                            pruned += 1
+                        if (runs is not None and runs.n == 1) or (reread_if_pruned and pruned == 1):
                             # the stream will be encoded by a second read (prepare.py): stop writing it,
                             # so neither its disk nor its provisional ids grow with the pruning's churn
                             fout.truncate(0)
@@ -444,6 +465,9 @@ def scan_corpus(path, workdir, count_limit=DEFAULT_COUNT_LIMIT, known_words=None
         reader.close()
         if source is not sys.stdin.buffer:
             source.close()
+    if runs is not None and runs.n:
+        return _merged(runs, table, min_count, max_vocab, count_limit, prov_path, text_path, table_bytes,
+                       buf.nbytes + out.nbytes + 4 * READ_BYTES)
     n = int(table.st[scan.ST_N])
     words, keep, invalid = table.decode_words(min_count)
     counts, pids = table.e_count[:n], table.e_pid[:n]
@@ -458,6 +482,21 @@ def scan_corpus(path, workdir, count_limit=DEFAULT_COUNT_LIMIT, known_words=None
                       total_tokens=int(table.st[scan.ST_TOKENS]), overlong=int(table.st[scan.ST_OVERLONG]),
                       invalid_utf8=invalid, pruned=pruned, text_path=text_path,
                       table_bytes=max(table_bytes, decoded) + buf.nbytes + out.nbytes + 4 * READ_BYTES, types=n)
+
+
+def _merged(runs, table, min_count, max_vocab, limit, prov_path, text_path, table_bytes, buffers):
+    """The ScanResult of a scan that spilled: the live types join the runs, the table is freed, and the
+    runs are merged (spill.py) one hash range of about ``limit`` entries at a time."""
+    from w2v import scan
+
+    runs.spill(table)
+    st = table.st
+    del table
+    words, counts, types, invalid, merging = runs.merge(min_count, max_vocab, range_entries=limit)
+    return ScanResult(words=words, counts=counts, pids=np.arange(len(words)), n_pids=0, prov_path=prov_path,
+                      total_tokens=int(st[scan.ST_TOKENS]), overlong=int(st[scan.ST_OVERLONG]),
+                      invalid_utf8=invalid, spilled=runs.n, spill_bytes=runs.bytes, text_path=text_path,
+                      table_bytes=max(table_bytes, merging + 64 * len(words)) + buffers, types=types)
 
 
 def _discard(ids):

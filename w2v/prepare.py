@@ -24,7 +24,8 @@ def prepare(corpus, cfg, workdir, known=None, unk=None):
     # necessary; the copy is deleted as soon as it is not)
     scanned = corpus_mod.scan_corpus(corpus, workdir, count_limit=limit, known_words=known.words if known else None,
                                      keep_text=known is None and not corpus_mod.rereadable(corpus),
-                                     reread_if_pruned=known is None, min_count=1 if known else cfg.min_count)
+                                     reread_if_pruned=known is None, min_count=1 if known else cfg.min_count,
+                                     max_vocab=None if known else cfg.max_vocab)
     if scanned.total_tokens == 0:
         raise CorpusError(f"corpus is empty (no tokens): {name}")
     if scanned.invalid_utf8 > 0.3 * scanned.total_tokens:
@@ -40,14 +41,21 @@ def prepare(corpus, cfg, workdir, known=None, unk=None):
         words = known.words
     else:
         counts, words = scanned.counts, scanned.words
-    vocab, remap = build_vocab(words, counts, scanned.pids, 0 if scanned.pruned else scanned.n_pids,
+    vocab, remap = build_vocab(words, counts, scanned.pids, scanned.n_pids if scanned.complete else 0,
                                cfg.min_count, cfg.max_vocab, may_repeat=scanned.invalid_utf8 > 0)
-    if scanned.pruned and len(vocab):
-        # Pruning while counting gave a type that came back after it was pruned a new provisional id, so
-        # the stream lost its earlier occurrences. Read the text again with the chosen words fixed: every
-        # occurrence is encoded, and their counts are exact (the choice of words stays word2vec.c's).
-        log(False, f"more than {limit} word types: pruned rare ones {scanned.pruned} times while counting; "
-                   "reading the corpus again to encode every occurrence of the chosen words")
+    if not scanned.complete and len(vocab):
+        # Spilling or pruning the table while counting gave a type that came back a new provisional id,
+        # so the stream stopped being written. Read the text again with the chosen words fixed: every
+        # occurrence is encoded, and their counts are exact (after pruning, the choice of words stays
+        # word2vec.c's approximate one; after spilling it is exact).
+        if scanned.spilled:
+            log(False, f"more than {corpus_mod.LIVE_TYPES} word types ({scanned.types} in all): counted them "
+                       f"exactly by spilling {scanned.spilled} times to disk "
+                       f"({scanned.spill_bytes / (1 << 30):.2f} GB); reading the corpus again to encode the "
+                       "chosen words")
+        else:
+            log(False, f"more than {limit} word types: pruned rare ones {scanned.pruned} times while counting; "
+                       "reading the corpus again to encode every occurrence of the chosen words")
         os.unlink(scanned.prov_path)
         again = corpus_mod.scan_corpus(scanned.text_path or corpus, workdir, known_words=vocab.words)
         vocab, remap = build_vocab(vocab.words, again.counts, again.pids, again.n_pids, cfg.min_count,
@@ -72,15 +80,9 @@ def prepare(corpus, cfg, workdir, known=None, unk=None):
 
 def count_limit(cfg):
     """Live word types while counting, beyond which the rarest are pruned as in word2vec.c: --max-types
-    (gensim's max_vocab_size), else 20 x --max-vocab (at least 1M; on 400M tokens of Zipf text this chose
-    the same 1M words as an unlimited count, bench/RESULTS.md), else corpus.DEFAULT_COUNT_LIMIT."""
-    from w2v.corpus import DEFAULT_COUNT_LIMIT
-
-    if cfg.max_types is not None:
-        return cfg.max_types
-    if cfg.max_vocab is not None:
-        return min(DEFAULT_COUNT_LIMIT, max(20 * cfg.max_vocab, 1_000_000))
-    return DEFAULT_COUNT_LIMIT
+    (gensim's max_vocab_size). None (the default): every type is counted exactly, the table spilling to
+    disk beyond corpus.LIVE_TYPES (spill.py)."""
+    return cfg.max_types
 
 
 def known_vocab(read_vocab, resumed_vocab):

@@ -1,0 +1,182 @@
+"""Exact counts in bounded memory: the counting table's types spilled to disk and merged by hash range.
+
+When the live table of token types (corpus._Table) reaches its limit, word2vec.c and gensim prune its
+rare types, which makes the counts, and the choice of words at the vocabulary's edge, approximate. Here
+the table is written instead to a *run* on disk (its entries sorted by hash, their words' bytes in the
+same order) and starts again empty. At the end the runs are merged one range of hash values at a time:
+a range's entries from every run go into a small open-addressing table that sums the counts of equal
+words, and only the words counted ``min_count`` times are decoded. Every count is exact, whatever the
+number of types; memory is bounded by the limit (the table, then one range), disk holds the runs.
+
+A type that comes back after a spill gets a new provisional id, so the scan stops writing the id stream
+at the first spill and the caller encodes the corpus by a second read with the chosen words fixed
+(prepare.py), as after pruning.
+"""
+
+import os
+
+import numba
+import numpy as np
+
+from w2v.scan import ST_ARENA, ST_N, find_entry
+
+# per run: hashes (sorted), counts, word lengths, offsets into the run's arena of words
+_ARRAYS = ("hash", "count", "len", "off")
+
+
+@numba.njit(cache=True, nogil=True)
+def _gather_words(order, e_off, e_len, arena, out, out_off):
+    """Copy the words of entries ``order`` (each followed by ``\\n``) into ``out``; their offsets to ``out_off``."""
+    a = 0
+    for k in range(order.shape[0]):
+        e = order[k]
+        o = e_off[e]
+        length = e_len[e]
+        out_off[k] = a
+        for i in range(length + 1):
+            out[a + i] = arena[o + i]
+        a += length + 1
+    return a
+
+
+@numba.njit(cache=True, nogil=True)
+def _sum_equal(h, off, length, count, arena, slots, u_hash, u_off, u_len, u_count):
+    """Sum the counts of equal words among entries ``i`` (hash ``h[i]``, bytes ``arena[off[i]:off[i] +
+    length[i]]``): distinct words go to ``u_*`` (the first entry's bytes); returns how many there are."""
+    slots[:] = -1
+    n = 0
+    for i in range(h.shape[0]):
+        j, e = find_entry(arena, off[i], length[i], h[i], slots, u_hash, u_off, u_len, arena)
+        if e < 0:
+            e = n
+            n += 1
+            slots[j] = e
+            u_hash[e] = h[i]
+            u_off[e] = off[i]
+            u_len[e] = length[i]
+            u_count[e] = 0
+        u_count[e] += count[i]
+    return n
+
+
+class Runs:
+    """The runs a scan spilled to ``workdir``; ``spill(table)`` writes one and empties the table."""
+
+    def __init__(self, workdir):
+        self.dir = os.path.join(workdir, "spill")
+        self.n = 0
+        self.entries = 0  # entries over all runs
+        self.bytes = 0  # disk the runs take
+
+    def _path(self, k, name):
+        return os.path.join(self.dir, f"run{k}.{name}.npy")
+
+    def spill(self, table):
+        os.makedirs(self.dir, exist_ok=True)
+        n = int(table.st[ST_N])
+        order = np.argsort(table.e_hash[:n], kind="stable")
+        words = np.empty(int(table.st[ST_ARENA]), np.uint8)
+        off = np.empty(n, np.int64)
+        used = _gather_words(order, table.e_off, table.e_len, table.arena, words, off)
+        arrays = dict(hash=table.e_hash[order], count=table.e_count[order], len=table.e_len[order], off=off,
+                      words=words[:used])
+        for name, a in arrays.items():
+            np.save(self._path(self.n, name), a)
+            self.bytes += a.nbytes
+        self.n += 1
+        self.entries += n
+        table.st[ST_N] = 0
+        table.st[ST_ARENA] = 0
+        table.slots[:] = -1
+
+    def merge(self, min_count=1, max_vocab=None, range_entries=1 << 21):
+        """Every word counted at least ``min_count`` times over all runs, with its exact count:
+        ``(words, counts, types, invalid UTF-8 tokens, peak bytes)``. With ``max_vocab`` words that cannot
+        be among the ``max_vocab`` most frequent are left out as the merge goes. A word with invalid
+        UTF-8 is kept whatever its count (decoded with U+FFFD; twins are merged by vocab.build_vocab).
+        The runs are deleted."""
+        runs = [{name: np.load(self._path(k, name), mmap_mode="r") for name in _ARRAYS + ("words",)}
+                for k in range(self.n)]
+        bits = max(0, int(np.ceil(np.log2(max(1, 2 * self.entries / range_entries)))))
+        bounds = [np.uint64(r) << np.uint64(64 - bits) for r in range(1, 1 << bits)] if bits else []
+        cuts = [np.concatenate([[0], np.searchsorted(r["hash"], np.array(bounds, np.uint64)), [len(r["hash"])]])
+                for r in runs]
+        words, counts = [], []
+        types = invalid = peak = 0
+        for g in range(1 << bits):
+            parts = [(r, int(c[g]), int(c[g + 1])) for r, c in zip(runs, cuts) if c[g + 1] > c[g]]
+            if not parts:
+                continue
+            h = np.concatenate([r["hash"][lo:hi] for r, lo, hi in parts])
+            count = np.concatenate([r["count"][lo:hi] for r, lo, hi in parts])
+            length = np.concatenate([r["len"][lo:hi] for r, lo, hi in parts])
+            off, blobs, base = [], [], 0
+            for r, lo, hi in parts:
+                start, end = int(r["off"][lo]), int(r["off"][hi - 1]) + int(r["len"][hi - 1]) + 1
+                off.append(np.asarray(r["off"][lo:hi]) - start + base)
+                blobs.append(r["words"][start:end])
+                base += end - start
+            off = np.concatenate(off)
+            arena = np.concatenate(blobs)
+            m = len(h)
+            slots = np.empty(1 << int(2 * m).bit_length(), np.int32)
+            u_hash, u_off = np.empty(m, np.uint64), np.empty(m, np.int64)
+            u_len, u_count = np.empty(m, np.int32), np.empty(m, np.int64)
+            n = _sum_equal(h, off, length, count, arena, slots, u_hash, u_off, u_len, u_count)
+            peak = max(peak, sum(a.nbytes for a in (h, count, length, off, arena, slots, u_hash, u_off, u_len, u_count)))
+            types += n
+            w, c, bad = _decode(arena, u_off[:n], u_len[:n], u_count[:n], min_count)
+            words += w
+            counts += c
+            invalid += bad
+            if max_vocab is not None and not invalid and len(words) > 2 * max_vocab:
+                words, counts = _top(words, counts, max_vocab)
+        del runs
+        for k in range(self.n):
+            for name in _ARRAYS + ("words",):
+                os.unlink(self._path(k, name))
+        os.rmdir(self.dir)
+        return words, np.array(counts, np.int64), types, invalid, peak
+
+
+def _decode(arena, off, length, count, min_count):
+    """The words counted ``min_count`` times (and every invalid UTF-8 one), their counts, and the tokens
+    with invalid UTF-8."""
+    view = memoryview(arena)
+    try:
+        str(view, "utf-8")  # (the words and their separators: valid as a whole if and only if each is)
+        keep = np.flatnonzero(count >= min_count)
+        return ([str(view[o:o + k], "utf-8") for o, k in zip(off[keep].tolist(), length[keep].tolist())],
+                count[keep].tolist(), 0)
+    except UnicodeDecodeError:
+        pass
+    words, counts, invalid = [], [], 0
+    for o, k, c in zip(off.tolist(), length.tolist(), count.tolist()):
+        raw = bytes(view[o:o + k])
+        try:
+            w = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            w = raw.decode("utf-8", "replace")
+            invalid += c
+        else:
+            if c < min_count:
+                continue
+        words.append(w)
+        counts.append(c)
+    return words, counts, invalid
+
+
+def _top(words, counts, k):
+    """The words whose count is at least the k-th largest (every word the top k could hold, ties included)."""
+    c = np.array(counts, np.int64)
+    edge = np.partition(c, len(c) - k)[len(c) - k]
+    keep = np.flatnonzero(c >= edge).tolist()
+    return [words[i] for i in keep], c[keep].tolist()
+
+
+def warm_up():
+    """Load (or compile) the merge kernels on tiny inputs."""
+    one = np.zeros(1, np.int64)
+    _gather_words(one, one, np.zeros(1, np.int32), np.zeros(2, np.uint8), np.zeros(2, np.uint8), one.copy())
+    _sum_equal(np.zeros(1, np.uint64), one, np.zeros(1, np.int32), one, np.zeros(2, np.uint8),
+               np.full(4, -1, np.int32), np.zeros(1, np.uint64), one.copy(), np.zeros(1, np.int32), one.copy())
