@@ -298,3 +298,18 @@ def test_scan_kernel_state_roundtrip():
     pos, n, status = scan.scan_block(buf, 0, len(buf), True, slots, *e, arena, st, out, 0)
     assert status == scan.NEED_GROW and n == 1 and st[scan.ST_N] == 1 and st[scan.ST_TOKENS] == 1
     assert bytes(buf[pos:pos + 2]) == b"bb"
+
+
+def test_a_large_known_vocabulary_is_inserted_once(monkeypatch):
+    """Freezing 100k words (more than the table's first size) inserts them once, with their hashes: growing
+    the table first re-inserted entries not yet filled, all of hash 0, which made the probing quadratic
+    (26 s for 300k words). Every word is then found at its index."""
+    words = [f"w{i}" for i in range(100_000)]
+    calls = []
+    real = scan.rebuild_slots
+    monkeypatch.setattr(scan, "rebuild_slots", lambda slots, h, n: (calls.append(np.count_nonzero(h[:n] == 0)),
+                                                                   real(slots, h, n)))
+    t = corpus._Table()
+    t.freeze(words)
+    assert calls == [0]
+    assert sorted(t.slots[t.slots >= 0].tolist()) == list(range(len(words)))

@@ -70,14 +70,15 @@ def check_memory(estimate, run, remedy):
     """Print the estimate; refuse (MemoryLimitError) beyond --max-memory or the memory available."""
     gb = estimate["total"] / (1 << 30)
     limit = run.max_memory if run.max_memory is not None else available_memory_gb()
-    disk, counting = estimate.get("disk"), estimate.get("counting") or 0
+    disk, counting, spilled = estimate.get("disk"), estimate.get("counting") or 0, estimate.get("spilled") or 0
     peak = max(estimate["total"], counting + estimate["runtime"]) / (1 << 30)
     log(run.quiet, f"memory estimate: {gb:.2f} GB (weights {estimate['weights'] / (1 << 30):.2f} GB, tables "
                    f"{estimate['tables'] / (1 << 20):.0f} MB, buffers and runtime "
                    f"{(estimate['buffers'] + estimate['runtime']) / (1 << 20):.0f} MB)"
                    + (f"; counting the words took {counting / (1 << 20):.0f} MB (peak of the run {peak:.2f} GB)"
                       if counting else "")
-                   + (f"; temporary disk {disk / (1 << 30):.2f} GB" if disk is not None else ""))
+                   + (f"; temporary disk {disk / (1 << 30):.2f} GB" if disk is not None else "")
+                   + (f" (the counts spilled while counting took {spilled / (1 << 30):.2f} GB)" if spilled else ""))
     if limit is not None and gb > limit:
         which = "--max-memory" if run.max_memory is not None else "the available memory"
         raise MemoryLimitError(f"training needs about {gb:.2f} GB, more than {which} ({limit:.2f} GB): {remedy}")

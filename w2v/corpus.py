@@ -313,9 +313,10 @@ class _Table:
 
         raw = [w.encode("utf-8") for w in words]
         n = len(raw)
-        while len(self.e_hash) <= n or len(self.slots) <= 2 * n:
-            self.st[scan.ST_N] = min(n, len(self.e_hash))
-            self.grow()
+        if len(self.e_hash) <= n:  # (room for them all at once: growing re-inserts entries not yet filled)
+            for name in ("e_hash", "e_off", "e_len", "e_count", "e_pid"):
+                setattr(self, name, np.zeros(n + 1, getattr(self, name).dtype))
+            self.slots = np.empty(1 << int(2 * (n + 1) - 1).bit_length(), np.int32)
         blob = b"\n".join(raw) + b"\n"
         if len(blob) > len(self.arena):
             self.arena = np.zeros(len(blob) + scan.MAX_TOKEN_BYTES + 1, np.uint8)
@@ -533,6 +534,7 @@ class EncodedCorpus(NamedTuple):
     n_words: int  # in-vocabulary tokens in the stream
     total_tokens: int  # raw tokens of the corpus (what words/s counts)
     counting_bytes: int = 0  # memory the counting pass took at its peak
+    spill_bytes: int = 0  # temporary disk of the runs counting spilled (deleted once merged)
 
     def blocks(self, block_ids=1 << 21, start=0):
         """Yield ``(start, ids)`` blocks of whole sentences from ``start`` (a block boundary); ``ids`` is a
@@ -576,4 +578,4 @@ def encode(scan_result, remap, workdir):
             n_ids += 1
     os.unlink(scan_result.prov_path)
     return EncodedCorpus(path=path, n_ids=n_ids, n_words=n_words, total_tokens=scan_result.total_tokens,
-                         counting_bytes=scan_result.table_bytes)
+                         counting_bytes=scan_result.table_bytes, spill_bytes=scan_result.spill_bytes)

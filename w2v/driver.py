@@ -110,8 +110,9 @@ def train(corpus, cfg, run=RunOptions(), resumed=None, continued=None):
         log(run.quiet, f"{prepared.summary} ({vocab_seconds:.1f} s)")
         estimate = trainer.memory()
         if estimate is not None:
-            counting = getattr(getattr(trainer, "encoded", None), "counting_bytes", 0)
-            check_memory(dict(estimate, disk=disk_used(workdir), counting=counting), run, trainer.memory_remedy)
+            encoded = getattr(trainer, "encoded", None)
+            check_memory(dict(estimate, disk=disk_used(workdir), counting=getattr(encoded, "counting_bytes", 0),
+                              spilled=getattr(encoded, "spill_bytes", 0)), run, trainer.memory_remedy)
         if resumed:
             params, progress = resumed.arrays, resumed.progress
             log(run.quiet, f"resuming at epoch {progress.epoch + 1}, position {progress.position}")

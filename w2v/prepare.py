@@ -60,7 +60,8 @@ def prepare(corpus, cfg, workdir, known=None, unk=None):
         again = corpus_mod.scan_corpus(scanned.text_path or corpus, workdir, known_words=vocab.words)
         vocab, remap = build_vocab(vocab.words, again.counts, again.pids, again.n_pids, cfg.min_count,
                                    cfg.max_vocab, may_repeat=False)
-        scanned = again._replace(text_path=scanned.text_path, table_bytes=max(scanned.table_bytes, again.table_bytes))
+        scanned = again._replace(text_path=scanned.text_path, table_bytes=max(scanned.table_bytes, again.table_bytes),
+                                 spill_bytes=scanned.spill_bytes)
     if scanned.text_path:
         os.unlink(scanned.text_path)
     if len(vocab) == 0:
