@@ -467,7 +467,9 @@ def scan_corpus(path, workdir, count_limit=None, known_words=None, sink=None, se
         if source is not sys.stdin.buffer:
             source.close()
     if runs is not None and runs.n:
-        return _merged(runs, table, min_count, max_vocab, count_limit, prov_path, text_path, table_bytes,
+        runs.spill(table)  # the live types join the runs, and the table goes before they are merged
+        st, table = table.st, None
+        return _merged(runs, st, min_count, max_vocab, count_limit, prov_path, text_path, table_bytes,
                        buf.nbytes + out.nbytes + 4 * READ_BYTES)
     n = int(table.st[scan.ST_N])
     words, keep, invalid = table.decode_words(min_count)
@@ -485,19 +487,16 @@ def scan_corpus(path, workdir, count_limit=None, known_words=None, sink=None, se
                       table_bytes=max(table_bytes, decoded) + buf.nbytes + out.nbytes + 4 * READ_BYTES, types=n)
 
 
-def _merged(runs, table, min_count, max_vocab, limit, prov_path, text_path, table_bytes, buffers):
-    """The ScanResult of a scan that spilled: the live types join the runs, the table is freed, and the
-    runs are merged (spill.py) one hash range of about ``limit`` entries at a time."""
+def _merged(runs, st, min_count, max_vocab, limit, prov_path, text_path, table_bytes, buffers):
+    """The ScanResult of a scan that spilled (``st``: its scan state): the runs merged (spill.py) one
+    hash range of about ``limit`` entries at a time."""
     from w2v import scan
 
-    runs.spill(table)
-    st = table.st
-    del table
     words, counts, types, invalid, merging = runs.merge(min_count, max_vocab, range_entries=limit)
     return ScanResult(words=words, counts=counts, pids=np.arange(len(words)), n_pids=0, prov_path=prov_path,
                       total_tokens=int(st[scan.ST_TOKENS]), overlong=int(st[scan.ST_OVERLONG]),
                       invalid_utf8=invalid, spilled=runs.n, spill_bytes=runs.bytes, text_path=text_path,
-                      table_bytes=max(table_bytes, merging + 64 * len(words)) + buffers, types=types)
+                      table_bytes=max(table_bytes, runs.peak, merging + 64 * len(words)) + buffers, types=types)
 
 
 def _discard(ids):

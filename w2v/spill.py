@@ -20,8 +20,8 @@ import numpy as np
 
 from w2v.scan import ST_ARENA, ST_N, find_entry
 
-# per run: hashes (sorted), counts, word lengths, offsets into the run's arena of words
-_ARRAYS = ("hash", "count", "len", "off")
+# per run, one raw file each: hashes (sorted), counts, word lengths, offsets into the run's words
+_ARRAYS = (("hash", np.uint64), ("count", np.int64), ("len", np.int32), ("off", np.int64))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -60,16 +60,21 @@ def _sum_equal(h, off, length, count, arena, slots, u_hash, u_off, u_len, u_coun
 
 
 class Runs:
-    """The runs a scan spilled to ``workdir``; ``spill(table)`` writes one and empties the table."""
+    """The runs a scan spilled to ``workdir``; ``spill(table)`` writes one and empties the table. The runs
+    are read back with plain reads, range by range (a memory map's pages would count as resident)."""
 
     def __init__(self, workdir):
         self.dir = os.path.join(workdir, "spill")
         self.n = 0
         self.entries = 0  # entries over all runs
         self.bytes = 0  # disk the runs take
+        self.peak = 0  # bytes a spill held at its peak, the table's included
 
     def _path(self, k, name):
-        return os.path.join(self.dir, f"run{k}.{name}.npy")
+        return os.path.join(self.dir, f"run{k}.{name}")
+
+    def _read(self, k, name, dtype, lo, hi):
+        return np.fromfile(self._path(k, name), dtype, count=hi - lo, offset=lo * np.dtype(dtype).itemsize)
 
     def spill(self, table):
         os.makedirs(self.dir, exist_ok=True)
@@ -78,10 +83,11 @@ class Runs:
         words = np.empty(int(table.st[ST_ARENA]), np.uint8)
         off = np.empty(n, np.int64)
         used = _gather_words(order, table.e_off, table.e_len, table.arena, words, off)
-        arrays = dict(hash=table.e_hash[order], count=table.e_count[order], len=table.e_len[order], off=off,
-                      words=words[:used])
-        for name, a in arrays.items():
-            np.save(self._path(self.n, name), a)
+        self.peak = max(self.peak, table.nbytes() + order.nbytes + words.nbytes + 2 * off.nbytes)
+        for name, a in (("off", off), ("words", words[:used]), ("hash", table.e_hash), ("count", table.e_count),
+                        ("len", table.e_len)):
+            a = a if name in ("off", "words") else a[order]  # (one sorted copy at a time)
+            a.tofile(self._path(self.n, name))
             self.bytes += a.nbytes
         self.n += 1
         self.entries += n
@@ -91,33 +97,36 @@ class Runs:
 
     def merge(self, min_count=1, max_vocab=None, range_entries=1 << 21):
         """Every word counted at least ``min_count`` times over all runs, with its exact count:
-        ``(words, counts, types, invalid UTF-8 tokens, peak bytes)``. With ``max_vocab`` words that cannot
-        be among the ``max_vocab`` most frequent are left out as the merge goes. A word with invalid
-        UTF-8 is kept whatever its count (decoded with U+FFFD; twins are merged by vocab.build_vocab).
-        The runs are deleted."""
-        runs = [{name: np.load(self._path(k, name), mmap_mode="r") for name in _ARRAYS + ("words",)}
-                for k in range(self.n)]
+        ``(words, counts, types, invalid UTF-8 tokens, peak bytes)``. The hash values are cut into ranges
+        of about ``range_entries / 2`` entries. With ``max_vocab`` words that cannot be among the
+        ``max_vocab`` most frequent are left out as the merge goes. A word with invalid UTF-8 is kept
+        whatever its count (decoded with U+FFFD; twins are merged by vocab.build_vocab). The runs are
+        deleted."""
         bits = max(0, int(np.ceil(np.log2(max(1, 2 * self.entries / range_entries)))))
-        bounds = [np.uint64(r) << np.uint64(64 - bits) for r in range(1, 1 << bits)] if bits else []
-        cuts = [np.concatenate([[0], np.searchsorted(r["hash"], np.array(bounds, np.uint64)), [len(r["hash"])]])
-                for r in runs]
+        bounds = np.array([np.uint64(r) << np.uint64(64 - bits) for r in range(1, 1 << bits)] if bits else [],
+                          np.uint64)
+        cuts = []
+        for k in range(self.n):
+            h = np.fromfile(self._path(k, "hash"), np.uint64)
+            cuts.append(np.concatenate([[0], np.searchsorted(h, bounds), [len(h)]]).astype(np.int64))
+        del h
         words, counts = [], []
         types = invalid = peak = 0
         for g in range(1 << bits):
-            parts = [(r, int(c[g]), int(c[g + 1])) for r, c in zip(runs, cuts) if c[g + 1] > c[g]]
+            parts = [(k, int(c[g]), int(c[g + 1])) for k, c in enumerate(cuts) if c[g + 1] > c[g]]
             if not parts:
                 continue
-            h = np.concatenate([r["hash"][lo:hi] for r, lo, hi in parts])
-            count = np.concatenate([r["count"][lo:hi] for r, lo, hi in parts])
-            length = np.concatenate([r["len"][lo:hi] for r, lo, hi in parts])
+            cols = {name: [self._read(k, name, dtype, lo, hi) for k, lo, hi in parts] for name, dtype in _ARRAYS}
             off, blobs, base = [], [], 0
-            for r, lo, hi in parts:
-                start, end = int(r["off"][lo]), int(r["off"][hi - 1]) + int(r["len"][hi - 1]) + 1
-                off.append(np.asarray(r["off"][lo:hi]) - start + base)
-                blobs.append(r["words"][start:end])
+            for (k, _, _), o, n in zip(parts, cols["off"], cols["len"]):
+                start, end = int(o[0]), int(o[-1]) + int(n[-1]) + 1
+                off.append(o - start + base)
+                blobs.append(self._read(k, "words", np.uint8, start, end))
                 base += end - start
-            off = np.concatenate(off)
-            arena = np.concatenate(blobs)
+            h, count, length = (np.concatenate(cols[name]) for name in ("hash", "count", "len"))
+            del cols
+            off, arena = np.concatenate(off), np.concatenate(blobs)
+            del blobs
             m = len(h)
             slots = np.empty(1 << int(2 * m).bit_length(), np.int32)
             u_hash, u_off = np.empty(m, np.uint64), np.empty(m, np.int64)
@@ -131,9 +140,8 @@ class Runs:
             invalid += bad
             if max_vocab is not None and not invalid and len(words) > 2 * max_vocab:
                 words, counts = _top(words, counts, max_vocab)
-        del runs
         for k in range(self.n):
-            for name in _ARRAYS + ("words",):
+            for name in [a for a, _ in _ARRAYS] + ["words"]:
                 os.unlink(self._path(k, name))
         os.rmdir(self.dir)
         return words, np.array(counts, np.int64), types, invalid, peak
