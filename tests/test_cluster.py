@@ -65,6 +65,20 @@ def test_shards_read_every_line_once(corpus, piece_bytes):
             assert sum(len(s) for s in shards) > 10  # the plain files were cut
 
 
+def test_urls_are_sharded_and_counted_like_paths(scheduler, corpus):
+    """Inputs given as URLs (fsspec; file:// here, s3:// or https:// where their packages are installed)
+    are cut at line ends into byte ranges as paths are, and the workers open them: the cluster's
+    vocabulary of a URL glob equals the local count of the folder."""
+    _, parts, _ = corpus
+    url = "file://" + parts + "/*"
+    shards = cluster.shards(url, 3, piece_bytes=97)
+    assert all(p.path.startswith("file://") for s in shards for p in s) and sum(len(s) for s in shards) > 10
+    assert b"".join(_read(s) for s in shards).splitlines() == b"".join(_read(s) for s in cluster.shards(parts, 1)).splitlines()
+    local = api.vocabulary(parts, min_count=2)
+    dist = api.vocabulary(url, min_count=2, dask=scheduler.scheduler_address)
+    assert dist.vocab.words == local.vocab.words and dist.vocab.counts.tolist() == local.vocab.counts.tolist()
+
+
 def test_vocabulary_and_cooccurrences_equal_local(scheduler, corpus):
     _, parts, _ = corpus
     local = api.vocabulary(parts, min_count=2)

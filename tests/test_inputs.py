@@ -140,3 +140,25 @@ def test_temporary_disk_is_estimated_and_refused_early(tmp_path, monkeypatch):
     monkeypatch.setattr(shutil, "disk_usage", lambda p: usage(10 ** 6, 10 ** 6, 100))
     with pytest.raises(MemoryLimitError, match="--tmp-dir"):
         api.train(str(path), progress=False, min_count=1)
+
+
+def test_urls_are_read_through_fsspec(tmp_path, monkeypatch):
+    """A URL (here file://), a URL glob and a URL folder read as the same files given as paths, compressed
+    ones decompressed by suffix; a missing file, a glob matching nothing, an unknown protocol and a
+    missing fsspec are one-line errors."""
+    pytest.importorskip("fsspec")
+    paths = _shards(tmp_path)
+    d = tmp_path / "shards"
+    want = api.vocabulary(str(d), min_count=1)
+    for spec in ("file://" + str(d), "file://" + str(d) + "/**", ["file://" + p for p in corpus.expand(str(d))]):
+        got = api.vocabulary(spec, min_count=1)
+        assert got.vocab.words == want.vocab.words and got.vocab.counts.tolist() == want.vocab.counts.tolist()
+        assert got.total_tokens == want.total_tokens
+    assert corpus.expand("file://" + str(d) + "/*.txt*") == ["file://" + str(d / "a.txt"), "file://" + str(d / "b.txt.gz")]
+    for bad, msg in (("file://" + str(d) + "/nope.txt", "corpus not found"),
+                     ("file://" + str(d) + "/*.md", "no files match"), ("nosuch://x/y.txt", "Protocol not known")):
+        with pytest.raises(CorpusError, match=msg):
+            api.vocabulary(bad, min_count=1)
+    monkeypatch.setitem(sys.modules, "fsspec", None)
+    with pytest.raises(CorpusError, match="needs fsspec"):
+        api.vocabulary("file://" + str(d / "a.txt"), min_count=1)

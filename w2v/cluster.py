@@ -118,21 +118,22 @@ def workers_of(client):
 # ---------------------------------------------------------------- shards
 def pieces(corpus, piece_bytes=PIECE_BYTES):
     """The inputs as Pieces: plain files in byte ranges, compressed files whole."""
-    from w2v.corpus import expand
+    from w2v.corpus import expand, file_size, is_file, is_url
 
     paths = expand(corpus)
     if paths == "-" or not isinstance(paths, (str, list)):
         raise OptionError("--dask reads files (workers open them), not standard input or a Python iterable")
     out = []
     for p in [paths] if isinstance(paths, str) else paths:
-        if not os.path.isfile(p):
+        if not is_file(p):
             raise CorpusError(f"corpus not found: {p}")
-        size = os.path.getsize(p)
+        size = file_size(p)
+        p = p if is_url(p) else os.path.abspath(p)
         if os.path.splitext(p)[1].lower() in COMPRESSED or size <= piece_bytes:
-            out.append(Piece(os.path.abspath(p)))
+            out.append(Piece(p))
             continue
         cuts = list(range(0, size, piece_bytes)) + [size]
-        out += [Piece(os.path.abspath(p), a, b) for a, b in zip(cuts, cuts[1:])]
+        out += [Piece(p, a, b) for a, b in zip(cuts, cuts[1:])]
     return out
 
 
@@ -140,15 +141,15 @@ def shards(corpus, n, piece_bytes=None):
     """``n`` shards (lists of Pieces, in order) of about equal bytes (fewer when compressed files are too
     few to share out). Plain files are cut into pieces small enough for that: at most PIECE_BYTES, and a
     quarter of a shard's share."""
-    if piece_bytes is None:
-        from w2v.corpus import expand
+    from w2v.corpus import expand, file_size, is_file
 
+    if piece_bytes is None:
         paths = expand(corpus)
         paths = [paths] if isinstance(paths, str) else paths if isinstance(paths, list) else []
-        total = sum(os.path.getsize(p) for p in paths if os.path.isfile(p))
+        total = sum(file_size(p) for p in paths if is_file(p))
         piece_bytes = max(1 << 12, min(PIECE_BYTES, total // (4 * n) + 1))
     ps = pieces(corpus, piece_bytes)
-    sizes = [((p.end if p.end is not None else os.path.getsize(p.path)) - p.start) for p in ps]
+    sizes = [((p.end if p.end is not None else file_size(p.path)) - p.start) for p in ps]
     total = max(sum(sizes), 1)
     out, acc = [[] for _ in range(n)], 0
     for p, s in zip(ps, sizes):
@@ -161,13 +162,13 @@ class _PieceReader:
     """A binary reader over the lines of one Piece."""
 
     def __init__(self, piece):
-        from w2v.corpus import open_binary
+        from w2v.corpus import open_binary, open_raw
 
         self.piece = piece
         if piece.end is None and piece.start == 0:
             self.f, self.left = open_binary(piece.path), None
             return
-        self.f = open(piece.path, "rb")
+        self.f = open_raw(piece.path)
         start = piece.start
         if start > 0:  # the line running through `start` belongs to the piece before
             self.f.seek(start - 1)

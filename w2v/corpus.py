@@ -9,6 +9,7 @@ import gzip
 import lzma
 import os
 import queue
+import re
 import sys
 import threading
 from typing import NamedTuple
@@ -23,11 +24,63 @@ DEFAULT_COUNT_LIMIT = 21_000_000  # word2vec.c prunes at 0.7 * 30M hash slots
 LIVE_TYPES = 4_000_000  # live types beyond which an exact count spills the table to disk (about 0.25 GB)
 
 
+def is_url(path):
+    """Whether ``path`` names a file by URL (``s3://bucket/key``, ``https://...``, ``file:///...``), which
+    fsspec opens, rather than a local path."""
+    return isinstance(path, str) and re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", path) is not None
+
+
+def _fs(url):
+    """fsspec's filesystem and path for ``url``; a one-line error when fsspec or the filesystem's own
+    package (s3fs, gcsfs, aiohttp for http...) is missing."""
+    try:
+        import fsspec
+    except ImportError:
+        raise CorpusError(f"reading {url} needs fsspec: pip install fsspec (and the filesystem's package, "
+                          "such as s3fs)") from None
+    try:
+        return fsspec.core.url_to_fs(url)
+    except (ImportError, ValueError) as e:
+        raise CorpusError(f"cannot open {url}: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+
+
+def _url_call(url, what):
+    """``what(fs, path)`` for ``url``, its failures (not found, no access, the network) as one line."""
+    fs, p = _fs(url)
+    try:
+        return what(fs, p)
+    except FileNotFoundError:
+        raise CorpusError(f"corpus not found: {url}") from None
+    except (OSError, ValueError) as e:
+        raise CorpusError(f"cannot read {url}: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+
+
+def file_size(path):
+    """Bytes of a file: a local path or a URL."""
+    return _url_call(path, lambda fs, p: fs.size(p)) if is_url(path) else os.path.getsize(path)
+
+
+def is_file(path):
+    return _url_call(path, lambda fs, p: fs.isfile(p)) if is_url(path) else os.path.isfile(path)
+
+
+def open_raw(path):
+    """A file's bytes as stored (not decompressed), seekable: a local path or a URL."""
+    return _url_call(path, lambda fs, p: fs.open(p, "rb")) if is_url(path) else open(path, "rb")
+
+
 def open_binary(path):
-    """Open a corpus for binary reading, decompressing by suffix; ``-`` is standard input."""
+    """Open a corpus for binary reading, decompressing by suffix; ``-`` is standard input; a URL is
+    opened by fsspec."""
     if path == "-":
         return sys.stdin.buffer
     path = os.fspath(path)
+    if is_url(path):
+        import fsspec
+
+        if not is_file(path):
+            raise CorpusError(f"corpus not found (or not a file): {path}")
+        return _url_call(path, lambda fs, p: fsspec.open(path, "rb", compression="infer").open())
     if os.path.isdir(path):
         raise CorpusError(f"corpus is a directory, not a file: {path}")
     if not os.path.exists(path):
@@ -58,7 +111,9 @@ def expand(corpus):
         return "-"
     paths = []
     for spec in map(os.fspath, specs):
-        if os.path.isdir(spec):
+        if is_url(spec):
+            paths += _expand_url(spec)
+        elif os.path.isdir(spec):
             found = sorted(os.path.join(d, f) for d, dirs, files in os.walk(spec) for f in files
                            if not f.startswith(".") and not any(p.startswith(".") for p in
                                                                   os.path.relpath(d, spec).split(os.sep) if p != "."))
@@ -73,6 +128,29 @@ def expand(corpus):
         else:
             paths.append(spec)
     return paths[0] if len(paths) == 1 else paths
+
+
+def _expand_url(spec):
+    """A URL as expand reads it: a glob's matches or a directory's files (sorted, hidden ones skipped) as
+    URLs, or the URL itself."""
+    import glob
+
+    def find(fs, p):
+        if glob.has_magic(p):
+            hidden = p.rsplit("/", 1)[-1].startswith(".")  # (hidden files match only as the local glob's do)
+            found = [f for f in sorted(fs.glob(p)) if fs.isfile(f) and (hidden or not f.rsplit("/", 1)[-1].startswith("."))]
+            if not found:
+                raise CorpusError(f"no files match {spec}")
+        elif fs.isdir(p):
+            root = p.rstrip("/")
+            found = [f for f in sorted(fs.find(p)) if not any(x.startswith(".") for x in f[len(root):].split("/"))]
+            if not found:
+                raise CorpusError(f"directory has no files: {spec}")
+        else:
+            return [spec]
+        return [fs.unstrip_protocol(f) for f in found]
+
+    return _url_call(spec, find)
 
 
 def input_paths(corpus):

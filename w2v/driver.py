@@ -14,7 +14,8 @@ import time
 
 from w2v.choices import MODELS
 from w2v.config import TrainConfig
-from w2v.control import RunOptions, check_disk, check_memory, disk_used, load_kernels, log, run_epochs
+from w2v.control import (RunOptions, check_disk, check_memory, disk_used, load_kernels, log, release_free_memory,
+                         run_epochs)
 from w2v.errors import OptionError, ResumeError
 from w2v.model import Model
 
@@ -107,6 +108,7 @@ def train(corpus, cfg, run=RunOptions(), resumed=None, continued=None):
         if run.save_vocab:
             prepared.vocab.save(run.save_vocab)
         vocab_seconds = time.perf_counter() - t0
+        release_free_memory()
         log(run.quiet, f"{prepared.summary} ({vocab_seconds:.1f} s)")
         estimate = trainer.memory()
         if estimate is not None:

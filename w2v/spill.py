@@ -110,7 +110,7 @@ class Runs:
             h = np.fromfile(self._path(k, "hash"), np.uint64)
             cuts.append(np.concatenate([[0], np.searchsorted(h, bounds), [len(h)]]).astype(np.int64))
         del h
-        words, counts = [], []
+        chunks = []  # the candidates of each range: a _Chunk
         types = invalid = peak = 0
         for g in range(1 << bits):
             parts = [(k, int(c[g]), int(c[g + 1])) for k, c in enumerate(cuts) if c[g + 1] > c[g]]
@@ -134,52 +134,68 @@ class Runs:
             n = _sum_equal(h, off, length, count, arena, slots, u_hash, u_off, u_len, u_count)
             peak = max(peak, sum(a.nbytes for a in (h, count, length, off, arena, slots, u_hash, u_off, u_len, u_count)))
             types += n
-            w, c, bad = _decode(arena, u_off[:n], u_len[:n], u_count[:n], min_count)
-            words += w
-            counts += c
-            invalid += bad
-            if max_vocab is not None and not invalid and len(words) > 2 * max_vocab:
-                words, counts = _top(words, counts, max_vocab)
+            bad, tokens = _invalid(arena, u_off[:n], u_len[:n], u_count[:n])
+            invalid += tokens
+            chunks.append(_Chunk.of(np.flatnonzero((u_count[:n] >= min_count) | bad), arena, u_off, u_len,
+                                    u_count, bad))
+            if max_vocab is not None and sum(len(c.count) for c in chunks) > 2 * max_vocab:
+                chunks = _top(chunks, max_vocab)
         for k in range(self.n):
             for name in [a for a, _ in _ARRAYS] + ["words"]:
                 os.unlink(self._path(k, name))
         os.rmdir(self.dir)
-        return words, np.array(counts, np.int64), types, invalid, peak
+        if max_vocab is not None:
+            chunks = _top(chunks, max_vocab)
+        # only now are the words decoded: a Python str each (invalid bytes as U+FFFD)
+        words = [w for c in chunks for w in bytes(c.words).decode("utf-8", "replace").split("\n")[:-1]]
+        counts = np.concatenate([c.count for c in chunks]) if chunks else np.zeros(0, np.int64)
+        return words, counts, types, invalid, peak
 
 
-def _decode(arena, off, length, count, min_count):
-    """The words counted ``min_count`` times (and every invalid UTF-8 one), their counts, and the tokens
-    with invalid UTF-8."""
-    view = memoryview(arena)
+class _Chunk:
+    """Candidate words in compact form: their bytes (each followed by ``\n``), counts, and whether each
+    is invalid UTF-8."""
+
+    def __init__(self, words, off, length, count, bad):
+        self.words, self.off, self.len, self.count, self.bad = words, off, length, count, bad
+
+    @classmethod
+    def of(cls, keep, arena, off, length, count, bad):
+        """The entries ``keep`` of words at ``arena[off:off + length]``."""
+        words = np.empty(int(length[keep].sum()) + len(keep), np.uint8)
+        new_off = np.empty(len(keep), np.int64)
+        used = _gather_words(keep, off, length, arena, words, new_off)
+        return cls(words[:used], new_off, length[keep], count[keep], bad[keep])
+
+    def take(self, keep):
+        return _Chunk.of(keep, self.words, self.off, self.len, self.count, self.bad)
+
+
+def _invalid(arena, off, length, count):
+    """Which words are not valid UTF-8, and how many tokens they had."""
+    bad = np.zeros(len(off), bool)
     try:
-        str(view, "utf-8")  # (the words and their separators: valid as a whole if and only if each is)
-        keep = np.flatnonzero(count >= min_count)
-        return ([str(view[o:o + k], "utf-8") for o, k in zip(off[keep].tolist(), length[keep].tolist())],
-                count[keep].tolist(), 0)
+        str(memoryview(arena), "utf-8")  # (the words and their separators: valid as a whole if and only if each is)
+        return bad, 0
     except UnicodeDecodeError:
         pass
-    words, counts, invalid = [], [], 0
-    for o, k, c in zip(off.tolist(), length.tolist(), count.tolist()):
-        raw = bytes(view[o:o + k])
+    view = memoryview(arena)
+    for e, (o, k) in enumerate(zip(off.tolist(), length.tolist())):
         try:
-            w = raw.decode("utf-8")
+            str(view[o:o + k], "utf-8")
         except UnicodeDecodeError:
-            w = raw.decode("utf-8", "replace")
-            invalid += c
-        else:
-            if c < min_count:
-                continue
-        words.append(w)
-        counts.append(c)
-    return words, counts, invalid
+            bad[e] = True
+    return bad, int(count[bad].sum())
 
 
-def _top(words, counts, k):
-    """The words whose count is at least the k-th largest (every word the top k could hold, ties included)."""
-    c = np.array(counts, np.int64)
-    edge = np.partition(c, len(c) - k)[len(c) - k]
-    keep = np.flatnonzero(c >= edge).tolist()
-    return [words[i] for i in keep], c[keep].tolist()
+def _top(chunks, k):
+    """The candidates the ``k`` most frequent words could be among: a count at least the k-th largest
+    (ties included), or invalid UTF-8 (kept for vocab.build_vocab, which merges words decoding alike)."""
+    valid = np.concatenate([c.count[~c.bad] for c in chunks])
+    if len(valid) <= k:
+        return chunks
+    edge = np.partition(valid, len(valid) - k)[len(valid) - k]
+    return [c.take(np.flatnonzero((c.count >= edge) | c.bad)) for c in chunks]
 
 
 def warm_up():
