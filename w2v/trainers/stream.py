@@ -90,7 +90,9 @@ def stream_epochs(encoded, weights, tabs, kcfg, cfg):
 def memory_estimate(n_words, cfg, n_out):
     """Bytes of the weights, tables and buffers of a _train_lane run (the NPLM adds its own)."""
     tables = n_words * (8 + 16 + 8)  # keep thresholds, alias table, Huffman offsets
-    tables += n_words * 140  # the words as Python strings, with their index (138 B a word measured, 933k words)
+    # the words as Python strings, with their index: 138 B a word measured (933k words), and a dict may be
+    # up to twice the size it needs
+    tables += n_words * 170
     if cfg.loss == "hs":
         tables += 5 * 40 * n_words  # paths: int32 points + uint8 codes, depth about log2(V)
     return control_memory_estimate(weights=4 * cfg.dim * (n_words + n_out), tables=tables,
