@@ -333,3 +333,25 @@ def test_free_heap_pages_are_handed_back():
     release_free_memory()
     assert rss_mb() < before - 100
     assert len(last) == 60000
+
+
+def test_a_full_disk_while_spilling_is_one_line(tmp_path, monkeypatch):
+    """A run that cannot be written (the disk full), mid-scan or at its end, ends the scan with a one-line
+    CorpusError naming the work directory, not a traceback."""
+    real = spill.Runs.spill
+    calls = []
+
+    def spill_once(runs, table):  # the first spill goes to disk, every later one finds the disk full
+        calls.append(1)
+        if len(calls) > 1:
+            raise OSError(28, "No space left on device")
+        real(runs, table)
+
+    monkeypatch.setattr(spill.Runs, "spill", spill_once)
+    text = " ".join(f"w{i}" for i in range(1000))
+    for live, spills in ((100, 2), (999, 2)):  # the second spill mid-scan; at the end
+        calls.clear()
+        monkeypatch.setattr(corpus, "LIVE_TYPES", live)
+        with pytest.raises(W2VError, match="counts spilled to .*work: No space left on device"):
+            scan_text(tmp_path, text)
+        assert len(calls) == spills

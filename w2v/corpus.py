@@ -539,16 +539,20 @@ def scan_corpus(path, workdir, count_limit=None, known_words=None, sink=None, se
                     break
             flush(out[:out_n])
     except OSError as e:
-        raise CorpusError(f"cannot write the encoded corpus to {workdir}: {e.strerror or e}") from None
+        raise CorpusError(f"cannot write the encoded corpus{' or the counts spilled' if runs else ''} to "
+                          f"{workdir}: {e.strerror or e}") from None
     finally:
         reader.close()
         if source is not sys.stdin.buffer:
             source.close()
     if runs is not None and runs.n:
-        runs.spill(table)  # the live types join the runs, and the table goes before they are merged
-        st, table = table.st, None
-        return _merged(runs, st, min_count, max_vocab, count_limit, prov_path, text_path, table_bytes,
-                       buf.nbytes + out.nbytes + 4 * READ_BYTES)
+        try:
+            runs.spill(table)  # the live types join the runs, and the table goes before they are merged
+            st, table = table.st, None
+            return _merged(runs, st, min_count, max_vocab, count_limit, prov_path, text_path, table_bytes,
+                           buf.nbytes + out.nbytes + 4 * READ_BYTES)
+        except OSError as e:
+            raise CorpusError(f"cannot write or read the counts spilled to {workdir}: {e.strerror or e}") from None
     n = int(table.st[scan.ST_N])
     words, keep, invalid = table.decode_words(min_count)
     counts, pids = table.e_count[:n], table.e_pid[:n]
