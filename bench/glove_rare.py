@@ -12,7 +12,8 @@ Spearman correlation on each group, for GloVe variants trained on bench-en (15 e
 
 - ``float32``: w2v as it is (float32 vectors and AdaGrad sums);
 - ``float64``: the same in double precision, as GloVe's C tools (``real`` is double there);
-- ``float32 seed 2``: the noise of the seed and the threads.
+- ``float32 seed 2``: the noise of the seed and the threads;
+- ``float32-threads1``: one thread (no hogwild overlap between the contiguous chunks of the epoch).
 
     python bench/glove_rare.py --variants float32,float64,float32-seed2
 """
@@ -40,7 +41,7 @@ from w2v.api import train
 if {dtype!r} == "float64":
     init = glove.init_params
     glove.init_params = lambda *a: tuple(x.astype(np.float64) for x in init(*a))
-r = train({corpus!r}, model="glove", dim=100, window=10, min_count=5, epochs=15, threads=2, seed={seed},
+r = train({corpus!r}, model="glove", dim=100, window=10, min_count=5, epochs=15, threads={threads}, seed={seed},
           progress=False)
 io.save(r.vectors, {out!r})
 print(json.dumps(dict(train_s=r.train_seconds, cost=r.epoch_losses[-1])))
@@ -150,9 +151,10 @@ def main():
     print("|---|---|---|---|---|---|---|---|")
     for variant in args.variants.split(","):
         dtype = "float64" if variant.startswith("float64") else "float32"
-        seed = int(variant.split("seed")[1]) if "seed" in variant else 1
+        seed = int(variant.split("seed")[1].split("-")[0]) if "seed" in variant else 1
         out = os.path.join(args.workdir, f"glove-rare-{variant}.bin")
-        code = CHILD.format(root=ROOT, dtype=dtype, corpus=twin_path, seed=seed, out=out)
+        threads = 1 if "threads1" in variant else 2
+        code = CHILD.format(root=ROOT, dtype=dtype, corpus=twin_path, seed=seed, out=out, threads=threads)
         res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         if res.returncode != 0:
             raise SystemExit(res.stderr[-3000:])
