@@ -1,4 +1,5 @@
-"""Corpus: open (plain, .gz, .bz2, .xz or stdin), scan once into counts and an encoded id stream on disk.
+"""Corpus: open (plain, .gz, .bz2, .xz, standard input, or a URL through fsspec), scan once into counts and
+an encoded id stream on disk.
 
 The encoded corpus is a flat ``int32`` file: word ids with ``-1`` after every sentence. It is read back
 in fixed-size blocks cut at sentence ends, so resident memory does not grow with the corpus.
@@ -138,7 +139,8 @@ def _expand_url(spec):
     def find(fs, p):
         if glob.has_magic(p):
             hidden = p.rsplit("/", 1)[-1].startswith(".")  # (hidden files match only as the local glob's do)
-            found = [f for f in sorted(fs.glob(p)) if fs.isfile(f) and (hidden or not f.rsplit("/", 1)[-1].startswith("."))]
+            found = [f for f in sorted(fs.glob(p))
+                     if fs.isfile(f) and (hidden or not f.rsplit("/", 1)[-1].startswith("."))]
             if not found:
                 raise CorpusError(f"no files match {spec}")
         elif fs.isdir(p):
@@ -454,23 +456,22 @@ def scan_corpus(path, workdir, count_limit=None, known_words=None, sink=None, se
                 keep_text=False, reread_if_pruned=False, min_count=1, max_vocab=None):
     """Count token types and write the provisional id stream to ``workdir``.
 
-    ``count_limit`` None counts exactly: beyond ``LIVE_TYPES`` live types the table is spilled to disk
-    and merged at the end (spill.py); the stream is then no longer written (``ScanResult.complete`` is
-    False: the caller reads the corpus again with the words fixed). ``max_vocab`` lets that merge leave
-    out words that cannot be among the ``max_vocab`` most frequent. An int bounds the live types instead
-    by pruning the rare ones as word2vec.c's ReduceVocab does (counts become approximate); with a
-    ``sink`` (which needs the whole stream) the default is ``DEFAULT_COUNT_LIMIT``. ``known_words`` (from ``--read-vocab``) freezes the table: only those
-    words are counted and encoded. ``sink`` (a callable) receives the stream's blocks instead of the
-    file (a reused buffer: copy what outlives the call; ``prov_path`` is then None). ``seed_words``
-    get provisional ids 0, 1, ... whether or not they occur (their counts may be 0). With ``known_words``
-    an unknown word's id is ``len(known_words)``. ``keep_text`` copies what is read to ``workdir`` (for
-    a corpus that cannot be read twice, such as standard input). With ``reread_if_pruned`` the stream is
-    no longer written once pruning starts (the caller reads the corpus again). ``min_count`` leaves the
-    types counted fewer times out of the result's words, counts and pids (their ids map to nothing; where
-    some word is invalid UTF-8 all are kept, see _Table.decode_words).
+    ``count_limit`` None counts exactly: beyond ``LIVE_TYPES`` live types the table is spilled to disk and
+    merged at the end (spill.py); the stream is then no longer written (``ScanResult.complete`` is False: the
+    caller reads the corpus again with the words fixed). ``max_vocab`` lets that merge leave out words that
+    cannot be among the ``max_vocab`` most frequent. An int bounds the live types instead by pruning the rare
+    ones as word2vec.c's ReduceVocab does (counts become approximate); with a ``sink`` (which needs the whole
+    stream) the default is ``DEFAULT_COUNT_LIMIT``. ``known_words`` (from ``--read-vocab``) freezes the table:
+    only those words are counted and encoded. ``sink`` (a callable) receives the stream's blocks instead of
+    the file (a reused buffer: copy what outlives the call; ``prov_path`` is then None). ``seed_words`` get
+    provisional ids 0, 1, ... whether or not they occur (their counts may be 0). With ``known_words`` an
+    unknown word's id is ``len(known_words)``. ``keep_text`` copies what is read to ``workdir`` (for a corpus
+    that cannot be read twice, such as standard input). With ``reread_if_pruned`` the stream is no longer
+    written once pruning starts (the caller reads the corpus again). ``min_count`` leaves the types counted
+    fewer times out of the result's words, counts and pids (their ids map to nothing; where some word is
+    invalid UTF-8 all are kept, see _Table.decode_words).
     """
     from w2v import scan
-
     from w2v.spill import Runs
 
     runs = Runs(workdir) if count_limit is None and sink is None else None

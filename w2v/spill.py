@@ -5,8 +5,9 @@ rare types, which makes the counts, and the choice of words at the vocabulary's 
 the table is written instead to a *run* on disk (its entries sorted by hash, their words' bytes in the
 same order) and starts again empty. At the end the runs are merged one range of hash values at a time:
 a range's entries from every run go into a small open-addressing table that sums the counts of equal
-words, and only the words counted ``min_count`` times are decoded. Every count is exact, whatever the
-number of types; memory is bounded by the limit (the table, then one range), disk holds the runs.
+words; the words counted ``min_count`` times stay as bytes, and only those that can be chosen (at most
+``max_vocab`` and ties) become Python strings. Every count is exact, whatever the number of types; memory
+is bounded by the limit (the table, then one range), disk holds the runs.
 
 A type that comes back after a spill gets a new provisional id, so the scan stops writing the id stream
 at the first spill and the caller encodes the corpus by a second read with the chosen words fixed
@@ -132,7 +133,8 @@ class Runs:
             u_hash, u_off = np.empty(m, np.uint64), np.empty(m, np.int64)
             u_len, u_count = np.empty(m, np.int32), np.empty(m, np.int64)
             n = _sum_equal(h, off, length, count, arena, slots, u_hash, u_off, u_len, u_count)
-            peak = max(peak, sum(a.nbytes for a in (h, count, length, off, arena, slots, u_hash, u_off, u_len, u_count)))
+            peak = max(peak, sum(a.nbytes for a in (h, count, length, off, arena, slots, u_hash, u_off, u_len,
+                                                    u_count)))
             types += n
             bad, tokens = _invalid(arena, u_off[:n], u_len[:n], u_count[:n])
             invalid += tokens
