@@ -126,6 +126,35 @@ def test_synchronous_rounds_are_deterministic_and_learn(scheduler, corpus):
     assert cluster_purity(runs[0].vectors, groups) > 0.6
 
 
+def _set_live_types(n):
+    import w2v.corpus
+
+    old, w2v.corpus.LIVE_TYPES = w2v.corpus.LIVE_TYPES, n
+    return old
+
+
+def test_workers_that_spill_count_exactly(scheduler, corpus):
+    """With a live-type limit far below the corpus's types on the workers, the shards' counts spill to disk
+    (spill.py): the cluster's vocabulary still equals the local count, and a training run (whose replicas
+    count their shards, spill, and read them again) gives the vectors of the run that never spilled."""
+    _, parts, _ = corpus
+    base = api.train(parts, dask=scheduler.scheduler_address, shards=2, **dict(OPTS, epochs=1))
+    client = distributed.Client(scheduler.scheduler_address)
+    try:
+        client.run(_set_live_types, 30)
+        assert set(client.run(_set_live_types, 30).values()) == {30}
+        local = api.vocabulary(parts, min_count=2)
+        dist = api.vocabulary(parts, min_count=2, dask=scheduler.scheduler_address)
+        spilled = api.train(parts, dask=scheduler.scheduler_address, shards=2, **dict(OPTS, epochs=1))
+    finally:
+        client.run(_set_live_types, 4_000_000)
+        client.close()
+    assert local.types > 100
+    assert dist.vocab.words == local.vocab.words and dist.vocab.counts.tolist() == local.vocab.counts.tolist()
+    assert spilled.vocab.words == base.vocab.words
+    np.testing.assert_array_equal(spilled.vectors.vectors, base.vectors.vectors)
+
+
 def test_interrupt_and_resume_equals_an_uninterrupted_run(scheduler, corpus, tmp_path):
     """A checkpoint holds the combined model after a synchronisation; --resume (the replicas given the
     checkpoint's vocabulary and model) continues to the vectors of a run never stopped."""
