@@ -506,8 +506,12 @@ def update_for(combined, mine):
     out = []
     for (rows, vals, n), own in zip(combined, mine):
         at = np.searchsorted(rows, own[0])  # (every row of its own is among the combined ones)
+        alone = at[n[at] == 1]
+        if len(alone) == 0:  # (no copy: the frequent rows' rounds, where every replica changed them)
+            out.append((rows, vals))
+            continue
         keep = np.ones(len(rows), bool)
-        keep[at[n[at] == 1]] = False
+        keep[alone] = False
         out.append((rows[keep], vals[keep]))
     return out
 
