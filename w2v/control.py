@@ -106,7 +106,9 @@ def disk_estimate(corpus, cfg):
     """Temporary disk a run needs at its peak, from the input files' sizes, or None when they are not known
     (standard input, an iterable). Counting writes 4 bytes per token, encoding 4 more (both exist at the
     end of the encoding); plain text averages about 6 bytes per token, compressed text 3-4x fewer; GloVe
-    adds its spilled runs, at most twice its --memory."""
+    adds its spilled runs, at most twice its --memory. Counting beyond corpus.LIVE_TYPES types spills its
+    table (6 bytes a token of Zipf text, bench/RESULTS.md), deleted before the second read writes the two
+    streams, so those 8 bytes cover it."""
     from w2v.corpus import file_size, input_paths
 
     paths = input_paths(corpus)
