@@ -103,9 +103,9 @@ def test_every_occurrence_of_a_kept_word_is_encoded_after_pruning(tmp_path, monk
     path = tmp_path / "c.txt"
     lines = _pruned_corpus(path)
     monkeypatch.setattr(corpus, "LIVE_TYPES", 100)  # the live-type limit of an exact count, tiny
-    if limit == "prune":  # --max-types 100 (below what the option accepts)
-        monkeypatch.setattr(prepare, "count_limit", lambda cfg: 100)
     cfg = TrainConfig(min_count=5)
+    if limit == "prune":  # --max-types 100 (below what the option accepts)
+        object.__setattr__(cfg, "max_types", 100)
     work = tmp_path / "work"
     work.mkdir()
     source = [line.split() for line in lines] if stdin else str(path)  # an iterable cannot be read twice

@@ -235,11 +235,10 @@ def learn_phrases(corpus, output=None, *, passes=2, threshold=None, scoring="wor
 def vocabulary(corpus, min_count=5, max_vocab=None, dask=None, max_types=None):
     """Count ``corpus``'s words: a VocabularyReport with the chosen Vocab and the corpus's figures.
     ``dask`` (a scheduler address or local:N) counts on a Dask cluster (w2v.cluster). ``max_types``
-    bounds the live types while counting, as in ``train`` (prepare.count_limit)."""
+    prunes the live types while counting beyond that many, as in ``train``."""
     from w2v.config import TrainConfig
-    from w2v.prepare import count_limit
 
-    limit = count_limit(TrainConfig(min_count=min_count, max_vocab=max_vocab, max_types=max_types))
+    limit = TrainConfig(min_count=min_count, max_vocab=max_vocab, max_types=max_types).max_types  # (checked)
     if dask:
         from w2v import cluster
         from w2v.corpus import expand

@@ -14,23 +14,24 @@ local count of the same files. Co-occurrences: every shard is encoded with that 
 on its worker; each returns its pairs partitioned by row, and one task per partition sums them, so the
 matrix equals the local one up to the order of float64 sums. GloVe's training stays on the client.
 
-Training (skip-gram and CBOW, every loss). One replica of the model per shard, an actor that keeps it
-in memory for the whole run, with its shard encoded on its worker: it counts its shard for the vocabulary
+Training (skip-gram and CBOW, every loss). One replica of the model per shard, an actor that keeps it in
+memory for the whole run, with its shard encoded on its worker: it counts its shard for the vocabulary
 (the tree above) with the scan that also writes the shard's ids, and remaps them once the vocabulary is
-chosen, so the text is read once, as locally. Training goes in synchronous rounds:
-in each round every replica starts from the same combined model and trains the next 1/R of its shard
-(whole blocks of the encoded stream, as a local run's), then sends back the rows it changed: of the
-frequent words (HOT_SHARE of the tokens) every round, all of them every ``--sync-hot`` rounds (a full
-synchronisation: pWord2Vec's tiers, since the many rare words' rows are seldom changed by two replicas
-between full ones; a checkpoint is taken only after a full one). The combination averages each row over
-the replicas that changed it (SPARK-24666's fix of whole-model averaging; with one replica it is the identity, bit for bit), and sends the changed rows to every
-replica. The learning rate follows each replica's share of its shard, which every round advances by the
-same fraction for all, so all replicas share one global schedule over the words trained by all. Random
-numbers come from (seed, epoch, position) as locally, with the seed mixed with the shard's number (shard
-0 keeps the seed), so a run is deterministic for a seed and a shard count, whatever the timing, and one
-shard is bit-identical to a local ``--threads 1`` run. The client keeps the last combined model: a
-replica whose worker dies is rebuilt from it on another worker and the rounds since the last full
-synchronisation are trained again by all, which, the rounds being synchronous, gives the same result.
+chosen, so the text is read once, as locally. Training goes in synchronous rounds: in each round every
+replica starts from the same combined model and trains the next 1/R of its shard (whole blocks of the
+encoded stream, as a local run's), then sends back the rows it changed: of the frequent words (HOT_SHARE
+of the tokens) every round, all of them every ``--sync-hot`` rounds (a full synchronisation: pWord2Vec's
+tiers, since the many rare words' rows are seldom changed by two replicas between full ones; a checkpoint
+is taken only after a full one). The combination averages each row over the replicas that changed it
+(SPARK-24666's fix of whole-model averaging; with one replica it is the identity, bit for bit), and sends
+the changed rows to every replica. The learning rate follows each replica's share of its shard, which
+every round advances by the same fraction for all, so all replicas share one global schedule over the
+words trained by all. Random numbers come from (seed, epoch, position) as locally, with the seed mixed
+with the shard's number (shard 0 keeps the seed), so a run is deterministic for a seed and a shard count,
+whatever the timing, and one shard is bit-identical to a local ``--threads 1`` run. The client keeps the
+last combined model: a replica whose worker dies is rebuilt from it on another worker and the rounds
+since the last full synchronisation are trained again by all, which, the rounds being synchronous, gives
+the same result.
 """
 
 import os
@@ -116,8 +117,8 @@ def workers_of(client):
 
 
 # ---------------------------------------------------------------- shards
-def pieces(corpus, piece_bytes=PIECE_BYTES):
-    """The inputs as Pieces: plain files in byte ranges, compressed files whole."""
+def _files(corpus):
+    """The input files as (path, bytes), expanded and sized once (a URL's glob and sizes are remote calls)."""
     from w2v.corpus import expand, file_size, is_file, is_url
 
     paths = expand(corpus)
@@ -127,13 +128,19 @@ def pieces(corpus, piece_bytes=PIECE_BYTES):
     for p in [paths] if isinstance(paths, str) else paths:
         if not is_file(p):
             raise CorpusError(f"corpus not found: {p}")
-        size = file_size(p)
-        p = p if is_url(p) else os.path.abspath(p)
+        out.append((p if is_url(p) else os.path.abspath(p), file_size(p)))
+    return out
+
+
+def pieces(files, piece_bytes=PIECE_BYTES):
+    """The files (``_files``) as Pieces with their sizes: plain files in byte ranges, compressed files whole."""
+    out = []
+    for p, size in files:
         if os.path.splitext(p)[1].lower() in COMPRESSED or size <= piece_bytes:
-            out.append(Piece(p))
+            out.append((Piece(p), size))
             continue
         cuts = list(range(0, size, piece_bytes)) + [size]
-        out += [Piece(p, a, b) for a, b in zip(cuts, cuts[1:])]
+        out += [(Piece(p, a, b), b - a) for a, b in zip(cuts, cuts[1:])]
     return out
 
 
@@ -141,20 +148,15 @@ def shards(corpus, n, piece_bytes=None):
     """``n`` shards (lists of Pieces, in order) of about equal bytes (fewer when compressed files are too
     few to share out). Plain files are cut into pieces small enough for that: at most PIECE_BYTES, and a
     quarter of a shard's share."""
-    from w2v.corpus import expand, file_size, is_file
-
+    files = _files(corpus)
     if piece_bytes is None:
-        paths = expand(corpus)
-        paths = [paths] if isinstance(paths, str) else paths if isinstance(paths, list) else []
-        total = sum(file_size(p) for p in paths if is_file(p))
-        piece_bytes = max(1 << 12, min(PIECE_BYTES, total // (4 * n) + 1))
-    ps = pieces(corpus, piece_bytes)
-    sizes = [((p.end if p.end is not None else file_size(p.path)) - p.start) for p in ps]
-    total = max(sum(sizes), 1)
+        piece_bytes = max(1 << 12, min(PIECE_BYTES, sum(size for _, size in files) // (4 * n) + 1))
+    ps = pieces(files, piece_bytes)
+    total = max(sum(size for _, size in ps), 1)
     out, acc = [[] for _ in range(n)], 0
-    for p, s in zip(ps, sizes):
-        out[min(n - 1, int(n * (acc + s / 2) / total))].append(p)
-        acc += s
+    for p, size in ps:
+        out[min(n - 1, int(n * (acc + size / 2) / total))].append(p)
+        acc += size
     return [s for s in out if s] or [[]]
 
 
@@ -252,7 +254,7 @@ def _tree(client, futures, merge):
 
 def vocabulary(client, corpus, min_count=5, max_vocab=None, n_shards=None, limit=None):
     """The vocabulary of ``corpus`` counted on the cluster: a VocabularyReport equal to a local count's
-    (``limit``: prepare.count_limit's live types, pruned beyond; None: each shard counts exactly)."""
+    (``limit``: --max-types, the live types pruned beyond; None: each shard counts exactly)."""
     parts = shards(corpus, n_shards or max(1, 4 * len(workers_of(client))))
     counted = [client.submit(_count_shard, p, limit, pure=False) for p in parts]
     return _report(_tree(client, counted, _merge_counts), min_count, max_vocab)
@@ -362,9 +364,8 @@ class Replica:
         """Count the shard, keeping its provisional id stream for ``setup``: ({word: count}, tokens,
         invalid UTF-8 tokens), as the vocabulary's count of a shard."""
         from w2v.corpus import scan_corpus
-        from w2v.prepare import count_limit
 
-        self.scanned = scan_corpus(Shard(self.pieces), self.work, count_limit=count_limit(self.cfg),
+        self.scanned = scan_corpus(Shard(self.pieces), self.work, count_limit=self.cfg.max_types,
                                    reread_if_pruned=True)
         return _counts_of(self.scanned)
 

@@ -428,8 +428,8 @@ class _Table:
                 return str(arena, "utf-8").split("\n")[:n], None, 0
             str(arena, "utf-8")  # every word is valid (a str of the arena's size, at once released)
             keep = np.flatnonzero(self.e_count[:n] >= min_count)
-            return ([str(arena[o:o + k], "utf-8") for o, k in zip(self.e_off[keep].tolist(), self.e_len[keep].tolist())],
-                    keep, 0)
+            words = [str(arena[o:o + k], "utf-8") for o, k in zip(self.e_off[keep].tolist(), self.e_len[keep].tolist())]
+            return words, keep, 0
         except UnicodeDecodeError:
             pass
         blob = arena.tobytes()

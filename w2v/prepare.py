@@ -19,7 +19,7 @@ def prepare(corpus, cfg, workdir, known=None, unk=None):
     from w2v.vocab import build_vocab
 
     name = corpus_mod.describe(corpus)
-    limit = count_limit(cfg)
+    limit = cfg.max_types  # (None: exact counts, the table spilling to disk beyond corpus.LIVE_TYPES)
     # (a corpus that cannot be read twice is copied while counting, in case pruning makes a second read
     # necessary; the copy is deleted as soon as it is not)
     scanned = corpus_mod.scan_corpus(corpus, workdir, count_limit=limit, known_words=known.words if known else None,
@@ -77,13 +77,6 @@ def prepare(corpus, cfg, workdir, known=None, unk=None):
         raise CorpusError(f"too little text to train: {encoded.n_words} in-vocabulary tokens, not more than "
                           f"{option} {span}")
     return vocab, encoded
-
-
-def count_limit(cfg):
-    """Live word types while counting, beyond which the rarest are pruned as in word2vec.c: --max-types
-    (gensim's max_vocab_size). None (the default): every type is counted exactly, the table spilling to
-    disk beyond corpus.LIVE_TYPES (spill.py)."""
-    return cfg.max_types
 
 
 def known_vocab(read_vocab, resumed_vocab):

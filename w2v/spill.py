@@ -198,11 +198,3 @@ def _top(chunks, k):
         return chunks
     edge = np.partition(valid, len(valid) - k)[len(valid) - k]
     return [c.take(np.flatnonzero((c.count >= edge) | c.bad)) for c in chunks]
-
-
-def warm_up():
-    """Load (or compile) the merge kernels on tiny inputs."""
-    one = np.zeros(1, np.int64)
-    _gather_words(one, one, np.zeros(1, np.int32), np.zeros(2, np.uint8), np.zeros(2, np.uint8), one.copy())
-    _sum_equal(np.zeros(1, np.uint64), one, np.zeros(1, np.int32), one, np.zeros(2, np.uint8),
-               np.full(4, -1, np.int32), np.zeros(1, np.uint64), one.copy(), np.zeros(1, np.int32), one.copy())

@@ -46,12 +46,11 @@ def _count_on_cluster(corpus, cfg, run, known, train):
     """count_corpus on a Dask cluster (cluster.py): the vocabulary and the co-occurrences; the matrix comes
     back to this machine, in memory, for training."""
     from w2v import cluster
-    from w2v.prepare import count_limit
 
     client = cluster.connect(run.dask)
     try:
         t0 = time.perf_counter()
-        report = cluster.vocabulary(client, corpus, cfg.min_count, cfg.max_vocab, limit=count_limit(cfg))
+        report = cluster.vocabulary(client, corpus, cfg.min_count, cfg.max_vocab, limit=cfg.max_types)
         vocab = known if known is not None else report.vocab
         if len(vocab) == 0:
             raise CorpusError(f"vocabulary is empty: no word occurs at least --min-count {cfg.min_count} times")
