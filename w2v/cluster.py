@@ -407,17 +407,20 @@ class Replica:
         self.plan = np.concatenate(plan) if plan else np.zeros((0, 3), np.int64)
         self.block_at, self.block = -1, None
         self.hot = hot_rows(vocab.counts, self.cfg.loss)
-        self.snap_full = (self.weights.W_in.copy(), self.weights.W_out.copy())
-        self.snap_hot = tuple(W[:h].copy() for W, h in zip((self.weights.W_in, self.weights.W_out), self.hot))
-        none = np.zeros(0, np.int64)  # compile (or load) the kernel now, not in the first round
+        # the model as last combined: a row that differs from it has changed since (kept row by row, no copies
+        # of the whole model between rounds)
+        self.snap = (self.weights.W_in.copy(), self.weights.W_out.copy())
+        none = np.zeros(0, np.int64)  # compile (or load) the kernels now, not in the first round
         self.kernel(0, 1, np.zeros(0, np.int32), none, none, 0, 0, self.weights, self.tabs, self.kcfg,
                     np.zeros(0), none)
+        _report_rows(self.snap[0], self.snap[0], 0, 0)
+        _set_rows(self.snap[0], self.snap[0], none, self.snap[0][:0])
 
     def reset(self, W_in, W_out):
         """Set the weights to a combined model (a step trained again after a replica was lost)."""
         self.weights.W_in[:] = W_in
         self.weights.W_out[:] = W_out
-        self.snap_full = (self.weights.W_in.copy(), self.weights.W_out.copy())
+        self.snap = (self.weights.W_in.copy(), self.weights.W_out.copy())
 
     def _block(self, at):
         if at != self.block_at:
@@ -430,13 +433,8 @@ class Replica:
         matrix, the rows changed since they were last combined, with their values: the hot rows (the
         frequent words') every round, the others only when ``full``."""
         W = (self.weights.W_in, self.weights.W_out)
-        if update is not None:
-            rows_update, was_full = update
-            for M, (rows, vals) in zip(W, rows_update):
-                M[rows] = vals
-            if was_full:
-                self.snap_full = (W[0].copy(), W[1].copy())
-        self.snap_hot = tuple(M[:h].copy() for M, h in zip(W, self.hot))
+        for M, S, (rows, vals) in zip(W, self.snap, update or ()):
+            _set_rows(M, S, _aligned(rows), _aligned(vals))
         t0 = time.perf_counter()
         n = len(self.plan)
         todo = self.plan[n * (r - 1) // rounds:n * r // rounds]
@@ -449,18 +447,46 @@ class Replica:
                         self.weights, self.tabs, self.kcfg, losses, counts)
             loss, predictions = loss + float(losses.sum()), predictions + int(counts.sum())
         seconds = time.perf_counter() - t0
-        changed = []
-        for M, h, hot_before, full_before in zip(W, self.hot, self.snap_hot, self.snap_full):
-            rows = np.flatnonzero((M[:h] != hot_before).any(axis=1))
-            if full:
-                rows = np.concatenate([rows, h + np.flatnonzero((M[h:] != full_before[h:]).any(axis=1))])
-            changed.append((rows, M[rows]))
+        # (the snapshot takes the reported values at once: the combination sends back only rows that differ)
+        changed = [_report_rows(M, S, 0, M.shape[0] if full else h) for M, S, h in zip(W, self.snap, self.hot)]
         return loss, predictions, changed, seconds
 
     def close(self):
         import shutil
 
         shutil.rmtree(self.work, ignore_errors=True)
+
+
+def _aligned(a):
+    """``a``, copied if it is not aligned: Dask may hand arrays over at any byte offset of a frame, and numpy
+    and Numba take slow paths over unaligned ones (update_for took 10x as long)."""
+    return a if a.flags.aligned else a.copy()
+
+
+@numba.njit(cache=True, nogil=True)
+def _report_rows(W, S, lo, hi):
+    """The rows in [lo, hi) of ``W`` that differ from the snapshot ``S``, with their values; ``S`` takes them."""
+    rows = np.empty(hi - lo, np.int64)
+    n = 0
+    for x in range(lo, hi):
+        for k in range(W.shape[1]):
+            if W[x, k] != S[x, k]:
+                rows[n] = x
+                n += 1
+                break
+    vals = np.empty((n, W.shape[1]), W.dtype)
+    for j in range(n):
+        for k in range(W.shape[1]):
+            vals[j, k] = S[rows[j], k] = W[rows[j], k]
+    return rows[:n].copy(), vals
+
+
+@numba.njit(cache=True, nogil=True)
+def _set_rows(W, S, rows, vals):
+    """Set ``rows`` of the model ``W`` and of its snapshot ``S`` to combined values."""
+    for j in range(rows.shape[0]):
+        for k in range(W.shape[1]):
+            W[rows[j], k] = S[rows[j], k] = vals[j, k]
 
 
 def combine(changed, base, mode="sum"):
@@ -503,17 +529,21 @@ def _add_change(res, at, rows, vals, W, n, replicas, mode):
 
 
 def update_for(combined, mine):
-    """The combined rows a replica needs: all but those that it alone changed (it has their values)."""
+    """The combined rows a replica needs: all but those that it alone changed (it has their values), unless
+    these are few."""
     out = []
     for (rows, vals, n), own in zip(combined, mine):
         at = np.searchsorted(rows, own[0])  # (every row of its own is among the combined ones)
         alone = at[n[at] == 1]
-        if len(alone) == 0:  # (no copy: the frequent rows' rounds, where every replica changed them)
+        # no copy where it would leave out few rows (the frequent rows' rounds; W_out, whose rows the negative
+        # samples all touch): those rows come back with the values the replica has
+        if len(alone) * 8 < len(rows):
             out.append((rows, vals))
             continue
         keep = np.ones(len(rows), bool)
         keep[alone] = False
-        out.append((rows[keep], vals[keep]))
+        keep = np.flatnonzero(keep)
+        out.append((rows[keep], vals.take(keep, axis=0)))  # (take: 5x a boolean mask's speed on rows)
     return out
 
 
@@ -677,11 +707,11 @@ class Trainer:
                         lost.append((s, e))
                 if lost:
                     raise _Lost(lost)
-                changed = [res[2] for res in results]
+                changed = [[tuple(map(_aligned, m)) for m in res[2]] for res in results]
                 combined = combine(changed, (W_in, W_out), self.run.sync_average)
                 for W, (rows, vals, _) in zip((W_in, W_out), combined):
                     W[rows] = vals
-                updates = [(update_for(combined, mine), full) for mine in changed]
+                updates = [update_for(combined, mine) for mine in changed]
                 kernel_s = max(res[3] for res in results)  # the slowest replica's kernel time
                 round_s = time.perf_counter() - t0
                 self.sync["rounds"] += 1
@@ -690,7 +720,7 @@ class Trainer:
                 self.sync["round_s"] += round_s
                 self.sync["overhead_full_s" if full else "overhead_hot_s"] += round_s - kernel_s
                 up = sum(a.nbytes for c in changed for m in (0, 1) for a in c[m])
-                down = sum(a.nbytes for u in updates for m in u[0] for a in m)
+                down = sum(a.nbytes for u in updates for m in u for a in m)
                 self.sync["bytes_up"] += up
                 self.sync["bytes_down"] += down
                 self.sync["bytes_full" if full else "bytes_hot"] += up + down
@@ -762,5 +792,5 @@ class Trainer:
                         {"words_per_second": wps, "shards": len(self.parts), "sync_rounds": s["rounds"],
                          "full_syncs": s["full"], "bytes_per_full_sync": per_full, "bytes_per_hot_sync": per_hot,
                          "bytes_total": s["bytes_up"] + s["bytes_down"], "replicas_rebuilt": s["rebuilt"],
-                         "sync_share": share, "overhead_full_s": s["overhead_full_s"],
+                         "sync_share": share, "round_kernel_s": s["compute_s"], "overhead_full_s": s["overhead_full_s"],
                          "overhead_hot_s": s["overhead_hot_s"], "hot_rows": hot_rows(self.vocab.counts, cfg.loss)[0]})
