@@ -10,6 +10,7 @@ the changed rows the replicas send plus the combined rows sent back (float32 val
 
     python bench/bench_dask.py                          # speed table, then the shards table
     python bench/bench_dask.py --skip-shards
+    python bench/bench_dask.py --vocab DIR [DIR ...]    # only `w2v vocab`: local against --dask local:2
 """
 
 import argparse
@@ -66,6 +67,45 @@ def run(corpus, workdir, model, epochs, extra, eval_dir, tag):
     return r
 
 
+VOCAB_CHILD = r"""
+import hashlib, json, sys, time
+sys.path.insert(0, {root!r})
+def main():
+    from w2v import api
+    t0 = time.perf_counter()
+    r = api.vocabulary({corpus!r}, min_count=5, **{extra!r})
+    print(json.dumps(dict(total_s=time.perf_counter() - t0, types=r.types, words=len(r.vocab),
+                          digest=hashlib.md5(repr((r.vocab.words, r.vocab.counts.tolist())).encode()).hexdigest())))
+if __name__ == "__main__":
+    main()
+"""
+
+
+def vocab_table(corpora):
+    """`w2v vocab` (min-count 5) on each corpus, locally and with --dask local:2: whole-run seconds (the
+    LocalCluster's start included), peak RSS of the process tree's largest process, the same words?"""
+    import resource
+
+    print("| corpus | types | run | whole run s | ratio | peak RSS GB (largest process) | same vocabulary |")
+    print("|---|---|---|---|---|---|---|")
+    for corpus in corpora:
+        rows = []
+        for name, extra in (("local", {}), ("--dask local:2", {"dask": "local:2"})):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            res = subprocess.run([sys.executable, "-c", VOCAB_CHILD.format(root=ROOT, corpus=corpus, extra=extra)],
+                                 capture_output=True, text=True)
+            if res.returncode != 0:
+                raise SystemExit(res.stderr[-3000:])
+            r = json.loads(res.stdout.strip().splitlines()[-1])
+            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            r["rss"] = f"{peak / (1 << 20):.2f}" if peak > before else "<= the run before"
+            rows.append((name, r))
+        for name, r in rows:
+            print(f"| {os.path.basename(corpus.rstrip('/'))} | {r['types']:,} | {name} | {r['total_s']:.1f} | "
+                  f"{r['total_s'] / rows[0][1]['total_s']:.2f} | {r['rss']} | "
+                  f"{'yes' if r['digest'] == rows[0][1]['digest'] else 'NO'} |", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", default=os.path.join(SHARED, "corpora", "bench-en.txt.xz"))
@@ -76,7 +116,10 @@ def main():
     ap.add_argument("--modes", default="changed,sum,all", help="--sync-average values for the shards table")
     ap.add_argument("--skip-speed", action="store_true")
     ap.add_argument("--skip-shards", action="store_true")
+    ap.add_argument("--vocab", nargs="+", metavar="CORPUS", help="only time `w2v vocab` on these corpora")
     args = ap.parse_args()
+    if args.vocab:
+        return vocab_table(args.vocab)
     corpus = split(prepare_corpus(args.corpus, args.workdir, None), args.workdir)
     if not args.skip_speed:
         print("| case | run | whole run s | words/s (whole run) | ratio | analogy | WS-353 | SimLex | MB per sync |")

@@ -273,6 +273,60 @@ def test_combine_sums_or_averages_changed_rows_or_every_row():
     assert np.array_equal(vals, odd)
 
 
+def test_update_for_sends_whole_rows_when_leaving_out_few():
+    """Leaving out the rows a replica alone changed needs a copy of the rest: where they are few (W_out,
+    whose rows the negative samples all touch) the combined rows go whole, its own with its own values."""
+    base = (np.zeros((20, 2), np.float32), np.zeros((1, 2), np.float32))
+    none = (np.array([], np.int64), np.zeros((0, 2), np.float32))
+    a = [(np.arange(20), np.ones((20, 2), np.float32)), none]
+    b = [(np.arange(1, 20), np.full((19, 2), 3, np.float32)), none]
+    combined = cluster.combine([a, b], base, "changed")
+    (rows, vals), _ = cluster.update_for(combined, a)  # row 0 alone of 20: sent whole
+    assert rows.tolist() == list(range(20)) and vals[0].tolist() == [1, 1] and vals[1].tolist() == [2, 2]
+    c = [(np.arange(10), np.ones((10, 2), np.float32)), none]  # half the rows its own alone: left out
+    d = [(np.arange(10, 20), np.ones((10, 2), np.float32)), none]
+    (rows, _), _ = cluster.update_for(cluster.combine([c, d], base, "changed"), c)
+    assert rows.tolist() == list(range(10, 20))
+
+
+class _Scan:  # what _counts_of reads of a scan: (word, count) pairs, tokens, invalid UTF-8 tokens
+    def __init__(self, pairs, invalid=0):
+        self.words, self.counts = [w for w, _ in pairs], np.array([c for _, c in pairs], np.int64)
+        self.total_tokens, self.invalid_utf8 = int(self.counts.sum()), invalid
+
+
+def test_shard_counts_merge_compactly_to_the_summed_counts():
+    """Shards' counts travel as Counts (one byte array of words) and merge in a Numba table: the merged
+    vocabulary is that of the summed counts; twins (two invalid byte strings decoded to the same word) add
+    up, in a shard and across shards; an empty shard adds nothing."""
+    from w2v.vocab import build_vocab
+
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(300)] + ["é", "日本", "a\ufffdb"]
+    shards = []
+    for k in range(3):
+        picked = rng.choice(len(words), 120, replace=False)
+        shards.append([(words[i], int(rng.integers(1, 9))) for i in picked])
+    shards[0].append(("a\ufffdb", 4))  # a twin of a word already in shard 0 (or the others)
+    parts = [cluster._counts_of(_Scan(s, invalid=k)) for k, s in enumerate(shards)] + [cluster._counts_of(_Scan([]))]
+    merged = cluster._merge_counts(cluster._merge_counts(parts[0], parts[1]), cluster._merge_counts(parts[2], parts[3]))
+    total = {}
+    for s in shards:
+        for w, c in s:
+            total[w] = total.get(w, 0) + c
+    assert len(merged.count) == len(total) and merged.tokens == sum(total.values()) and merged.invalid == 3
+    for min_count, max_vocab in ((1, None), (6, None), (3, 40)):
+        report = cluster._report(merged, min_count, max_vocab)
+        want, _ = build_vocab(list(total), list(total.values()), np.arange(len(total)), 0, min_count, max_vocab,
+                              may_repeat=False)
+        assert report.vocab.words == want.words and report.vocab.counts.tolist() == want.counts.tolist()
+        assert report.types == len(total)
+    from w2v.errors import CorpusError
+
+    with pytest.raises(CorpusError, match="empty"):
+        cluster._report(parts[3], 1, None)
+
+
 def test_rebuild_tries_again_while_a_dead_worker_is_still_listed(monkeypatch):
     """For a moment after a worker dies the scheduler may still place work on it (a scatter to it fails):
     rebuilding a lost replica is tried again, the others are reset to the step's model, and after the

@@ -45,6 +45,15 @@ def token_hash(buf, s, e):
     return h
 
 
+@numba.njit(cache=True, nogil=True)
+def hash_words(arena, off, length):
+    """token_hash of each word ``arena[off[i]:off[i] + length[i]]``."""
+    h = np.empty(off.shape[0], np.uint64)
+    for i in range(off.shape[0]):
+        h[i] = token_hash(arena, off[i], off[i] + length[i])
+    return h
+
+
 @numba.njit(inline="always")
 def find_entry(buf, s, length, h, slots, e_hash, e_off, e_len, arena):
     """Look up the token ``buf[s:s+length]`` (hash ``h``) in an open-addressing table: returns ``(slot,

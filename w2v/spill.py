@@ -26,7 +26,7 @@ _ARRAYS = (("hash", np.uint64), ("count", np.int64), ("len", np.int32), ("off", 
 
 
 @numba.njit(cache=True, nogil=True)
-def _gather_words(order, e_off, e_len, arena, out, out_off):
+def gather_words(order, e_off, e_len, arena, out, out_off):
     """Copy the words of entries ``order`` (each followed by ``\\n``) into ``out``; their offsets to ``out_off``."""
     a = 0
     for k in range(order.shape[0]):
@@ -41,7 +41,7 @@ def _gather_words(order, e_off, e_len, arena, out, out_off):
 
 
 @numba.njit(cache=True, nogil=True)
-def _sum_equal(h, off, length, count, arena, slots, u_hash, u_off, u_len, u_count):
+def sum_equal(h, off, length, count, arena, slots, u_hash, u_off, u_len, u_count):
     """Sum the counts of equal words among entries ``i`` (hash ``h[i]``, bytes ``arena[off[i]:off[i] +
     length[i]]``): distinct words go to ``u_*`` (the first entry's bytes); returns how many there are."""
     slots[:] = -1
@@ -83,7 +83,7 @@ class Runs:
         order = np.argsort(table.e_hash[:n], kind="stable")
         words = np.empty(int(table.st[ST_ARENA]), np.uint8)
         off = np.empty(n, np.int64)
-        used = _gather_words(order, table.e_off, table.e_len, table.arena, words, off)
+        used = gather_words(order, table.e_off, table.e_len, table.arena, words, off)
         self.peak = max(self.peak, table.nbytes() + order.nbytes + words.nbytes + 2 * off.nbytes)
         for name, a in (("off", off), ("words", words[:used]), ("hash", table.e_hash), ("count", table.e_count),
                         ("len", table.e_len)):
@@ -132,7 +132,7 @@ class Runs:
             slots = np.empty(1 << int(2 * m).bit_length(), np.int32)
             u_hash, u_off = np.empty(m, np.uint64), np.empty(m, np.int64)
             u_len, u_count = np.empty(m, np.int32), np.empty(m, np.int64)
-            n = _sum_equal(h, off, length, count, arena, slots, u_hash, u_off, u_len, u_count)
+            n = sum_equal(h, off, length, count, arena, slots, u_hash, u_off, u_len, u_count)
             peak = max(peak, sum(a.nbytes for a in (h, count, length, off, arena, slots, u_hash, u_off, u_len,
                                                     u_count)))
             types += n
@@ -166,7 +166,7 @@ class _Chunk:
         """The entries ``keep`` of words at ``arena[off:off + length]``."""
         words = np.empty(int(length[keep].sum()) + len(keep), np.uint8)
         new_off = np.empty(len(keep), np.int64)
-        used = _gather_words(keep, off, length, arena, words, new_off)
+        used = gather_words(keep, off, length, arena, words, new_off)
         return cls(words[:used], new_off, length[keep], count[keep], bad[keep])
 
     def take(self, keep):
