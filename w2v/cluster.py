@@ -215,8 +215,8 @@ class Shard:
 class Counts(NamedTuple):
     """A count of types in compact form: the words' UTF-8 bytes (each followed by ``\n``) in one array with
     their offsets, lengths and counts, and the tokens (and invalid UTF-8 tokens) counted. Shards' counts
-    travel and merge in this form (a Python dict of every type weighed 10x as much and merged at a
-    million words a second)."""
+    travel and merge in this form (with a Python dict of every type instead, 8 shards of 5.9M types took
+    39 s to count and merge on 2 workers; 13 s so)."""
 
     arena: np.ndarray
     off: np.ndarray
@@ -445,7 +445,7 @@ class Replica:
         none = np.zeros(0, np.int64)  # compile (or load) the kernels now, not in the first round
         self.kernel(0, 1, np.zeros(0, np.int32), none, none, 0, 0, self.weights, self.tabs, self.kcfg,
                     np.zeros(0), none)
-        _report_rows(self.snap[0], self.snap[0], 0, 0)
+        _report_rows(self.snap[0], self.snap[0], 0)
         _set_rows(self.snap[0], self.snap[0], none, self.snap[0][:0])
 
     def reset(self, W_in, W_out):
@@ -480,7 +480,7 @@ class Replica:
             loss, predictions = loss + float(losses.sum()), predictions + int(counts.sum())
         seconds = time.perf_counter() - t0
         # (the snapshot takes the reported values at once: the combination sends back only rows that differ)
-        changed = [_report_rows(M, S, 0, M.shape[0] if full else h) for M, S, h in zip(W, self.snap, self.hot)]
+        changed = [_report_rows(M, S, M.shape[0] if full else h) for M, S, h in zip(W, self.snap, self.hot)]
         return loss, predictions, changed, seconds
 
     def close(self):
@@ -496,11 +496,11 @@ def _aligned(a):
 
 
 @numba.njit(cache=True, nogil=True)
-def _report_rows(W, S, lo, hi):
-    """The rows in [lo, hi) of ``W`` that differ from the snapshot ``S``, with their values; ``S`` takes them."""
-    rows = np.empty(hi - lo, np.int64)
+def _report_rows(W, S, hi):
+    """The rows below ``hi`` of ``W`` that differ from the snapshot ``S``, with their values; ``S`` takes them."""
+    rows = np.empty(hi, np.int64)
     n = 0
-    for x in range(lo, hi):
+    for x in range(hi):
         for k in range(W.shape[1]):
             if W[x, k] != S[x, k]:
                 rows[n] = x
