@@ -307,7 +307,8 @@ def test_shard_counts_merge_compactly_to_the_summed_counts():
     for k in range(3):
         picked = rng.choice(len(words), 120, replace=False)
         shards.append([(words[i], int(rng.integers(1, 9))) for i in picked])
-    shards[0].append(("a\ufffdb", 4))  # a twin of a word already in shard 0 (or the others)
+    shards[0] += [("a\ufffdb", 4), ("a\ufffdb", 2)]  # twins within a shard and, with shard 1, across shards
+    shards[1].append(("a\ufffdb", 1))
     parts = [cluster._counts_of(_Scan(s, invalid=k)) for k, s in enumerate(shards)] + [cluster._counts_of(_Scan([]))]
     merged = cluster._merge_counts(cluster._merge_counts(parts[0], parts[1]), cluster._merge_counts(parts[2], parts[3]))
     total = {}
