@@ -240,8 +240,7 @@ def _counts_of(r):
 
 
 def _count_shard(pieces_, limit):
-    """Worker side: (words, counts, tokens, invalid UTF-8 tokens) of a shard (``limit``: scan_corpus's
-    count_limit)."""
+    """Worker side: the Counts of a shard (``limit``: scan_corpus's count_limit)."""
     from w2v import scan
     from w2v.corpus import scan_corpus
 
@@ -260,19 +259,16 @@ def _replica_count(replica):
 def _merge_counts(*parts):
     """One Counts of the parts' (equal words summed, by spill.py's Numba table)."""
     from w2v.scan import hash_words
-    from w2v.spill import gather_words, sum_equal
+    from w2v.spill import distinct, gather_words
 
     bases = np.cumsum([0] + [len(p.arena) for p in parts])
     arena = np.concatenate([p.arena for p in parts])
     off = np.concatenate([p.off + b for p, b in zip(parts, bases)])
     length, count = (np.concatenate([getattr(p, f) for p in parts]) for f in ("length", "count"))
-    m = len(off)
-    slots = np.empty(1 << int(2 * m).bit_length(), np.int32)
-    u_hash, u_off, u_len, u_count = (np.empty(m, t) for t in (np.uint64, np.int64, np.int32, np.int64))
-    n = sum_equal(hash_words(arena, off, length), off, length, count, arena, slots, u_hash, u_off, u_len, u_count)
-    out, out_off = np.empty(len(arena), np.uint8), np.empty(n, np.int64)
-    used = gather_words(np.arange(n), u_off, u_len, arena, out, out_off)
-    return Counts(out[:used], out_off, u_len[:n].copy(), u_count[:n].copy(), sum(p.tokens for p in parts),
+    u_off, u_len, u_count, _ = distinct(hash_words(arena, off, length), off, length, count, arena)
+    out, out_off = np.empty(len(arena), np.uint8), np.empty(len(u_off), np.int64)
+    used = gather_words(np.arange(len(u_off)), u_off, u_len, arena, out, out_off)
+    return Counts(out[:used], out_off, u_len.copy(), u_count.copy(), sum(p.tokens for p in parts),
                   sum(p.invalid for p in parts))
 
 
@@ -300,8 +296,8 @@ def _report(merged, min_count, max_vocab):
     if merged.tokens == 0:
         raise CorpusError("corpus is empty (no tokens)")
     keep = np.flatnonzero(merged.count >= min_count)
-    out, out_off = np.empty(len(merged.arena), np.uint8), np.empty(len(keep), np.int64)
-    used = gather_words(keep, merged.off, merged.length, merged.arena, out, out_off)
+    out = np.empty(int(merged.length[keep].sum()) + len(keep), np.uint8)  # (each word and its "\n")
+    used = gather_words(keep, merged.off, merged.length, merged.arena, out, np.empty(len(keep), np.int64))
     words = out[:used].tobytes().decode("utf-8").split("\n")[:-1]
     vocab, _ = build_vocab(words, merged.count[keep], np.arange(len(words)), 0, min_count, max_vocab,
                            may_repeat=False)
@@ -396,8 +392,8 @@ class Replica:
             self.setup(words, counts, W_in, W_out)
 
     def count(self):
-        """Count the shard, keeping its provisional id stream for ``setup``: ({word: count}, tokens,
-        invalid UTF-8 tokens), as the vocabulary's count of a shard."""
+        """Count the shard, keeping its provisional id stream for ``setup``: its Counts, as the vocabulary's
+        count of a shard."""
         from w2v.corpus import scan_corpus
 
         self.scanned = scan_corpus(Shard(self.pieces), self.work, count_limit=self.cfg.max_types,

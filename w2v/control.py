@@ -64,13 +64,7 @@ def release_free_memory():
     """Hand the C heap's free pages back to the system (glibc's malloc_trim, as Dask's workers do): the
     counting pass frees many arrays below glibc's mmap threshold, whose pages would otherwise stay resident
     under the weights allocated next (200 MB at 100M tokens). Elsewhere a no-op."""
-    import ctypes
-    import ctypes.util
-
-    try:
-        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
+    _glibc("malloc_trim", 0)
 
 
 def keep_freed_heap():
@@ -79,13 +73,17 @@ def keep_freed_heap():
     replica does every round (the changed rows it sends, the combined rows it receives), the pages are then
     faulted in once rather than every round (cbow on bench-en, `--dask local:2`: 1.04M minor page faults
     -> 0.43M). Only for processes w2v owns (a local:N cluster's workers); elsewhere a no-op."""
+    _glibc("mallopt", -4, 0)  # M_MMAP_MAX: no allocation by mmap
+    _glibc("mallopt", -1, 1 << 30)  # M_TRIM_THRESHOLD: keep up to 1 GB free at the heap's top
+
+
+def _glibc(name, *args):
+    """Call the C library's function ``name`` where it has one (glibc's malloc_trim, mallopt)."""
     import ctypes
     import ctypes.util
 
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.mallopt(-4, 0)  # M_MMAP_MAX: no allocation by mmap
-        libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD: keep up to 1 GB free at the heap's top
+        getattr(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6"), name)(*args)
     except (OSError, AttributeError):
         pass
 

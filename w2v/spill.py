@@ -41,7 +41,7 @@ def gather_words(order, e_off, e_len, arena, out, out_off):
 
 
 @numba.njit(cache=True, nogil=True)
-def sum_equal(h, off, length, count, arena, slots, u_hash, u_off, u_len, u_count):
+def _sum_equal(h, off, length, count, arena, slots, u_hash, u_off, u_len, u_count):
     """Sum the counts of equal words among entries ``i`` (hash ``h[i]``, bytes ``arena[off[i]:off[i] +
     length[i]]``): distinct words go to ``u_*`` (the first entry's bytes); returns how many there are."""
     slots[:] = -1
@@ -58,6 +58,17 @@ def sum_equal(h, off, length, count, arena, slots, u_hash, u_off, u_len, u_count
             u_count[e] = 0
         u_count[e] += count[i]
     return n
+
+
+def distinct(h, off, length, count, arena):
+    """The distinct words among entries ``i`` (hash ``h[i]``, bytes ``arena[off[i]:off[i] + length[i]]``)
+    with their counts summed: ``(offsets, lengths, counts)`` (each word's first entry's bytes), and the
+    bytes the table took."""
+    m = len(h)
+    slots = np.empty(1 << int(2 * m).bit_length(), np.int32)
+    u_hash, u_off, u_len, u_count = (np.empty(m, t) for t in (np.uint64, np.int64, np.int32, np.int64))
+    n = _sum_equal(h, off, length, count, arena, slots, u_hash, u_off, u_len, u_count)
+    return u_off[:n], u_len[:n], u_count[:n], sum(a.nbytes for a in (slots, u_hash, u_off, u_len, u_count))
 
 
 class Runs:
@@ -128,17 +139,12 @@ class Runs:
             del cols
             off, arena = np.concatenate(off), np.concatenate(blobs)
             del blobs
-            m = len(h)
-            slots = np.empty(1 << int(2 * m).bit_length(), np.int32)
-            u_hash, u_off = np.empty(m, np.uint64), np.empty(m, np.int64)
-            u_len, u_count = np.empty(m, np.int32), np.empty(m, np.int64)
-            n = sum_equal(h, off, length, count, arena, slots, u_hash, u_off, u_len, u_count)
-            peak = max(peak, sum(a.nbytes for a in (h, count, length, off, arena, slots, u_hash, u_off, u_len,
-                                                    u_count)))
-            types += n
-            bad, tokens = _invalid(arena, u_off[:n], u_len[:n], u_count[:n])
+            u_off, u_len, u_count, work = distinct(h, off, length, count, arena)
+            peak = max(peak, work + sum(a.nbytes for a in (h, count, length, off, arena)))
+            types += len(u_count)
+            bad, tokens = _invalid(arena, u_off, u_len, u_count)
             invalid += tokens
-            chunks.append(_Chunk.of(np.flatnonzero((u_count[:n] >= min_count) | bad), arena, u_off, u_len,
+            chunks.append(_Chunk.of(np.flatnonzero((u_count >= min_count) | bad), arena, u_off, u_len,
                                     u_count, bad))
             if max_vocab is not None and sum(len(c.count) for c in chunks) > 2 * max_vocab:
                 chunks = _top(chunks, max_vocab)
