@@ -603,6 +603,7 @@ class Trainer:
         self.hot_rounds = 1 if whole else run.sync_hot or self.HOT_ROUNDS  # rounds per step; the last is full
         self.client = connect(run.dask)
         self.replicas, self.ready = None, False
+        self.pending = None  # the combined rows each replica has yet to take (at the next round)
         self.resumed = True  # until init() says the run is fresh
         self.sync = {"rounds": 0, "full": 0, "bytes_up": 0, "bytes_down": 0, "bytes_hot": 0, "bytes_full": 0,
                      "rebuilt": 0, "compute_s": 0.0, "round_s": 0.0, "overhead_full_s": 0.0, "overhead_hot_s": 0.0}
@@ -761,7 +762,8 @@ class Trainer:
 
         def steps(epoch, position):
             start()
-            updates = [None] * len(self.replicas)
+            # the last combination's rows go to the replicas with their next round, in this epoch or the next
+            updates = self.pending or [None] * len(self.replicas)
             for p in range(position + 1, steps_per_epoch + 1):
                 base = (W_in.copy(), W_out.copy())  # the combined model when the step starts
                 while True:
@@ -776,6 +778,7 @@ class Trainer:
                         self._rebuild({s for s, _ in e.lost}, params, base)
                         updates = [None] * len(self.replicas)
                         self.sync["rebuilt"] += len(e.lost)
+                self.pending = updates
                 yield p, loss, predictions
 
         def rate(epoch, position):
