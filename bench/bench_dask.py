@@ -6,10 +6,12 @@ epoch), through the same code.
 
 Each run is a fresh process; the whole run is timed (for Dask: starting the LocalCluster, counting the
 vocabulary on it, encoding the shards on the workers, training, writing). Bytes per synchronisation are
-the changed rows the replicas send plus the combined rows sent back (float32 values and int64 row ids).
+the changed rows the replicas send plus the combined rows sent back (int64 row ids and their changes in
+float16, the default; `--bits 16,32` adds runs that send float32 values, `--sync-bits 32`).
 
     python bench/bench_dask.py                          # speed table, then the shards table
     python bench/bench_dask.py --skip-shards
+    python bench/bench_dask.py --skip-shards --cases cbow:1 --bits 16,32
     python bench/bench_dask.py --vocab DIR [DIR ...]    # only `w2v vocab`: local against --dask local:2
 """
 
@@ -114,6 +116,7 @@ def main():
     ap.add_argument("--cases", default="sg:1,cbow:1,sg:3,cbow:3")
     ap.add_argument("--shards", default="1,2,4,8")
     ap.add_argument("--modes", default="changed,sum,all", help="--sync-average values for the shards table")
+    ap.add_argument("--bits", default="16", help="--sync-bits values for the speed table's Dask runs")
     ap.add_argument("--skip-speed", action="store_true")
     ap.add_argument("--skip-shards", action="store_true")
     ap.add_argument("--vocab", nargs="+", metavar="CORPUS", help="only time `w2v vocab` on these corpora")
@@ -128,8 +131,13 @@ def main():
             model, epochs = case.split(":")
             epochs = int(epochs)
             local = run(corpus, args.workdir, model, epochs, {"threads": 2}, args.eval_dir, f"{model}{epochs}-local")
-            dist = run(corpus, args.workdir, model, epochs, {"dask": "local:2"}, args.eval_dir, f"{model}{epochs}-dask")
-            for name, r in (("--threads 2", local), ("--dask local:2", dist)):
+            runs = [("--threads 2", local)]
+            for bits in map(int, args.bits.split(",")):
+                extra = {"dask": "local:2", "sync_bits": bits}
+                name = "--dask local:2" + (" --sync-bits 32" if bits == 32 else "")
+                runs.append((name, run(corpus, args.workdir, model, epochs, extra, args.eval_dir,
+                                       f"{model}{epochs}-dask{'' if bits == 16 else bits}")))
+            for name, r in runs:
                 sync = f"{r['bytes_per_full_sync'] / (1 << 20):.0f}" if "bytes_per_full_sync" in r else ""
                 print(f"| {model}-ns {epochs} ep | {name} | {r['total_s']:.1f} | {r['wps']:,.0f} | "
                       f"{r['wps'] / local['wps']:.2f} | {r['analogy']:.2f} | {r['ws353']:.3f} | {r['simlex']:.3f} | "

@@ -13,7 +13,8 @@ from w2v.errors import OptionError
 
 _RUN_OPTIONS = ("read_vocab", "save_vocab", "tmp_dir", "cooccur", "checkpoint", "resume", "log_json",
                 "max_memory", "callback", "continue_from", "update_vocab", "phrases", "dask", "shards",
-                "sync_rounds", "sync_average", "sync_hot")
+                "sync_rounds", "sync_average", "sync_hot",
+                "sync_bits")
 
 
 def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_output=None, classes=None,
@@ -55,6 +56,8 @@ def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_ou
             config[key] = value
     run = RunOptions(quiet=not progress, checkpoint_every=_duration(checkpoint_every),
                      **{k: v for k, v in options.items() if k in _RUN_OPTIONS})
+    if run.sync_bits not in (16, 32):
+        raise OptionError(f"sync_bits is 16 or 32, not {run.sync_bits!r}")
     if run.checkpoint_every is not None and not run.checkpoint:
         raise OptionError("--checkpoint-every needs --checkpoint PATH")
     if run.continue_from and run.resume:

@@ -139,6 +139,10 @@ def cli():
                    "changed it, SPARK-24666), sum (the row plus every replica's change: better with 2 shards, "
                    "diverges with 4 or more on bench-en), or all (Spark MLlib's baseline: every row averaged over "
                    "all replicas, once an epoch).")
+@click.option("--sync-bits", type=click.Choice(["16", "32"]), default="16", show_default=True,
+              callback=lambda ctx, param, value: int(value),
+              help="With --dask: what the replicas exchange: their rows' changes in float16 (half the bytes) or "
+                   "the rows' values in float32. One shard always sends values.")
 @click.option("--phrases", default=None,
               help="Join the phrases of this file (from 'w2v phrases --save-phrases') while reading CORPUS.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")

@@ -43,6 +43,7 @@ import numba
 import numpy as np
 
 from w2v.errors import CorpusError, OptionError, W2VError
+from w2v.half import DECODE, encode, encode_rows
 from w2v.trainers import Prepared
 
 PIECE_BYTES = 64 << 20  # plain files are cut into byte ranges of about this size
@@ -377,14 +378,17 @@ class Replica:
     A fresh run counts the shard first (``count``: the scan that also writes the shard's provisional id
     stream, as a local run's first pass) and is set up with the vocabulary chosen from every shard's
     counts (``setup``: the stream remapped, the model made); given the vocabulary (a resumed run, a
-    replica rebuilt after its worker died), it encodes its shard with it at once."""
+    replica rebuilt after its worker died), it encodes its shard with it at once.
 
-    def __init__(self, cfg_fields, pieces_, shard, words=None, counts=None, W_in=None, W_out=None):
+    ``half``: the replica exchanges changes in half precision (see Trainer.prepare) rather than values."""
+
+    def __init__(self, cfg_fields, pieces_, shard, words=None, counts=None, W_in=None, W_out=None, half=False):
         from w2v import scan
         from w2v.config import TrainConfig
 
         self.cfg = TrainConfig(**dict(cfg_fields, threads=1))
-        self.pieces, self.shard = pieces_, shard
+        self.pieces, self.shard, self.half = pieces_, shard, half
+        self.reported = ()  # (half) the rows each matrix last reported: combined at the next update
         self.work = tempfile.mkdtemp(prefix="w2v-replica-")
         self.scanned = None
         scan.warm_up()
@@ -444,14 +448,21 @@ class Replica:
         none = np.zeros(0, np.int64)  # compile (or load) the kernels now, not in the first round
         self.kernel(0, 1, np.zeros(0, np.int32), none, none, 0, 0, self.weights, self.tabs, self.kcfg,
                     np.zeros(0), none)
-        _report_rows(self.snap[0], self.snap[0], 0)
-        _set_rows(self.snap[0], self.snap[0], none, self.snap[0][:0])
+        S, codes = self.snap[0], np.zeros((0, self.cfg.dim), np.uint16)
+        if self.half:
+            _report_changes(S, S, 0, DECODE)
+            _add_changes(S, S, none, codes, DECODE, True)
+            _copy_rows(S, S, none)
+        else:
+            _report_rows(S, S, 0)
+            _set_rows(S, S, none, S[:0])
 
     def reset(self, W_in, W_out):
         """Set the weights to a combined model (a step trained again after a replica was lost)."""
         self.weights.W_in[:] = W_in
         self.weights.W_out[:] = W_out
         self.snap = (self.weights.W_in.copy(), self.weights.W_out.copy())
+        self.reported = ()
 
     def _block(self, at):
         if at != self.block_at:
@@ -461,11 +472,16 @@ class Replica:
     def train(self, epoch, r, rounds, update=None, full=True):
         """Apply the combined rows ``update``, train round ``r`` (1..rounds) of the epoch (its share of the
         shard's chunks), and return the loss, the predictions, the seconds the kernel took, and, for each
-        matrix, the rows changed since they were last combined, with their values: the hot rows (the
-        frequent words') every round, the others only when ``full``."""
+        matrix, the rows changed since they were last combined, with their values (``half``: their changes
+        as float16 codes): the hot rows (the frequent words') every round, the others only when ``full``."""
         W = (self.weights.W_in, self.weights.W_out)
         for M, S, (rows, vals) in zip(W, self.snap, update or ()):
-            _set_rows(M, S, _aligned(rows), _aligned(vals))
+            if self.half:
+                _add_changes(M, S, _aligned(rows), _aligned(vals), DECODE, True)
+            else:
+                _set_rows(M, S, _aligned(rows), _aligned(vals))
+        for M, S, rows in zip(W, self.snap, self.reported):  # (half) the rows it alone changed: as it sent them
+            _copy_rows(S, M, rows)
         t0 = time.perf_counter()
         n = len(self.plan)
         todo = self.plan[n * (r - 1) // rounds:n * r // rounds]
@@ -478,8 +494,14 @@ class Replica:
                         self.weights, self.tabs, self.kcfg, losses, counts)
             loss, predictions = loss + float(losses.sum()), predictions + int(counts.sum())
         seconds = time.perf_counter() - t0
-        # (the snapshot takes the reported values at once: the combination sends back only rows that differ)
-        changed = [_report_rows(M, S, M.shape[0] if full else h) for M, S, h in zip(W, self.snap, self.hot)]
+        # (the snapshot takes the reported values at once: the combination sends back only rows that differ;
+        # with half it waits for the combination, and the rows keep their changes as rounded for sending)
+        his = [M.shape[0] if full else h for M, h in zip(W, self.hot)]
+        if self.half:
+            changed = [_report_changes(M, S, hi, DECODE) for M, S, hi in zip(W, self.snap, his)]
+            self.reported = [rows for rows, _ in changed]
+        else:
+            changed = [_report_rows(M, S, hi) for M, S, hi in zip(W, self.snap, his)]
         return loss, predictions, changed, seconds
 
     def close(self):
@@ -495,8 +517,8 @@ def _aligned(a):
 
 
 @numba.njit(cache=True, nogil=True)
-def _report_rows(W, S, hi):
-    """The rows below ``hi`` of ``W`` that differ from the snapshot ``S``, with their values; ``S`` takes them."""
+def _changed_rows(W, S, hi):
+    """The rows below ``hi`` of ``W`` that differ from the snapshot ``S``."""
     rows = np.empty(hi, np.int64)
     n = 0
     for x in range(hi):
@@ -505,11 +527,37 @@ def _report_rows(W, S, hi):
                 rows[n] = x
                 n += 1
                 break
-    vals = np.empty((n, W.shape[1]), W.dtype)
-    for j in range(n):
+    return rows[:n].copy()
+
+
+@numba.njit(cache=True, nogil=True)
+def _report_rows(W, S, hi):
+    """The rows below ``hi`` of ``W`` that differ from the snapshot ``S``, with their values; ``S`` takes them."""
+    rows = _changed_rows(W, S, hi)
+    vals = np.empty((len(rows), W.shape[1]), W.dtype)
+    for j in range(len(rows)):
         for k in range(W.shape[1]):
             vals[j, k] = S[rows[j], k] = W[rows[j], k]
-    return rows[:n].copy(), vals
+    return rows, vals
+
+
+@numba.njit(cache=True, nogil=True)
+def _report_changes(W, S, hi, decode):
+    """The rows below ``hi`` of ``W`` that differ from the snapshot ``S``, with their changes from it as float16
+    codes (w2v.half); the rows of ``W`` take ``S`` plus their rounded changes (``S`` stays until combined)."""
+    rows = _changed_rows(W, S, hi)
+    change = np.empty(W.shape[1], np.float32)
+    bits = change.view(np.uint32)
+    codes = np.empty((len(rows), W.shape[1]), np.uint16)
+    for j in range(len(rows)):
+        r = rows[j]
+        for k in range(W.shape[1]):
+            change[k] = W[r, k] - S[r, k]
+        for k in range(W.shape[1]):
+            c = encode(bits[k])
+            codes[j, k] = c
+            W[r, k] = S[r, k] + decode[c]
+    return rows, codes
 
 
 @numba.njit(cache=True, nogil=True)
@@ -520,13 +568,32 @@ def _set_rows(W, S, rows, vals):
             W[rows[j], k] = S[rows[j], k] = vals[j, k]
 
 
-def combine(changed, base, mode="sum"):
+@numba.njit(cache=True, nogil=True)
+def _add_changes(W, S, rows, codes, decode, snap):
+    """Set ``rows`` of the model ``W`` to those of ``S`` plus the changes ``codes`` (float16), and (``snap``)
+    those of ``S`` to the same."""
+    for j in range(rows.shape[0]):
+        for k in range(W.shape[1]):
+            x = S[rows[j], k] + decode[codes[j, k]]
+            W[rows[j], k] = x
+            if snap:
+                S[rows[j], k] = x
+
+
+@numba.njit(cache=True, nogil=True)
+def _copy_rows(S, W, rows):
+    for j in range(rows.shape[0]):
+        S[rows[j]] = W[rows[j]]
+
+
+def combine(changed, base, mode="sum", half=False):
     """The combined rows, [(rows, values, how many replicas changed each) for W_in, W_out], from each
     replica's changed rows and the combined model ``base`` they started from: the old row plus every
     replica's change (``sum``), the average over the replicas that changed the row (``changed``,
     SPARK-24666), or over all replicas, an unchanged row counting with its old value (``all``, Spark's
     whole-model average). A row that one replica alone changed takes its value exactly (``sum`` and
-    ``changed``), so one replica combines to itself bit for bit."""
+    ``changed``), so one replica combines to itself bit for bit. With ``half`` the replicas sent their
+    changes as float16 codes, and the combined rows are such codes too, which ``apply`` adds."""
     out = []
     for m, W in enumerate(base):
         uniq = np.unique(np.concatenate([c[m][0] for c in changed]))
@@ -534,21 +601,32 @@ def combine(changed, base, mode="sum"):
         ats = [np.searchsorted(uniq, c[m][0]) for c in changed]
         for at in ats:
             n[at] += 1
-        res = W[uniq]
+        res = np.zeros((len(uniq), W.shape[1]), W.dtype) if half else W[uniq]
         for c, at in zip(changed, ats):
-            _add_change(res, at, c[m][0], c[m][1], W, n, len(changed), _MODES[mode])
+            _add_change(res, at, c[m][0], DECODE[c[m][1]] if half else c[m][1], W, n, len(changed), _MODES[mode],
+                        half)
         if mode == "all":
             n[:] = len(changed) + 1  # (every replica needs every combined row)
-        out.append((uniq, res, n))
+        out.append((uniq, encode_rows(res) if half else res, n))
     return out
+
+
+def apply(W, rows, vals, half):
+    """Set the combined model's ``rows`` to the combined ``vals`` (``half``: add these changes to them), to the
+    float32 values each replica sets them to (Replica.train)."""
+    if half:
+        _add_changes(W, W, rows, vals, DECODE, False)
+    else:
+        W[rows] = vals
 
 
 _MODES = {"sum": 0, "changed": 1, "all": 2}
 
 
 @numba.njit(cache=True, nogil=True)
-def _add_change(res, at, rows, vals, W, n, replicas, mode):
-    """Add one replica's changed rows into the combined rows ``res`` (see combine)."""
+def _add_change(res, at, rows, vals, W, n, replicas, mode, change):
+    """Add one replica's changed rows (their values, or with ``change`` their changes) into the combined rows
+    ``res`` (see combine)."""
     for j in range(rows.shape[0]):
         a, r = at[j], rows[j]
         if mode != 2 and n[a] == 1:
@@ -556,7 +634,7 @@ def _add_change(res, at, rows, vals, W, n, replicas, mode):
             continue
         scale = 1.0 if mode == 0 else (1.0 / n[a] if mode == 1 else 1.0 / replicas)
         for k in range(res.shape[1]):
-            res[a, k] += np.float32(scale * (vals[j, k] - W[r, k]))
+            res[a, k] += np.float32(scale * (vals[j, k] - (0.0 if change else W[r, k])))
 
 
 def update_for(combined, mine):
@@ -612,6 +690,10 @@ class Trainer:
         from w2v.prepare import known_vocab
 
         self.parts = shards(corpus, self.run.shards or len(workers_of(self.client)))
+        # The replicas exchange their rows' changes since the last combination in float16 (half the bytes;
+        # each round's change rounded to 11 significant bits, the same way for every replica and the combined
+        # model), except with --sync-bits 32 or one shard (values unchanged: one shard trains as locally).
+        self.half = self.run.sync_bits == 16 and len(self.parts) > 1
         # one replica per shard, dealt over the workers; each counts its shard with the scan that also
         # writes its id stream (one pass over the text, as locally), and the counts merge in a tree of tasks
         workers = workers_of(self.client)
@@ -663,8 +745,8 @@ class Trainer:
                 args = (Words(self.vocab.words), self.vocab.counts,
                         *(self.client.scatter(params[k], **({"workers": workers[i]} if workers else {}))
                           for k in ("W_in", "W_out")))
-            futures.append(self.client.submit(Replica, fields, self.parts[s], s, *args, actor=True, pure=False,
-                                              **where))
+            futures.append(self.client.submit(Replica, fields, self.parts[s], s, *args, half=self.half, actor=True,
+                                              pure=False, **where))
         return [f.result() for f in futures]
 
     def _rebuild(self, lost, params, base, attempts=60):
@@ -740,9 +822,9 @@ class Trainer:
                 if lost:
                     raise _Lost(lost)
                 changed = [[tuple(map(_aligned, m)) for m in res[2]] for res in results]
-                combined = combine(changed, (W_in, W_out), self.run.sync_average)
+                combined = combine(changed, (W_in, W_out), self.run.sync_average, self.half)
                 for W, (rows, vals, _) in zip((W_in, W_out), combined):
-                    W[rows] = vals
+                    apply(W, rows, vals, self.half)
                 updates = [update_for(combined, mine) for mine in changed]
                 kernel_s = max(res[3] for res in results)  # the slowest replica's kernel time
                 round_s = time.perf_counter() - t0
