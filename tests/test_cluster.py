@@ -292,6 +292,48 @@ def test_update_for_sends_whole_rows_when_leaving_out_few():
     assert rows.tolist() == list(range(10, 20))
 
 
+def _simulate_rounds(half, replicas=3, V=40, D=5, rounds=8, seed=0):
+    """Replicas' RowSync through rounds of random training (each changes a few hot and cold rows of both
+    matrices), combined as the Trainer does; every second round is full. Returns the combined model and
+    the replicas' RowSync, checked after each round: every replica holds the combined model's values (all
+    rows after a full round, the hot rows after the others), its snapshot too."""
+    rng = np.random.default_rng(seed)
+    master = (rng.standard_normal((V, D)).astype(np.float32), rng.standard_normal((V + 1, D)).astype(np.float32))
+    syncs = [cluster.RowSync([M.copy() for M in master], (10, 10), half) for _ in range(replicas)]
+    updates = [None] * replicas
+    for r in range(rounds):
+        full = r % 2 == 1
+        changed = []
+        for sync, update in zip(syncs, updates):
+            sync.take(update)
+            for M in sync.W:  # training: a few rows change (one of them among the hot rows, which all share)
+                rows = np.concatenate([[r % 10], rng.choice(M.shape[0], 4, replace=False)])
+                M[rows] += (rng.standard_normal((len(rows), D)) * 0.01).astype(np.float32)
+            changed.append(sync.report(full))
+        combined = cluster.combine(changed, master, "changed", half)
+        for W, (rows, vals, _) in zip(master, combined):
+            cluster.apply(W, rows, vals, half)
+        updates = [cluster.update_for(combined, mine) for mine in changed]
+        for sync, update in zip(syncs, updates):
+            sync.take(update)
+            for M, S, W, hot in zip(sync.W, sync.snap, master, (10, 10)):
+                upto = len(W) if full else hot
+                np.testing.assert_array_equal(M[:upto], W[:upto])
+                np.testing.assert_array_equal(S[:upto], W[:upto])
+        updates = [None] * replicas  # (taken already)
+    return master, syncs
+
+
+def test_replicas_hold_the_combined_models_values_after_each_synchronisation():
+    """With values (float32) and with float16 changes, replicas and the combined model agree bit for bit on
+    every combined row; the float16 run's model stays within rounding of the float32 run's."""
+    exact, _ = _simulate_rounds(half=False)
+    rounded, _ = _simulate_rounds(half=True)
+    for a, b in zip(exact, rounded):
+        assert not np.array_equal(a, b)  # (the changes were rounded)
+        np.testing.assert_allclose(b, a, rtol=0, atol=1e-4)  # changes ~0.01 a round, 11 significant bits
+
+
 class _Scan:  # what _counts_of reads of a scan: (word, count) pairs, tokens, invalid UTF-8 tokens
     def __init__(self, pairs, invalid=0):
         self.words, self.counts = [w for w, _ in pairs], np.array([c for _, c in pairs], np.int64)

@@ -388,7 +388,6 @@ class Replica:
 
         self.cfg = TrainConfig(**dict(cfg_fields, threads=1))
         self.pieces, self.shard, self.half = pieces_, shard, half
-        self.reported = ()  # (half) the rows each matrix last reported: combined at the next update
         self.work = tempfile.mkdtemp(prefix="w2v-replica-")
         self.scanned = None
         scan.warm_up()
@@ -441,28 +440,17 @@ class Replica:
             plan.append(np.stack([np.full(len(starts), at), starts, ends], axis=1))
         self.plan = np.concatenate(plan) if plan else np.zeros((0, 3), np.int64)
         self.block_at, self.block = -1, None
-        self.hot = hot_rows(vocab.counts, self.cfg.loss)
-        # the model as last combined: a row that differs from it has changed since (kept row by row, no copies
-        # of the whole model between rounds)
-        self.snap = (self.weights.W_in.copy(), self.weights.W_out.copy())
+        self.rows = RowSync((self.weights.W_in, self.weights.W_out), hot_rows(vocab.counts, self.cfg.loss), self.half)
         none = np.zeros(0, np.int64)  # compile (or load) the kernels now, not in the first round
         self.kernel(0, 1, np.zeros(0, np.int32), none, none, 0, 0, self.weights, self.tabs, self.kcfg,
                     np.zeros(0), none)
-        S, codes = self.snap[0], np.zeros((0, self.cfg.dim), np.uint16)
-        if self.half:
-            _report_changes(S, S, 0, DECODE)
-            _add_changes(S, S, none, codes, DECODE, True)
-            _copy_rows(S, S, none)
-        else:
-            _report_rows(S, S, 0)
-            _set_rows(S, S, none, S[:0])
+        self.rows.take(self.rows.report(False, hot=(0, 0)))
 
     def reset(self, W_in, W_out):
         """Set the weights to a combined model (a step trained again after a replica was lost)."""
         self.weights.W_in[:] = W_in
         self.weights.W_out[:] = W_out
-        self.snap = (self.weights.W_in.copy(), self.weights.W_out.copy())
-        self.reported = ()
+        self.rows.reset()
 
     def _block(self, at):
         if at != self.block_at:
@@ -472,16 +460,8 @@ class Replica:
     def train(self, epoch, r, rounds, update=None, full=True):
         """Apply the combined rows ``update``, train round ``r`` (1..rounds) of the epoch (its share of the
         shard's chunks), and return the loss, the predictions, the seconds the kernel took, and, for each
-        matrix, the rows changed since they were last combined, with their values (``half``: their changes
-        as float16 codes): the hot rows (the frequent words') every round, the others only when ``full``."""
-        W = (self.weights.W_in, self.weights.W_out)
-        for M, S, (rows, vals) in zip(W, self.snap, update or ()):
-            if self.half:
-                _add_changes(M, S, _aligned(rows), _aligned(vals), DECODE, True)
-            else:
-                _set_rows(M, S, _aligned(rows), _aligned(vals))
-        for M, S, rows in zip(W, self.snap, self.reported):  # (half) the rows it alone changed: as it sent them
-            _copy_rows(S, M, rows)
+        matrix, the rows changed since they were last combined (RowSync.report)."""
+        self.rows.take(update)
         t0 = time.perf_counter()
         n = len(self.plan)
         todo = self.plan[n * (r - 1) // rounds:n * r // rounds]
@@ -494,20 +474,56 @@ class Replica:
                         self.weights, self.tabs, self.kcfg, losses, counts)
             loss, predictions = loss + float(losses.sum()), predictions + int(counts.sum())
         seconds = time.perf_counter() - t0
-        # (the snapshot takes the reported values at once: the combination sends back only rows that differ;
-        # with half it waits for the combination, and the rows keep their changes as rounded for sending)
-        his = [M.shape[0] if full else h for M, h in zip(W, self.hot)]
-        if self.half:
-            changed = [_report_changes(M, S, hi, DECODE) for M, S, hi in zip(W, self.snap, his)]
-            self.reported = [rows for rows, _ in changed]
-        else:
-            changed = [_report_rows(M, S, hi) for M, S, hi in zip(W, self.snap, his)]
-        return loss, predictions, changed, seconds
+        return loss, predictions, self.rows.report(full), seconds
 
     def close(self):
         import shutil
 
         shutil.rmtree(self.work, ignore_errors=True)
+
+
+class RowSync:
+    """A replica's side of the combination, for its model's matrices ``W`` (changed in place by its kernel):
+    a snapshot of them as last combined (a row that differs from it has changed since; kept row by row, no
+    copies of the whole model between rounds), and what it reports and takes each round.
+
+    With values (``half`` False) the snapshot takes the reported values at once, and the combination sends
+    back only the rows whose combined values differ. With ``half`` the replica reports each changed row's
+    change since the snapshot as float16 codes, and its row takes the snapshot plus that change as rounded;
+    the combined model adds the same rounded changes, so after ``take`` every row sent or reported holds
+    the same float32 values in every replica and in the combined model."""
+
+    def __init__(self, W, hot, half):
+        self.W, self.hot, self.half = tuple(W), hot, half
+        self.reset()
+
+    def reset(self):
+        """The matrices as they are now are the combined model."""
+        self.snap = tuple(M.copy() for M in self.W)
+        self.reported = ()  # (half) the rows each matrix last reported, taken into the snapshot by take
+
+    def report(self, full, hot=None):
+        """For each matrix, the rows changed since they were last combined, with their values (or ``half``:
+        their changes as float16 codes): the first ``hot`` rows (the frequent words'), all rows when ``full``."""
+        his = [M.shape[0] if full else h for M, h in zip(self.W, hot or self.hot)]
+        if not self.half:
+            return [_report_rows(M, S, hi) for M, S, hi in zip(self.W, self.snap, his)]
+        changed = [_report_changes(M, S, hi, DECODE) for M, S, hi in zip(self.W, self.snap, his)]
+        self.reported = [rows for rows, _ in changed]
+        return changed
+
+    def take(self, update):
+        """Set the rows of ``update`` (update_for: [(rows, values or changes) per matrix] or None) to the
+        combined model's; with ``half``, the snapshot takes the rows reported last (those that it alone
+        changed were not sent back: the combined model has them as reported)."""
+        for M, S, (rows, vals) in zip(self.W, self.snap, update or ()):
+            if self.half:
+                _add_changes(M, S, _aligned(rows), _aligned(vals), DECODE, True)
+            else:
+                _set_rows(M, S, _aligned(rows), _aligned(vals))
+        for M, S, rows in zip(self.W, self.snap, self.reported):
+            _copy_rows(S, M, rows)
+        self.reported = ()
 
 
 def _aligned(a):
@@ -603,8 +619,10 @@ def combine(changed, base, mode="sum", half=False):
             n[at] += 1
         res = np.zeros((len(uniq), W.shape[1]), W.dtype) if half else W[uniq]
         for c, at in zip(changed, ats):
-            _add_change(res, at, c[m][0], DECODE[c[m][1]] if half else c[m][1], W, n, len(changed), _MODES[mode],
-                        half)
+            if half:
+                _add_coded(res, at, c[m][1], DECODE, n, len(changed), _MODES[mode])
+            else:
+                _add_change(res, at, c[m][0], c[m][1], W, n, len(changed), _MODES[mode])
         if mode == "all":
             n[:] = len(changed) + 1  # (every replica needs every combined row)
         out.append((uniq, encode_rows(res) if half else res, n))
@@ -624,9 +642,8 @@ _MODES = {"sum": 0, "changed": 1, "all": 2}
 
 
 @numba.njit(cache=True, nogil=True)
-def _add_change(res, at, rows, vals, W, n, replicas, mode, change):
-    """Add one replica's changed rows (their values, or with ``change`` their changes) into the combined rows
-    ``res`` (see combine)."""
+def _add_change(res, at, rows, vals, W, n, replicas, mode):
+    """Add one replica's changed rows (their values) into the combined rows ``res`` (see combine)."""
     for j in range(rows.shape[0]):
         a, r = at[j], rows[j]
         if mode != 2 and n[a] == 1:
@@ -634,7 +651,18 @@ def _add_change(res, at, rows, vals, W, n, replicas, mode, change):
             continue
         scale = 1.0 if mode == 0 else (1.0 / n[a] if mode == 1 else 1.0 / replicas)
         for k in range(res.shape[1]):
-            res[a, k] += np.float32(scale * (vals[j, k] - (0.0 if change else W[r, k])))
+            res[a, k] += np.float32(scale * (vals[j, k] - W[r, k]))
+
+
+@numba.njit(cache=True, nogil=True)
+def _add_coded(res, at, codes, decode, n, replicas, mode):
+    """Add one replica's changes (float16 codes) into the combined changes ``res``, which start at zero (see
+    combine): a row that one replica alone changed takes its change exactly (``sum``, ``changed``)."""
+    for j in range(codes.shape[0]):
+        a = at[j]
+        scale = 1.0 if mode == 0 or (mode == 1 and n[a] == 1) else (1.0 / n[a] if mode == 1 else 1.0 / replicas)
+        for k in range(res.shape[1]):
+            res[a, k] += np.float32(scale * decode[codes[j, k]])
 
 
 def update_for(combined, mine):
