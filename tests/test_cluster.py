@@ -17,6 +17,7 @@ distributed = pytest.importorskip("distributed")
 
 from conftest import cluster_purity, planted_corpus  # noqa: E402
 from w2v import api, cluster  # noqa: E402
+from w2v.errors import OptionError  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +117,14 @@ def test_synchronous_rounds_are_deterministic_and_learn(scheduler, corpus):
     assert tiered.stats["bytes_per_hot_sync"] < tiered.stats["bytes_per_full_sync"]
     assert cluster_purity(tiered.vectors, groups) > 0.6
     np.testing.assert_array_equal(runs[0].vectors.vectors, runs[1].vectors.vectors)
+    # float32 values instead of float16 changes: twice the bytes, the same model within the rounding
+    exact = api.train(parts, dask=scheduler.scheduler_address, shards=3, sync_bits=32, **dict(OPTS, epochs=5, dim=24))
+    assert exact.stats["bytes_total"] > 1.8 * runs[0].stats["bytes_total"]
+    assert not np.array_equal(exact.vectors.vectors, runs[0].vectors.vectors)
+    np.testing.assert_allclose(exact.vectors.vectors, runs[0].vectors.vectors, atol=0.05)
+    assert cluster_purity(exact.vectors, groups) > 0.6
+    with pytest.raises(OptionError, match="sync_bits is 16 or 32"):
+        api.train(parts, dask=scheduler.scheduler_address, sync_bits=8, **OPTS)
     assert runs[0].stats["shards"] == 3 and runs[0].stats["full_syncs"] == 5 * cluster.Trainer.FULL_SYNCS
     assert runs[0].stats["sync_rounds"] == 5 * cluster.Trainer.FULL_SYNCS * cluster.Trainer.HOT_ROUNDS
     # the replicas counted their shards for the vocabulary (the pass that encodes them): a local count's
@@ -246,8 +255,6 @@ def test_glove_counts_on_the_cluster(scheduler, corpus):
 
 
 def test_without_dask_installed_the_error_names_the_extra(monkeypatch):
-    from w2v.errors import OptionError
-
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(OptionError, match=r"w2v\[dask\]"):
         cluster.connect("local:1")
