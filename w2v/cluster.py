@@ -631,7 +631,7 @@ def combine(changed, base, mode="sum", half=False):
 
 def apply(W, rows, vals, half):
     """Set the combined model's ``rows`` to the combined ``vals`` (``half``: add these changes to them), to the
-    float32 values each replica sets them to (Replica.train)."""
+    float32 values each replica sets them to (RowSync.take)."""
     if half:
         _add_changes(W, W, rows, vals, DECODE, False)
     else:

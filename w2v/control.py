@@ -44,8 +44,8 @@ class RunOptions(NamedTuple):
     sync_rounds: int | None = None  # with dask: full synchronisations per epoch [cluster.Trainer.FULL_SYNCS]
     sync_average: str = "changed"  # with dask: how changed rows combine: changed (average), sum or all (Spark)
     sync_hot: int | None = None  # with dask: rounds per full sync, the frequent rows combined after each
-    sync_bits: int = 16  # with dask: the replicas exchange their changes in float16 (16) or values in float32
     # [cluster.Trainer.HOT_ROUNDS]
+    sync_bits: int = 16  # with dask: the replicas exchange their changes in float16 (16) or values in float32
 
 
 # ---------------------------------------------------------------- memory
