@@ -444,7 +444,7 @@ class Replica:
         none = np.zeros(0, np.int64)  # compile (or load) the kernels now, not in the first round
         self.kernel(0, 1, np.zeros(0, np.int32), none, none, 0, 0, self.weights, self.tabs, self.kcfg,
                     np.zeros(0), none)
-        self.rows.take(self.rows.report(False, hot=(0, 0)))
+        self.rows.take(self.rows.report(False))  # (nothing has changed: the row passes compile or load)
 
     def reset(self, W_in, W_out):
         """Set the weights to a combined model (a step trained again after a replica was lost)."""
@@ -502,10 +502,10 @@ class RowSync:
         self.snap = tuple(M.copy() for M in self.W)
         self.reported = ()  # (half) the rows each matrix last reported, taken into the snapshot by take
 
-    def report(self, full, hot=None):
+    def report(self, full):
         """For each matrix, the rows changed since they were last combined, with their values (or ``half``:
-        their changes as float16 codes): the first ``hot`` rows (the frequent words'), all rows when ``full``."""
-        his = [M.shape[0] if full else h for M, h in zip(self.W, hot or self.hot)]
+        their changes as float16 codes): the hot rows (the frequent words'), all rows when ``full``."""
+        his = [M.shape[0] if full else h for M, h in zip(self.W, self.hot)]
         if not self.half:
             return [_report_rows(M, S, hi) for M, S, hi in zip(self.W, self.snap, his)]
         changed = [_report_changes(M, S, hi, DECODE) for M, S, hi in zip(self.W, self.snap, his)]
@@ -598,6 +598,7 @@ def _add_changes(W, S, rows, codes, decode, snap):
 
 @numba.njit(cache=True, nogil=True)
 def _copy_rows(S, W, rows):
+    """Set ``rows`` of ``S`` to those of ``W``."""
     for j in range(rows.shape[0]):
         S[rows[j]] = W[rows[j]]
 
@@ -660,7 +661,7 @@ def _add_coded(res, at, codes, decode, n, replicas, mode):
     combine): a row that one replica alone changed takes its change exactly (``sum``, ``changed``)."""
     for j in range(codes.shape[0]):
         a = at[j]
-        scale = 1.0 if mode == 0 or (mode == 1 and n[a] == 1) else (1.0 / n[a] if mode == 1 else 1.0 / replicas)
+        scale = 1.0 if mode == 0 else (1.0 / n[a] if mode == 1 else 1.0 / replicas)
         for k in range(res.shape[1]):
             res[a, k] += np.float32(scale * decode[codes[j, k]])
 
