@@ -9,26 +9,27 @@ loss is a deterministic function of the parameters for a fixed state.
 import numpy as np
 import pytest
 
-from w2v import kernels, tables
-from w2v.choices import LOSSES, MODELS
+import types
+
+from w2v import kernels
+from w2v.choices import MODELS
+from w2v.output import kernels as output_kernels
+from w2v.output import layer
 
 EPS = 1e-6
 V, D = 12, 7
 ZERO = None  # no logit shift (NS and HS)
 
 
-def make_tables(counts, nce=False, negative=3):
-    hs = tables.huffman(counts)
-    q = tables.noise_distribution(counts)
-    return kernels.Tables(keep=np.full(len(counts), tables.ONE, np.int64), noise=tables.alias_table(q),
-                          log_kq=np.log(negative * q) if nce else None,
-                          hs_offsets=hs.offsets, hs_points=hs.points, hs_codes=hs.codes), hs
+def make_tables(counts, loss, negative=3):
+    """The output layer's kernel tables, from its entry as a run makes them."""
+    return layer(loss).tables(counts, types.SimpleNamespace(negative=negative, noise_power=0.75))
 
 
-def make_config(model, loss, hs, negative=3, cbow_mean=True, shared=False):
-    return kernels.Config(model=MODELS[model].code, loss=LOSSES[loss].code, window=3, negative=negative,
-                          cbow_mean=cbow_mean, alpha=1.0, min_alpha=0.0, epoch_ids=1.0, total_ids=1.0,
-                          max_code=int(np.diff(hs.offsets).max()), shared=shared, seed=1)
+def make_config(model, loss, out, negative=3, cbow_mean=True, shared=False):
+    width = layer(loss).width(out, types.SimpleNamespace(negative=negative), layer(loss).n_out(len(COUNTS)))
+    return kernels.Config(model=MODELS[model].code, window=3, negative=negative, cbow_mean=cbow_mean, alpha=1.0,
+                          min_alpha=0.0, epoch_ids=1.0, total_ids=1.0, width=width, shared=shared, seed=1)
 
 
 COUNTS = np.array([50, 30, 20, 12, 9, 7, 5, 4, 3, 2, 2, 1], np.int64)
@@ -36,10 +37,10 @@ COUNTS = np.array([50, 30, 20, 12, 9, 7, 5, 4, 3, 2, 2, 1], np.int64)
 
 def setup_step(rng, model, loss, **config):
     """Tables, config, weights and scratch buffers for one architecture step on a 12-word vocabulary."""
-    tabs, hs = make_tables(COUNTS, nce=loss == "nce", negative=config.get("negative", 3))
-    cfg = make_config(model, loss, hs, **config)
+    tabs = make_tables(COUNTS, loss, negative=config.get("negative", 3))
+    cfg = make_config(model, loss, tabs, **config)
     W_in = rng.normal(0, 0.5, (V, D))
-    W_out = rng.normal(0, 0.5, (len(COUNTS) - (loss == "hs"), D))
+    W_out = rng.normal(0, 0.5, (layer(loss).n_out(len(COUNTS)), D))
     return tabs, cfg, W_in, W_out, kernels.make_scratch(W_in, cfg)
 
 
@@ -68,10 +69,10 @@ def test_logistic_layer_gradient(rng, codes):
     f = np.empty(len(codes))
 
     def loss():
-        return kernels.logistic_layer(h, W_out.copy(), rows, codes, ZERO, 0.0, np.zeros(D), f)
+        return output_kernels.logistic_layer(h, W_out.copy(), rows, codes, ZERO, 0.0, np.zeros(D), f)
 
     W1, grad_h = W_out.copy(), np.zeros(D)
-    l0 = kernels.logistic_layer(h, W1, rows, codes, ZERO, 1.0, grad_h, f)
+    l0 = output_kernels.logistic_layer(h, W1, rows, codes, ZERO, 1.0, grad_h, f)
     assert l0 == pytest.approx(loss())
     for k in range(D):
         assert grad_h[k] == pytest.approx(fd_gradient(loss, h, k), rel=1e-6, abs=1e-8)
@@ -79,7 +80,7 @@ def test_logistic_layer_gradient(rng, codes):
     Wc = W_out  # perturb the original in place
 
     def loss_w():
-        return kernels.logistic_layer(h, Wc.copy(), rows, codes, ZERO, 0.0, np.zeros(D), f)
+        return output_kernels.logistic_layer(h, Wc.copy(), rows, codes, ZERO, 0.0, np.zeros(D), f)
 
     for r in range(V):
         for k in range(D):
@@ -94,7 +95,7 @@ def test_logistic_layer_loss_is_log_likelihood(rng):
     codes = np.array([0, 1], np.uint8)
     s = W_out[rows] @ h
     expected = np.logaddexp(0, -s[0]) + np.logaddexp(0, s[1])
-    got = kernels.logistic_layer(h, W_out.copy(), rows, codes, ZERO, 0.0, np.zeros(D), np.empty(2))
+    got = output_kernels.logistic_layer(h, W_out.copy(), rows, codes, ZERO, 0.0, np.zeros(D), np.empty(2))
     assert got == pytest.approx(expected, rel=1e-12)
 
 
@@ -106,8 +107,8 @@ def test_float32_tabulated_logistic_is_close_to_exact(rng):
     codes = np.array([0, 1, 1, 0, 1], np.uint8)
     g64, g32 = np.zeros(D), np.zeros(D, np.float32)
     W64, W32 = W_out.copy(), W_out.astype(np.float32)
-    l64 = kernels.logistic_layer(h, W64, rows, codes, ZERO, 0.1, g64, np.empty(5))
-    l32 = kernels.logistic_layer(h.astype(np.float32), W32, rows, codes, ZERO, 0.1, g32, np.empty(5))
+    l64 = output_kernels.logistic_layer(h, W64, rows, codes, ZERO, 0.1, g64, np.empty(5))
+    l32 = output_kernels.logistic_layer(h.astype(np.float32), W32, rows, codes, ZERO, 0.1, g32, np.empty(5))
     assert l32 == pytest.approx(l64, rel=1e-4)
     assert np.allclose(g32, g64, rtol=1e-4, atol=1e-5)
     assert np.allclose(W32, W64, rtol=1e-4, atol=1e-5)
@@ -168,7 +169,7 @@ def test_ns_reduces_to_classic_update_with_one_noise_word(rng):
     rows = np.array([2, 9], np.int64)
     codes = np.array([0, 1], np.uint8)
     W1, g1 = W_out.copy(), np.zeros(D)
-    kernels.logistic_layer(h, W1, rows, codes, ZERO, 0.05, g1, np.empty(2))
+    output_kernels.logistic_layer(h, W1, rows, codes, ZERO, 0.05, g1, np.empty(2))
     # word2vec.c, written out: g = (label - sigma(f)) * alpha; neu1e += g * row; row += g * h
     W2, neu1e = W_out.copy(), np.zeros(D)
     for r, label in ((2, 1.0), (9, 0.0)):
@@ -187,11 +188,11 @@ def test_logistic_block_gradient_with_repeated_rows(rng):
     S = np.empty((3, 4))
 
     def step(ps, alpha):
-        return kernels.logistic_block(ps[0], 3, ps[1], rows, codes, ZERO, alpha, np.zeros((3, D)), S.copy(), True)
+        return output_kernels.logistic_block(ps[0], 3, ps[1], rows, codes, ZERO, alpha, np.zeros((3, D)), S.copy(), True)
 
     G = np.zeros((3, D))
     W1 = W_out.copy()
-    kernels.logistic_block(H.copy(), 3, W1, rows, codes, ZERO, 1.0, G, S, True)
+    output_kernels.logistic_block(H.copy(), 3, W1, rows, codes, ZERO, 1.0, G, S, True)
     for idx in np.ndindex(H.shape):
         assert G[idx] == pytest.approx(fd_gradient(lambda: step([H, W_out.copy()], 0.0), H, idx), rel=1e-6,
                                        abs=1e-8)
@@ -238,12 +239,12 @@ def test_nce_is_logistic_regression_on_shifted_logits(rng):
     codes = np.array([0, 1, 1, 1], np.uint8)
     s = W_out[rows] @ h - log_kq[rows]
     expected = np.logaddexp(0, -s[0]) + np.sum(np.logaddexp(0, s[1:]))
-    got = kernels.logistic_layer(h, W_out.copy(), rows, codes, log_kq, 0.0, np.zeros(D), np.empty(4))
+    got = output_kernels.logistic_layer(h, W_out.copy(), rows, codes, log_kq, 0.0, np.zeros(D), np.empty(4))
     assert got == pytest.approx(expected, rel=1e-12)
     # and its gradient
     W1, g = W_out.copy(), np.zeros(D)
-    kernels.logistic_layer(h, W1, rows, codes, log_kq, 1.0, g, np.empty(4))
+    output_kernels.logistic_layer(h, W1, rows, codes, log_kq, 1.0, g, np.empty(4))
     for k in range(D):
-        fd = fd_gradient(lambda: kernels.logistic_layer(h, W_out.copy(), rows, codes, log_kq, 0.0, np.zeros(D),
+        fd = fd_gradient(lambda: output_kernels.logistic_layer(h, W_out.copy(), rows, codes, log_kq, 0.0, np.zeros(D),
                                                         np.empty(4)), h, k)
         assert g[k] == pytest.approx(fd, rel=1e-6, abs=1e-8)

@@ -4,6 +4,7 @@ n-gram corpus it must learn, the model file, the command line, and the Kneser-Ne
 
 import os
 import sys
+import types
 
 import numpy as np
 import pytest
@@ -11,7 +12,8 @@ from click.testing import CliRunner
 
 from w2v import io, kernels, nplm
 from w2v.cli import cli
-from w2v.choices import LOSSES
+from w2v.output import kernels as output_kernels
+from w2v.output import layer
 from w2v.config import TrainConfig
 from w2v.api import train
 from w2v.errors import TrainingInterrupted
@@ -23,22 +25,19 @@ COUNTS = np.array([50, 30, 20, 12, 9, 7, 5, 4, 3, 2, 2, 40], np.int64)
 
 
 def nplm_setup(rng, loss, direct, batch=1, negative=3):
-    from w2v import tables
-
-    hs = tables.huffman_unsorted(COUNTS)
-    q = tables.noise_distribution(COUNTS)
-    tabs = kernels.Tables(keep=np.full(V, tables.ONE, np.int64), noise=tables.alias_table(q),
-                          log_kq=np.log(negative * q) if loss == "nce" else None,
-                          hs_offsets=hs.offsets, hs_points=hs.points, hs_codes=hs.codes)
-    cfg = kernels.Config(model=kernels.NPLM, loss=LOSSES[loss].code, window=CTX, negative=negative,
-                         cbow_mean=True, alpha=1.0, min_alpha=0.0, epoch_ids=1.0, total_ids=1.0,
-                         max_code=int(np.diff(hs.offsets).max()), shared=False, seed=1, context=CTX, direct=direct,
-                         batch=batch)
+    """The output layer's kernel tables (from its entry, as a run makes them), its paths (what a model
+    file keeps), the kernels' config and random parameters."""
+    entry = layer(loss)
+    tabs = entry.tables(COUNTS, types.SimpleNamespace(negative=negative, noise_power=0.75))
+    cfg = kernels.Config(model=kernels.NPLM, window=CTX, negative=negative, cbow_mean=True, alpha=1.0,
+                         min_alpha=0.0, epoch_ids=1.0, total_ids=1.0,
+                         width=entry.width(tabs, types.SimpleNamespace(negative=negative), entry.n_out(V)),
+                         shared=False, seed=1, context=CTX, direct=direct, batch=batch)
     n_x = CTX * DIM
     params = {"W_in": rng.normal(0, 0.5, (V, DIM)), "W_hid": rng.normal(0, 0.4, (HID, n_x)),
               "b_hid": rng.normal(0, 0.3, HID),
-              "W_out": rng.normal(0, 0.4, (V - (loss == "hs"), HID + (n_x if direct else 0) + 1))}
-    return tabs, hs, cfg, params
+              "W_out": rng.normal(0, 0.4, (entry.n_out(V), HID + (n_x if direct else 0) + 1))}
+    return tabs, entry.paths(tabs), cfg, params
 
 
 def run_step(params, tabs, cfg, history, target, alpha):
@@ -90,12 +89,12 @@ def test_softmax_block_is_the_log_softmax_gradient_step(n_in):
     S = np.empty((n_in, 9))
 
     def loss_fn():
-        return kernels.softmax_block(H, n_in, W_out.copy(), targets, 0.0, np.empty((n_in, 6)), S)
+        return output_kernels.softmax_block(H, n_in, W_out.copy(), targets, 0.0, np.empty((n_in, 6)), S)
 
     scores = H @ W_out.T
     expect = -(scores[np.arange(n_in), targets] - np.log(np.exp(scores).sum(axis=1))).sum()
     W1, G = W_out.copy(), np.zeros((n_in, 6))
-    assert kernels.softmax_block(H, n_in, W1, targets, 1.0, G, S) == pytest.approx(expect, rel=1e-12)
+    assert output_kernels.softmax_block(H, n_in, W1, targets, 1.0, G, S) == pytest.approx(expect, rel=1e-12)
     dW = W_out - W1
     for idx in np.ndindex(W_out.shape):
         assert dW[idx] == pytest.approx(fd_gradient(loss_fn, W_out, idx), rel=1e-6, abs=1e-8)
@@ -103,10 +102,11 @@ def test_softmax_block_is_the_log_softmax_gradient_step(n_in):
         assert G[idx] == pytest.approx(fd_gradient(loss_fn, H, idx), rel=1e-6, abs=1e-8)
 
 
-def as_model(params, hs, loss, direct):
+def as_model(params, paths, loss, direct):
     words = [f"w{i}" for i in range(V - 2)] + [nplm.UNK, nplm.BOUNDARY]
+    offsets, points, codes = paths
     return nplm.LanguageModel(words=words, counts=COUNTS, unk=V - 2, loss=loss, context=CTX, direct=direct,
-                              hs_offsets=hs.offsets, hs_points=hs.points, hs_codes=hs.codes,
+                              hs_offsets=offsets, hs_points=points, hs_codes=codes,
                               **{k: v.astype(np.float32) for k, v in params.items()})
 
 
@@ -181,9 +181,8 @@ def test_merge_hidden_adds_every_threads_change_to_the_shared_layer():
     rng = np.random.default_rng(5)
     shared = kernels.Hidden(rng.normal(size=(3, 4)).astype(np.float32), rng.normal(size=3).astype(np.float32))
     start = kernels.Hidden(shared.W_hid.copy(), shared.b_hid.copy())
-    cfg = kernels.Config(model=kernels.NPLM, loss=kernels.HS, window=2, negative=0, cbow_mean=True, alpha=0.1,
-                         min_alpha=0.0, epoch_ids=1.0, total_ids=1.0, max_code=1, shared=False, seed=1, context=2,
-                         sync=8)
+    cfg = kernels.Config(model=kernels.NPLM, window=2, negative=0, cbow_mean=True, alpha=0.1, min_alpha=0.0,
+                         epoch_ids=1.0, total_ids=1.0, width=1, shared=False, seed=1, context=2, sync=8)
     a, b = kernels.private_hidden(shared, cfg), kernels.private_hidden(shared, cfg)
     assert not np.shares_memory(a[0].W_hid, shared.W_hid) and np.array_equal(a[0].W_hid, shared.W_hid)
     dA, dB = rng.normal(size=(3, 4)).astype(np.float32), rng.normal(size=(3, 4)).astype(np.float32)
@@ -212,7 +211,7 @@ def test_a_private_hidden_layer_in_one_lane_trains_as_in_place(tmp_path):
     ngram_corpus(path, seed=2, sentences=200)
     cfg = TrainConfig(model="nplm", loss="hs", dim=6, hidden=8, context=2, min_count=1, epochs=1, threads=1,
                       seed=4)
-    tabs, hs, kcfg, encoded, init = _kernel_inputs(str(path), cfg, tmp_path)
+    tabs, kcfg, encoded, init = _kernel_inputs(str(path), cfg, tmp_path)
     results = []
     for sync in (0, 5):
         W_in, W_hid, b_hid, W_out = (x.copy() for x in init)
@@ -229,8 +228,8 @@ def test_a_private_hidden_layer_in_one_lane_trains_as_in_place(tmp_path):
 
 
 def _kernel_inputs(path, cfg, tmp_path):
-    """What the NPLM trainer hands the kernels for ``path``: (tables, Huffman, kernel config, encoded
-    stream, initial (W_in, W_hid, b_hid, W_out))."""
+    """What the NPLM trainer hands the kernels for ``path``: (tables, kernel config, encoded stream,
+    initial (W_in, W_hid, b_hid, W_out))."""
     from w2v.control import RunOptions
     from w2v.trainers import nplm as nplm_trainer
     from w2v.trainers.stream import kernel_config
@@ -238,7 +237,7 @@ def _kernel_inputs(path, cfg, tmp_path):
     trainer = nplm_trainer.Trainer(cfg, RunOptions())
     trainer.prepare(path, str(tmp_path), None)
     p = trainer.init()
-    return (trainer.tabs, trainer.hs, kernel_config(cfg, trainer.encoded, trainer.hs), trainer.encoded,
+    return (trainer.tabs, kernel_config(cfg, trainer.encoded, trainer.tabs, trainer.n_out), trainer.encoded,
             (p["W_in"], p["W_hid"], p["b_hid"], p["W_out"]))
 
 

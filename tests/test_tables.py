@@ -6,6 +6,41 @@ import pytest
 from w2v import tables
 
 
+def sample_noise(noise, n, seed):
+    """``n`` draws from the noise table by the kernels' own draw (jit.draw_noise)."""
+    import numba
+
+    from w2v.jit import draw_noise, rng_next
+
+    @numba.njit
+    def draws(noise, n, seed):
+        out = np.empty(n, np.int64)
+        state = np.uint64(seed)
+        for i in range(n):
+            state, r = rng_next(state)
+            out[i] = draw_noise(noise, r)
+        return out
+    return draws(noise, n, seed)
+
+
+def subsample_counts(ids, keep, seed):
+    """How many occurrences of each word the kernels' subsampling (kernels.keep_word) keeps."""
+    import numba
+
+    from w2v.kernels import keep_word
+
+    @numba.njit
+    def kept(ids, keep, seed):
+        out = np.zeros(keep.shape[0], np.int64)
+        state = np.uint64(seed)
+        for w in ids:
+            k, state = keep_word(keep, w, state)
+            if k:
+                out[w] += 1
+        return out
+    return kept(ids, keep, seed)
+
+
 def zipf_counts(v, seed=0):
     rng = np.random.default_rng(seed)
     return np.sort((1e6 / np.arange(1, v + 1) ** 1.07 * rng.uniform(0.9, 1.1, v)).astype(np.int64) + 1)[::-1]
@@ -69,12 +104,10 @@ def test_noise_draws_follow_count_power():
     """Chi-square goodness of fit of 2M kernel draws to count^0.75 (20 words)."""
     from scipy import stats
 
-    from w2v import kernels
-
     counts = np.array([5000, 3000, 2000, 1200, 900, 700, 500, 400, 300, 250, 200, 150, 120, 100, 80, 60, 40,
                        30, 20, 10], np.int64)
     q = tables.noise_distribution(counts, 0.75)
-    draws = kernels.sample_noise(tables.alias_table(q), 2_000_000, 12345)
+    draws = sample_noise(tables.alias_table(q), 2_000_000, 12345)
     observed = np.bincount(draws, minlength=len(q))
     chi2, pvalue = stats.chisquare(observed, 2_000_000 * q)
     assert pvalue > 1e-4, (chi2, pvalue)
@@ -96,10 +129,8 @@ def test_keep_probabilities_match_word2vec_formula():
 
 def test_subsampling_rate_in_training_stream():
     """The kernel keeps each occurrence with the tabulated probability (checked on word frequencies)."""
-    from w2v import kernels
-
     counts = np.array([60000, 30000, 10000], np.int64)
     keep = tables.keep_thresholds(counts, 1e-2)
-    kept = kernels.subsample_counts(np.repeat(np.arange(3, dtype=np.int32), counts), keep, 7)
+    kept = subsample_counts(np.repeat(np.arange(3, dtype=np.int32), counts), keep, 7)
     expected = counts * tables.keep_probabilities(counts, 1e-2)
     assert np.allclose(kept, expected, rtol=0.03)

@@ -41,13 +41,20 @@ def test_every_epoch_trains_and_loss_falls(planted):
 
 
 def test_learning_rate_schedule_reaches_min_alpha():
-    cfg = kernels.Config(model=0, loss=0, window=5, negative=5, cbow_mean=True, alpha=0.025, min_alpha=2.5e-6,
-                         epoch_ids=1000.0, total_ids=3000.0, max_code=0, shared=False, seed=1)
-    lrs = [kernels.learning_rate_at(cfg, e, i) for e in range(3) for i in range(0, 1000, 50)]
+    """The schedule the kernels use (kernels.learning_rate) over three epochs: linear decay across epoch
+    boundaries to min_alpha, never below it; the progress bar's rate (kernels.decay) is the same."""
+    import numba
+
+    cfg = kernels.Config(model=0, window=5, negative=5, cbow_mean=True, alpha=0.025, min_alpha=2.5e-6,
+                         epoch_ids=1000.0, total_ids=3000.0, width=6, shared=False, seed=1)
+    learning_rate_at = numba.njit(lambda cfg, e, i: kernels.learning_rate(cfg, e, i))
+    lrs = [learning_rate_at(cfg, e, i) for e in range(3) for i in range(0, 1000, 50)]
     assert lrs[0] == pytest.approx(0.025)
     assert all(a > b for a, b in zip(lrs, lrs[1:]))  # decays across epoch boundaries too
-    assert kernels.learning_rate_at(cfg, 2, 999) == pytest.approx(2.5e-6, abs=2e-5)
-    assert kernels.learning_rate_at(cfg, 3, 0) == pytest.approx(2.5e-6)  # never below min_alpha
+    assert learning_rate_at(cfg, 2, 999) == pytest.approx(2.5e-6, abs=2e-5)
+    assert learning_rate_at(cfg, 3, 0) == pytest.approx(2.5e-6)  # never below min_alpha
+    assert learning_rate_at(cfg, 4, 0) == 2.5e-6
+    assert learning_rate_at(cfg, 1, 500) == kernels.decay(0.025, 2.5e-6, 1500 / 3000)
 
 
 def test_two_threads_train_every_chunk(planted):

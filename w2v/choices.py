@@ -13,30 +13,35 @@ class Architecture(NamedTuple):
     trainer: str  # module of its trainer (w2v/trainers/), imported when a run needs it
     losses: tuple  # output layers it can put on top (the first is its default)
     summary: str
+    alpha: float = 0.0  # its default learning rate (--alpha; 0 for GloVe, whose AdaGrad takes --eta)
 
 
 class OutputLayer(NamedTuple):
-    code: int  # the kernels' integer code (kernels.draw_targets and nplm_step dispatch on it)
+    module: str  # its entry (w2v/output/): the Python side as ``LAYER``; its kernel in output/kernels.py
     summary: str
+    negative: bool = False  # it draws --negative noise words (at least one)
+    nplm_batch: int = 1  # the NPLM's default --batch with it (examples per hidden-layer step)
 
 
 MODELS = {
     "sg": Architecture(0, "w2v.trainers.word2vec", ("ns", "nce", "hs"),
-                       "skip-gram: each word predicts the words around it (Mikolov et al. 2013)"),
+                       "skip-gram: each word predicts the words around it (Mikolov et al. 2013)", alpha=0.025),
     "cbow": Architecture(1, "w2v.trainers.word2vec", ("ns", "nce", "hs"),
-                         "continuous bag of words: the words around a position predict it"),
+                         "continuous bag of words: the words around a position predict it", alpha=0.05),
     "nplm": Architecture(2, "w2v.trainers.nplm", ("softmax", "hs", "nce", "ns"),
                          "Bengio et al.'s neural probabilistic language model: a tanh network predicts each "
-                         "word from the --context words before it"),
+                         "word from the --context words before it",
+                         alpha=0.01),  # bench-en, 5 epochs (bench/RESULTS.md): better than 0.02 for HS, as good for NCE
     "glove": Architecture(-1, "w2v.trainers.glove", (),
                           "GloVe (Pennington et al. 2014): weighted least squares on co-occurrence counts"),
 }
 
 LOSSES = {
-    "ns": OutputLayer(0, "negative sampling: logistic classification of the data word against --negative "
-                         "noise words"),
-    "hs": OutputLayer(1, "hierarchical softmax over a Huffman tree, O(log V)"),
-    "nce": OutputLayer(2, "noise-contrastive estimation: NS with each logit shifted by -log(k q(w)), an "
-                          "estimator of the normalised model"),
-    "softmax": OutputLayer(3, "the full softmax over the vocabulary, O(V) (nplm only)"),
+    "ns": OutputLayer("w2v.output.ns", "negative sampling: logistic classification of the data word against "
+                                       "--negative noise words", negative=True),
+    "hs": OutputLayer("w2v.output.hs", "hierarchical softmax over a Huffman tree, O(log V)"),
+    "nce": OutputLayer("w2v.output.nce", "noise-contrastive estimation: NS with each logit shifted by "
+                                         "-log(k q(w)), an estimator of the normalised model", negative=True),
+    "softmax": OutputLayer("w2v.output.softmax", "the full softmax over the vocabulary, O(V) (nplm only)",
+                           nplm_batch=16),
 }

@@ -44,6 +44,7 @@ import numpy as np
 
 from w2v.errors import CorpusError, OptionError, W2VError
 from w2v.half import DECODE, encode, encode_rows
+from w2v.output import layer
 from w2v.trainers import Prepared
 
 PIECE_BYTES = 64 << 20  # plain files are cut into byte ranges of about this size
@@ -55,10 +56,10 @@ COMPRESSED = (".gz", ".bz2", ".xz", ".lzma")
 
 def hot_rows(counts, loss):
     """(W_in rows, W_out rows) synchronised every round: the words that make HOT_SHARE of the tokens (the
-    vocabulary is sorted by count); W_out's Huffman inner nodes (--loss hs) only at full rounds."""
+    vocabulary is sorted by count); an output layer's own rows (Huffman inner nodes) only at full rounds."""
     c = np.cumsum(np.asarray(counts, np.float64))
     h = int(np.searchsorted(c, HOT_SHARE * c[-1]) + 1) if len(c) else 0
-    return h, 0 if loss == "hs" else h
+    return h, h if layer(loss).rows_are_words else 0
 
 
 class Words:
@@ -423,14 +424,14 @@ class Replica:
             if scanned is not None:
                 os.unlink(scanned.prov_path)
             _, self.encoded = prepare(Shard(self.pieces), self.cfg, self.work, known=vocab)
-        self.tabs, hs = output_tables(vocab.counts, self.cfg)
+        self.tabs = output_tables(vocab.counts, self.cfg)
+        n_out = layer(self.cfg.loss).n_out(len(vocab))
         if W_in is None:  # a fresh run: the client's initial model, made here from the same seed
             from w2v.trainers.word2vec import init_weights
 
-            W_in, W_out = init_weights(len(vocab), self.cfg.dim, self.cfg.seed,
-                                       len(vocab) - 1 if self.cfg.loss == "hs" else len(vocab))
+            W_in, W_out = init_weights(len(vocab), self.cfg.dim, self.cfg.seed, n_out)
         self.weights = kernels.Weights.word2vec(np.array(W_in, np.float32), np.array(W_out, np.float32))
-        self.kcfg = kernel_config(self.cfg, self.encoded, hs)._replace(seed=shard_seed(self.cfg.seed, self.shard))
+        self.kcfg = kernel_config(self.cfg, self.encoded, self.tabs, n_out)._replace(seed=shard_seed(self.cfg.seed, self.shard))
         self.kernel = kernels.lane_kernel(self.kcfg.model, self.kcfg.shared)
         # the chunks of a local run's epoch, in order (block position, start, end): rounds are runs of them,
         # so with one shard the kernel sees exactly the calls of a local --threads 1 run
@@ -736,7 +737,7 @@ class Trainer:
         if len(self.vocab) == 0:
             raise CorpusError(f"vocabulary is empty: no word occurs at least --min-count {self.cfg.min_count} times")
         self.total_tokens = report.total_tokens
-        self.n_out = len(self.vocab) - 1 if self.cfg.loss == "hs" else len(self.vocab)
+        self.n_out = layer(self.cfg.loss).n_out(len(self.vocab))
         # (a checkpoint's positions count synchronisations: a resume needs the same shards and schedule)
         sync = [self.steps_per_epoch, self.hot_rounds, self.run.sync_average]
         return Prepared(self.vocab, self.vocab, {"total_tokens": report.total_tokens, "shards": len(self.parts),
@@ -756,16 +757,20 @@ class Trainer:
         W_in, W_out = init_weights(len(self.vocab), self.cfg.dim, self.cfg.seed, self.n_out)
         return {"W_in": W_in, "W_out": W_out}
 
+    @property
+    def alpha_scale(self):
+        """The replicas' learning rate over --alpha. An average over S replicas moves a row by the mean of
+        their changes: each replica's data would count 1/S. With ``changed`` averaging the replicas step S
+        times the learning rate, so the average moves as one model trained on all of it (the linear
+        scaling rule); with one shard nothing changes."""
+        return len(self.parts) if self.run.sync_average == "changed" else 1
+
     def _replicas(self, which, workers=None, params=None):
         """Start replicas for the shards ``which`` at once (on ``workers``, one each, where given). Without
         ``params`` they wait to count their shards and be set up; with them (a replica rebuilt after its
         worker died) each encodes its shard with the vocabulary and takes the model, sent once per worker."""
         fields = {k: getattr(self.cfg, k) for k in self.cfg.__dataclass_fields__}
-        if self.run.sync_average == "changed":
-            # An average over S replicas moves a row by the mean of their changes: each replica's data would
-            # count 1/S. The replicas step S times the learning rate, so the average moves as one model
-            # trained on all of it (the linear scaling rule); with one shard nothing changes.
-            fields.update(alpha=self.cfg.start_alpha * len(self.parts), min_alpha=self.cfg.end_alpha * len(self.parts))
+        fields.update(alpha=self.cfg.start_alpha * self.alpha_scale, min_alpha=self.cfg.end_alpha * self.alpha_scale)
         futures = []
         for i, s in enumerate(which):
             where = {"workers": workers[i], "allow_other_workers": True} if workers else {}
@@ -812,7 +817,8 @@ class Trainer:
                        "with --checkpoint, --resume continues from the last one")
 
     def epochs(self, params):
-        from w2v.control import Epochs, finite, log
+        from w2v.control import Epochs, divergence_test, log
+        from w2v.kernels import decay
 
         cfg = self.cfg
         steps_per_epoch, hot_rounds = self.steps_per_epoch, self.hot_rounds
@@ -892,17 +898,12 @@ class Trainer:
                 self.pending = updates
                 yield p, loss, predictions
 
-        def rate(epoch, position):
+        def rate(epoch, position):  # what the replicas' kernels use (scaled with the shards, see _replicas)
             done = (epoch * steps_per_epoch + position) / (steps_per_epoch * cfg.epochs)
-            return cfg.start_alpha - (cfg.start_alpha - cfg.end_alpha) * done
+            return decay(self.alpha_scale * cfg.start_alpha, self.alpha_scale * cfg.end_alpha, done)
 
-        def diverged(loss, epoch):
-            if finite(loss, W_in[0]):
-                return None
-            return (f"training diverged (loss became {loss}) in epoch {epoch + 1}: the learning rate --alpha "
-                    f"{cfg.start_alpha} is too large; try a smaller one")
-
-        return Epochs(length=steps_per_epoch, steps=steps, rate=rate, diverged=diverged, kernels=(), warm_up=start,
+        return Epochs(length=steps_per_epoch, steps=steps, rate=rate, kernels=(), warm_up=start,
+                      diverged=divergence_test(W_in[0], "--alpha", cfg.start_alpha, cfg.default_alpha),
                       per_position=self.total_tokens / steps_per_epoch)
 
     def close(self):

@@ -7,7 +7,6 @@ from w2v.choices import LOSSES, MODELS
 from w2v.errors import OptionError
 
 
-NPLM_ALPHA = 0.01  # bench-en, 5 epochs (bench/RESULTS.md): better than 0.02 for HS, as good for NCE
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,7 +22,7 @@ class TrainConfig:
     max_types: int | None = None  # live types while counting, pruned beyond (None: exact, spill.py)
     sample: float = 1e-3
     epochs: int | None = None  # None: 5 (sg, cbow, nplm), 15 (glove)
-    alpha: float | None = None  # None: 0.025 for sg, 0.05 for cbow (word2vec.c), NPLM_ALPHA for nplm
+    alpha: float | None = None  # None: the model's default (choices.MODELS)
     min_alpha: float | None = None  # None: alpha * 1e-4 (word2vec.c)
     threads: int = 0  # 0: all cores
     seed: int = 1
@@ -65,7 +64,7 @@ class TrainConfig:
             bad(f"--loss {self.loss} is for --model {_either(owners)} ({self.model}: "
                 f"{_either(MODELS[self.model].losses)})")
         if self.batch is None:
-            object.__setattr__(self, "batch", 16 if self.loss == "softmax" else 1)
+            object.__setattr__(self, "batch", LOSSES[self.loss].nplm_batch)
         if self.model == "nplm":
             if self.context < 1:
                 bad(f"--context must be at least 1 (got {self.context})")
@@ -95,7 +94,7 @@ class TrainConfig:
         for name in ("dim", "window", "epochs"):
             if getattr(self, name) < 1:
                 bad(f"--{name.replace('_', '-')} must be at least 1 (got {getattr(self, name)})")
-        if self.loss in ("ns", "nce") and self.negative < 1:
+        if LOSSES[self.loss].negative and self.negative < 1:
             bad(f"--negative must be at least 1 with --loss {self.loss} (got {self.negative})")
         if self.negative < 0:
             bad(f"--negative must not be negative (got {self.negative})")
@@ -122,12 +121,14 @@ class TrainConfig:
 
     @property
     def start_alpha(self):
-        """The initial learning rate (word2vec.c's defaults: 0.025 for sg, 0.05 for cbow)."""
-        if self.alpha is not None:
-            return self.alpha
-        if self.model == "nplm":
-            return NPLM_ALPHA
-        return 0.025 if self.model == "sg" else 0.05
+        """The initial learning rate: --alpha, or the model's default."""
+        return self.alpha if self.alpha is not None else self.default_alpha
+
+    @property
+    def default_alpha(self):
+        """The model's default learning rate (its choices.MODELS entry: word2vec.c's 0.025 for sg, 0.05 for
+        cbow)."""
+        return MODELS[self.model].alpha
 
     @property
     def end_alpha(self):

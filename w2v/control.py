@@ -348,3 +348,14 @@ def finite(loss, first_row):
     import numpy as np
 
     return math.isfinite(loss) and bool(np.isfinite(first_row).all())
+
+
+def divergence_test(probe, option, value, default):
+    """An ``Epochs.diverged`` test: None while the loss and ``probe`` (a row of the weights) are finite,
+    else the message that names the learning-rate ``option`` to lower (its ``value`` and ``default``)."""
+    def diverged(loss, epoch):
+        if finite(loss, probe):
+            return None
+        return (f"training diverged (loss became {loss}) in epoch {epoch + 1}: the learning rate {option} {value} "
+                f"is too large; try a smaller one (the default is {default})")
+    return diverged

@@ -10,13 +10,12 @@ chunks of that order (``epoch_parallel``); ``--threads 1 --seed S`` is determini
 """
 
 import math
-import types
 
 import numba
 import numpy as np
 from numba import prange
 
-from w2v.kernels import FASTMATH, _cast_like, _renamed_code, rng_next
+from w2v.jit import FASTMATH, cast_like, renamed, rng_next
 
 CHUNK = 65536  # nonzeros per hogwild chunk
 SLICE = 64  # chunks per kernel call (one progress-bar step)
@@ -26,7 +25,7 @@ SLICE = 64  # chunks per kernel call (one progress-bar step)
 def adagrad_step(W, C, bw, bc, gW, gC, gbw, gbc, i, j, x, x_max, power, eta, clip):
     """One AdaGrad step on the pair (i, j) with count ``x``; returns its cost f(x) diff^2 / 2."""
     wi, cj, gwi, gcj = W[i], C[j], gW[i], gC[j]
-    s = _cast_like(0.0, wi)
+    s = cast_like(0.0, wi)
     for k in range(wi.shape[0]):
         s += wi[k] * cj[k]
     diff = np.float64(s) + bw[i] + bc[j] - math.log(x)
@@ -34,8 +33,8 @@ def adagrad_step(W, C, bw, bc, gW, gC, gbw, gbc, i, j, x, x_max, power, eta, cli
     fdiff = fx * diff
     cost = 0.5 * fdiff * diff
     fdiff *= eta
-    fd = _cast_like(fdiff, wi)
-    lim = _cast_like(clip, wi)
+    fd = cast_like(fdiff, wi)
+    lim = cast_like(clip, wi)
     for k in range(wi.shape[0]):
         t1 = min(max(fd * cj[k], -lim), lim)  # gradient of w_i (times eta), clipped as in GloVe
         t2 = min(max(fd * wi[k], -lim), lim)
@@ -61,18 +60,13 @@ def _epoch(rows, cols, vals, starts, ends, params, x_max, power, eta, clip, cost
         costs[c] = total
 
 
-def _named(fn, name):
-    """``fn`` under another name: Numba's disk cache is keyed by the function's name."""
-    return types.FunctionType(_renamed_code(fn.__code__, name), fn.__globals__, name)
-
-
 # Unlike the window loop (kernels.py), GloVe keeps a parallel=True epoch: it compiles in about a second,
 # and its prange body runs 2.8x faster on one thread than the same loop in a plain function (measured on
 # 5M tokens: 4.74M against 1.67M updates/s; probably because the gufunc's arrays are taken not to alias,
 # which lets LLVM vectorise the AdaGrad update: not verified). The serial twin serves --threads 1, bit for
 # bit as before (using the prange twin there would change the bits).
-epoch_serial = numba.njit(cache=True, fastmath=FASTMATH)(_named(_epoch, "glove_epoch_serial"))
-epoch_parallel = numba.njit(cache=True, fastmath=FASTMATH, parallel=True)(_named(_epoch, "glove_epoch_parallel"))
+epoch_serial = numba.njit(cache=True, fastmath=FASTMATH)(renamed(_epoch, "glove_epoch_serial"))
+epoch_parallel = numba.njit(cache=True, fastmath=FASTMATH, parallel=True)(renamed(_epoch, "glove_epoch_parallel"))
 
 
 @numba.njit(cache=True)

@@ -84,6 +84,10 @@ class LanguageModel:
             raise
         except Exception as e:  # a zip that is not ours, a truncated file, a missing array
             raise FormatError(f"cannot read model {path}: {type(e).__name__}: {e}") from None
+        from w2v.choices import LOSSES
+
+        if meta.get("loss") not in LOSSES:
+            raise FormatError(f"{path}: unknown output layer {meta.get('loss')!r} (a damaged file?)")
         model = cls(words=words, unk=int(meta["unk"]), loss=meta["loss"], context=int(meta["context"]),
                     direct=bool(meta["direct"]), config=meta.get("config", {}), **arrays)
         n, dim = model.W_in.shape
@@ -106,20 +110,10 @@ class LanguageModel:
 
         The softmax (also for NCE- and NS-trained models) normalises over every row in float64; HS sums
         log sigma along the target's Huffman path, a distribution by construction."""
-        h = self.hidden(history)
-        if self.loss == "hs":
-            h = h.astype(np.float64)
-            logp = np.empty(len(targets))
-            for i, t in enumerate(targets):
-                a, b = self.hs_offsets[t], self.hs_offsets[t + 1]
-                s = self.W_out[self.hs_points[a:b]].astype(np.float64) @ h[i]
-                sign = 1.0 - 2.0 * self.hs_codes[a:b]  # code 0: sigma(s), code 1: sigma(-s)
-                logp[i] = -np.logaddexp(0.0, -sign * s).sum()
-            return logp, np.full(len(targets), np.nan)
-        scores = (h @ self.W_out.T).astype(np.float64)  # float32 products, float64 normalisation
-        m = scores.max(axis=1)
-        log_z = m + np.log(np.exp(scores - m[:, None]).sum(axis=1))
-        return scores[np.arange(len(targets)), targets] - log_z, log_z
+        from w2v.output import layer
+
+        paths = (self.hs_offsets, self.hs_points, self.hs_codes)
+        return layer(self.loss).log_probs(self.W_out, self.hidden(history), targets, paths)
 
 
 def examples(sentences, context, boundary):

@@ -5,6 +5,7 @@ import os
 
 from w2v.control import log
 from w2v.errors import CorpusError
+from w2v.output import layer
 from w2v.vocab import Vocab
 
 
@@ -67,8 +68,9 @@ def prepare(corpus, cfg, workdir, known=None, unk=None):
     if len(vocab) == 0:
         raise CorpusError(f"vocabulary is empty: no word occurs at least --min-count {cfg.min_count} times "
                           f"in {scanned.total_tokens} tokens")
-    if cfg.loss == "hs" and len(vocab) < 2:
-        raise CorpusError("hierarchical softmax needs at least two words in the vocabulary")
+    need = layer(cfg.loss).min_words if cfg.model != "glove" else 1
+    if len(vocab) < need:
+        raise CorpusError(f"--loss {cfg.loss} needs at least {need} words in the vocabulary")
     if unk is not None:
         remap[remap < 0] = vocab.index.get(unk, len(vocab))
     encoded = corpus_mod.encode(scanned, remap, workdir)

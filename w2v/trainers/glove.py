@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from w2v.control import Epochs, check_memory, finite, log, memory_estimate
+from w2v.control import Epochs, check_memory, divergence_test, log, memory_estimate
 from w2v.errors import CorpusError
 from w2v.trainers import Finished, Prepared
 
@@ -155,19 +155,14 @@ class Trainer:
             for k, (rows, cols, vals) in self.matrix.buckets(first):
                 yield from train(rows, cols, vals, int(offsets[k]), max(position, int(offsets[k])))
 
-        def diverged(cost, epoch):
-            if finite(cost, params["W"][0]):
-                return None
-            return (f"GloVe diverged (cost became {cost}) in epoch {epoch + 1}: lower --eta (now {cfg.eta}; "
-                    f"the default is 0.05)")
-
         def warm_up():  # no chunks: compiles (or loads) the kernel, trains nothing
             none = np.zeros(0, np.int64)
             empty = np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float32)
             epoch_fn(*empty, none, none, arrays, cfg.x_max, cfg.weight_power, cfg.eta, 100.0, np.zeros(0))
 
-        return Epochs(length=self.nnz, steps=steps, rate=lambda epoch, position: cfg.eta, diverged=diverged,
-                      kernels=(epoch_fn,), warm_up=warm_up, unit="upd",
+        default_eta = type(cfg).__dataclass_fields__["eta"].default
+        return Epochs(length=self.nnz, steps=steps, rate=lambda epoch, position: cfg.eta,
+                      diverged=divergence_test(params["W"][0], "--eta", cfg.eta, default_eta), kernels=(epoch_fn,), warm_up=warm_up, unit="upd",
                       names=("updates", "updates_per_s", "eta"), labels=("eta", "cost"))
 
     def finish(self, params, progress, seconds, epochs_run):

@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from w2v.errors import CorpusError, OptionError
+from w2v.output import layer
 from w2v.trainers import Finished, Prepared
 from w2v.trainers.stream import kernel_config, memory_estimate, output_tables, stream_epochs
 from w2v.vocab import Vocab
@@ -22,10 +23,11 @@ def stream_counts(encoded, n):
     return counts
 
 
-def init_nplm(n_words, cfg, counts, n_out, hs):
+def init_nplm(n_words, cfg, counts, n_out, out):
     """Features uniform in [-0.1, 0.1), hidden weights uniform in +-1/sqrt(fan-in), output weights zero,
-    and output biases that make the untrained network the unigram model: log-probabilities for softmax
-    and NCE; for HS each inner node's log-odds of its two subtrees' counts; zero for NS."""
+    and the output biases the output layer (its tables ``out``) starts from (``Layer.bias``: the unigram
+    model where it can: log-probabilities for softmax and NCE, each Huffman inner node's log-odds of its
+    two subtrees' counts; zero for NS)."""
     rng = np.random.Generator(np.random.PCG64(cfg.seed))
     n_x = cfg.context * cfg.dim
     W_in = ((rng.random((n_words, cfg.dim), dtype=np.float32) - np.float32(0.5)) * np.float32(0.2))
@@ -33,20 +35,8 @@ def init_nplm(n_words, cfg, counts, n_out, hs):
     W_hid = (rng.random((cfg.hidden, n_x), dtype=np.float32) * 2 - 1) * r
     b_hid = np.zeros(cfg.hidden, np.float32)
     W_out = np.zeros((n_out, cfg.hidden + (n_x if cfg.direct else 0) + 1), np.float32)
-    if cfg.loss in ("softmax", "nce"):
-        W_out[:, -1] = np.log(np.maximum(counts, 1) / counts.sum())
-    elif cfg.loss == "hs":
-        W_out[:, -1] = hs_unigram_bias(counts, hs, n_out)
+    W_out[:, -1] = layer(cfg.loss).bias(counts, out, n_out)
     return W_in, W_hid, b_hid, W_out
-
-
-def hs_unigram_bias(counts, hs, n_out):
-    """Inner-node biases under which the Huffman tree gives every word its unigram probability: the node's
-    step has label 1 (code 0) with probability n0 / (n0 + n1), the counts below each branch."""
-    below = np.zeros((n_out, 2))
-    words = np.repeat(np.arange(len(counts)), np.diff(hs.offsets))
-    np.add.at(below, (hs.points, hs.codes), np.maximum(counts, 1)[words].astype(np.float64))
-    return np.log(np.maximum(below[:, 0], 1) / np.maximum(below[:, 1], 1))
 
 
 class Trainer:
@@ -71,8 +61,8 @@ class Trainer:
         self.counts = stream_counts(self.encoded, len(words))
         self.unk = vocab.index[UNK] if self.unk_in_corpus else len(vocab)
         self.rows = Vocab(words, self.counts)
-        self.n_out = len(words) - 1 if self.cfg.loss == "hs" else len(words)
-        self.tabs, self.hs = output_tables(self.counts, self.cfg)
+        self.n_out = layer(self.cfg.loss).n_out(len(words))
+        self.tabs = output_tables(self.counts, self.cfg)
         info = {"total_tokens": self.encoded.total_tokens, "n_ids": self.encoded.n_ids}
         return Prepared(vocab, self.rows, info,
                         f"vocabulary: {len(vocab)} words + <unk> ({int(self.counts[self.unk])} tokens) + </s> "
@@ -84,7 +74,8 @@ class Trainer:
         out_dim = cfg.hidden + (n_x if cfg.direct else 0) + 1
         estimate = memory_estimate(len(self.rows), cfg, self.n_out)
         extra = 4 * (out_dim * self.n_out - cfg.dim * self.n_out + cfg.hidden * (n_x + 1))
-        extra += cfg.n_threads * 8 * cfg.batch * (self.n_out if cfg.loss == "softmax" else 64)
+        width = layer(cfg.loss).width(self.tabs.out, cfg, self.n_out)
+        extra += cfg.n_threads * 8 * cfg.batch * width  # each chunk's float64 scores (NPLMScratch.S)
         if cfg.n_threads > 1:  # each thread's private hidden layer and its snapshot (kernels.private_hidden)
             extra += cfg.n_threads * 2 * 4 * cfg.hidden * (n_x + 1)
         estimate["weights"] += extra
@@ -92,26 +83,27 @@ class Trainer:
         return estimate
 
     def init(self):
-        W_in, W_hid, b_hid, W_out = init_nplm(len(self.rows), self.cfg, self.counts, self.n_out, self.hs)
+        W_in, W_hid, b_hid, W_out = init_nplm(len(self.rows), self.cfg, self.counts, self.n_out, self.tabs.out)
         return {"W_in": W_in, "W_hid": W_hid, "b_hid": b_hid, "W_out": W_out}
 
     def epochs(self, params):
         from w2v import kernels
 
         weights = kernels.Weights(params["W_in"], params["W_out"], params["W_hid"], params["b_hid"])
-        return stream_epochs(self.encoded, weights, self.tabs, kernel_config(self.cfg, self.encoded, self.hs),
-                             self.cfg)
+        return stream_epochs(self.encoded, weights, self.tabs,
+                             kernel_config(self.cfg, self.encoded, self.tabs, self.n_out), self.cfg)
 
     def finish(self, params, progress, seconds, epochs_run):
         from w2v.nplm import LanguageModel
 
-        cfg, hs = self.cfg, self.hs
+        cfg = self.cfg
+        offsets, points, codes = layer(cfg.loss).paths(self.tabs.out)
         n_pred = sum(progress.epoch_predictions[-1:])
         eps = n_pred * epochs_run / max(seconds, 1e-9)
         wps = self.encoded.total_tokens * epochs_run / max(seconds, 1e-9)
         model = LanguageModel(words=self.rows.words, counts=self.counts, unk=self.unk, loss=cfg.loss,
-                              context=cfg.context, direct=cfg.direct, hs_offsets=hs.offsets, hs_points=hs.points,
-                              hs_codes=hs.codes, config={**dataclasses.asdict(cfg), "unk_in_corpus": self.unk_in_corpus},
+                              context=cfg.context, direct=cfg.direct, hs_offsets=offsets, hs_points=points,
+                              hs_codes=codes, config={**dataclasses.asdict(cfg), "unk_in_corpus": self.unk_in_corpus},
                               **params)
         return Finished(model.vectors, f"trained nplm/{cfg.loss}: {cfg.epochs} epochs in {seconds:.1f} s, "
                                        f"{eps:.0f} examples/s, final loss {progress.epoch_losses[-1]:.4f}",

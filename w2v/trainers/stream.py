@@ -3,8 +3,8 @@ corpus, with output-layer tables (noise sampler, NCE shift, Huffman tree) and on
 
 import numpy as np
 
-from w2v.choices import LOSSES, MODELS
-from w2v.control import Epochs, Lanes, finite
+from w2v.choices import MODELS
+from w2v.control import Epochs, Lanes, divergence_test
 from w2v.control import memory_estimate as control_memory_estimate
 
 CHUNK_IDS = 10_000  # target chunk length (ids): many more chunks than threads
@@ -21,31 +21,26 @@ def plan_chunks(block, chunk_ids=CHUNK_IDS):
 
 
 def output_tables(counts, cfg):
-    """Kernel tables for the output layer over ``counts``: (Tables, Huffman); no subsampling for the NPLM."""
+    """Kernel tables over ``counts``: subsampling thresholds (none for the NPLM) and the output layer's own
+    tables (its entry's ``Layer.tables``)."""
     from w2v import kernels, tables
+    from w2v.output import layer
 
-    if cfg.loss == "hs":  # (the NPLM's <unk> and </s>, and words added by --update-vocab, are out of order)
-        hs = tables.huffman_unsorted(counts)
-    else:
-        hs = tables.Huffman(np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.uint8))
-    q = tables.noise_distribution(counts, cfg.noise_power)
-    log_kq = np.log(cfg.negative * np.maximum(q, 1e-300)) if cfg.loss == "nce" else None  # (a count may be 0)
-    tabs = kernels.Tables(keep=tables.keep_thresholds(counts, 0.0 if cfg.model == "nplm" else cfg.sample),
-                          noise=tables.alias_table(q), log_kq=log_kq, hs_offsets=hs.offsets, hs_points=hs.points,
-                          hs_codes=hs.codes)
-    return tabs, hs
+    return kernels.Tables(keep=tables.keep_thresholds(counts, 0.0 if cfg.model == "nplm" else cfg.sample),
+                          out=layer(cfg.loss).tables(counts, cfg))
 
 
-def kernel_config(cfg, encoded, hs):
-    """The kernels' scalars (kernels.Config) for this run: choices' integer codes, the learning-rate
-    schedule over all epochs, and the NPLM's shape."""
+def kernel_config(cfg, encoded, tabs, n_out):
+    """The kernels' scalars (kernels.Config) for this run: the architecture's code, the output layer's
+    width over ``n_out`` rows, the learning-rate schedule over all epochs, and the NPLM's shape."""
     from w2v import kernels
+    from w2v.output import layer
 
-    return kernels.Config(model=MODELS[cfg.model].code, loss=LOSSES[cfg.loss].code, window=cfg.window,
+    return kernels.Config(model=MODELS[cfg.model].code, window=cfg.window,
                           negative=cfg.negative, cbow_mean=cfg.cbow_mean, alpha=float(cfg.start_alpha),
                           min_alpha=float(cfg.end_alpha), epoch_ids=float(encoded.n_ids),
                           total_ids=float(encoded.n_ids * cfg.epochs),
-                          max_code=int(np.diff(hs.offsets).max()) if cfg.loss == "hs" else 0,
+                          width=layer(cfg.loss).width(tabs.out, cfg, n_out),
                           shared=cfg.model == "sg" and cfg.shared_targets, seed=int(cfg.seed) & 0x7FFFFFFFFFFFFFFF,
                           context=cfg.context, direct=cfg.direct, batch=cfg.batch,
                           sync=cfg.sync if cfg.model == "nplm" and cfg.n_threads > 1 else 0)
@@ -68,32 +63,25 @@ def stream_epochs(encoded, weights, tabs, kcfg, cfg):
                 yield position + len(block), float(losses.sum()), int(counts.sum())
 
     def rate(epoch, position):
-        return kcfg.alpha - (kcfg.alpha - kcfg.min_alpha) * (epoch * encoded.n_ids + position) / kcfg.total_ids
-
-    def diverged(loss, epoch):
-        if finite(loss, weights.W_in[0]):
-            return None
-        from w2v.config import TrainConfig
-
-        return (f"training diverged (loss became {loss}) in epoch {epoch + 1}: the learning rate --alpha "
-                f"{cfg.start_alpha} is too large; try a smaller one (the default is "
-                f"{TrainConfig(model=cfg.model).start_alpha} for {cfg.model})")
+        return kernels.decay(kcfg.alpha, kcfg.min_alpha, (epoch * encoded.n_ids + position) / kcfg.total_ids)
 
     def warm_up():  # no chunks: compiles (or loads) the kernel for these arrays' types, trains nothing
         none = np.zeros(0, np.int64)
         kernel(0, 1, np.zeros(0, np.int32), none, none, 0, 0, weights, tabs, kcfg, np.zeros(0), none)
 
-    return Epochs(length=encoded.n_ids, steps=steps, rate=rate, diverged=diverged, kernels=(kernel,),
+    return Epochs(length=encoded.n_ids, steps=steps, rate=rate, kernels=(kernel,),
+                  diverged=divergence_test(weights.W_in[0], "--alpha", cfg.start_alpha, cfg.default_alpha),
                   warm_up=warm_up, per_position=encoded.total_tokens / max(encoded.n_ids, 1))
 
 
 def memory_estimate(n_words, cfg, n_out):
     """Bytes of the weights, tables and buffers of a _train_lane run (the NPLM adds its own)."""
+    from w2v.output import layer
+
     tables = n_words * (8 + 16 + 8)  # keep thresholds, alias table, Huffman offsets
     # the words as Python strings, with their index: 138 B a word measured (933k words), and a dict may be
     # up to twice the size it needs
     tables += n_words * 170
-    if cfg.loss == "hs":
-        tables += 5 * 40 * n_words  # paths: int32 points + uint8 codes, depth about log2(V)
+    tables += layer(cfg.loss).memory(n_words, cfg)
     return control_memory_estimate(weights=4 * cfg.dim * (n_words + n_out), tables=tables,
                     buffers=2 * 4 * BLOCK_IDS + cfg.n_threads * 8 * cfg.dim * 64)

@@ -3,6 +3,7 @@ rows (noise-sampled words, or the Huffman tree's inner nodes); kernels._train_la
 
 import numpy as np
 
+from w2v.output import layer
 from w2v.trainers import Finished, Prepared
 from w2v.trainers.stream import kernel_config, memory_estimate, output_tables, stream_epochs
 
@@ -25,7 +26,7 @@ class Trainer:
         from w2v.prepare import known_vocab, prepare
 
         self.vocab, self.encoded = prepare(corpus, self.cfg, workdir, known_vocab(self.run.read_vocab, resumed_vocab))
-        self.n_out = len(self.vocab) - 1 if self.cfg.loss == "hs" else len(self.vocab)
+        self.n_out = layer(self.cfg.loss).n_out(len(self.vocab))
         info = {"total_tokens": self.encoded.total_tokens, "n_ids": self.encoded.n_ids}
         return Prepared(self.vocab, self.vocab, info, f"vocabulary: {len(self.vocab)} words, {self.encoded.n_words} "
                                                       f"of {self.encoded.total_tokens} tokens")
@@ -52,11 +53,11 @@ class Trainer:
         have = at >= 0
         W_in, W_out = init_weights(len(self.vocab), self.cfg.dim, self.cfg.seed, self.n_out)
         W_in[have] = ck.arrays["W_in"][at[have]]
-        if self.cfg.loss == "hs":
+        if layer(self.cfg.loss).rows_are_words:
+            W_out[have] = ck.arrays["W_out"][at[have]]
+        else:  # the layer's own rows (Huffman inner nodes): kept in order
             n = min(self.n_out, len(ck.arrays["W_out"]))
             W_out[:n] = ck.arrays["W_out"][:n]
-        else:
-            W_out[have] = ck.arrays["W_out"][at[have]]
         return prepared._replace(summary=f"{prepared.summary}; continuing from {len(old)} words, "
                                          f"{int((~have).sum())} new"), {"W_in": W_in, "W_out": W_out}
 
@@ -70,9 +71,10 @@ class Trainer:
     def epochs(self, params):
         from w2v import kernels
 
-        tabs, hs = output_tables(self.vocab.counts, self.cfg)
+        tabs = output_tables(self.vocab.counts, self.cfg)
         weights = kernels.Weights.word2vec(params["W_in"], params["W_out"])
-        return stream_epochs(self.encoded, weights, tabs, kernel_config(self.cfg, self.encoded, hs), self.cfg)
+        return stream_epochs(self.encoded, weights, tabs, kernel_config(self.cfg, self.encoded, tabs, self.n_out),
+                             self.cfg)
 
     def finish(self, params, progress, seconds, epochs_run):
         from w2v.vectors import Vectors

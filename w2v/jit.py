@@ -1,0 +1,123 @@
+"""Numba building blocks that every kernel module shares: the fastmath flags, casting to an array's float
+type, the random numbers (splitmix64 and the alias-table draw), blocked dot products and updates, and
+compiling one body under several names (each with its own entry in Numba's disk cache)."""
+
+import hashlib
+import types
+
+import numba
+import numpy as np
+from numba.extending import overload
+
+FASTMATH = {"reassoc", "contract", "nsz", "arcp"}  # no nnan/ninf: NaN must propagate to the guard
+MASK32 = np.uint64(0xFFFFFFFF)
+_U32 = np.uint64(32)
+
+
+def cast_like(x, arr):  # pragma: no cover - replaced by the overload inside Numba
+    """``x`` as ``arr``'s element type (float32 training stays in float32; the float64 checks in float64)."""
+    return arr.dtype.type(x)
+
+
+@overload(cast_like)
+def _cast_like_impl(x, arr):
+    dt = arr.dtype
+
+    def impl(x, arr):
+        return dt(x)
+
+    return impl
+
+
+# ---------------------------------------------------------------- random numbers
+@numba.njit(inline="always")
+def rng_next(state):
+    """splitmix64: returns (new state, 64 random bits)."""
+    state = state + np.uint64(0x9E3779B97F4A7C15)
+    z = state
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return state, z ^ (z >> np.uint64(31))
+
+
+@numba.njit(inline="always")
+def draw_noise(noise, r):
+    """One draw from the alias table with 64 random bits: the high half picks the slot, the low half decides."""
+    v = np.uint64(noise.shape[0])
+    slot = np.int64(((r >> _U32) * v) >> _U32)
+    if np.int64(r & MASK32) < noise[slot, 0]:
+        return slot
+    return noise[slot, 1]
+
+
+@numba.njit(inline="always")
+def chunk_seed(seed, epoch, position):
+    """The random state of the chunk that starts at ``position`` of epoch ``epoch``."""
+    s = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(epoch) * np.uint64(0xD1B54A32D192ED03)
+    s, r = rng_next(s + np.uint64(position))
+    return r
+
+
+# ---------------------------------------------------------------- blocked vector loops
+@numba.njit(fastmath=FASTMATH, inline="always")
+def dot(a, b):
+    s = cast_like(0.0, a)
+    for k in range(a.shape[0]):
+        s += a[k] * b[k]
+    return s
+
+
+@numba.njit(fastmath=FASTMATH, inline="always")
+def dots4(h, o0, o1, o2, o3):
+    """Four dot products sharing ``h``: one load of h[k] feeds four multiply-adds."""
+    s0 = s1 = s2 = s3 = cast_like(0.0, h)
+    for k in range(h.shape[0]):
+        x = h[k]
+        s0 += x * o0[k]
+        s1 += x * o1[k]
+        s2 += x * o2[k]
+        s3 += x * o3[k]
+    return s0, s1, s2, s3
+
+
+@numba.njit(fastmath=FASTMATH, inline="always")
+def axpy4(y, a0, x0, a1, x1, a2, x2, a3, x3):
+    """y += a0 x0 + a1 x1 + a2 x2 + a3 x3 in one pass over y."""
+    for k in range(y.shape[0]):
+        y[k] += a0 * x0[k] + a1 * x1[k] + a2 * x2[k] + a3 * x3[k]
+
+
+@numba.njit(fastmath=FASTMATH, inline="always")
+def scatter4(row, g0, y0, g1, y1, g2, y2, g3, y3):
+    """y_j += g_j row for four vectors in one pass over ``row``."""
+    for k in range(row.shape[0]):
+        r = row[k]
+        y0[k] += g0 * r
+        y1[k] += g1 * r
+        y2[k] += g2 * r
+        y3[k] += g3 * r
+
+
+# ---------------------------------------------------------------- one body, several cached kernels
+def renamed(fn, name, **globals_):
+    """``fn`` as a new function called ``name``, with ``globals_`` overriding its module's globals.
+
+    Numba's disk cache is keyed by the function's name, so each specialisation of one body (the window
+    loop per architecture, GloVe's serial and parallel epochs) needs its own; globals set here are
+    compile-time constants, so Numba prunes the branches they rule out before typing them."""
+    try:
+        code = fn.__code__.replace(co_name=name, co_qualname=name)
+    except TypeError:  # Python 3.10 has no co_qualname
+        code = fn.__code__.replace(co_name=name)
+    return types.FunctionType(code, dict(fn.__globals__, **globals_), name)
+
+
+def source_digest(*paths):
+    """A short digest of these source files. Numba checks only the cached function's own file
+    for changes; a kernel that inlines code from other modules puts this digest in its name, so editing
+    any of them compiles it again instead of loading a stale copy."""
+    h = hashlib.sha1()
+    for path in paths:
+        with open(path, "rb") as f:
+            h.update(f.read())
+    return h.hexdigest()[:8]

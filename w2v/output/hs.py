@@ -1,0 +1,65 @@
+"""Hierarchical softmax (Morin and Bengio 2005; Mikolov et al. 2013): a word's probability is the product
+of logistic branch decisions along its path in a Huffman tree over the counts, O(log V); ``W_out`` holds
+a row per inner node (V - 1). Kernel: output/kernels.py ``hs_targets``."""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from w2v.output import Layer
+
+
+class Tables(NamedTuple):
+    """Each word's path in CSR form: word w's inner nodes are ``points[offsets[w]:offsets[w + 1]]`` with
+    branch codes ``codes[...]`` (0: label 1)."""
+
+    offsets: np.ndarray
+    points: np.ndarray
+    codes: np.ndarray
+
+
+class HierarchicalSoftmax(Layer):
+    name = "hs"
+    rows_are_words = False
+    min_words = 2
+
+    def n_out(self, n_words):
+        return n_words - 1
+
+    def tables(self, counts, cfg):
+        from w2v.tables import huffman_unsorted
+
+        hs = huffman_unsorted(counts)  # (the NPLM's <unk> and </s>, and words added by --update-vocab, are out of order)
+        return Tables(hs.offsets, hs.points, hs.codes)
+
+    def width(self, tables, cfg, n_out):
+        return int(np.diff(tables.offsets).max())  # the longest code
+
+    def memory(self, n_words, cfg):
+        return 5 * 40 * n_words  # paths: int32 points + uint8 codes, depth about log2(V)
+
+    def bias(self, counts, tables, n_out):
+        """Inner-node biases under which the tree gives every word its unigram probability: the node's
+        step has label 1 (code 0) with probability n0 / (n0 + n1), the counts below each branch."""
+        below = np.zeros((n_out, 2))
+        words = np.repeat(np.arange(len(counts)), np.diff(tables.offsets))
+        np.add.at(below, (tables.points, tables.codes), np.maximum(counts, 1)[words].astype(np.float64))
+        return np.log(np.maximum(below[:, 0], 1) / np.maximum(below[:, 1], 1))
+
+    def paths(self, tables):
+        return tables.offsets, tables.points, tables.codes
+
+    def log_probs(self, W_out, h, targets, paths):
+        """The sum of log sigma along the target's path: a distribution by construction (log Z is NaN)."""
+        offsets, points, codes = paths
+        h = h.astype(np.float64)
+        logp = np.empty(len(targets))
+        for i, t in enumerate(targets):
+            a, b = offsets[t], offsets[t + 1]
+            s = W_out[points[a:b]].astype(np.float64) @ h[i]
+            sign = 1.0 - 2.0 * codes[a:b]  # code 0: sigma(s), code 1: sigma(-s)
+            logp[i] = -np.logaddexp(0.0, -sign * s).sum()
+        return logp, np.full(len(targets), np.nan)
+
+
+LAYER = HierarchicalSoftmax()

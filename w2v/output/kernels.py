@@ -1,0 +1,386 @@
+"""Numba kernels of the output layers, and the one place the architectures reach them.
+
+Contract (after fastText): given hidden vectors and targets, an output layer updates its own rows of
+``W_out``, writes dL/dh, and returns the summed loss; every gradient is taken before anything moves, so
+each step is the exact gradient step of its summed loss (tests/test_gradients.py checks it in float64).
+
+An output layer's kernel function is registered for its kernel tables' class (``Layer.tables``), and the
+architectures call three generic steps that Numba resolves by that class when it compiles them:
+
+* ``output_step(h, target, ...)``: one hidden vector predicts ``target`` (skip-gram, CBOW);
+* ``output_block(H, n_in, target, ...)``: ``H[:n_in]`` all predict ``target`` (skip-gram's shared targets);
+* ``output_rows(H, nb, targets, ...)``: ``H[i]`` predicts ``targets[i]`` (the NPLM's block of examples).
+
+Two kinds of layer register:
+
+* ``@logistic_targets(Tables)``: a layer that classifies rows of ``W_out`` as 1 or 0 only says which rows
+  and codes (label ``1 - code``) predict the target, and which logit shift applies (None compiles it
+  away); the shared logistic step (``logistic_block``) does the rest, and all three steps come free.
+  Negative sampling, NCE and hierarchical softmax are such layers.
+* ``@rows_layer(Tables)``: anything else implements ``output_rows`` itself (the full softmax); it serves
+  the architectures that predict a block of targets (the NPLM).
+"""
+
+import math
+
+import numba
+import numpy as np
+from numba.core.errors import TypingError
+from numba.extending import overload
+
+from w2v.jit import FASTMATH, axpy4, cast_like, dot, dots4, draw_noise, rng_next, scatter4
+from w2v.output import hs, nce, ns, softmax
+
+# ---------------------------------------------------------------- registration
+_TARGETS = {}  # kernel tables class -> its logistic layer's targets function
+_ROWS = {}  # kernel tables class -> its output_rows function
+
+
+def logistic_targets(tables_class):
+    """Register ``fn(target, out, cfg, sc, state) -> (rows, codes, log_kq, may_repeat, state)`` as the
+    logistic layer of ``tables_class``: the rows of ``W_out`` that predict ``target`` with their codes
+    (label ``1 - code``), the logit shift (an array indexed by row, or None), whether a row may occur
+    twice; ``out`` is the layer's tables, ``sc`` the architecture's Scratch (``targets``/``ns_codes``
+    buffers of ``cfg.negative + 1``)."""
+    def register(fn):
+        _TARGETS[tables_class] = fn = numba.njit(inline="always")(fn)
+        return fn
+    return register
+
+
+def rows_layer(tables_class):
+    """Register ``fn(H, nb, W_out, targets, out, cfg, sc, S, G, state, alpha) -> (loss, state)`` as the
+    ``output_rows`` step of ``tables_class``: ``H[i]`` predicts ``targets[i]`` for ``i < nb``, dL/dH into
+    ``G``, ``S`` (float64, nb x the layer's width) is scratch."""
+    def register(fn):
+        _ROWS[tables_class] = fn = numba.njit(inline="always")(fn)
+        return fn
+    return register
+
+
+def _layer_of(out, step):
+    cls = getattr(out, "instance_class", None)
+    if cls in _TARGETS:
+        return _TARGETS[cls]
+    if cls in _ROWS and step == "output_rows":
+        return None
+    raise TypingError(f"{step}: no output layer registered for tables {out} (output/kernels.py registers them)")
+
+
+# ---------------------------------------------------------------- the logistic function
+# float32 training reads sigma(x) and -log sigma(x) from tables with linear interpolation (as word2vec.c
+# and gensim do, but finer: error below 1e-5), because exp and log1p cost a quarter of the hierarchical
+# softmax's time; float64 (the gradient checks) computes them exactly.
+_GRID = 64  # table points per unit of x
+_XMAX = 8.0
+_XS = np.arange(-int(_XMAX * _GRID), int(_XMAX * _GRID) + 2) / _GRID
+SIGMOID_TABLE = 1.0 / (1.0 + np.exp(-_XS))
+NEG_LOG_SIGMOID_TABLE = np.logaddexp(0.0, -_XS)
+
+
+@numba.njit(inline="always")
+def _logistic_exact(x):
+    """(sigma(x), -log sigma(x)) computed stably."""
+    if x >= 0.0:
+        e = math.exp(-x)
+        return 1.0 / (1.0 + e), math.log1p(e)
+    e = math.exp(x)
+    return e / (1.0 + e), math.log1p(e) - x
+
+
+def logistic(x, like):  # pragma: no cover - replaced by the overload inside Numba
+    """(sigma(x), -log sigma(x)); tabulated for float32 ``like`` arrays, exact otherwise."""
+    raise NotImplementedError
+
+
+@overload(logistic)
+def _logistic_impl(x, like):
+    if like.dtype == numba.types.float64:
+        def exact(x, like):
+            return _logistic_exact(x)
+        return exact
+
+    def tabulated(x, like):
+        if x <= -_XMAX or x >= _XMAX:
+            return _logistic_exact(x)
+        u = (x + _XMAX) * _GRID
+        i = int(u)
+        w = u - i
+        p = SIGMOID_TABLE[i] + w * (SIGMOID_TABLE[i + 1] - SIGMOID_TABLE[i])
+        nl = NEG_LOG_SIGMOID_TABLE[i] + w * (NEG_LOG_SIGMOID_TABLE[i + 1] - NEG_LOG_SIGMOID_TABLE[i])
+        return p, nl
+    return tabulated
+
+
+# ---------------------------------------------------------------- the logistic step
+def _shifted(x, log_kq, w):  # pragma: no cover - replaced by the overload inside Numba
+    return x if log_kq is None else x - log_kq[w]
+
+
+@overload(_shifted)
+def _shifted_impl(x, log_kq, w):
+    """A logit shift (NCE's), chosen at compile time: no code at all when ``log_kq`` is None."""
+    if isinstance(log_kq, numba.types.NoneType):
+        return lambda x, log_kq, w: x
+    return lambda x, log_kq, w: x - log_kq[w]
+
+
+@numba.njit(inline="always")
+def _grad_and_loss(x, code, like):
+    """For score ``x`` of a logistic step with label ``1 - code``: (dL/dx, loss)."""
+    p, nls = logistic(x, like)
+    if code == 0:  # label 1: -log sigma(x)
+        return p - 1.0, nls
+    return p, nls + x  # label 0: -log sigma(-x) = -log sigma(x) + x
+
+
+@numba.njit(fastmath=FASTMATH, inline="always")
+def logistic_layer(h, W_out, rows, codes, log_kq, alpha, grad_h, f, may_repeat=True):
+    """Binary logistic steps on ``W_out[rows[t]]`` with labels ``1 - codes[t]``; returns the summed loss.
+
+    The loss of one step is ``-log sigma(s)`` for label 1 and ``-log sigma(-s)`` for label 0, with
+    ``s = h . W_out[row] - log_kq[row]`` (NCE's shift; ``log_kq`` is None otherwise), computed stably.
+    It is ``logistic_block`` for a block of one: every score and ``grad_h`` is computed before any row
+    moves, so the update is the exact gradient step of the summed loss, also when a noise word is drawn
+    twice. Updates ``W_out`` rows in place and sets ``grad_h`` to dL/dh; ``f`` is scratch space.
+    """
+    n = rows.shape[0]
+    d = h.shape[0]
+    return logistic_block(h.reshape(1, d), 1, W_out, rows, codes, log_kq, alpha, grad_h.reshape(1, d),
+                          f[:n].reshape(1, n), may_repeat)
+
+
+@numba.njit(fastmath=FASTMATH, inline="always")
+def logistic_block(H, n_in, W_out, rows, codes, log_kq, alpha, G, S, may_repeat):
+    """``logistic_layer`` for a block of hidden vectors ``H[:n_in]`` that share the same targets.
+
+    The scores form an (n_in x n) matrix; the loops are blocked four targets (or four inputs) at a time
+    so each loaded value feeds four multiply-adds -- matrix-matrix work instead of vector work. Every
+    gradient is taken at the current point before anything moves: the exact gradient step of the summed
+    loss. ``G[:n_in]`` receives dL/dH; ``S`` is scratch. ``logistic_layer`` is this step for a block of one.
+    """
+    n = rows.shape[0]
+    n4 = n - n % 4
+    for i in range(n_in):
+        h = H[i]
+        for t in range(0, n4, 4):
+            S[i, t], S[i, t + 1], S[i, t + 2], S[i, t + 3] = dots4(
+                h, W_out[rows[t]], W_out[rows[t + 1]], W_out[rows[t + 2]], W_out[rows[t + 3]])
+        for t in range(n4, n):
+            row = W_out[rows[t]]
+            s = cast_like(0.0, h)
+            for k in range(h.shape[0]):
+                s += h[k] * row[k]
+            S[i, t] = s
+    loss = 0.0
+    for i in range(n_in):
+        for t in range(n):
+            g, l = _grad_and_loss(_shifted(np.float64(S[i, t]), log_kq, rows[t]), codes[t], H)
+            S[i, t] = g
+            loss += l
+    if may_repeat:
+        for t in range(1, n):
+            for u in range(t):
+                if rows[u] == rows[t]:
+                    for i in range(n_in):
+                        S[i, u] += S[i, t]
+                        S[i, t] = 0.0
+                    break
+    # dL/dH from the rows as they are, before they move
+    for i in range(n_in):
+        gi = G[i]
+        gi.fill(0)
+        for t in range(0, n4, 4):
+            axpy4(gi, cast_like(S[i, t], gi), W_out[rows[t]], cast_like(S[i, t + 1], gi), W_out[rows[t + 1]],
+                  cast_like(S[i, t + 2], gi), W_out[rows[t + 2]], cast_like(S[i, t + 3], gi), W_out[rows[t + 3]])
+        for t in range(n4, n):
+            g = cast_like(S[i, t], gi)
+            row = W_out[rows[t]]
+            for k in range(gi.shape[0]):
+                gi[k] += g * row[k]
+    # then the output rows: row_t -= alpha * sum_i S[i, t] H[i]
+    for t in range(n):
+        step_row(W_out[rows[t]], S, t, H, n_in, alpha)
+    return loss
+
+
+# the NPLM calls the logistic layer once per example beside its far larger hidden layer: a call, not a
+# copy inlined into its kernel, which keeps the NPLM's compile time down
+logistic_block_call = numba.njit(fastmath=FASTMATH, cache=True)(logistic_block.py_func)
+
+
+@numba.njit(fastmath=FASTMATH, inline="always")
+def step_row(row, S, t, H, n_in, alpha):
+    """row -= alpha * sum_i S[i, t] H[i] over the block, four inputs per pass over ``row``."""
+    m4 = n_in - n_in % 4
+    for i in range(0, m4, 4):
+        axpy4(row, cast_like(-alpha * S[i, t], row), H[i], cast_like(-alpha * S[i + 1, t], row), H[i + 1],
+              cast_like(-alpha * S[i + 2, t], row), H[i + 2], cast_like(-alpha * S[i + 3, t], row), H[i + 3])
+    for i in range(m4, n_in):
+        step = cast_like(alpha * S[i, t], row)
+        h = H[i]
+        for k in range(row.shape[0]):
+            row[k] -= step * h[k]
+
+
+# ---------------------------------------------------------------- the logistic layers
+@numba.njit(inline="always")
+def _sampled(target, noise, negative, keep_target, sc, state):
+    """The target (code 0, label 1) and ``negative`` draws from the noise table (code 1, label 0) in the
+    scratch buffers; a draw equal to the target is skipped unless ``keep_target``."""
+    targets = sc.targets
+    targets[0] = target
+    n = 1
+    for _ in range(negative):
+        state, r = rng_next(state)
+        w = draw_noise(noise, r)
+        if w != target or keep_target:
+            targets[n] = w
+            n += 1
+    return targets[:n], sc.ns_codes[:n], state
+
+
+@logistic_targets(ns.Tables)
+def ns_targets(target, out, cfg, sc, state):
+    """Negative sampling: word2vec.c skips (does not redraw) a noise word equal to the target."""
+    rows, codes, state = _sampled(target, out.noise, cfg.negative, False, sc, state)
+    return rows, codes, None, True, state
+
+
+@logistic_targets(nce.Tables)
+def nce_targets(target, out, cfg, sc, state):
+    """NCE: the same draws, a noise word equal to the target kept, each logit shifted by log(k q(w))."""
+    rows, codes, state = _sampled(target, out.noise, cfg.negative, True, sc, state)
+    return rows, codes, out.log_kq, True, state
+
+
+@logistic_targets(hs.Tables)
+def hs_targets(target, out, cfg, sc, state):
+    """Hierarchical softmax: the inner nodes on the target's Huffman path with their branch codes."""
+    a, b = out.offsets[target], out.offsets[target + 1]
+    return out.points[a:b], out.codes[a:b], None, False, state
+
+
+# ---------------------------------------------------------------- the full softmax
+@numba.njit(fastmath=FASTMATH, cache=True)
+def softmax_block(H, n_in, W_out, targets, alpha, G, S):
+    """The full softmax: ``-log p(targets[i] | H[i])`` with ``p = softmax(W_out H[i])`` over every row of
+    ``W_out``, for a block of ``n_in`` hidden vectors; returns the summed loss.
+
+    One pass over ``W_out`` computes all scores (each row loaded once for the whole block, four inputs or
+    four rows per multiply-add), a stable log-sum-exp turns each score into ``p - y`` (dL/dscore), and a
+    second pass adds every row's share of dL/dH (from the row before it moves) and then updates the row:
+    the exact gradient step of the summed loss. ``S`` (float64, ``n_in`` x V) is scratch.
+    """
+    V = W_out.shape[0]
+    n4 = n_in - n_in % 4
+    V4 = V - V % 4
+    if n_in >= 4:
+        for v in range(V):
+            row = W_out[v]
+            for i in range(0, n4, 4):
+                S[i, v], S[i + 1, v], S[i + 2, v], S[i + 3, v] = dots4(row, H[i], H[i + 1], H[i + 2], H[i + 3])
+            for i in range(n4, n_in):
+                S[i, v] = dot(H[i], row)
+    else:
+        for i in range(n_in):
+            h = H[i]
+            for v in range(0, V4, 4):
+                S[i, v], S[i, v + 1], S[i, v + 2], S[i, v + 3] = dots4(h, W_out[v], W_out[v + 1], W_out[v + 2],
+                                                                       W_out[v + 3])
+            for v in range(V4, V):
+                S[i, v] = dot(h, W_out[v])
+    loss = 0.0
+    for i in range(n_in):
+        s = S[i]
+        score_t = s[targets[i]]
+        m = s[0]
+        for v in range(1, V):
+            m = max(m, s[v])
+        z = 0.0
+        for v in range(V):
+            e = math.exp(s[v] - m)
+            s[v] = e
+            z += e
+        t = targets[i]
+        loss += m + math.log(z) - score_t  # log Z - score[t]
+        inv = 1.0 / z
+        for v in range(V):
+            s[v] *= inv
+        s[t] -= 1.0
+    for i in range(n_in):
+        G[i].fill(0)
+    for v in range(V):
+        row = W_out[v]
+        for i in range(0, n4, 4):
+            scatter4(row, cast_like(S[i, v], row), G[i], cast_like(S[i + 1, v], row), G[i + 1],
+                     cast_like(S[i + 2, v], row), G[i + 2], cast_like(S[i + 3, v], row), G[i + 3])
+        for i in range(n4, n_in):
+            g = cast_like(S[i, v], row)
+            gi = G[i]
+            for k in range(row.shape[0]):
+                gi[k] += g * row[k]
+        step_row(row, S, v, H, n_in, alpha)
+    return loss
+
+
+@rows_layer(softmax.Tables)
+def softmax_rows(H, nb, W_out, targets, out, cfg, sc, S, G, state, alpha):
+    """The full softmax serves the whole block in one step."""
+    return softmax_block(H, nb, W_out, targets, alpha, G, S), state
+
+
+# ---------------------------------------------------------------- what the architectures call
+def output_step(h, target, W_out, out, cfg, sc, state, alpha):  # pragma: no cover - Numba's overload
+    """One hidden vector ``h`` predicts ``target``: dL/dh into ``sc.grad_h``; returns (loss, rng state)."""
+    raise NotImplementedError
+
+
+@overload(output_step, inline="always")
+def _output_step(h, target, W_out, out, cfg, sc, state, alpha):
+    targets = _layer_of(out, "output_step")
+
+    def impl(h, target, W_out, out, cfg, sc, state, alpha):
+        rows, codes, log_kq, may_repeat, state = targets(target, out, cfg, sc, state)
+        return logistic_layer(h, W_out, rows, codes, log_kq, alpha, sc.grad_h, sc.f, may_repeat), state
+    return impl
+
+
+def output_block(H, n_in, target, W_out, out, cfg, sc, state, alpha):  # pragma: no cover - Numba's overload
+    """``H[:n_in]`` all predict ``target`` against the same rows: dL/dH into ``sc.G``; returns (loss, state)."""
+    raise NotImplementedError
+
+
+@overload(output_block, inline="always")
+def _output_block(H, n_in, target, W_out, out, cfg, sc, state, alpha):
+    targets = _layer_of(out, "output_block")
+
+    def impl(H, n_in, target, W_out, out, cfg, sc, state, alpha):
+        rows, codes, log_kq, may_repeat, state = targets(target, out, cfg, sc, state)
+        return logistic_block(H, n_in, W_out, rows, codes, log_kq, alpha, sc.G, sc.S, may_repeat), state
+    return impl
+
+
+def output_rows(H, nb, W_out, targets, out, cfg, sc, S, G, state, alpha):  # pragma: no cover - Numba's overload
+    """``H[i]`` predicts ``targets[i]`` for ``i < nb``: dL/dH into ``G``; returns (loss, rng state)."""
+    raise NotImplementedError
+
+
+@overload(output_rows)
+def _output_rows(H, nb, W_out, targets, out, cfg, sc, S, G, state, alpha):
+    draw = _layer_of(out, "output_rows")
+    if draw is None:  # a layer with its own rows step
+        rows_step = _ROWS[out.instance_class]
+
+        def own(H, nb, W_out, targets, out, cfg, sc, S, G, state, alpha):
+            return rows_step(H, nb, W_out, targets, out, cfg, sc, S, G, state, alpha)
+        return own
+
+    def impl(H, nb, W_out, targets, out, cfg, sc, S, G, state, alpha):  # a logistic layer, example by example
+        loss = 0.0
+        for i in range(nb):
+            rows, codes, log_kq, may_repeat, state = draw(targets[i], out, cfg, sc, state)
+            loss += logistic_block_call(H[i:i + 1], 1, W_out, rows, codes, log_kq, alpha, G[i:i + 1], S[i:i + 1],
+                                        may_repeat)
+        return loss, state
+    return impl
