@@ -9,11 +9,15 @@ from typing import NamedTuple
 
 
 class Architecture(NamedTuple):
-    code: int  # the kernels' integer code (kernels._train_lane dispatches on it); -1: no kernel of kernels.py
-    trainer: str  # module of its trainer (w2v/trainers/), imported when a run needs it
+    code: int  # its window loop's code in kernels.py (kernels.lane_kernel specialises _train_lane on it);
+    # -1: a model with a kernel module of its own (GloVe: glove.py)
+    trainer: str  # module of its trainer (w2v/trainers/: Trainer, check_options), imported when a run needs it
     losses: tuple  # output layers it can put on top (the first is its default)
     summary: str
     alpha: float = 0.0  # its default learning rate (--alpha; 0 for GloVe, whose AdaGrad takes --eta)
+    window: int = 5  # default --window
+    epochs: int = 5  # default --epochs
+    dask: str = ""  # module of its trainer with --dask ("": not on a cluster)
 
 
 class OutputLayer(NamedTuple):
@@ -25,15 +29,18 @@ class OutputLayer(NamedTuple):
 
 MODELS = {
     "sg": Architecture(0, "w2v.trainers.word2vec", ("ns", "nce", "hs"),
-                       "skip-gram: each word predicts the words around it (Mikolov et al. 2013)", alpha=0.025),
+                       "skip-gram: each word predicts the words around it (Mikolov et al. 2013)", alpha=0.025,
+                       dask="w2v.cluster"),
     "cbow": Architecture(1, "w2v.trainers.word2vec", ("ns", "nce", "hs"),
-                         "continuous bag of words: the words around a position predict it", alpha=0.05),
+                         "continuous bag of words: the words around a position predict it", alpha=0.05,
+                         dask="w2v.cluster"),
     "nplm": Architecture(2, "w2v.trainers.nplm", ("softmax", "hs", "nce", "ns"),
                          "Bengio et al.'s neural probabilistic language model: a tanh network predicts each "
                          "word from the --context words before it",
                          alpha=0.01),  # bench-en, 5 epochs (bench/RESULTS.md): better than 0.02 for HS, as good for NCE
     "glove": Architecture(-1, "w2v.trainers.glove", (),
-                          "GloVe (Pennington et al. 2014): weighted least squares on co-occurrence counts"),
+                          "GloVe (Pennington et al. 2014): weighted least squares on co-occurrence counts",
+                          window=10, epochs=15, dask="w2v.trainers.glove"),  # (counts on the cluster, trains here)
 }
 
 LOSSES = {

@@ -7,21 +7,19 @@ from w2v.choices import LOSSES, MODELS
 from w2v.errors import OptionError
 
 
-
-
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     model: str = "sg"  # a name in choices.MODELS
     loss: str = "ns"  # a name in choices.LOSSES that the model takes (glove ignores it)
     dim: int = 100
-    window: int | None = None  # None: 5 (sg, cbow), 10 (glove)
+    window: int | None = None  # None: the model's default (choices.MODELS: 5, GloVe 10)
     negative: int = 5
     noise_power: float = 0.75
     min_count: int = 5
     max_vocab: int | None = None
     max_types: int | None = None  # live types while counting, pruned beyond (None: exact, spill.py)
     sample: float = 1e-3
-    epochs: int | None = None  # None: 5 (sg, cbow, nplm), 15 (glove)
+    epochs: int | None = None  # None: the model's default (choices.MODELS: 5, GloVe 15)
     alpha: float | None = None  # None: the model's default (choices.MODELS)
     min_alpha: float | None = None  # None: alpha * 1e-4 (word2vec.c)
     threads: int = 0  # 0: all cores
@@ -48,49 +46,27 @@ class TrainConfig:
         def bad(msg):
             raise OptionError(f"invalid option: {msg}")
 
-        glove = self.model == "glove"
-        if self.window is None:
-            object.__setattr__(self, "window", 10 if glove else 5)
-        if self.epochs is None:
-            object.__setattr__(self, "epochs", 15 if glove else 5)
-        if self.memory is None:
-            object.__setattr__(self, "memory", min(4.0, _total_memory_gb() / 4))
         if self.model not in MODELS:
             bad(f"--model must be {_either(MODELS)}, not {self.model!r}")
+        arch = MODELS[self.model]
+        if self.window is None:
+            object.__setattr__(self, "window", arch.window)
+        if self.epochs is None:
+            object.__setattr__(self, "epochs", arch.epochs)
+        if self.memory is None:
+            object.__setattr__(self, "memory", min(4.0, _total_memory_gb() / 4))
         if self.loss not in LOSSES:
             bad(f"--loss must be {_either(LOSSES)}, not {self.loss!r}")
-        if not glove and self.loss not in MODELS[self.model].losses:
+        if arch.losses and self.loss not in arch.losses:
             owners = [m for m, a in MODELS.items() if self.loss in a.losses]
             bad(f"--loss {self.loss} is for --model {_either(owners)} ({self.model}: "
                 f"{_either(MODELS[self.model].losses)})")
         if self.batch is None:
             object.__setattr__(self, "batch", LOSSES[self.loss].nplm_batch)
-        if self.model == "nplm":
-            if self.context < 1:
-                bad(f"--context must be at least 1 (got {self.context})")
-            if self.hidden < 1:
-                bad(f"--hidden must be at least 1 (got {self.hidden})")
-            if self.batch < 1:
-                bad(f"--batch must be at least 1 (got {self.batch})")
-            if self.sync < 0:
-                bad(f"sync must not be negative (got {self.sync})")
-            if self.hidden > 100_000 or self.context > 100:
-                bad("--hidden or --context is too large")
-        elif self.batch != 1:
-            bad("--batch applies to --model nplm")
-        if not glove and self.export != "w+c":
-            bad(f"--export {self.export} applies to --model glove (the NPLM's --export is a vectors file)")
-        if glove:
-            if not self.x_max > 0:
-                bad(f"--x-max must be positive (got {self.x_max})")
-            if not self.eta > 0:
-                bad(f"--eta must be positive (got {self.eta})")
-            if self.weight_power < 0:
-                bad(f"--weight-power must not be negative (got {self.weight_power})")
-            if self.export not in ("w", "w+c"):
-                bad(f"--export must be w or w+c, not {self.export!r}")
-            if not self.memory > 0:
-                bad(f"--memory must be positive (got {self.memory})")
+        trainer(self.model).check_options(self, bad)  # the model's own options
+        for option, (owner, default, hint) in _OWN_OPTIONS.items():
+            if self.model != owner and getattr(self, option) != default:
+                bad(f"--{option} {getattr(self, option)} applies to --model {owner}{hint}")
         for name in ("dim", "window", "epochs"):
             if getattr(self, name) < 1:
                 bad(f"--{name.replace('_', '-')} must be at least 1 (got {getattr(self, name)})")
@@ -138,6 +114,17 @@ class TrainConfig:
     def n_threads(self):
         """--threads, or all cores when it is 0."""
         return self.threads or os.cpu_count() or 1
+
+
+# options that only one model reads: (that model, the value that means "not given", a hint)
+_OWN_OPTIONS = {"batch": ("nplm", 1, ""), "export": ("glove", "w+c", " (the NPLM's --export is a vectors file)")}
+
+
+def trainer(model):
+    """The trainer module of ``model`` (choices.MODELS names it): its ``Trainer`` and ``check_options``."""
+    import importlib
+
+    return importlib.import_module(MODELS[model].trainer)
 
 
 def _either(names):

@@ -63,11 +63,12 @@ def resolve_continue(options, path):
 
 
 def trainer_for(cfg, run):
-    if run.dask and cfg.model != "glove":  # (GloVe counts on the cluster and trains here: trainers/glove.py)
-        from w2v.cluster import Trainer
-
-        return Trainer(cfg, run)
-    return importlib.import_module(MODELS[cfg.model].trainer).Trainer(cfg, run)
+    """The model's trainer (choices.MODELS), or its trainer on a cluster with ``--dask``."""
+    arch = MODELS[cfg.model]
+    if run.dask and not arch.dask:
+        with_dask = [m for m, a in MODELS.items() if a.dask]
+        raise OptionError(f"--dask trains --model {' or '.join(with_dask)}, not {cfg.model}")
+    return importlib.import_module(arch.dask if run.dask else arch.trainer).Trainer(cfg, run)
 
 
 def train(corpus, cfg, run=RunOptions(), resumed=None, continued=None):

@@ -74,6 +74,20 @@ def peak_rss_mb():
     return None
 
 
+def check_options(cfg, bad):
+    """GloVe's own options (config.TrainConfig calls it; ``bad(message)`` refuses)."""
+    if not cfg.x_max > 0:
+        bad(f"--x-max must be positive (got {cfg.x_max})")
+    if not cfg.eta > 0:
+        bad(f"--eta must be positive (got {cfg.eta})")
+    if cfg.weight_power < 0:
+        bad(f"--weight-power must not be negative (got {cfg.weight_power})")
+    if cfg.export not in ("w", "w+c"):
+        bad(f"--export must be w or w+c, not {cfg.export!r}")
+    if not cfg.memory > 0:
+        bad(f"--memory must be positive (got {cfg.memory})")
+
+
 class Trainer:
     memory_remedy = None  # checked before counting (count_corpus), so memory() has nothing more to say
 

@@ -39,6 +39,20 @@ def init_nplm(n_words, cfg, counts, n_out, out):
     return W_in, W_hid, b_hid, W_out
 
 
+def check_options(cfg, bad):
+    """The NPLM's own options (config.TrainConfig calls it; ``bad(message)`` refuses)."""
+    if cfg.context < 1:
+        bad(f"--context must be at least 1 (got {cfg.context})")
+    if cfg.hidden < 1:
+        bad(f"--hidden must be at least 1 (got {cfg.hidden})")
+    if cfg.batch < 1:
+        bad(f"--batch must be at least 1 (got {cfg.batch})")
+    if cfg.sync < 0:
+        bad(f"sync must not be negative (got {cfg.sync})")
+    if cfg.hidden > 100_000 or cfg.context > 100:
+        bad("--hidden or --context is too large")
+
+
 class Trainer:
     memory_remedy = "lower --dim, --hidden or --max-vocab"
 

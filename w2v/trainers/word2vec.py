@@ -16,6 +16,10 @@ def init_weights(n_words, dim, seed, n_out):
     return W_in, W_out
 
 
+def check_options(cfg, bad):
+    """Skip-gram and CBOW read only the common options (config.TrainConfig checks them)."""
+
+
 class Trainer:
     memory_remedy = "lower --dim or --max-vocab, or raise --min-count"
 
