@@ -16,7 +16,8 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 from conftest import cluster_purity, planted_corpus  # noqa: E402
-from w2v import api, cluster  # noqa: E402
+from w2v import api  # noqa: E402
+from w2v.cluster import connection, counting, rowsync, shards as sharding, trainer  # noqa: E402
 from w2v.errors import OptionError  # noqa: E402
 
 
@@ -42,7 +43,7 @@ def corpus(tmp_path_factory):
 
 
 def _read(shard):
-    r = cluster.Shard(shard).open_binary()
+    r = sharding.Shard(shard).open_binary()
     out = b""
     while True:
         b = r.read(7)
@@ -59,7 +60,7 @@ def test_shards_read_every_line_once(corpus, piece_bytes):
     expected = b"".join(open(os.path.join(parts, n), "rb").read() if not n.endswith(".gz") else
                         gzip.open(os.path.join(parts, n)).read() for n in sorted(os.listdir(parts)))
     for n in (1, 3, 7):
-        shards = cluster.shards(parts, n, piece_bytes=piece_bytes)
+        shards = sharding.shards(parts, n, piece_bytes=piece_bytes)
         text = b"".join(_read(s) for s in shards)
         assert text.splitlines() == expected.splitlines()  # every line once, in order
         if piece_bytes == 50:
@@ -72,9 +73,9 @@ def test_urls_are_sharded_and_counted_like_paths(scheduler, corpus):
     vocabulary of a URL glob equals the local count of the folder."""
     _, parts, _ = corpus
     url = "file://" + parts + "/*"
-    shards = cluster.shards(url, 3, piece_bytes=97)
+    shards = sharding.shards(url, 3, piece_bytes=97)
     assert all(p.path.startswith("file://") for s in shards for p in s) and sum(len(s) for s in shards) > 10
-    assert b"".join(_read(s) for s in shards).splitlines() == b"".join(_read(s) for s in cluster.shards(parts, 1)).splitlines()
+    assert b"".join(_read(s) for s in shards).splitlines() == b"".join(_read(s) for s in sharding.shards(parts, 1)).splitlines()
     local = api.vocabulary(parts, min_count=2)
     dist = api.vocabulary(url, min_count=2, dask=scheduler.scheduler_address)
     assert dist.vocab.words == local.vocab.words and dist.vocab.counts.tolist() == local.vocab.counts.tolist()
@@ -125,8 +126,8 @@ def test_synchronous_rounds_are_deterministic_and_learn(scheduler, corpus):
     assert cluster_purity(exact.vectors, groups) > 0.6
     with pytest.raises(OptionError, match="sync_bits is 16 or 32"):
         api.train(parts, dask=scheduler.scheduler_address, sync_bits=8, **OPTS)
-    assert runs[0].stats["shards"] == 3 and runs[0].stats["full_syncs"] == 5 * cluster.Trainer.FULL_SYNCS
-    assert runs[0].stats["sync_rounds"] == 5 * cluster.Trainer.FULL_SYNCS * cluster.Trainer.HOT_ROUNDS
+    assert runs[0].stats["shards"] == 3 and runs[0].stats["full_syncs"] == 5 * trainer.Trainer.FULL_SYNCS
+    assert runs[0].stats["sync_rounds"] == 5 * trainer.Trainer.FULL_SYNCS * trainer.Trainer.HOT_ROUNDS
     # the replicas counted their shards for the vocabulary (the pass that encodes them): a local count's
     local = api.vocabulary(parts, min_count=2)
     assert runs[0].vocab.words == local.vocab.words and runs[0].vocab.counts.tolist() == local.vocab.counts.tolist()
@@ -257,7 +258,7 @@ def test_glove_counts_on_the_cluster(scheduler, corpus):
 def test_without_dask_installed_the_error_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(OptionError, match=r"w2v\[dask\]"):
-        cluster.connect("local:1")
+        connection.connect("local:1")
 
 
 def test_combine_sums_or_averages_changed_rows_or_every_row():
@@ -266,19 +267,19 @@ def test_combine_sums_or_averages_changed_rows_or_every_row():
     a = [(np.array([0, 1]), np.array([[2, 2], [4, 4]], np.float32)), (np.array([2]), np.array([[3, 3]], np.float32))]
     b = [(np.array([1, 3]), np.array([[8, 8], [6, 6]], np.float32)), (np.array([], np.int64), np.zeros((0, 2), np.float32))]
     base = (base_in, base_out)
-    (rows, vals, n), (orows, ovals, _) = combined = cluster.combine([a, b], base, "sum")
+    (rows, vals, n), (orows, ovals, _) = combined = rowsync.combine([a, b], base, "sum")
     assert rows.tolist() == [0, 1, 3] and vals[:, 0].tolist() == [2, 12, 6]  # row 1: 0 + 4 + 8
     assert n.tolist() == [1, 2, 1] and orows.tolist() == [2] and ovals[:, 0].tolist() == [3]
     # each replica is sent the rows it did not change alone: a gets 1 and 3, b gets 0 and 1, and W_out's row 2
-    assert [u[0].tolist() for u in cluster.update_for(combined, a)] == [[1, 3], []]
-    assert [u[0].tolist() for u in cluster.update_for(combined, b)] == [[0, 1], [2]]
-    (rows, vals, _), _ = cluster.combine([a, b], base, "changed")
+    assert [u[0].tolist() for u in rowsync.update_for(combined, a)] == [[1, 3], []]
+    assert [u[0].tolist() for u in rowsync.update_for(combined, b)] == [[0, 1], [2]]
+    (rows, vals, _), _ = rowsync.combine([a, b], base, "changed")
     assert vals[:, 0].tolist() == [2, 6, 6]  # row 1: (4 + 8) / 2; rows 0, 3 as sent
-    (rows, vals, _), (orows, ovals, _) = cluster.combine([a, b], base, "all")
+    (rows, vals, _), (orows, ovals, _) = rowsync.combine([a, b], base, "all")
     assert rows.tolist() == [0, 1, 3] and vals[:, 0].tolist() == [1, 6, 3]  # a replica's unchanged row counts as 0
     assert ovals[:, 0].tolist() == [2]  # (3 + 1) / 2
     odd = np.float32(0.1) + np.zeros((1, 2), np.float32)  # one replica: its values exactly, not base + delta
-    (rows, vals, _), _ = cluster.combine([[(np.array([0]), odd), (np.array([], np.int64), np.zeros((0, 2), np.float32))]],
+    (rows, vals, _), _ = rowsync.combine([[(np.array([0]), odd), (np.array([], np.int64), np.zeros((0, 2), np.float32))]],
                                          (np.full((1, 2), 0.7, np.float32), base_out), "sum")
     assert np.array_equal(vals, odd)
 
@@ -290,12 +291,12 @@ def test_update_for_sends_whole_rows_when_leaving_out_few():
     none = (np.array([], np.int64), np.zeros((0, 2), np.float32))
     a = [(np.arange(20), np.ones((20, 2), np.float32)), none]
     b = [(np.arange(1, 20), np.full((19, 2), 3, np.float32)), none]
-    combined = cluster.combine([a, b], base, "changed")
-    (rows, vals), _ = cluster.update_for(combined, a)  # row 0 alone of 20: sent whole
+    combined = rowsync.combine([a, b], base, "changed")
+    (rows, vals), _ = rowsync.update_for(combined, a)  # row 0 alone of 20: sent whole
     assert rows.tolist() == list(range(20)) and vals[0].tolist() == [1, 1] and vals[1].tolist() == [2, 2]
     c = [(np.arange(10), np.ones((10, 2), np.float32)), none]  # half the rows its own alone: left out
     d = [(np.arange(10, 20), np.ones((10, 2), np.float32)), none]
-    (rows, _), _ = cluster.update_for(cluster.combine([c, d], base, "changed"), c)
+    (rows, _), _ = rowsync.update_for(rowsync.combine([c, d], base, "changed"), c)
     assert rows.tolist() == list(range(10, 20))
 
 
@@ -306,7 +307,7 @@ def _simulate_rounds(half, replicas=3, V=40, D=5, rounds=8, seed=0):
     rows after a full round, the hot rows after the others), its snapshot too."""
     rng = np.random.default_rng(seed)
     master = (rng.standard_normal((V, D)).astype(np.float32), rng.standard_normal((V + 1, D)).astype(np.float32))
-    syncs = [cluster.RowSync([M.copy() for M in master], (10, 10), half) for _ in range(replicas)]
+    syncs = [rowsync.RowSync([M.copy() for M in master], (10, 10), half) for _ in range(replicas)]
     updates = [None] * replicas
     for r in range(rounds):
         full = r % 2 == 1
@@ -317,10 +318,10 @@ def _simulate_rounds(half, replicas=3, V=40, D=5, rounds=8, seed=0):
                 rows = np.concatenate([[r % 10], rng.choice(M.shape[0], 4, replace=False)])
                 M[rows] += (rng.standard_normal((len(rows), D)) * 0.01).astype(np.float32)
             changed.append(sync.report(full))
-        combined = cluster.combine(changed, master, "changed", half)
+        combined = rowsync.combine(changed, master, "changed", half)
         for W, (rows, vals, _) in zip(master, combined):
-            cluster.apply(W, rows, vals, half)
-        updates = [cluster.update_for(combined, mine) for mine in changed]
+            rowsync.apply(W, rows, vals, half)
+        updates = [rowsync.update_for(combined, mine) for mine in changed]
         for sync, update in zip(syncs, updates):
             sync.take(update)
             for M, S, W, hot in zip(sync.W, sync.snap, master, (10, 10)):
@@ -361,15 +362,15 @@ def test_shard_counts_merge_compactly_to_the_summed_counts():
         shards.append([(words[i], int(rng.integers(1, 9))) for i in picked])
     shards[0] += [("a\ufffdb", 4), ("a\ufffdb", 2)]  # twins within a shard and, with shard 1, across shards
     shards[1].append(("a\ufffdb", 1))
-    parts = [cluster._counts_of(_Scan(s, invalid=k)) for k, s in enumerate(shards)] + [cluster._counts_of(_Scan([]))]
-    merged = cluster._merge_counts(cluster._merge_counts(parts[0], parts[1]), cluster._merge_counts(parts[2], parts[3]))
+    parts = [counting.counts_of(_Scan(s, invalid=k)) for k, s in enumerate(shards)] + [counting.counts_of(_Scan([]))]
+    merged = counting.merge_counts(counting.merge_counts(parts[0], parts[1]), counting.merge_counts(parts[2], parts[3]))
     total = {}
     for s in shards:
         for w, c in s:
             total[w] = total.get(w, 0) + c
     assert len(merged.count) == len(total) and merged.tokens == sum(total.values()) and merged.invalid == 3
     for min_count, max_vocab in ((1, None), (6, None), (3, 40)):
-        report = cluster._report(merged, min_count, max_vocab)
+        report = counting.report(merged, min_count, max_vocab)
         want, _ = build_vocab(list(total), list(total.values()), np.arange(len(total)), 0, min_count, max_vocab,
                               may_repeat=False)
         assert report.vocab.words == want.words and report.vocab.counts.tolist() == want.counts.tolist()
@@ -377,7 +378,7 @@ def test_shard_counts_merge_compactly_to_the_summed_counts():
     from w2v.errors import CorpusError
 
     with pytest.raises(CorpusError, match="empty"):
-        cluster._report(parts[3], 1, None)
+        counting.report(parts[3], 1, None)
 
 
 def test_rebuild_tries_again_while_a_dead_worker_is_still_listed(monkeypatch):
@@ -396,7 +397,7 @@ def test_rebuild_tries_again_while_a_dead_worker_is_still_listed(monkeypatch):
             self.resets += 1
             return types.SimpleNamespace(result=lambda: None)
 
-    t = cluster.Trainer.__new__(cluster.Trainer)
+    t = trainer.Trainer.__new__(trainer.Trainer)
     t.replicas = [Rep(), Rep(), Rep()]
     calls = []
 
@@ -407,7 +408,7 @@ def test_rebuild_tries_again_while_a_dead_worker_is_still_listed(monkeypatch):
         return [Rep()]
 
     monkeypatch.setattr(t, "_replicas", flaky)
-    monkeypatch.setattr(cluster.time, "sleep", lambda s: None)
+    monkeypatch.setattr(trainer.time, "sleep", lambda s: None)
     t._rebuild({1}, params={}, base=(None, None))
     assert calls == [[1], [1]] and t.replicas[1].resets == 0 and t.replicas[0].resets >= 1
 

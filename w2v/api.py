@@ -243,14 +243,15 @@ def vocabulary(corpus, min_count=5, max_vocab=None, dask=None, max_types=None):
 
     limit = TrainConfig(min_count=min_count, max_vocab=max_vocab, max_types=max_types).max_types  # (checked)
     if dask:
-        from w2v import cluster
+        from w2v.cluster.connection import close, connect
+        from w2v.cluster.counting import vocabulary
         from w2v.corpus import expand
 
-        client = cluster.connect(dask)
+        client = connect(dask)
         try:
-            return cluster.vocabulary(client, expand(corpus), min_count, max_vocab, limit=limit)
+            return vocabulary(client, expand(corpus), min_count, max_vocab, limit=limit)
         finally:
-            cluster.close(client)
+            close(client)
     import shutil
     import tempfile
 

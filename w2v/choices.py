@@ -30,10 +30,10 @@ class OutputLayer(NamedTuple):
 MODELS = {
     "sg": Architecture(0, "w2v.trainers.word2vec", ("ns", "nce", "hs"),
                        "skip-gram: each word predicts the words around it (Mikolov et al. 2013)", alpha=0.025,
-                       dask="w2v.cluster"),
+                       dask="w2v.cluster.trainer"),
     "cbow": Architecture(1, "w2v.trainers.word2vec", ("ns", "nce", "hs"),
                          "continuous bag of words: the words around a position predict it", alpha=0.05,
-                         dask="w2v.cluster"),
+                         dask="w2v.cluster.trainer"),
     "nplm": Architecture(2, "w2v.trainers.nplm", ("softmax", "hs", "nce", "ns"),
                          "Bengio et al.'s neural probabilistic language model: a tanh network predicts each "
                          "word from the --context words before it",

@@ -39,12 +39,12 @@ class RunOptions(NamedTuple):
     continue_from: str | None = None  # a checkpoint whose weights a run on new text continues from
     update_vocab: bool = False  # with continue_from: add the new text's words to the vocabulary
     phrases: object = None  # a phrases file (or phrases.Phrases) to join phrases with while reading
-    dask: str | None = None  # a Dask scheduler address, or local:N (cluster.py)
+    dask: str | None = None  # a Dask scheduler address, or local:N (w2v/cluster/)
     shards: int | None = None  # with dask: shards (model replicas) of the corpus [one per worker]
-    sync_rounds: int | None = None  # with dask: full synchronisations per epoch [cluster.Trainer.FULL_SYNCS]
+    sync_rounds: int | None = None  # with dask: full synchronisations per epoch [cluster.trainer.Trainer.FULL_SYNCS]
     sync_average: str = "changed"  # with dask: how changed rows combine: changed (average), sum or all (Spark)
     sync_hot: int | None = None  # with dask: rounds per full sync, the frequent rows combined after each
-    # [cluster.Trainer.HOT_ROUNDS]
+    # [cluster.trainer.Trainer.HOT_ROUNDS]
     sync_bits: int = 16  # with dask: the replicas exchange their changes in float16 (16) or values in float32
 
 

@@ -2,7 +2,7 @@
 
 ``encode`` rounds float32 bits to the nearest float16 (ties to even, as numpy's astype(float16)); ``DECODE``
 maps each code to its float32 value (exact: every float16 is a float32). The Dask replicas send their rows'
-changes as codes (w2v/cluster.py).
+changes as codes (w2v/cluster/rowsync.py).
 """
 
 import numba

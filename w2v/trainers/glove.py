@@ -43,22 +43,23 @@ def count_corpus(corpus, cfg, workdir, run, known=None, train=True):
 
 
 def _count_on_cluster(corpus, cfg, run, known, train):
-    """count_corpus on a Dask cluster (cluster.py): the vocabulary and the co-occurrences; the matrix comes
+    """count_corpus on a Dask cluster (w2v/cluster/): the vocabulary and the co-occurrences; the matrix comes
     back to this machine, in memory, for training."""
-    from w2v import cluster
+    from w2v.cluster.connection import close, connect, workers_of
+    from w2v.cluster.counting import cooccurrences, vocabulary
 
-    client = cluster.connect(run.dask)
+    client = connect(run.dask)
     try:
         t0 = time.perf_counter()
-        report = cluster.vocabulary(client, corpus, cfg.min_count, cfg.max_vocab, limit=cfg.max_types)
+        report = vocabulary(client, corpus, cfg.min_count, cfg.max_vocab, limit=cfg.max_types)
         vocab = known if known is not None else report.vocab
         if len(vocab) == 0:
             raise CorpusError(f"vocabulary is empty: no word occurs at least --min-count {cfg.min_count} times")
         log(run.quiet, f"vocabulary: {len(vocab)} words of {report.total_tokens} tokens, counted on "
-                       f"{len(cluster.workers_of(client))} workers ({time.perf_counter() - t0:.1f} s)")
-        cooc = cluster.cooccurrences(client, corpus, cfg, vocab)
+                       f"{len(workers_of(client))} workers ({time.perf_counter() - t0:.1f} s)")
+        cooc = cooccurrences(client, corpus, cfg, vocab)
     finally:
-        cluster.close(client)
+        close(client)
     return vocab, report.total_tokens, cooc
 
 

@@ -1,0 +1,143 @@
+"""A model replica on a worker (a Dask actor): its shard encoded there and trained by the local kernels in
+rounds, with its side of the combination (rowsync.RowSync)."""
+
+import os
+import tempfile
+import time
+
+import numpy as np
+
+from w2v.cluster.counting import counts_of
+from w2v.cluster.rowsync import RowSync
+from w2v.cluster.shards import Shard
+from w2v.output import layer
+
+BLOCK_IDS_BIG = 1 << 22  # a read that holds any block of trainers/stream.py's BLOCK_IDS plan
+HOT_SHARE = 0.95  # the hot rows: the most frequent words, covering this share of the tokens (the rest,
+# most of the rows, are words that seldom occur in more than one shard's round: they wait for a full sync)
+
+
+def hot_rows(counts, loss):
+    """(W_in rows, W_out rows) synchronised every round: the words that make HOT_SHARE of the tokens (the
+    vocabulary is sorted by count); an output layer's own rows (Huffman inner nodes) only at full rounds."""
+    c = np.cumsum(np.asarray(counts, np.float64))
+    h = int(np.searchsorted(c, HOT_SHARE * c[-1]) + 1) if len(c) else 0
+    return h, h if layer(loss).rows_are_words else 0
+
+
+def shard_seed(seed, shard):
+    """Shard 0 keeps the seed (one shard trains as a local run); the others mix in their number."""
+    if shard == 0:
+        return int(seed)
+    x = (int(seed) * 0x9E3779B97F4A7C15 + shard * 0xBF58476D1CE4E5B9) & 0x7FFFFFFFFFFFFFFF
+    return x
+
+
+class Replica:
+    """A model replica on a worker (a Dask actor): its shard encoded there, the kernels of a local run.
+
+    A fresh run counts the shard first (``count``: the scan that also writes the shard's provisional id
+    stream, as a local run's first pass) and is set up with the vocabulary chosen from every shard's
+    counts (``setup``: the stream remapped, the model made); given the vocabulary (a resumed run, a
+    replica rebuilt after its worker died), it encodes its shard with it at once.
+
+    ``half``: the replica exchanges changes in half precision (see Trainer.prepare) rather than values."""
+
+    def __init__(self, cfg_fields, pieces_, shard, words=None, counts=None, W_in=None, W_out=None, half=False):
+        from w2v import scan
+        from w2v.config import TrainConfig
+
+        self.cfg = TrainConfig(**dict(cfg_fields, threads=1))
+        self.pieces, self.shard, self.half = pieces_, shard, half
+        self.work = tempfile.mkdtemp(prefix="w2v-replica-")
+        self.scanned = None
+        scan.warm_up()
+        if words is not None:
+            self.setup(words, counts, W_in, W_out)
+
+    def count(self):
+        """Count the shard, keeping its provisional id stream for ``setup``: its Counts, as the vocabulary's
+        count of a shard."""
+        from w2v.corpus import scan_corpus
+
+        self.scanned = scan_corpus(Shard(self.pieces), self.work, count_limit=self.cfg.max_types,
+                                   reread_if_pruned=True)
+        return counts_of(self.scanned)
+
+    def setup(self, words, counts, W_in=None, W_out=None):
+        """Encode the shard with the vocabulary (``words``, a Words, and ``counts``): remap the counted
+        stream, or read the shard again when it was not counted here or pruning dropped occurrences; make
+        the model (``W_in`` None: the fresh initial model, from the seed as the client's); load the kernel."""
+        from w2v import kernels
+        from w2v.corpus import encode
+        from w2v.prepare import prepare
+        from w2v.trainers.stream import BLOCK_IDS, kernel_config, output_tables, plan_chunks
+        from w2v.vocab import Vocab
+
+        vocab = Vocab(words.words, counts)
+        scanned, self.scanned = self.scanned, None
+        if scanned is not None and scanned.complete:
+            remap = np.full(scanned.n_pids, -1, np.int32)
+            remap[scanned.pids] = [vocab.index.get(w, -1) for w in scanned.words]
+            self.encoded = encode(scanned, remap, self.work)
+        else:
+            if scanned is not None:
+                os.unlink(scanned.prov_path)
+            _, self.encoded = prepare(Shard(self.pieces), self.cfg, self.work, known=vocab)
+        self.tabs = output_tables(vocab.counts, self.cfg)
+        n_out = layer(self.cfg.loss).n_out(len(vocab))
+        if W_in is None:  # a fresh run: the client's initial model, made here from the same seed
+            from w2v.trainers.word2vec import init_weights
+
+            W_in, W_out = init_weights(len(vocab), self.cfg.dim, self.cfg.seed, n_out)
+        self.weights = kernels.Weights.word2vec(np.array(W_in, np.float32), np.array(W_out, np.float32))
+        self.kcfg = kernel_config(self.cfg, self.encoded, self.tabs, n_out)._replace(seed=shard_seed(self.cfg.seed, self.shard))
+        self.kernel = kernels.lane_kernel(self.kcfg.model, self.kcfg.shared)
+        # the chunks of a local run's epoch, in order (block position, start, end): rounds are runs of them,
+        # so with one shard the kernel sees exactly the calls of a local --threads 1 run
+        plan = []
+        for at, block in self.encoded.blocks(BLOCK_IDS):
+            starts, ends = plan_chunks(block)
+            plan.append(np.stack([np.full(len(starts), at), starts, ends], axis=1))
+        self.plan = np.concatenate(plan) if plan else np.zeros((0, 3), np.int64)
+        self.block_at, self.block = -1, None
+        self.rows = RowSync((self.weights.W_in, self.weights.W_out), hot_rows(vocab.counts, self.cfg.loss), self.half)
+        none = np.zeros(0, np.int64)  # compile (or load) the kernels now, not in the first round
+        self.kernel(0, 1, np.zeros(0, np.int32), none, none, 0, 0, self.weights, self.tabs, self.kcfg,
+                    np.zeros(0), none)
+        self.rows.take(self.rows.report(False))  # (nothing has changed: the row passes compile or load)
+
+    def reset(self, W_in, W_out):
+        """Set the weights to a combined model (a step trained again after a replica was lost)."""
+        self.weights.W_in[:] = W_in
+        self.weights.W_out[:] = W_out
+        self.rows.reset()
+
+    def _block(self, at):
+        if at != self.block_at:
+            self.block_at, self.block = at, next(self.encoded.blocks(BLOCK_IDS_BIG, start=at))[1].copy()
+        return self.block
+
+    def train(self, epoch, r, rounds, update=None, full=True):
+        """Apply the combined rows ``update``, train round ``r`` (1..rounds) of the epoch (its share of the
+        shard's chunks), and return the loss, the predictions, the seconds the kernel took, and, for each
+        matrix, the rows changed since they were last combined (RowSync.report)."""
+        self.rows.take(update)
+        t0 = time.perf_counter()
+        n = len(self.plan)
+        todo = self.plan[n * (r - 1) // rounds:n * r // rounds]
+        loss, predictions = 0.0, 0
+        for at in np.unique(todo[:, 0]):
+            mine = todo[todo[:, 0] == at]
+            losses = np.zeros(len(mine))
+            counts = np.zeros(len(mine), np.int64)
+            self.kernel(0, 1, self._block(int(at)), mine[:, 1].copy(), mine[:, 2].copy(), int(at), epoch,
+                        self.weights, self.tabs, self.kcfg, losses, counts)
+            loss, predictions = loss + float(losses.sum()), predictions + int(counts.sum())
+        seconds = time.perf_counter() - t0
+        return loss, predictions, self.rows.report(full), seconds
+
+    def close(self):
+        import shutil
+
+        shutil.rmtree(self.work, ignore_errors=True)

@@ -1,0 +1,211 @@
+"""Combining the replicas' rows: a replica's side (``RowSync``: snapshot, changed rows reported, combined
+rows taken) and the client's (``combine``, ``apply``, ``update_for``), as float32 values or float16
+changes (half.py), with the Numba passes over rows that they use."""
+
+
+import numba
+import numpy as np
+
+from w2v.half import DECODE, encode, encode_rows
+
+class RowSync:
+    """A replica's side of the combination, for its model's matrices ``W`` (changed in place by its kernel):
+    a snapshot of them as last combined (a row that differs from it has changed since; kept row by row, no
+    copies of the whole model between rounds), and what it reports and takes each round.
+
+    With values (``half`` False) the snapshot takes the reported values at once, and the combination sends
+    back only the rows whose combined values differ. With ``half`` the replica reports each changed row's
+    change since the snapshot as float16 codes, and its row takes the snapshot plus that change as rounded;
+    the combined model adds the same rounded changes, so after ``take`` every row sent or reported holds
+    the same float32 values in every replica and in the combined model."""
+
+    def __init__(self, W, hot, half):
+        self.W, self.hot, self.half = tuple(W), hot, half
+        self.reset()
+
+    def reset(self):
+        """The matrices as they are now are the combined model."""
+        self.snap = tuple(M.copy() for M in self.W)
+        self.reported = ()  # (half) the rows each matrix last reported, taken into the snapshot by take
+
+    def report(self, full):
+        """For each matrix, the rows changed since they were last combined, with their values (or ``half``:
+        their changes as float16 codes): the hot rows (the frequent words'), all rows when ``full``."""
+        his = [M.shape[0] if full else h for M, h in zip(self.W, self.hot)]
+        if not self.half:
+            return [_report_rows(M, S, hi) for M, S, hi in zip(self.W, self.snap, his)]
+        changed = [_report_changes(M, S, hi, DECODE) for M, S, hi in zip(self.W, self.snap, his)]
+        self.reported = [rows for rows, _ in changed]
+        return changed
+
+    def take(self, update):
+        """Set the rows of ``update`` (update_for: [(rows, values or changes) per matrix] or None) to the
+        combined model's; with ``half``, the snapshot takes the rows reported last (those that it alone
+        changed were not sent back: the combined model has them as reported)."""
+        for M, S, (rows, vals) in zip(self.W, self.snap, update or ()):
+            if self.half:
+                _add_changes(M, S, aligned(rows), aligned(vals), DECODE, True)
+            else:
+                _set_rows(M, S, aligned(rows), aligned(vals))
+        for M, S, rows in zip(self.W, self.snap, self.reported):
+            _copy_rows(S, M, rows)
+        self.reported = ()
+
+
+def aligned(a):
+    """``a``, copied if it is not aligned: Dask may hand arrays over at any byte offset of a frame, and numpy
+    and Numba take slow paths over unaligned ones (update_for took 10x as long)."""
+    return a if a.flags.aligned else a.copy()
+
+
+@numba.njit(cache=True, nogil=True)
+def _changed_rows(W, S, hi):
+    """The rows below ``hi`` of ``W`` that differ from the snapshot ``S``."""
+    rows = np.empty(hi, np.int64)
+    n = 0
+    for x in range(hi):
+        for k in range(W.shape[1]):
+            if W[x, k] != S[x, k]:
+                rows[n] = x
+                n += 1
+                break
+    return rows[:n].copy()
+
+
+@numba.njit(cache=True, nogil=True)
+def _report_rows(W, S, hi):
+    """The rows below ``hi`` of ``W`` that differ from the snapshot ``S``, with their values; ``S`` takes them."""
+    rows = _changed_rows(W, S, hi)
+    vals = np.empty((len(rows), W.shape[1]), W.dtype)
+    for j in range(len(rows)):
+        for k in range(W.shape[1]):
+            vals[j, k] = S[rows[j], k] = W[rows[j], k]
+    return rows, vals
+
+
+@numba.njit(cache=True, nogil=True)
+def _report_changes(W, S, hi, decode):
+    """The rows below ``hi`` of ``W`` that differ from the snapshot ``S``, with their changes from it as float16
+    codes (w2v.half); the rows of ``W`` take ``S`` plus their rounded changes (``S`` stays until combined)."""
+    rows = _changed_rows(W, S, hi)
+    change = np.empty(W.shape[1], np.float32)
+    bits = change.view(np.uint32)
+    codes = np.empty((len(rows), W.shape[1]), np.uint16)
+    for j in range(len(rows)):
+        r = rows[j]
+        for k in range(W.shape[1]):
+            change[k] = W[r, k] - S[r, k]
+        for k in range(W.shape[1]):
+            c = encode(bits[k])
+            codes[j, k] = c
+            W[r, k] = S[r, k] + decode[c]
+    return rows, codes
+
+
+@numba.njit(cache=True, nogil=True)
+def _set_rows(W, S, rows, vals):
+    """Set ``rows`` of the model ``W`` and of its snapshot ``S`` to combined values."""
+    for j in range(rows.shape[0]):
+        for k in range(W.shape[1]):
+            W[rows[j], k] = S[rows[j], k] = vals[j, k]
+
+
+@numba.njit(cache=True, nogil=True)
+def _add_changes(W, S, rows, codes, decode, snap):
+    """Set ``rows`` of the model ``W`` to those of ``S`` plus the changes ``codes`` (float16), and (``snap``)
+    those of ``S`` to the same."""
+    for j in range(rows.shape[0]):
+        for k in range(W.shape[1]):
+            x = S[rows[j], k] + decode[codes[j, k]]
+            W[rows[j], k] = x
+            if snap:
+                S[rows[j], k] = x
+
+
+@numba.njit(cache=True, nogil=True)
+def _copy_rows(S, W, rows):
+    """Set ``rows`` of ``S`` to those of ``W``."""
+    for j in range(rows.shape[0]):
+        S[rows[j]] = W[rows[j]]
+
+
+def combine(changed, base, mode="sum", half=False):
+    """The combined rows, [(rows, values, how many replicas changed each) for W_in, W_out], from each
+    replica's changed rows and the combined model ``base`` they started from: the old row plus every
+    replica's change (``sum``), the average over the replicas that changed the row (``changed``,
+    SPARK-24666), or over all replicas, an unchanged row counting with its old value (``all``, Spark's
+    whole-model average). A row that one replica alone changed takes its value exactly (``sum`` and
+    ``changed``), so one replica combines to itself bit for bit. With ``half`` the replicas sent their
+    changes as float16 codes, and the combined rows are such codes too, which ``apply`` adds."""
+    out = []
+    for m, W in enumerate(base):
+        uniq = np.unique(np.concatenate([c[m][0] for c in changed]))
+        n = np.zeros(len(uniq), np.int64)
+        ats = [np.searchsorted(uniq, c[m][0]) for c in changed]
+        for at in ats:
+            n[at] += 1
+        res = np.zeros((len(uniq), W.shape[1]), W.dtype) if half else W[uniq]
+        for c, at in zip(changed, ats):
+            if half:
+                _add_coded(res, at, c[m][1], DECODE, n, len(changed), _MODES[mode])
+            else:
+                _add_change(res, at, c[m][0], c[m][1], W, n, len(changed), _MODES[mode])
+        if mode == "all":
+            n[:] = len(changed) + 1  # (every replica needs every combined row)
+        out.append((uniq, encode_rows(res) if half else res, n))
+    return out
+
+
+def apply(W, rows, vals, half):
+    """Set the combined model's ``rows`` to the combined ``vals`` (``half``: add these changes to them), to the
+    float32 values each replica sets them to (RowSync.take)."""
+    if half:
+        _add_changes(W, W, rows, vals, DECODE, False)
+    else:
+        W[rows] = vals
+
+
+_MODES = {"sum": 0, "changed": 1, "all": 2}
+
+
+@numba.njit(cache=True, nogil=True)
+def _add_change(res, at, rows, vals, W, n, replicas, mode):
+    """Add one replica's changed rows (their values) into the combined rows ``res`` (see combine)."""
+    for j in range(rows.shape[0]):
+        a, r = at[j], rows[j]
+        if mode != 2 and n[a] == 1:
+            res[a] = vals[j]
+            continue
+        scale = 1.0 if mode == 0 else (1.0 / n[a] if mode == 1 else 1.0 / replicas)
+        for k in range(res.shape[1]):
+            res[a, k] += np.float32(scale * (vals[j, k] - W[r, k]))
+
+
+@numba.njit(cache=True, nogil=True)
+def _add_coded(res, at, codes, decode, n, replicas, mode):
+    """Add one replica's changes (float16 codes) into the combined changes ``res``, which start at zero (see
+    combine): a row that one replica alone changed takes its change exactly (``sum``, ``changed``)."""
+    for j in range(codes.shape[0]):
+        a = at[j]
+        scale = 1.0 if mode == 0 else (1.0 / n[a] if mode == 1 else 1.0 / replicas)
+        for k in range(res.shape[1]):
+            res[a, k] += np.float32(scale * decode[codes[j, k]])
+
+
+def update_for(combined, mine):
+    """The combined rows a replica needs: all but those that it alone changed (it has their values), unless
+    these are few."""
+    out = []
+    for (rows, vals, n), own in zip(combined, mine):
+        at = np.searchsorted(rows, own[0])  # (every row of its own is among the combined ones)
+        alone = at[n[at] == 1]
+        # no copy where it would leave out few rows (the frequent rows' rounds; W_out, whose rows the negative
+        # samples all touch): those rows come back with the values the replica has
+        if len(alone) * 8 < len(rows):
+            out.append((rows, vals))
+            continue
+        keep = np.ones(len(rows), bool)
+        keep[alone] = False
+        keep = np.flatnonzero(keep)
+        out.append((rows[keep], vals.take(keep, axis=0)))  # (take: 5x a boolean mask's speed on rows)
+    return out
