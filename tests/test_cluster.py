@@ -137,9 +137,9 @@ def test_synchronous_rounds_are_deterministic_and_learn(scheduler, corpus):
 
 
 def _set_live_types(n):
-    import w2v.corpus
+    import w2v.corpus.counting
 
-    old, w2v.corpus.LIVE_TYPES = w2v.corpus.LIVE_TYPES, n
+    old, w2v.corpus.counting.LIVE_TYPES = w2v.corpus.counting.LIVE_TYPES, n
     return old
 
 

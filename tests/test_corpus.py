@@ -84,7 +84,7 @@ def test_max_vocab_keeps_most_frequent(tmp_path):
 @pytest.mark.parametrize("read_bytes", [7, 64, 1000])
 def test_tokens_spanning_read_boundaries(tmp_path, monkeypatch, read_bytes):
     """Small reads force tokens and lines to straddle buffer boundaries."""
-    monkeypatch.setattr(corpus, "READ_BYTES", read_bytes)
+    monkeypatch.setattr(corpus.reading, "READ_BYTES", read_bytes)
     rng = np.random.default_rng(0)
     words = ["alpha", "beta", "gamma", "déjà", "x", "longerwordhere"]
     lines = [" ".join(words[i] for i in rng.integers(0, len(words), rng.integers(1, 30))) for _ in range(200)]
@@ -96,7 +96,7 @@ def test_tokens_spanning_read_boundaries(tmp_path, monkeypatch, read_bytes):
 
 
 def test_small_output_buffer_and_table_growth(tmp_path, monkeypatch):
-    monkeypatch.setattr(corpus, "OUT_IDS", 1024)  # forces many flushes (and remap blocks)
+    monkeypatch.setattr(corpus.encoded, "OUT_IDS", 1024)  # forces many flushes (and remap blocks)
     rng = np.random.default_rng(1)
     vocab_words = [f"w{i}" for i in range(100_000)]  # forces the hash table and arena to grow
     tokens = [vocab_words[i] for i in rng.integers(0, len(vocab_words), 150_000)]
@@ -161,7 +161,7 @@ def test_min_count_decodes_only_the_kept_words(tmp_path):
 
 
 def test_overlong_tokens_skipped(tmp_path, monkeypatch):
-    monkeypatch.setattr(corpus, "READ_BYTES", 500)
+    monkeypatch.setattr(corpus.reading, "READ_BYTES", 500)
     text = "a " + "z" * 5000 + " b\n" + "y" * 1500 + "\nc"
     res, work = scan_text(tmp_path, text)
     assert res.overlong == 2
@@ -204,7 +204,7 @@ def test_spilling_to_disk_counts_exactly(tmp_path, monkeypatch, min_count, max_v
     toks, text = _zipf_text(rng, 30000, extra=["caf\xe9"] * 4)
     full, _ = scan_text(tmp_path, text, min_count=min_count)
     assert not full.spilled and full.complete
-    monkeypatch.setattr(corpus, "LIVE_TYPES", 500)
+    monkeypatch.setattr(corpus.counting, "LIVE_TYPES", 500)
     live = []
     monkeypatch.setattr(spill.Runs, "spill", lambda r, t, s=spill.Runs.spill: (live.append(int(t.st[scan.ST_N])), s(r, t)))
     res, work = scan_text(tmp_path, text, min_count=min_count, max_vocab=max_vocab)
@@ -228,7 +228,7 @@ def test_spilling_keeps_invalid_utf8_words_and_counts_their_tokens(tmp_path, mon
     _, text = _zipf_text(rng, 20000)
     data = text.encode() + b"bad\xff one bad\xfe\nbad\xff\n"
     full, _ = scan_text(tmp_path, data, min_count=2)
-    monkeypatch.setattr(corpus, "LIVE_TYPES", 400)
+    monkeypatch.setattr(corpus.counting, "LIVE_TYPES", 400)
     res, _ = scan_text(tmp_path, data, min_count=2)
     assert res.spilled and res.invalid_utf8 == full.invalid_utf8 == 3
     want, _ = build_vocab(full.words, full.counts, full.pids, 0, 2)
@@ -240,7 +240,7 @@ def test_spilling_keeps_invalid_utf8_words_and_counts_their_tokens(tmp_path, mon
 def test_table_growth_stops_at_the_live_type_limit():
     """The scan prunes at the limit, so the table grows to it, not to the next doubling; its slots stay a
     power of two, at least twice the entries, and hold every entry."""
-    t = corpus._Table(n_entries=64)
+    t = corpus.Table(n_entries=64)
     t.st[scan.ST_LIMIT] = 100
     t.e_hash[:] = np.arange(64, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
     t.st[scan.ST_N] = 64
@@ -310,7 +310,7 @@ def test_a_large_known_vocabulary_is_inserted_once(monkeypatch):
     real = scan.rebuild_slots
     monkeypatch.setattr(scan, "rebuild_slots", lambda slots, h, n: (calls.append(np.count_nonzero(h[:n] == 0)),
                                                                    real(slots, h, n)))
-    t = corpus._Table()
+    t = corpus.Table()
     t.freeze(words)
     assert calls == [0]
     assert sorted(t.slots[t.slots >= 0].tolist()) == list(range(len(words)))
@@ -351,7 +351,7 @@ def test_a_full_disk_while_spilling_is_one_line(tmp_path, monkeypatch):
     text = " ".join(f"w{i}" for i in range(1000))
     for live, spills in ((100, 2), (999, 2)):  # the second spill mid-scan; at the end
         calls.clear()
-        monkeypatch.setattr(corpus, "LIVE_TYPES", live)
+        monkeypatch.setattr(corpus.counting, "LIVE_TYPES", live)
         with pytest.raises(W2VError, match="counts spilled to .*work: No space left on device"):
             scan_text(tmp_path, text)
         assert len(calls) == spills

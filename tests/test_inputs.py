@@ -29,20 +29,20 @@ def _shards(tmp_path):
 def test_expand_files_directories_and_globs(tmp_path):
     d = _shards(tmp_path)
     files = [str(d / "a.txt"), str(d / "b.txt.gz"), str(d / "sub" / "c.txt.bz2")]
-    assert corpus.expand([str(d)]) == files
-    assert corpus.expand(str(d / "*.txt*")) == files[:2]
-    assert corpus.expand([str(d / "b.txt.gz"), str(d / "a.txt")]) == files[1::-1]  # the order given
-    assert corpus.expand([str(d / "a.txt")]) == str(d / "a.txt")
-    assert corpus.expand("-") == "-"
+    assert corpus.expand_inputs([str(d)]) == files
+    assert corpus.expand_inputs(str(d / "*.txt*")) == files[:2]
+    assert corpus.expand_inputs([str(d / "b.txt.gz"), str(d / "a.txt")]) == files[1::-1]  # the order given
+    assert corpus.expand_inputs([str(d / "a.txt")]) == str(d / "a.txt")
+    assert corpus.expand_inputs("-") == "-"
     with pytest.raises(CorpusError, match="cannot be combined"):
-        corpus.expand(["-", files[0]])
+        corpus.expand_inputs(["-", files[0]])
     with pytest.raises(CorpusError, match="no files match"):
-        corpus.expand(str(d / "*.nothing"))
+        corpus.expand_inputs(str(d / "*.nothing"))
     (tmp_path / "empty").mkdir()
     with pytest.raises(CorpusError, match="has no files"):
-        corpus.expand(str(tmp_path / "empty"))
+        corpus.expand_inputs(str(tmp_path / "empty"))
     sentences = [["x", "y"]]
-    assert corpus.expand(sentences) is sentences
+    assert corpus.expand_inputs(sentences) is sentences
 
 
 def test_vocab_of_a_directory_equals_the_concatenated_text(tmp_path):
@@ -102,7 +102,7 @@ def test_every_occurrence_of_a_kept_word_is_encoded_after_pruning(tmp_path, monk
     at a tiny live-type limit, the stream holds every occurrence of a chosen word."""
     path = tmp_path / "c.txt"
     lines = _pruned_corpus(path)
-    monkeypatch.setattr(corpus, "LIVE_TYPES", 100)  # the live-type limit of an exact count, tiny
+    monkeypatch.setattr(corpus.counting, "LIVE_TYPES", 100)  # the live-type limit of an exact count, tiny
     cfg = TrainConfig(min_count=5)
     if limit == "prune":  # --max-types 100 (below what the option accepts)
         object.__setattr__(cfg, "max_types", 100)
@@ -150,11 +150,11 @@ def test_urls_are_read_through_fsspec(tmp_path, monkeypatch):
     paths = _shards(tmp_path)
     d = tmp_path / "shards"
     want = api.vocabulary(str(d), min_count=1)
-    for spec in ("file://" + str(d), "file://" + str(d) + "/**", ["file://" + p for p in corpus.expand(str(d))]):
+    for spec in ("file://" + str(d), "file://" + str(d) + "/**", ["file://" + p for p in corpus.expand_inputs(str(d))]):
         got = api.vocabulary(spec, min_count=1)
         assert got.vocab.words == want.vocab.words and got.vocab.counts.tolist() == want.vocab.counts.tolist()
         assert got.total_tokens == want.total_tokens
-    assert corpus.expand("file://" + str(d) + "/*.txt*") == ["file://" + str(d / "a.txt"), "file://" + str(d / "b.txt.gz")]
+    assert corpus.expand_inputs("file://" + str(d) + "/*.txt*") == ["file://" + str(d / "a.txt"), "file://" + str(d / "b.txt.gz")]
     for bad, msg in (("file://" + str(d) + "/nope.txt", "corpus not found"),
                      ("file://" + str(d) + "/*.md", "no files match"), ("nosuch://x/y.txt", "Protocol not known")):
         with pytest.raises(CorpusError, match=msg):

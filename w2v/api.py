@@ -87,9 +87,9 @@ def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_ou
         output = "classes.txt" if classes else "model.npz" if cfg.model == "nplm" else "vectors.bin"
     if output is not None:
         _check_outputs(cfg, output, format, vectors_output, classes)
-    from w2v.corpus import expand
+    from w2v.corpus import expand_inputs
 
-    corpus = expand(corpus)
+    corpus = expand_inputs(corpus)
     if run.dask and (run.phrases or run.continue_from or run.cooccur):
         raise OptionError("--dask does not combine with --phrases, --continue or --cooccur")
     if run.phrases is not None:
@@ -187,9 +187,9 @@ def cooccurrences(corpus, output=None, *, window=10, symmetric=True, distance_we
                       symmetric=symmetric, distance_weighting=distance_weighting)
     if output is not None and not os.fspath(output).endswith(".npz"):
         raise OptionError(f"the co-occurrence file must end in .npz: {output}")
-    from w2v.corpus import expand
+    from w2v.corpus import expand_inputs
 
-    corpus = expand(corpus)
+    corpus = expand_inputs(corpus)
     workdir = tempfile.mkdtemp(prefix="w2v-cooccur-", dir=tmp_dir)
     try:
         scan.warm_up()
@@ -221,9 +221,9 @@ def learn_phrases(corpus, output=None, *, passes=2, threshold=None, scoring="wor
         from w2v.atomic import check_target
 
         check_target(save_phrases)
-    from w2v.corpus import expand
+    from w2v.corpus import expand_inputs
 
-    model = phrases_mod.learn(expand(corpus), output, passes=passes, threshold=threshold, scoring=scoring,
+    model = phrases_mod.learn(expand_inputs(corpus), output, passes=passes, threshold=threshold, scoring=scoring,
                               min_count=min_count, delimiter=delimiter, connector_words_spec=connector_words,
                               max_bigrams=max_bigrams or phrases_mod.DEFAULT_MAX_BIGRAMS, tmp_dir=tmp_dir,
                               progress=progress)
@@ -245,11 +245,11 @@ def vocabulary(corpus, min_count=5, max_vocab=None, dask=None, max_types=None):
     if dask:
         from w2v.cluster.connection import close, connect
         from w2v.cluster.counting import vocabulary
-        from w2v.corpus import expand
+        from w2v.corpus import expand_inputs
 
         client = connect(dask)
         try:
-            return vocabulary(client, expand(corpus), min_count, max_vocab, limit=limit)
+            return vocabulary(client, expand_inputs(corpus), min_count, max_vocab, limit=limit)
         finally:
             close(client)
     import shutil
@@ -260,7 +260,7 @@ def vocabulary(corpus, min_count=5, max_vocab=None, dask=None, max_types=None):
     from w2v.errors import CorpusError
     from w2v.vocab import VocabularyReport, build_vocab
 
-    corpus = corpus_mod.expand(corpus)
+    corpus = corpus_mod.expand_inputs(corpus)
     workdir = tempfile.mkdtemp(prefix="w2v-vocab-")
     try:
         scan.warm_up()

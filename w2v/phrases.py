@@ -407,11 +407,11 @@ class _Applier:
     words first) and a key set of phrases."""
 
     def __init__(self, phrases, connector_words, delimiter):
-        from w2v.corpus import _Table
+        from w2v.corpus import Table
 
         words = list(dict.fromkeys(list(connector_words) + [t for p in phrases for t in p]))
         index = {w: i for i, w in enumerate(words)}
-        self.table = _Table()
+        self.table = Table()
         self.table.freeze(words)
         self.conn = np.zeros(len(words) + 1, np.int64)
         self.conn[:len(connector_words)] = np.arange(1, len(connector_words) + 1)
@@ -653,18 +653,18 @@ class _Tee:
         return describe(self.corpus) + " (phrased)"
 
     def open_binary(self):
-        from w2v.corpus import _Copy, open_corpus
+        from w2v.corpus import Copy, open_corpus
 
         reader = _PhrasedReader(open_corpus(self.corpus), self.appliers)
-        return _Copy(reader, self.path) if self.path else reader
+        return Copy(reader, self.path) if self.path else reader
 
 
 def apply_file(corpus, path, appliers, progress=False):
     """Write ``corpus`` through ``appliers`` to ``path`` (atomically); returns the bytes written."""
-    from w2v.corpus import _Prefetch, describe, open_corpus
+    from w2v.corpus import Prefetch, describe, open_corpus
 
     f = open_corpus(corpus)
-    reader = _Prefetch(_PhrasedReader(f, appliers), describe(corpus))
+    reader = Prefetch(_PhrasedReader(f, appliers), describe(corpus))
     written = 0
     bar = None
     if progress:

@@ -50,7 +50,7 @@ def prepare(corpus, cfg, workdir, known=None, unk=None):
         # occurrence is encoded, and their counts are exact (after pruning, the choice of words stays
         # word2vec.c's approximate one; after spilling it is exact).
         if scanned.spilled:
-            log(False, f"more than {corpus_mod.LIVE_TYPES} word types ({scanned.types} in all): counted them "
+            log(False, f"more than {corpus_mod.counting.LIVE_TYPES} word types ({scanned.types} in all): counted them "
                        f"exactly by spilling {scanned.spilled} times to disk "
                        f"({scanned.spill_bytes / (1 << 30):.2f} GB); reading the corpus again to encode the "
                        "chosen words")

@@ -1,6 +1,6 @@
 """Exact counts in bounded memory: the counting table's types spilled to disk and merged by hash range.
 
-When the live table of token types (corpus._Table) reaches its limit, word2vec.c and gensim prune its
+When the live table of token types (corpus.Table) reaches its limit, word2vec.c and gensim prune its
 rare types, which makes the counts, and the choice of words at the vocabulary's edge, approximate. Here
 the table is written instead to a *run* on disk (its entries sorted by hash, their words' bytes in the
 same order) and starts again empty. At the end the runs are merged one range of hash values at a time:

@@ -22,9 +22,9 @@ class Piece(NamedTuple):
 
 def _files(corpus):
     """The input files as (path, bytes), expanded and sized once (a URL's glob and sizes are remote calls)."""
-    from w2v.corpus import expand, file_size, is_file, is_url
+    from w2v.corpus import expand_inputs, file_size, is_file, is_url
 
-    paths = expand(corpus)
+    paths = expand_inputs(corpus)
     if paths == "-" or not isinstance(paths, (str, list)):
         raise OptionError("--dask reads files (workers open them), not standard input or a Python iterable")
     out = []
@@ -109,6 +109,6 @@ class Shard:
         return f"a shard of {len(self.pieces)} pieces"
 
     def open_binary(self):
-        from w2v.corpus import _Files
+        from w2v.corpus import Files
 
-        return _Files(self.pieces, open_one=_PieceReader)
+        return Files(self.pieces, open_one=_PieceReader)
