@@ -232,7 +232,7 @@ def test_long_lines_carry_across_reads(tmp_path, monkeypatch):
     path = tmp_path / "c.txt"
     path.write_text("\n".join(lines), encoding="utf-8")  # no final newline
     model = P.Phrases([P.Pass([("new", "york")], [1], [1.0], "word2phrase", 0, 1)])
-    reader = P._PhrasedReader(open(path, "rb"), model.appliers())
+    reader = P.applying.PhrasedReader(open(path, "rb"), model.appliers())
     chunks = []
     while True:
         b = reader.read(37)
