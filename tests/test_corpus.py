@@ -320,7 +320,7 @@ def test_a_large_known_vocabulary_is_inserted_once(monkeypatch):
 def test_free_heap_pages_are_handed_back():
     """release_free_memory (malloc_trim, called after counting) returns the pages of freed heap blocks:
     3000 blocks of 60 kB (below glibc's mmap threshold) freed but the last leave ~170 MB resident until it."""
-    from w2v.control import release_free_memory
+    from w2v.resources import release_free_memory
 
     def rss_mb():
         with open("/proc/self/status") as f:

@@ -131,11 +131,11 @@ def test_temporary_disk_is_estimated_and_refused_early(tmp_path, monkeypatch):
 
     path = tmp_path / "c.txt"
     path.write_text("a b c d e f\n" * 2000)
-    from w2v import control
+    from w2v import resources
 
-    need = control.disk_estimate(str(path), TrainConfig())
+    need = resources.disk_estimate(str(path), TrainConfig())
     assert need == pytest.approx(8 * path.stat().st_size / 6)
-    assert control.disk_estimate("-", TrainConfig()) is None
+    assert resources.disk_estimate("-", TrainConfig()) is None
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(shutil, "disk_usage", lambda p: usage(10 ** 6, 10 ** 6, 100))
     with pytest.raises(MemoryLimitError, match="--tmp-dir"):

@@ -230,7 +230,7 @@ def test_a_private_hidden_layer_in_one_lane_trains_as_in_place(tmp_path):
 def _kernel_inputs(path, cfg, tmp_path):
     """What the NPLM trainer hands the kernels for ``path``: (tables, kernel config, encoded stream,
     initial (W_in, W_hid, b_hid, W_out))."""
-    from w2v.control import RunOptions
+    from w2v.config import RunOptions
     from w2v.trainers import nplm as nplm_trainer
     from w2v.trainers.stream import kernel_config
 

@@ -47,7 +47,8 @@ def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_ou
     ``classes=K``, ``output`` receives word2vec.c's class file (k-means of the vectors into K classes,
     ``w2v.classes``) instead of the vectors, as word2vec.c's ``-classes``. When resuming, the checkpoint's options apply unless given.
     """
-    from w2v.control import RunOptions, log
+    from w2v.config import RunOptions
+    from w2v.messages import log
     from w2v.driver import resolve_config, resolve_continue, train as run_driver
 
     config = {k: v for k, v in options.items() if k not in _RUN_OPTIONS}
@@ -180,7 +181,8 @@ def cooccurrences(corpus, output=None, *, window=10, symmetric=True, distance_we
     from w2v import cooccur as cooc_mod
     from w2v import scan
     from w2v.config import TrainConfig
-    from w2v.control import RunOptions, log
+    from w2v.config import RunOptions
+    from w2v.messages import log
     from w2v.trainers.glove import count_corpus
 
     cfg = TrainConfig(model="glove", window=window, min_count=min_count, max_vocab=max_vocab, memory=memory,
@@ -215,7 +217,7 @@ def learn_phrases(corpus, output=None, *, passes=2, threshold=None, scoring="wor
     phrases (a TSV that ``train(..., phrases=)`` applies on the fly). w2v.phrases documents the scorers.
     """
     from w2v import phrases as phrases_mod
-    from w2v.control import log
+    from w2v.messages import log
 
     if save_phrases is not None:
         from w2v.atomic import check_target

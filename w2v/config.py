@@ -1,7 +1,9 @@
-"""Training options: one frozen record with word2vec.c's defaults, validated before any work starts."""
+"""Options: what a run trains (``TrainConfig``, one frozen record with word2vec.c's defaults, validated
+before any work starts) and how it is driven (``RunOptions``)."""
 
 import dataclasses
 import os
+from typing import NamedTuple
 
 from w2v.choices import LOSSES, MODELS
 from w2v.errors import OptionError
@@ -137,3 +139,29 @@ def _total_memory_gb():
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / (1 << 30)
     except (ValueError, OSError, AttributeError):
         return 16.0
+
+
+class RunOptions(NamedTuple):
+    """How a run is driven, beside what it trains (TrainConfig): files, checkpoints, limits, progress."""
+
+    read_vocab: str | None = None  # vocabulary file to encode with instead of counting
+    save_vocab: str | None = None  # where to write the counted vocabulary
+    tmp_dir: str | None = None  # directory for the encoded corpus and spills
+    cooccur: str | None = None  # GloVe: co-occurrences written by `w2v cooccur`, instead of counting
+    checkpoint: str | None = None  # where to save checkpoints
+    checkpoint_every: float | None = None  # seconds between checkpoints (None: only on interrupt)
+    resume: str | None = None  # checkpoint to continue from
+    log_json: str | None = None  # one JSON line per progress step and per epoch
+    max_memory: float | None = None  # GB; refuse to start beyond it (None: the memory available)
+    callback: object = None  # f(record) after each progress step; returning True requests a stop
+    quiet: bool = False  # no progress bar or messages
+    continue_from: str | None = None  # a checkpoint whose weights a run on new text continues from
+    update_vocab: bool = False  # with continue_from: add the new text's words to the vocabulary
+    phrases: object = None  # a phrases file (or phrases.Phrases) to join phrases with while reading
+    dask: str | None = None  # a Dask scheduler address, or local:N (w2v/cluster/)
+    shards: int | None = None  # with dask: shards (model replicas) of the corpus [one per worker]
+    sync_rounds: int | None = None  # with dask: full synchronisations per epoch [cluster.trainer.Trainer.FULL_SYNCS]
+    sync_average: str = "changed"  # with dask: how changed rows combine: changed (average), sum or all (Spark)
+    sync_hot: int | None = None  # with dask: rounds per full sync, the frequent rows combined after each
+    # [cluster.trainer.Trainer.HOT_ROUNDS]
+    sync_bits: int = 16  # with dask: the replicas exchange their changes in float16 (16) or values in float32

@@ -2,7 +2,7 @@
 
 options -> TrainConfig (merged with a checkpoint's when resuming or continuing) -> work directory ->
 prepare (corpus to the trainer's stream; resume check; --save-vocab) -> memory check -> parameters (fresh,
-resumed, or a checkpoint's grown to the new vocabulary) -> control.load_kernels -> control.run_epochs
+resumed, or a checkpoint's grown to the new vocabulary) -> epochs.load_kernels -> epochs.run_epochs
 (progress, checkpoints, signals) -> Model.
 """
 
@@ -14,8 +14,10 @@ import time
 
 from w2v.choices import MODELS
 from w2v.config import TrainConfig
-from w2v.control import (RunOptions, check_disk, check_memory, disk_used, load_kernels, log, release_free_memory,
-                         run_epochs)
+from w2v.config import RunOptions
+from w2v.epochs import load_kernels, run_epochs
+from w2v.messages import log
+from w2v.resources import check_disk, check_memory, disk_used, release_free_memory
 from w2v.errors import OptionError, ResumeError
 from w2v.model import Model
 

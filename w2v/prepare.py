@@ -3,7 +3,7 @@ to a file in the run's work directory (corpus.py, vocab.py), and refuse what can
 
 import os
 
-from w2v.control import log
+from w2v.messages import notice
 from w2v.errors import CorpusError
 from w2v.output import layer
 from w2v.vocab import Vocab
@@ -33,10 +33,10 @@ def prepare(corpus, cfg, workdir, known=None, unk=None):
         raise CorpusError(f"{name} looks like binary data, not text: {scanned.invalid_utf8} of its "
                           f"{scanned.total_tokens} tokens are not valid UTF-8")
     if scanned.invalid_utf8:
-        log(False, f"warning: {scanned.invalid_utf8} tokens were not valid UTF-8; invalid bytes were "
+        notice(f"warning: {scanned.invalid_utf8} tokens were not valid UTF-8; invalid bytes were "
                    "replaced by U+FFFD")
     if scanned.overlong:
-        log(False, f"warning: skipped {scanned.overlong} tokens longer than 1000 bytes")
+        notice(f"warning: skipped {scanned.overlong} tokens longer than 1000 bytes")
     if known is not None:
         counts = known.counts
         words = known.words
@@ -50,12 +50,12 @@ def prepare(corpus, cfg, workdir, known=None, unk=None):
         # occurrence is encoded, and their counts are exact (after pruning, the choice of words stays
         # word2vec.c's approximate one; after spilling it is exact).
         if scanned.spilled:
-            log(False, f"more than {corpus_mod.counting.LIVE_TYPES} word types ({scanned.types} in all): counted them "
+            notice(f"more than {corpus_mod.counting.LIVE_TYPES} word types ({scanned.types} in all): counted them "
                        f"exactly by spilling {scanned.spilled} times to disk "
                        f"({scanned.spill_bytes / (1 << 30):.2f} GB); reading the corpus again to encode the "
                        "chosen words")
         else:
-            log(False, f"more than {limit} word types: pruned rare ones {scanned.pruned} times while counting; "
+            notice(f"more than {limit} word types: pruned rare ones {scanned.pruned} times while counting; "
                        "reading the corpus again to encode every occurrence of the chosen words")
         os.unlink(scanned.prov_path)
         again = corpus_mod.scan_corpus(scanned.text_path or corpus, workdir, known_words=vocab.words)

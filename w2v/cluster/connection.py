@@ -24,7 +24,7 @@ def connect(spec):
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")
         client = Client(cluster)
         client.w2v_cluster = cluster  # closed with the client (close)
-        from w2v.control import keep_freed_heap
+        from w2v.resources import keep_freed_heap
 
         client.run(keep_freed_heap)  # (these worker processes are ours: see keep_freed_heap)
         return client

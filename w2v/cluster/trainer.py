@@ -144,7 +144,8 @@ class Trainer:
                        "with --checkpoint, --resume continues from the last one")
 
     def epochs(self, params):
-        from w2v.control import Epochs, divergence_test, log
+        from w2v.epochs import Epochs, divergence_test
+        from w2v.messages import log
         from w2v.kernels import decay
 
         cfg = self.cfg
@@ -230,6 +231,7 @@ class Trainer:
             return decay(self.alpha_scale * cfg.start_alpha, self.alpha_scale * cfg.end_alpha, done)
 
         return Epochs(length=steps_per_epoch, steps=steps, rate=rate, kernels=(), warm_up=start,
+                      ready="replicas ready (shards encoded, kernels loaded)",
                       diverged=divergence_test(W_in[0], "--alpha", cfg.start_alpha, cfg.default_alpha),
                       per_position=self.total_tokens / steps_per_epoch)
 

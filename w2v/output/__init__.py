@@ -34,7 +34,7 @@ class Layer:
         raise NotImplementedError
 
     def memory(self, n_words, cfg):
-        """Bytes of its tables beyond the per-word ones every run has (control.memory_estimate)."""
+        """Bytes of its tables beyond the per-word ones every run has (resources.memory_estimate)."""
         return 0
 
     def bias(self, counts, tables, n_out):

@@ -214,7 +214,7 @@ def learn(corpus, output=None, passes=2, threshold=None, scoring="word2phrase", 
     file on the way for pass k + 1), so each pass reads its text once; the last pass's phrases are
     applied in a final read.
     """
-    from w2v.control import log
+    from w2v.messages import log
 
     if scoring not in SCORINGS:
         raise OptionError(f"--scoring must be word2phrase, gensim or npmi, not {scoring!r}")

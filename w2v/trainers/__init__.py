@@ -4,11 +4,11 @@ A trainer is a class ``Trainer(cfg, run)`` with:
 
 * ``prepare(corpus, workdir, resumed_vocab) -> Prepared``: read the corpus (or a co-occurrence file) into
   what its kernel consumes; ``resumed_vocab`` is a checkpoint's vocabulary, or None;
-* ``memory() -> dict | None``: the memory estimate (control.memory_estimate) to check before allocating,
+* ``memory() -> dict | None``: the memory estimate (resources.memory_estimate) to check before allocating,
   with ``memory_remedy`` naming the options that lower it;
 * ``init() -> dict``: fresh parameters, named arrays (what a checkpoint saves and a resume restores);
-* ``epochs(params) -> control.Epochs``: its kernels and their calls, as the shared epoch loop runs them
-  (and control.load_kernels compiles or loads them first);
+* ``epochs(params) -> epochs.Epochs``: its kernels and their calls, as the shared epoch loop runs them
+  (and epochs.load_kernels compiles or loads them first);
 * ``finish(params, progress, seconds, epochs_run) -> Finished``: the vectors (and other results) and a
   summary line;
 * optionally ``extend(corpus, workdir, checkpoint, update_vocab) -> (Prepared, params)``: ``prepare`` for a

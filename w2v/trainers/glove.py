@@ -8,7 +8,9 @@ import time
 
 import numpy as np
 
-from w2v.control import Epochs, check_memory, divergence_test, log, memory_estimate
+from w2v.epochs import Epochs, divergence_test
+from w2v.messages import log
+from w2v.resources import check_memory, memory_estimate
 from w2v.errors import CorpusError
 from w2v.trainers import Finished, Prepared
 

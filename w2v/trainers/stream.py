@@ -4,8 +4,9 @@ corpus, with output-layer tables (noise sampler, NCE shift, Huffman tree) and on
 import numpy as np
 
 from w2v.choices import MODELS
-from w2v.control import Epochs, Lanes, divergence_test
-from w2v.control import memory_estimate as control_memory_estimate
+from w2v.epochs import Epochs, divergence_test
+from w2v.lanes import Lanes
+from w2v.resources import memory_estimate as resources_memory_estimate
 
 CHUNK_IDS = 10_000  # target chunk length (ids): many more chunks than threads
 BLOCK_IDS = 1 << 21  # ids per kernel call (one progress-bar step)
@@ -83,5 +84,5 @@ def memory_estimate(n_words, cfg, n_out):
     # up to twice the size it needs
     tables += n_words * 170
     tables += layer(cfg.loss).memory(n_words, cfg)
-    return control_memory_estimate(weights=4 * cfg.dim * (n_words + n_out), tables=tables,
+    return resources_memory_estimate(weights=4 * cfg.dim * (n_words + n_out), tables=tables,
                     buffers=2 * 4 * BLOCK_IDS + cfg.n_threads * 8 * cfg.dim * 64)
