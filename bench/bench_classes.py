@@ -27,11 +27,11 @@ def main():
     args = ap.parse_args()
     from scipy.cluster.vq import kmeans2
 
-    from w2v import io
+    from w2v.vectors import Vectors
     from w2v.classes import inertia, kmeans
     from w2v.vectors import Vectors
 
-    v = io.load(args.vectors)
+    v = Vectors.load(args.vectors)
     U = v.unit
     unit = Vectors(v.words, U)
     print(f"{len(v)} words x {v.dim}, k {args.k}, {args.iterations} iterations")

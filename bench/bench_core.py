@@ -35,13 +35,12 @@ CHILD_W2V = r"""
 import json, sys, time
 sys.path.insert(0, {root!r})
 from w2v.api import train
-from w2v import io
 cfg = dict(model={model!r}, loss={loss!r}, dim=100, window=5, negative=5, min_count=5, sample=1e-3,
                   epochs={epochs}, threads={threads}, seed=1, shared_targets={shared})
 t0 = time.perf_counter()
 r = train({corpus!r}, **cfg, progress=False)
 total = time.perf_counter() - t0
-io.save(r.vectors, {out!r})
+r.vectors.save({out!r})
 hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]
 print(json.dumps(dict(vocab_s=r.vocab_seconds, train_s=r.train_seconds, total_s=total,
                       tokens=r.total_tokens, rss_mb=int(hwm) / 1024, vocab=len(r.vocab))))
@@ -86,10 +85,11 @@ def prepare_corpus(src, workdir, limit):
 def quality(vectors_path, eval_dir, single_words=False):
     """Analogy (restrict 30000), WS-353, SimLex; ``single_words`` drops words joined by '_' (phrases) first."""
     sys.path.insert(0, ROOT)
-    from w2v import evaluate, io
+    from w2v import evaluate
+    from w2v.vectors import Vectors
     from w2v.vectors import Vectors
 
-    v = io.load(vectors_path)
+    v = Vectors.load(vectors_path)
     if single_words:
         keep = [i for i, w in enumerate(v.words) if "_" not in w]
         v = Vectors([v.words[i] for i in keep], v.vectors[keep])

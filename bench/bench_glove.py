@@ -24,13 +24,12 @@ CHILD = r"""
 import json, sys, time
 sys.path.insert(0, {root!r})
 from w2v.api import train
-from w2v import io
 cfg = dict(model="glove", dim=100, window=10, min_count=5, x_max=100.0, epochs={epochs}, threads={threads},
                   memory={memory}, seed=1)
 t0 = time.perf_counter()
 r = train({corpus!r}, **cfg, progress=False)
 total = time.perf_counter() - t0
-io.save(r.vectors, {out!r})
+r.vectors.save({out!r})
 hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]
 print(json.dumps(dict(count_s=r.vocab_seconds, train_s=r.train_seconds, total_s=total, costs=r.epoch_losses,
                       rss_mb=int(hwm) / 1024, vocab=len(r.vocab), **r.stats)))

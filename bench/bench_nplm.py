@@ -70,7 +70,7 @@ def main():
     args = ap.parse_args()
 
     from kn_trigram import kn_perplexity
-    from w2v import nplm
+    from w2v import language_model as nplm
     from w2v.api import train
 
     workdir = args.workdir or tempfile.mkdtemp(prefix="bench-nplm-")

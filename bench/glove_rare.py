@@ -36,14 +36,14 @@ CHILD = r"""
 import json, sys
 sys.path.insert(0, {root!r})
 import numpy as np
-from w2v import glove, io
+from w2v import glove_kernels as glove
 from w2v.api import train
 if {dtype!r} == "float64":
     init = glove.init_params
     glove.init_params = lambda *a: tuple(x.astype(np.float64) for x in init(*a))
 r = train({corpus!r}, model="glove", dim=100, window=10, min_count=5, epochs=15, threads={threads}, seed={seed},
           progress=False)
-io.save(r.vectors, {out!r})
+r.vectors.save({out!r})
 print(json.dumps(dict(train_s=r.train_seconds, cost=r.epoch_losses[-1])))
 """
 
@@ -72,9 +72,9 @@ def scores(vectors_path, counts, eval_dir):
     from scipy.stats import spearmanr
 
     sys.path.insert(0, ROOT)
-    from w2v import io
+    from w2v.vectors import Vectors
 
-    v = io.load(vectors_path)
+    v = Vectors.load(vectors_path)
     index = {w: i for i, w in enumerate(v.words)}
     unit = v.vectors / np.linalg.norm(v.vectors, axis=1, keepdims=True)
     groups = {"rare (5-100)": [], "mid (101-1000)": [], "frequent (>1000)": []}
@@ -116,9 +116,9 @@ def twins(vectors_path, words):
     import numpy as np
 
     sys.path.insert(0, ROOT)
-    from w2v import io
+    from w2v.vectors import Vectors
 
-    v = io.load(vectors_path)
+    v = Vectors.load(vectors_path)
     index = {w: i for i, w in enumerate(v.words)}
     unit = v.vectors / np.linalg.norm(v.vectors, axis=1, keepdims=True)
     cos, hits = [], 0

@@ -20,7 +20,7 @@ import numpy as np
 
 
 def _encode(model, path):
-    from w2v.nplm import read_sentences
+    from w2v.language_model import read_sentences
 
     index = {w: i for i, w in enumerate(model.words[:-1])}
     return [s for s in read_sentences(path, index, model.unk) if s]
@@ -102,7 +102,7 @@ def kn_perplexity(model, train_path, heldout_path):
 
 
 if __name__ == "__main__":
-    from w2v.nplm import LanguageModel
+    from w2v.language_model import LanguageModel
 
     m = LanguageModel.load(sys.argv[1])
     ppl, n, d = kn_perplexity(m, sys.argv[2], sys.argv[3])

@@ -26,7 +26,7 @@ def main():
     args = ap.parse_args()
 
     from bench_nplm import split_prefix
-    from w2v import nplm
+    from w2v import language_model as nplm
     from w2v.api import train
 
     workdir = args.workdir or tempfile.mkdtemp(prefix="bench-nplm-threads-")

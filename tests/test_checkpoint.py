@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from w2v import checkpoint, io
+from w2v import checkpoint
+from w2v.vectors import Vectors
 from w2v.trainers import stream
 from w2v.cli import cli
 from w2v.errors import W2VError
@@ -93,7 +94,7 @@ def test_resume_refuses_contradicting_options_and_other_corpus(planted, tmp_path
 def test_bad_checkpoints(tmp_path, planted):
     path, _ = planted
     vec = tmp_path / "v.bin"
-    io.save(train(path, **cfg(epochs=1), progress=False).vectors, vec)
+    train(path, **cfg(epochs=1), progress=False).vectors.save(vec)
     for bad in (vec, tmp_path / "missing.npz"):
         with pytest.raises(W2VError, match="checkpoint"):
             checkpoint.load(str(bad))
@@ -189,11 +190,11 @@ def test_signal_saves_checkpoint_and_resume_finishes(tmp_path, sig, code):
             "-o", str(out)]
     done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
-    assert io.load(out).dim == 100
+    assert Vectors.load(out).dim == 100
 
 
 def test_glove_interrupt_and_resume_is_bit_identical(planted, tmp_path, monkeypatch):
-    from w2v import glove
+    from w2v import glove_kernels as glove
 
     monkeypatch.setattr(glove, "CHUNK", 64)
     monkeypatch.setattr(glove, "SLICE", 4)  # several kernel calls per epoch

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from w2v import classes, io
+from w2v import classes
 from w2v.cli import cli
 from w2v.errors import OptionError
 from w2v.vectors import Vectors
@@ -68,7 +68,7 @@ def test_file_round_trip_and_errors(tmp_path):
 
 def test_cli_classes_and_train_classes(tmp_path, planted):
     vectors, truth = planted_vectors()
-    io.save(vectors, tmp_path / "v.bin")
+    vectors.save(tmp_path / "v.bin")
     r = CliRunner().invoke(cli, ["classes", str(tmp_path / "v.bin"), "-k", "6", "-o", str(tmp_path / "c.txt"),
                                  "--init", "kmeans++", "--iterations", "20"])
     assert r.exit_code == 0, r.output

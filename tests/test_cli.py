@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from w2v import io
 from w2v.cli import cli
 from w2v.vectors import Vectors
 
@@ -70,7 +69,7 @@ def test_train_defaults_are_the_librarys():
                                   ["convert", "{v}", "{d}/out.txt"], ["similar", "{v}", "king"]])
 def test_help_eval_convert_do_not_import_numba(tmp_path, argv):
     rng = np.random.default_rng(0)
-    io.save(Vectors(["king", "queen", "man"], rng.normal(size=(3, 4)).astype(np.float32)), tmp_path / "v.bin")
+    Vectors(["king", "queen", "man"], rng.normal(size=(3, 4)).astype(np.float32)).save(tmp_path / "v.bin")
     assert_runs_without_numba([a.format(v=tmp_path / "v.bin", d=tmp_path) for a in argv])
 
 
@@ -89,7 +88,7 @@ def test_train_eval_similar_analogy_convert(planted, tmp_path):
     out = tmp_path / "v.bin"
     r = run("train", path, "-o", out, "--dim", 16, "--min-count", 1, "--epochs", 2, "--threads", 1, "--quiet")
     assert r.exit_code == 0 and r.output == ""
-    v = io.load(out)
+    v = Vectors.load(out)
     assert v.dim == 16 and "c0w00" in v
     r = run("similar", out, "c0w00", "-n", 3)
     assert r.exit_code == 0 and len(r.output.splitlines()) == 3
@@ -97,7 +96,7 @@ def test_train_eval_similar_analogy_convert(planted, tmp_path):
     assert r.exit_code == 0 and len(r.output.splitlines()) == 2
     r = run("convert", out, tmp_path / "v.txt")
     assert r.exit_code == 0
-    assert np.allclose(io.load(tmp_path / "v.txt").vectors, v.vectors, atol=1e-6)
+    assert np.allclose(Vectors.load(tmp_path / "v.txt").vectors, v.vectors, atol=1e-6)
     r = run("convert", out, tmp_path / "v.glove", "--format", "glove")
     assert r.exit_code == 0 and not (tmp_path / "v.glove").read_text().startswith(str(len(v)))
     r = run("eval", "analogies", out, "--json")
@@ -111,7 +110,7 @@ def test_train_text_output_and_progress_on_stderr(planted, tmp_path):
     out = tmp_path / "v.txt"
     r = CliRunner().invoke(cli, ["train", path, "-o", str(out), "--min-count", "1", "--epochs", "1", "--dim", "8"])
     assert r.exit_code == 0, r.output
-    assert out.read_text().startswith(f"{len(io.load(out))} 8\n")
+    assert out.read_text().startswith(f"{len(Vectors.load(out))} 8\n")
     assert "words/s" in r.output and "vocabulary:" in r.output
     # the kernels are compiled or loaded on a line of their own, before the progress bar
     kernel_line = next(i for i, line in enumerate(r.output.splitlines())
@@ -122,7 +121,7 @@ def test_train_text_output_and_progress_on_stderr(planted, tmp_path):
 def test_eval_on_real_vectors(tmp_path):
     words = ["king", "queen", "man", "woman", "love", "sex", "tiger", "cat"]
     rng = np.random.default_rng(0)
-    io.save(Vectors(words, rng.normal(size=(8, 10)).astype(np.float32)), tmp_path / "v.txt")
+    Vectors(words, rng.normal(size=(8, 10)).astype(np.float32)).save(tmp_path / "v.txt")
     r = run("eval", "analogies", tmp_path / "v.txt")
     assert r.exit_code == 0 and "total" in r.output and "family" in r.output
     r = run("eval", "similarity", tmp_path / "v.txt", "--json")
@@ -160,7 +159,7 @@ def test_demo_runs(tmp_path):
     r = run("demo", "-o", out, "--quiet")
     assert r.exit_code == 0, r.output
     assert "evaluation:" in r.output and str(out) in r.output
-    v = io.load(out)
+    v = Vectors.load(out)
     assert "list" in v and "thread" in v
 
 
@@ -172,4 +171,4 @@ def test_train_from_standard_input(planted, tmp_path):
     r = CliRunner().invoke(cli, ["train", "-", "-o", str(out), "--min-count", "1", "--dim", "8", "--epochs", "1",
                                  "-q"], input=data)
     assert r.exit_code == 0, r.output
-    assert sorted(io.load(out).words) == sorted(set(data.decode().split()))
+    assert sorted(Vectors.load(out).words) == sorted(set(data.decode().split()))

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from w2v import evaluate, io
+from w2v import evaluate
 from w2v.errors import W2VError
 from w2v.vectors import Vectors
 
@@ -39,8 +39,8 @@ def test_analogy_accuracy_equals_gensim(tmp_path, restrict):
     from gensim.models import KeyedVectors
 
     v = planted_analogy_vectors()
-    io.save(v, tmp_path / "v.bin")
-    ours = evaluate.analogies(io.load(tmp_path / "v.bin"), restrict=restrict)
+    v.save(tmp_path / "v.bin")
+    ours = evaluate.analogies(Vectors.load(tmp_path / "v.bin"), restrict=restrict)
     kv = KeyedVectors.load_word2vec_format(str(tmp_path / "v.bin"), binary=True)
     score, sections = kv.evaluate_word_analogies(evaluate.data_path(evaluate.DEFAULT_ANALOGIES),
                                                  restrict_vocab=restrict)
@@ -79,7 +79,7 @@ def test_similarity_equals_gensim(tmp_path):
     words = sorted({w.lower() for p in pairs for w in p[:2]})[:-20]  # leave some pairs out of vocabulary
     rng = np.random.default_rng(0)
     v = Vectors(words, rng.normal(size=(len(words), 20)).astype(np.float32))
-    io.save(v, tmp_path / "v.bin")
+    v.save(tmp_path / "v.bin")
     ours = evaluate.similarity(v, evaluate.data_path("wordsim353.tsv"))
     kv = KeyedVectors.load_word2vec_format(str(tmp_path / "v.bin"), binary=True)
     pearson, spearman, oov = kv.evaluate_word_pairs(evaluate.data_path("wordsim353.tsv"))

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from conftest import cluster_purity, planted_corpus
-from w2v import cooccur, glove
+from w2v import cooccur
+from w2v import glove_kernels as glove
 from w2v.config import TrainConfig
 from w2v.errors import W2VError
 from w2v.api import train

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from w2v import formats, io
+from w2v import formats
 from w2v.cli import cli
 from w2v.errors import W2VError
 from w2v.vectors import Vectors
@@ -94,7 +94,7 @@ def test_invalid_utf8_everywhere_still_trains(tmp_path):
     r = invoke(["train", corpus, "-o", tmp_path / "v.bin", "--min-count", "1", "--dim", "8", "--epochs", "1"])
     assert r.exit_code == 0, r.output
     assert "not valid UTF-8" in r.output
-    assert any("\ufffd" in w for w in io.load(tmp_path / "v.bin").words)
+    assert any("\ufffd" in w for w in Vectors.load(tmp_path / "v.bin").words)
 
 
 def test_one_huge_line_without_newline(tmp_path):
@@ -106,7 +106,7 @@ def test_one_huge_line_without_newline(tmp_path):
     r = invoke(["train", corpus, "-o", tmp_path / "v.bin", "--min-count", "1", "--dim", "8", "--epochs", "1"])
     assert r.exit_code == 0, r.output
     assert "skipped 40 tokens longer than 1000 bytes" in r.output
-    assert sorted(io.load(tmp_path / "v.bin").words) == ["alpha", "beta", "delta", "gamma"]
+    assert sorted(Vectors.load(tmp_path / "v.bin").words) == ["alpha", "beta", "delta", "gamma"]
 
 
 @pytest.mark.parametrize("args,needles", [
@@ -136,7 +136,7 @@ def test_option_side(tmp_path, args, needles):
 
 def vectors_cases(d):
     v = Vectors(["alpha", "beta", "gamma"], np.arange(12, dtype=np.float32).reshape(3, 4))
-    io.save(v, d / "good.bin")
+    v.save(d / "good.bin")
     good = (d / "good.bin").read_bytes()
     cases = [
         ("truncated binary", good[:-7], ["truncated"]),
@@ -210,7 +210,7 @@ def test_fuzz_corpus_mutations(tmp_path):
                     "1", "--threads", "1", "-o", out])
         if r.exit_code == 0:
             outcomes["ok"] += 1
-            io.load(out)
+            Vectors.load(out)
         else:
             check_error(r)
             assert not out.exists()
@@ -222,8 +222,8 @@ def test_fuzz_vectors_mutations(tmp_path):
     """300 seeded mutations of valid binary and text vectors: load() returns vectors or raises W2VError."""
     rng = np.random.default_rng(99)
     v = Vectors([f"w{i}" for i in range(20)], rng.normal(size=(20, 6)).astype(np.float32))
-    io.save(v, tmp_path / "v.bin")
-    io.save(v, tmp_path / "v.txt")
+    v.save(tmp_path / "v.bin")
+    v.save(tmp_path / "v.txt")
     seeds = [(tmp_path / "v.bin").read_bytes(), (tmp_path / "v.txt").read_bytes()]
     loaded = failed = 0
     for case in range(300):
@@ -239,7 +239,7 @@ def test_fuzz_vectors_mutations(tmp_path):
                 data[i:i] = bytes([int(rng.integers(0, 256))])
         p = write(tmp_path / "m.vec", bytes(data))
         try:
-            io.load(p)
+            Vectors.load(p)
             loaded += 1
         except W2VError as e:
             assert "\n" not in str(e)

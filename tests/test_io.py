@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from w2v import formats, io
+from w2v import formats
 from w2v.errors import W2VError
 from w2v.vectors import Vectors
 
@@ -21,8 +21,8 @@ def vecs():
 @pytest.mark.parametrize("name,fmt", [("v.bin", None), ("v.txt", None), ("v.vec", None), ("v.glove", "glove")])
 def test_round_trip(tmp_path, vecs, name, fmt):
     p = tmp_path / name
-    io.save(vecs, p, fmt)
-    back = io.load(p)
+    vecs.save(p, fmt)
+    back = Vectors.load(p)
     assert back.words == WORDS
     if name.endswith(".bin"):
         assert np.array_equal(back.vectors, vecs.vectors)
@@ -32,7 +32,7 @@ def test_round_trip(tmp_path, vecs, name, fmt):
 
 def test_binary_layout_is_word2vec_c(tmp_path, vecs):
     p = tmp_path / "v.bin"
-    io.save(vecs, p)
+    vecs.save(p)
     data = p.read_bytes()
     assert data.startswith(b"6 5\nthe ")
     rec = 4 + 20 + 1  # "the " + 5 floats + "\n"
@@ -43,8 +43,8 @@ def test_binary_layout_is_word2vec_c(tmp_path, vecs):
 def test_gensim_loads_our_files(tmp_path, vecs):
     from gensim.models import KeyedVectors
 
-    io.save(vecs, tmp_path / "v.bin")
-    io.save(vecs, tmp_path / "v.txt")
+    vecs.save(tmp_path / "v.bin")
+    vecs.save(tmp_path / "v.txt")
     kb = KeyedVectors.load_word2vec_format(str(tmp_path / "v.bin"), binary=True)
     kt = KeyedVectors.load_word2vec_format(str(tmp_path / "v.txt"), binary=False)
     assert list(kb.index_to_key) == WORDS and list(kt.index_to_key) == WORDS
@@ -60,23 +60,23 @@ def test_we_load_gensim_files(tmp_path, vecs):
     kv.save_word2vec_format(str(tmp_path / "g.bin"), binary=True)  # gensim: no newline after records
     kv.save_word2vec_format(str(tmp_path / "g.txt"), binary=False)
     for name in ("g.bin", "g.txt"):
-        back = io.load(tmp_path / name)
+        back = Vectors.load(tmp_path / name)
         assert back.words == WORDS
         assert np.allclose(back.vectors, vecs.vectors, atol=1e-6)
-    assert np.array_equal(io.load(tmp_path / "g.bin").vectors, vecs.vectors)
+    assert np.array_equal(Vectors.load(tmp_path / "g.bin").vectors, vecs.vectors)
 
 
 def test_text_without_final_newline_and_trailing_spaces(tmp_path):
     p = tmp_path / "v.txt"
     p.write_bytes(b"2 3\nfoo 1 2 3 \nbar 4 5 6")
-    v = io.load(p)
+    v = Vectors.load(p)
     assert v.words == ["foo", "bar"] and v.vectors.tolist() == [[1, 2, 3], [4, 5, 6]]
 
 
 def test_glove_text_detected(tmp_path):
     p = tmp_path / "g.txt"
     p.write_text("foo 0.1 0.2\nbar 0.3 0.4\n")
-    v = io.load(p)
+    v = Vectors.load(p)
     assert v.words == ["foo", "bar"] and v.dim == 2
 
 
@@ -92,62 +92,62 @@ def test_malformed_text(tmp_path, content, match):
     p = tmp_path / "bad.txt"
     p.write_bytes(content)
     with pytest.raises(W2VError, match=match):
-        io.load(p)
+        Vectors.load(p)
 
 
 def test_truncated_binary(tmp_path, vecs):
     p = tmp_path / "v.bin"
-    io.save(vecs, p)
+    vecs.save(p)
     data = p.read_bytes()
     p.write_bytes(data[:-30])
     with pytest.raises(W2VError, match="truncated"):
-        io.load(p)
+        Vectors.load(p)
 
 
 def test_binary_with_fewer_records_than_header(tmp_path, vecs):
     p = tmp_path / "v.bin"
-    io.save(vecs, p)
+    vecs.save(p)
     data = p.read_bytes()
     p.write_bytes(b"7 5\n" + data[4:])
     with pytest.raises(W2VError, match="record 7 of 7"):
-        io.load(p)
+        Vectors.load(p)
 
 
 def test_binary_with_more_records_than_header(tmp_path, vecs):
     p = tmp_path / "v.bin"
-    io.save(vecs, p)
+    vecs.save(p)
     p.write_bytes(b"5 5\n" + p.read_bytes()[4:])
     with pytest.raises(W2VError, match="follow the 5 records"):
-        io.load(p)
+        Vectors.load(p)
 
 
 def test_binary_utf8_error_names_offset(tmp_path, vecs):
     p = tmp_path / "v.bin"
-    io.save(Vectors(["ab", "cd"], np.zeros((2, 2), np.float32)), p)
+    Vectors(["ab", "cd"], np.zeros((2, 2), np.float32)).save(p)
     data = bytearray(p.read_bytes())
     data[4] = 0xFF
     p.write_bytes(bytes(data))
     with pytest.raises(W2VError, match="byte offset 4"):
-        io.load(p)
+        Vectors.load(p)
 
 
 def test_missing_file_and_directory(tmp_path):
     with pytest.raises(W2VError, match="not found"):
-        io.load(tmp_path / "nope.bin")
+        Vectors.load(tmp_path / "nope.bin")
     with pytest.raises(W2VError, match="directory"):
-        io.load(tmp_path)
+        Vectors.load(tmp_path)
 
 
 def test_words_with_whitespace_refused(tmp_path):
     with pytest.raises(W2VError, match="whitespace"):
-        io.save(Vectors(["ok", "has space"], np.zeros((2, 5), np.float32)), tmp_path / "v.bin")
+        Vectors(["ok", "has space"], np.zeros((2, 5), np.float32)).save(tmp_path / "v.bin")
     assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("error", [OSError(28, "No space left on device"), KeyboardInterrupt()])
 def test_failed_write_leaves_previous_file_and_no_partial_file(tmp_path, vecs, monkeypatch, error):
     p = tmp_path / "v.bin"
-    io.save(vecs, p)
+    vecs.save(p)
     before = p.read_bytes()
     real = formats._records
 
@@ -158,7 +158,7 @@ def test_failed_write_leaves_previous_file_and_no_partial_file(tmp_path, vecs, m
 
     monkeypatch.setattr(formats, "_records", failing)
     with pytest.raises((W2VError, KeyboardInterrupt)) as e:
-        io.save(vecs, p)
+        vecs.save(p)
     if isinstance(error, OSError):
         assert "No space left" in str(e.value)
     assert p.read_bytes() == before
@@ -166,11 +166,11 @@ def test_failed_write_leaves_previous_file_and_no_partial_file(tmp_path, vecs, m
 
 
 def test_format_from_suffix():
-    assert io.format_for_path("a.bin") == "word2vec-binary"
-    assert io.format_for_path("a.vec") == "word2vec-text"
-    assert io.format_for_path("a.whatever", "glove") == "glove"
+    assert formats.format_for_path("a.bin") == "word2vec-binary"
+    assert formats.format_for_path("a.vec") == "word2vec-text"
+    assert formats.format_for_path("a.whatever", "glove") == "glove"
     with pytest.raises(W2VError, match="suffix"):
-        io.format_for_path("a.model")
+        formats.format_for_path("a.model")
 
 
 def test_written_files_follow_the_umask(tmp_path):
@@ -178,13 +178,13 @@ def test_written_files_follow_the_umask(tmp_path):
     v = Vectors(["a", "b"], np.ones((2, 3), np.float32))
     old = os.umask(0o022)
     try:
-        io.save(v, tmp_path / "v.bin")
+        v.save(tmp_path / "v.bin")
         assert (os.stat(tmp_path / "v.bin").st_mode & 0o777) == 0o644
         os.umask(0o077)
-        io.save(v, tmp_path / "w.txt")
+        v.save(tmp_path / "w.txt")
         assert (os.stat(tmp_path / "w.txt").st_mode & 0o777) == 0o600
         os.chmod(tmp_path / "v.bin", 0o640)  # rewriting an existing file keeps its mode, as open() does
-        io.save(v, tmp_path / "v.bin")
+        v.save(tmp_path / "v.bin")
         assert (os.stat(tmp_path / "v.bin").st_mode & 0o777) == 0o640
     finally:
         os.umask(old)

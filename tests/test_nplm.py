@@ -10,12 +10,14 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from w2v import io, kernels, nplm
+from w2v import kernels
+from w2v import language_model as nplm
+from w2v.vectors import Vectors
 from w2v.cli import cli
 from w2v.output import kernels as output_kernels
 from w2v.output import layer
 from w2v.config import TrainConfig
-from w2v.api import train
+from w2v.api import load_vectors, train
 from w2v.errors import TrainingInterrupted
 
 from test_gradients import fd_gradient
@@ -251,7 +253,7 @@ def test_model_file_round_trip_and_vectors(tmp_path):
     assert back.words == model.words and back.direct and back.context == CTX
     hist = np.array([[11, 0, 1], [2, 3, 4]])
     assert np.allclose(back.log_probs(hist, np.array([1, 2]))[0], model.log_probs(hist, np.array([1, 2]))[0])
-    vecs = io.load(str(path))  # io reads a model as its word vectors
+    vecs = load_vectors(str(path))  # a model file read as its word vectors
     assert vecs.words == model.words[:-2] and np.array_equal(vecs.vectors, model.W_in[:-2])
 
 
@@ -266,7 +268,7 @@ def test_cli_train_eval_convert(tmp_path):
                             "--min-count", "1", "--epochs", "1", "--threads", "1", "-o", str(model), "--export",
                             str(vec), "-q"])
     assert r.exit_code == 0, r.output
-    assert io.load(str(vec)).vectors.shape[1] == 6
+    assert Vectors.load(str(vec)).vectors.shape[1] == 6
     r = runner.invoke(cli, ["eval", "perplexity", str(model), str(held), "--json"])
     assert r.exit_code == 0, r.output
     import json
@@ -275,7 +277,7 @@ def test_cli_train_eval_convert(tmp_path):
     assert rep["tokens"] == 6 and rep["unknown"] == 1 and rep["sentences"] == 2 and rep["predictions"] == 8
     assert np.isnan(rep["mean_log_z"]) and rep["perplexity"] > 1
     r = runner.invoke(cli, ["convert", str(model), str(tmp_path / "v.bin")])
-    assert r.exit_code == 0 and len(io.load(str(tmp_path / "v.bin"))) == len(io.load(str(vec)))
+    assert r.exit_code == 0 and len(Vectors.load(str(tmp_path / "v.bin"))) == len(load_vectors(str(vec)))
 
 
 @pytest.mark.parametrize("args,message", [

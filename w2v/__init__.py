@@ -8,7 +8,8 @@
     w2v.evaluate.analogies(vectors)["total"]["accuracy"]
 
 ``import w2v`` loads nothing heavy: the names below are imported on first use, and Numba only by the
-kernel modules (``w2v.scan``, ``w2v.tables``, ``w2v.kernels``, ``w2v.cooccur``, ``w2v.glove``), which the
+kernel modules (``w2v.scan``, ``w2v.tables``, ``w2v.kernels``, ``w2v.output.kernels``, ``w2v.cooccur``, ``w2v.glove_kernels``,
+``w2v.phrases``), which the
 trainers import when they run. docs/architecture.md describes the layout.
 """
 
@@ -19,10 +20,10 @@ __version__ = "0.1.0"
 from w2v.errors import (CorpusError, FormatError, MemoryLimitError, OptionError, OutputError,  # noqa: E402,F401
                         ResumeError, TrainingDiverged, TrainingInterrupted, W2VError, WordNotFound)
 
-_LAZY = {"train": "w2v.api", "load": "w2v.api", "cooccurrences": "w2v.api", "vocabulary": "w2v.api",
+_LAZY = {"train": "w2v.api", "load": "w2v.api", "load_vectors": "w2v.api", "cooccurrences": "w2v.api", "vocabulary": "w2v.api",
          "learn_phrases": "w2v.api", "Phrases": "w2v.phrases",
          "Model": "w2v.model", "Vectors": "w2v.vectors", "TrainConfig": "w2v.config", "Vocab": "w2v.vocab",
-         "LanguageModel": "w2v.nplm"}
+         "LanguageModel": "w2v.language_model"}
 # (a name never means both a function and a module: `from w2v import cooccur` must find the module)
 
 __all__ = sorted(_LAZY) + ["W2VError", "CorpusError", "FormatError", "MemoryLimitError", "OptionError",

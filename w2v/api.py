@@ -49,7 +49,7 @@ def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_ou
     """
     from w2v.config import RunOptions
     from w2v.messages import log
-    from w2v.driver import resolve_config, resolve_continue, train as run_driver
+    from w2v.driver import resolve_config, resolve_continue, run_trainer
 
     config = {k: v for k, v in options.items() if k not in _RUN_OPTIONS}
     for key, value in (("model", model), ("loss", loss)):
@@ -97,7 +97,7 @@ def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_ou
         from w2v.phrases import Phrased, Phrases
 
         corpus = Phrased(corpus, run.phrases if isinstance(run.phrases, Phrases) else Phrases.load(run.phrases))
-    result = run_driver(corpus, cfg, run, resumed, continued)
+    result = run_trainer(corpus, cfg, run, resumed, continued)
     if classes:
         from w2v.classes import kmeans
 
@@ -117,7 +117,7 @@ def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_ou
 
 
 def _vectors_line(vectors, path, fmt):
-    from w2v.io import format_for_path
+    from w2v.formats import format_for_path
 
     return f"{len(vectors)} vectors of dimension {vectors.dim} to {path} ({format_for_path(path, fmt)})"
 
@@ -125,7 +125,7 @@ def _vectors_line(vectors, path, fmt):
 def _check_outputs(cfg, output, fmt, vectors_output, classes=None):
     """Refuse unwritable or ill-named outputs before any training."""
     from w2v.atomic import check_target
-    from w2v.io import format_for_path
+    from w2v.formats import format_for_path
 
     output = os.fspath(output)
     for target in [output] + ([vectors_output] if vectors_output else []):
@@ -159,16 +159,25 @@ def _duration(value):
     return seconds
 
 
-def load(path):
+def load(path, unicode_errors="strict"):
     """Read what w2v writes: word2vec binary or text or GloVe text vectors (format detected from the
     content) as ``Vectors``; an NPLM model file (.npz) as its ``LanguageModel`` (with ``.vectors``)."""
-    from w2v import io
+    from w2v.formats import is_model_file
+    from w2v.vectors import Vectors
 
-    if io.is_model_file(path):
-        from w2v.nplm import LanguageModel
+    if is_model_file(path):
+        from w2v.language_model import LanguageModel
 
         return LanguageModel.load(path)
-    return io.load(path)
+    return Vectors.load(path, unicode_errors)
+
+
+def load_vectors(path):
+    """The word vectors of a vectors file, or of an NPLM model file (what ``similar``, ``analogy``, ``eval``
+    and ``convert`` read)."""
+    from w2v.formats import is_model_file
+
+    return load(path).vectors if is_model_file(path) else load(path)
 
 
 def cooccurrences(corpus, output=None, *, window=10, symmetric=True, distance_weighting=True, min_count=5,

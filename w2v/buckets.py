@@ -57,7 +57,7 @@ class Writer:
 
     def finish(self):
         """Close the files, shuffle each bucket and rewrite it as rows, cols, vals; returns a Matrix."""
-        from w2v import glove
+        from w2v import glove_kernels
 
         for f in self.files:
             f.close()
@@ -65,7 +65,7 @@ class Writer:
             block = np.fromfile(path, RECORD)
             rows, cols, vals = (np.ascontiguousarray(block[name]) for name in ("row", "col", "val"))
             del block
-            glove.shuffle(rows, cols, vals, self.seed * 1_000_003 + k)
+            glove_kernels.shuffle(rows, cols, vals, self.seed * 1_000_003 + k)
             with open(path, "wb") as f:
                 for a in (rows, cols, vals):
                     f.write(a.tobytes())

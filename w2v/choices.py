@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 class Architecture(NamedTuple):
     code: int  # its window loop's code in kernels.py (kernels.lane_kernel specialises _train_lane on it);
-    # -1: a model with a kernel module of its own (GloVe: glove.py)
+    # -1: a model with a kernel module of its own (GloVe: glove_kernels.py)
     trainer: str  # module of its trainer (w2v/trainers/: Trainer, check_options), imported when a run needs it
     losses: tuple  # output layers it can put on top (the first is its default)
     summary: str

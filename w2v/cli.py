@@ -231,10 +231,10 @@ def classes(vectors, k, output, iterations, init, seed):
     Example:
       w2v classes vectors.bin -k 500 -o classes.txt
     """
-    from w2v import io
+    from w2v.api import load_vectors
     from w2v.classes import kmeans
 
-    found = kmeans(io.load(vectors), k, iterations=iterations, init=init, seed=seed)
+    found = kmeans(load_vectors(vectors), k, iterations=iterations, init=init, seed=seed)
     found.save(output)
     click.echo(f"wrote {len(found.words)} words in {k} classes to {output} ({found.iterations} iterations)", err=True)
 
@@ -323,8 +323,8 @@ def perplexity(model, text, as_json):
     """
     import dataclasses
 
-    from w2v.nplm import LanguageModel
-    from w2v.nplm import perplexity as score
+    from w2v.language_model import LanguageModel
+    from w2v.language_model import perplexity as score
 
     report = score(LanguageModel.load(model), text)
     if as_json:
@@ -347,9 +347,10 @@ def analogies(vectors, dataset, restrict, method, as_json):
     Example:
       w2v eval analogies vectors.bin --restrict 30000
     """
-    from w2v import evaluate, io
+    from w2v import evaluate
+    from w2v.api import load_vectors
 
-    res = evaluate.analogies(io.load(vectors), dataset, restrict=restrict, method=method)
+    res = evaluate.analogies(load_vectors(vectors), dataset, restrict=restrict, method=method)
     if as_json:
         click.echo(json.dumps(res, indent=2))
         return
@@ -371,9 +372,10 @@ def similarity(vectors, dataset, as_json):
     Example:
       w2v eval similarity vectors.bin --dataset EN-RG-65.txt
     """
-    from w2v import evaluate, io
+    from w2v import evaluate
+    from w2v.api import load_vectors
 
-    vecs = io.load(vectors)
+    vecs = load_vectors(vectors)
     paths = list(dataset) or [evaluate.data_path(n) for n in evaluate.DEFAULT_SIMILARITY]
     res = [evaluate.similarity(vecs, p) for p in paths]
     if as_json:
@@ -395,9 +397,9 @@ def similar(vectors, word, topn):
     Example:
       w2v similar vectors.bin paris -n 5
     """
-    from w2v import io
+    from w2v.api import load_vectors
 
-    for w, s in io.load(vectors).most_similar([word], topn=topn):
+    for w, s in load_vectors(vectors).most_similar([word], topn=topn):
         click.echo(f"{w}\t{s:.4f}")
 
 
@@ -414,9 +416,9 @@ def analogy(vectors, a, b, c, topn):
     Example:
       w2v analogy vectors.bin man king woman
     """
-    from w2v import io
+    from w2v.api import load_vectors
 
-    for w, s in io.load(vectors).analogy(a, b, c, topn=topn):
+    for w, s in load_vectors(vectors).analogy(a, b, c, topn=topn):
         click.echo(f"{w}\t{s:.4f}")
 
 
@@ -434,11 +436,12 @@ def convert(source, target, fmt):
       w2v convert vectors.bin vectors.txt
       w2v convert model.npz vectors.bin
     """
-    from w2v import io
+    from w2v import formats
+    from w2v.api import load_vectors
 
-    vecs = io.load(source)
-    io.save(vecs, target, fmt)
-    click.echo(f"wrote {len(vecs)} vectors to {target} ({io.format_for_path(target, fmt)})", err=True)
+    vecs = load_vectors(source)
+    vecs.save(target, fmt)
+    click.echo(f"wrote {len(vecs)} vectors to {target} ({formats.format_for_path(target, fmt)})", err=True)
 
 
 @cli.command(name="plot-loss")
@@ -470,10 +473,10 @@ def plot(vectors, words, output, neighbours):
     Example:
       w2v plot vectors.bin paris london king queen -o map.png
     """
-    from w2v import io
+    from w2v.api import load_vectors
     from w2v.plot import plot_words
 
-    plot_words(io.load(vectors), list(words), output, neighbours)
+    plot_words(load_vectors(vectors), list(words), output, neighbours)
     click.echo(f"wrote {output}", err=True)
 
 

@@ -73,7 +73,7 @@ def trainer_for(cfg, run):
     return importlib.import_module(arch.dask if run.dask else arch.trainer).Trainer(cfg, run)
 
 
-def train(corpus, cfg, run=RunOptions(), resumed=None, continued=None):
+def run_trainer(corpus, cfg, run=RunOptions(), resumed=None, continued=None):
     """Train ``cfg.model`` on ``corpus`` (see corpus.open_corpus); returns a Model. ``resumed`` is the
     loaded checkpoint of ``run.resume`` (resolve_config); ``continued`` one to continue from on new text
     (resolve_continue): its weights, its vocabulary (grown with ``run.update_vocab``), a fresh schedule."""

@@ -22,7 +22,7 @@ class Model:
     train_seconds: float
     total_tokens: int  # raw corpus tokens (one epoch)
     stats: dict  # words_per_second, and the trainer's own figures (examples/s, nonzeros, ...)
-    language_model: object = None  # the NPLM's LanguageModel (w2v.nplm), else None
+    language_model: object = None  # the NPLM's LanguageModel (w2v.language_model), else None
 
     @property
     def wv(self):

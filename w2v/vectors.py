@@ -78,10 +78,19 @@ class Vectors:
         return self.most_similar(positive=[b, c], negative=[a], topn=topn)
 
     def save(self, path, format=None):
-        """Write word2vec binary or text, or GloVe text: ``format`` bin, text or glove, else the suffix's."""
+        """Write word2vec binary or text, or GloVe text, atomically: ``format`` bin, text or glove, else the
+        suffix's."""
         from w2v import formats
 
         formats.write(self.words, self.vectors, path, format)
+
+    @classmethod
+    def load(cls, path, unicode_errors="strict"):
+        """Read a word2vec binary/text or GloVe text file (the format detected from the content); w2v.load
+        also reads an NPLM model file."""
+        from w2v import formats
+
+        return cls(*formats.read(path, unicode_errors))
 
     def to_gensim(self):
         """The same vectors as gensim's ``KeyedVectors`` (needs gensim installed)."""

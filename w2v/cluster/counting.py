@@ -44,16 +44,25 @@ def counts_of(r):
                                 r.total_tokens, r.invalid_utf8))
 
 
-def _count_shard(pieces_, limit):
-    """Worker side: the Counts of a shard (``limit``: scan_corpus's count_limit)."""
-    from w2v import scan
+def scan_shard(pieces_, work, limit, keep_stream=False):
+    """Count the shard ``pieces_`` in directory ``work`` (``limit``: scan_corpus's count_limit): (its Counts,
+    the scan). ``keep_stream`` keeps the provisional id stream for a replica to encode once the vocabulary
+    is chosen (read again where pruning dropped occurrences); without it the stream is deleted."""
     from w2v.corpus import scan_corpus
+
+    scanned = scan_corpus(Shard(pieces_), work, count_limit=limit, reread_if_pruned=keep_stream)
+    if not keep_stream:
+        os.unlink(scanned.prov_path)
+    return counts_of(scanned), scanned
+
+
+def _count_shard(pieces_, limit):
+    """Worker side: the Counts of a shard, as a task of the vocabulary's tree."""
+    from w2v import scan
 
     with tempfile.TemporaryDirectory(prefix="w2v-count-") as work:
         scan.warm_up()
-        r = scan_corpus(Shard(pieces_), work, count_limit=limit)
-        os.unlink(r.prov_path)
-    return counts_of(r)
+        return scan_shard(pieces_, work, limit)[0]
 
 
 def replica_count(replica):

@@ -7,10 +7,11 @@ import time
 
 import numpy as np
 
-from w2v.cluster.counting import counts_of
+from w2v.cluster.counting import scan_shard
 from w2v.cluster.rowsync import RowSync
 from w2v.cluster.shards import Shard
 from w2v.output import layer
+from w2v.trainers.stream import train_chunks
 
 BLOCK_IDS_BIG = 1 << 22  # a read that holds any block of trainers/stream.py's BLOCK_IDS plan
 HOT_SHARE = 0.95  # the hot rows: the most frequent words, covering this share of the tokens (the rest,
@@ -58,11 +59,8 @@ class Replica:
     def count(self):
         """Count the shard, keeping its provisional id stream for ``setup``: its Counts, as the vocabulary's
         count of a shard."""
-        from w2v.corpus import scan_corpus
-
-        self.scanned = scan_corpus(Shard(self.pieces), self.work, count_limit=self.cfg.max_types,
-                                   reread_if_pruned=True)
-        return counts_of(self.scanned)
+        counts, self.scanned = scan_shard(self.pieces, self.work, self.cfg.max_types, keep_stream=True)
+        return counts
 
     def setup(self, words, counts, W_in=None, W_out=None):
         """Encode the shard with the vocabulary (``words``, a Words, and ``counts``): remap the counted
@@ -71,7 +69,7 @@ class Replica:
         from w2v import kernels
         from w2v.corpus import encode
         from w2v.prepare import prepare
-        from w2v.trainers.stream import BLOCK_IDS, kernel_config, output_tables, plan_chunks
+        from w2v.trainers.stream import BLOCK_IDS, kernel_config, output_tables, plan_chunks, warm_up
         from w2v.vocab import Vocab
 
         vocab = Vocab(words.words, counts)
@@ -102,9 +100,7 @@ class Replica:
         self.plan = np.concatenate(plan) if plan else np.zeros((0, 3), np.int64)
         self.block_at, self.block = -1, None
         self.rows = RowSync((self.weights.W_in, self.weights.W_out), hot_rows(vocab.counts, self.cfg.loss), self.half)
-        none = np.zeros(0, np.int64)  # compile (or load) the kernels now, not in the first round
-        self.kernel(0, 1, np.zeros(0, np.int32), none, none, 0, 0, self.weights, self.tabs, self.kcfg,
-                    np.zeros(0), none)
+        warm_up(self.kernel, self.weights, self.tabs, self.kcfg)  # (now, not in the first round)
         self.rows.take(self.rows.report(False))  # (nothing has changed: the row passes compile or load)
 
     def reset(self, W_in, W_out):
@@ -118,7 +114,7 @@ class Replica:
             self.block_at, self.block = at, next(self.encoded.blocks(BLOCK_IDS_BIG, start=at))[1].copy()
         return self.block
 
-    def train(self, epoch, r, rounds, update=None, full=True):
+    def train_round(self, epoch, r, rounds, update=None, full=True):
         """Apply the combined rows ``update``, train round ``r`` (1..rounds) of the epoch (its share of the
         shard's chunks), and return the loss, the predictions, the seconds the kernel took, and, for each
         matrix, the rows changed since they were last combined (RowSync.report)."""
@@ -129,11 +125,9 @@ class Replica:
         loss, predictions = 0.0, 0
         for at in np.unique(todo[:, 0]):
             mine = todo[todo[:, 0] == at]
-            losses = np.zeros(len(mine))
-            counts = np.zeros(len(mine), np.int64)
-            self.kernel(0, 1, self._block(int(at)), mine[:, 1].copy(), mine[:, 2].copy(), int(at), epoch,
-                        self.weights, self.tabs, self.kcfg, losses, counts)
-            loss, predictions = loss + float(losses.sum()), predictions + int(counts.sum())
+            step_loss, n = train_chunks(self.kernel, self.weights, self.tabs, self.kcfg, self._block(int(at)),
+                                        mine[:, 1].copy(), mine[:, 2].copy(), int(at), epoch)
+            loss, predictions = loss + step_loss, predictions + n
         seconds = time.perf_counter() - t0
         return loss, predictions, self.rows.report(full), seconds
 

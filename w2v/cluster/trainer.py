@@ -169,7 +169,7 @@ class Trainer:
                 calls = []
                 for rep, update in zip(self.replicas, updates):
                     try:
-                        calls.append(rep.train(epoch, r, rounds, update, full))
+                        calls.append(rep.train_round(epoch, r, rounds, update, full))
                     except Exception as e:  # (an actor whose worker is known to be gone fails here)
                         calls.append(e)
                 results, lost = [], []

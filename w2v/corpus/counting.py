@@ -2,7 +2,6 @@
 provisional id stream; an exact count spills the table to disk beyond LIVE_TYPES types (spill.py)."""
 
 import os
-import sys
 from typing import NamedTuple
 
 import numpy as np
@@ -238,8 +237,7 @@ def scan_corpus(path, workdir, count_limit=None, known_words=None, sink=None, se
                           f"{workdir}: {e.strerror or e}") from None
     finally:
         reader.close()
-        if source is not sys.stdin.buffer:
-            source.close()
+        reading.close_source(source)
     if runs is not None and runs.n:
         try:
             runs.spill(table)  # the live types join the runs, and the table goes before they are merged

@@ -317,8 +317,13 @@ class Copy:
 
     def close(self):
         self.out.close()
-        if self.inner is not sys.stdin.buffer:
-            self.inner.close()
+        close_source(self.inner)
+
+
+def close_source(f):
+    """Close a reader that open_corpus gave, unless it is standard input (which stays the process's)."""
+    if f is not sys.stdin.buffer:
+        f.close()
 
 
 def rereadable(corpus):

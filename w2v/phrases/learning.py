@@ -10,6 +10,7 @@ import time
 import numpy as np
 
 from w2v.atomic import atomic_write
+from w2v.corpus.reading import close_source
 from w2v.errors import CorpusError, OptionError
 from w2v.phrases.applying import Applier, PhrasedReader
 from w2v.phrases.kernels import count_candidates, empty_table, rehash, score_rows
@@ -198,8 +199,7 @@ def apply_file(corpus, path, appliers, progress=False):
                     bar.update(len(data))
     finally:
         reader.close()
-        if f is not sys.stdin.buffer:
-            f.close()
+        close_source(f)
         if bar is not None:
             bar.close()
     return written
@@ -277,6 +277,5 @@ def _spool(corpus, path):
                     break
                 out.write(b)
     finally:
-        if f is not sys.stdin.buffer:
-            f.close()
+        close_source(f)
     return path

@@ -1,6 +1,6 @@
 """GloVe (Pennington et al. 2014): count co-occurrences (cooccur.py) or load them (``--cooccur``), shuffle
 the nonzeros once with the seed (in memory, or in buckets on disk when they exceed ``--memory``), then
-run glove.py's AdaGrad epochs over them. Parameters: word vectors
+run glove_kernels.py's AdaGrad epochs over them. Parameters: word vectors
 ``W``, context vectors ``C``, biases ``bw``/``bc`` and their AdaGrad sums ``gW``, ``gC``, ``gbw``, ``gbc``."""
 
 import sys
@@ -100,7 +100,7 @@ class Trainer:
     def prepare(self, corpus, workdir, resumed_vocab):
         """Count (or load) the co-occurrences and shuffle them with the seed; a resumed run does the same
         and so continues on the same order."""
-        from w2v import cooccur, glove
+        from w2v import cooccur, glove_kernels
         from w2v.prepare import known_vocab
 
         if self.run.cooccur:
@@ -119,7 +119,7 @@ class Trainer:
         if self.matrix is None:
             self.rows, self.cols, self.vals = cooc.rows, cooc.cols, cooc.vals.astype(np.float32)
             del cooc
-            glove.shuffle(self.rows, self.cols, self.vals, self.cfg.seed)
+            glove_kernels.shuffle(self.rows, self.cols, self.vals, self.cfg.seed)
         else:
             where = f" (on disk in {len(self.matrix.paths)} buckets of up to {self.matrix.largest() / (1 << 20):.0f} MB)"
         self.vocab, self.total_tokens = vocab, total_tokens
@@ -130,33 +130,33 @@ class Trainer:
         return None
 
     def init(self):
-        from w2v import glove
+        from w2v import glove_kernels
 
-        return dict(zip(glove.PARAMS, glove.init_params(len(self.vocab), self.cfg.dim, self.cfg.seed)))
+        return dict(zip(glove_kernels.PARAMS, glove_kernels.init_params(len(self.vocab), self.cfg.dim, self.cfg.seed)))
 
     def epochs(self, params):
-        """Epochs over the shuffled nonzeros; a position is a count of nonzeros, a multiple of glove.CHUNK
-        at every step's end. Each step trains glove.SLICE chunks, hogwild over the threads (prange)."""
-        from w2v import glove
+        """Epochs over the shuffled nonzeros; a position is a count of nonzeros, a multiple of glove_kernels.CHUNK
+        at every step's end. Each step trains glove_kernels.SLICE chunks, hogwild over the threads (prange)."""
+        from w2v import glove_kernels
 
         import numba
 
         cfg = self.cfg
-        arrays = tuple(params[k] for k in glove.PARAMS)
-        epoch_fn = glove.epoch_serial
+        arrays = tuple(params[k] for k in glove_kernels.PARAMS)
+        epoch_fn = glove_kernels.epoch_serial
         if cfg.n_threads > 1:
             numba.set_num_threads(min(cfg.n_threads, numba.config.NUMBA_NUM_THREADS))
-            epoch_fn = glove.epoch_parallel
+            epoch_fn = glove_kernels.epoch_parallel
         def chunks(n):
-            bounds = np.arange(0, n + glove.CHUNK, glove.CHUNK)
+            bounds = np.arange(0, n + glove_kernels.CHUNK, glove_kernels.CHUNK)
             bounds[-1] = n
             return bounds[:-1].astype(np.int64), bounds[1:].astype(np.int64)
 
         def train(rows, cols, vals, offset, position):
             """Train on one block of the shuffled nonzeros (global positions offset...), from ``position``."""
             starts, ends = chunks(len(rows))
-            for s in range((position - offset) // glove.CHUNK, len(starts), glove.SLICE):
-                st, en = starts[s:s + glove.SLICE], ends[s:s + glove.SLICE]
+            for s in range((position - offset) // glove_kernels.CHUNK, len(starts), glove_kernels.SLICE):
+                st, en = starts[s:s + glove_kernels.SLICE], ends[s:s + glove_kernels.SLICE]
                 costs = np.zeros(len(st))
                 epoch_fn(rows, cols, vals, st, en, arrays, cfg.x_max, cfg.weight_power, cfg.eta, 100.0, costs)
                 yield offset + int(en[-1]), float(costs.sum()), int(en[-1] - st[0])
@@ -166,7 +166,7 @@ class Trainer:
                 yield from train(self.rows, self.cols, self.vals, 0, position)
                 return
             # buckets in turn, the next one read while this one trains; a position inside a bucket is a
-            # multiple of glove.CHUNK from the bucket's start (every step ends on a chunk or a bucket end)
+            # multiple of glove_kernels.CHUNK from the bucket's start (every step ends on a chunk or a bucket end)
             offsets = np.concatenate([[0], np.cumsum(self.matrix.sizes)])
             first = int(np.searchsorted(offsets, position, side="right") - 1)
             for k, (rows, cols, vals) in self.matrix.buckets(first):

@@ -64,7 +64,7 @@ class Trainer:
 
     def prepare(self, corpus, workdir, resumed_vocab):
         """Counts its own vocabulary even when resuming (the driver checks that the words are the same)."""
-        from w2v.nplm import BOUNDARY, UNK
+        from w2v.language_model import BOUNDARY, UNK
         from w2v.prepare import prepare
 
         vocab, self.encoded = prepare(corpus, self.cfg, workdir, None, unk=UNK)
@@ -108,7 +108,7 @@ class Trainer:
                              kernel_config(self.cfg, self.encoded, self.tabs, self.n_out), self.cfg)
 
     def finish(self, params, progress, seconds, epochs_run):
-        from w2v.nplm import LanguageModel
+        from w2v.language_model import LanguageModel
 
         cfg = self.cfg
         offsets, points, codes = layer(cfg.loss).paths(self.tabs.out)

@@ -47,6 +47,26 @@ def kernel_config(cfg, encoded, tabs, n_out):
                           sync=cfg.sync if cfg.model == "nplm" and cfg.n_threads > 1 else 0)
 
 
+def train_chunks(kernel, weights, tabs, kcfg, block, starts, ends, position, epoch, lanes=None):
+    """Train the chunks ``starts[c]:ends[c]`` of ``block`` (at ``position`` of epoch ``epoch``) with the lane
+    ``kernel``, in ``lanes`` (a Lanes; None: one lane, here); returns (summed loss, predictions). With no
+    chunks it trains nothing: it compiles (or loads) the kernel for these arrays' types."""
+    losses = np.zeros(len(starts))
+    counts = np.zeros(len(starts), np.int64)
+    args = (block, starts, ends, position, epoch, weights, tabs, kcfg, losses, counts)
+    if lanes is None:
+        kernel(0, 1, *args)
+    else:
+        lanes.run(kernel, *args)
+    return float(losses.sum()), int(counts.sum())
+
+
+def warm_up(kernel, weights, tabs, kcfg):
+    """Compile (first run) or load ``kernel`` for these arrays' types, training nothing."""
+    none = np.zeros(0, np.int64)
+    train_chunks(kernel, weights, tabs, kcfg, np.zeros(0, np.int32), none, none, 0, 0)
+
+
 def stream_epochs(encoded, weights, tabs, kcfg, cfg):
     """The epochs over the encoded corpus: one step per block of whole sentences, its chunks shared out
     to ``--threads`` lanes (kernels.lane_kernel, compiled for this architecture)."""
@@ -58,21 +78,15 @@ def stream_epochs(encoded, weights, tabs, kcfg, cfg):
         with Lanes(cfg.n_threads) as lanes:
             for position, block in encoded.blocks(BLOCK_IDS, start=start):
                 starts, ends = plan_chunks(block)
-                losses = np.zeros(len(starts))
-                counts = np.zeros(len(starts), np.int64)
-                lanes.run(kernel, block, starts, ends, position, epoch, weights, tabs, kcfg, losses, counts)
-                yield position + len(block), float(losses.sum()), int(counts.sum())
+                loss, n = train_chunks(kernel, weights, tabs, kcfg, block, starts, ends, position, epoch, lanes)
+                yield position + len(block), loss, n
 
     def rate(epoch, position):
         return kernels.decay(kcfg.alpha, kcfg.min_alpha, (epoch * encoded.n_ids + position) / kcfg.total_ids)
 
-    def warm_up():  # no chunks: compiles (or loads) the kernel for these arrays' types, trains nothing
-        none = np.zeros(0, np.int64)
-        kernel(0, 1, np.zeros(0, np.int32), none, none, 0, 0, weights, tabs, kcfg, np.zeros(0), none)
-
     return Epochs(length=encoded.n_ids, steps=steps, rate=rate, kernels=(kernel,),
                   diverged=divergence_test(weights.W_in[0], "--alpha", cfg.start_alpha, cfg.default_alpha),
-                  warm_up=warm_up, per_position=encoded.total_tokens / max(encoded.n_ids, 1))
+                  warm_up=lambda: warm_up(kernel, weights, tabs, kcfg), per_position=encoded.total_tokens / max(encoded.n_ids, 1))
 
 
 def memory_estimate(n_words, cfg, n_out):
