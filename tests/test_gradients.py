@@ -12,7 +12,6 @@ import pytest
 import types
 
 from w2v import kernels
-from w2v.choices import MODELS
 from w2v.output import kernels as output_kernels
 from w2v.output import layer
 
@@ -28,7 +27,7 @@ def make_tables(counts, loss, negative=3):
 
 def make_config(model, loss, out, negative=3, cbow_mean=True, shared=False):
     width = layer(loss).width(out, types.SimpleNamespace(negative=negative), layer(loss).n_out(len(COUNTS)))
-    return kernels.Config(model=MODELS[model].code, window=3, negative=negative, cbow_mean=cbow_mean, alpha=1.0,
+    return kernels.Config(window=3, negative=negative, cbow_mean=cbow_mean, alpha=1.0,
                           min_alpha=0.0, epoch_ids=1.0, total_ids=1.0, width=width, shared=shared, seed=1)
 
 

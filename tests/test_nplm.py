@@ -31,7 +31,7 @@ def nplm_setup(rng, loss, direct, batch=1, negative=3):
     file keeps), the kernels' config and random parameters."""
     entry = layer(loss)
     tabs = entry.tables(COUNTS, types.SimpleNamespace(negative=negative, noise_power=0.75))
-    cfg = kernels.Config(model=kernels.NPLM, window=CTX, negative=negative, cbow_mean=True, alpha=1.0,
+    cfg = kernels.Config(window=CTX, negative=negative, cbow_mean=True, alpha=1.0,
                          min_alpha=0.0, epoch_ids=1.0, total_ids=1.0,
                          width=entry.width(tabs, types.SimpleNamespace(negative=negative), entry.n_out(V)),
                          shared=False, seed=1, context=CTX, direct=direct, batch=batch)
@@ -183,7 +183,7 @@ def test_merge_hidden_adds_every_threads_change_to_the_shared_layer():
     rng = np.random.default_rng(5)
     shared = kernels.Hidden(rng.normal(size=(3, 4)).astype(np.float32), rng.normal(size=3).astype(np.float32))
     start = kernels.Hidden(shared.W_hid.copy(), shared.b_hid.copy())
-    cfg = kernels.Config(model=kernels.NPLM, window=2, negative=0, cbow_mean=True, alpha=0.1, min_alpha=0.0,
+    cfg = kernels.Config(window=2, negative=0, cbow_mean=True, alpha=0.1, min_alpha=0.0,
                          epoch_ids=1.0, total_ids=1.0, width=1, shared=False, seed=1, context=2, sync=8)
     a, b = kernels.private_hidden(shared, cfg), kernels.private_hidden(shared, cfg)
     assert not np.shares_memory(a[0].W_hid, shared.W_hid) and np.array_equal(a[0].W_hid, shared.W_hid)
@@ -220,7 +220,7 @@ def test_a_private_hidden_layer_in_one_lane_trains_as_in_place(tmp_path):
         weights = kernels.Weights(W_in, W_out, W_hid, b_hid)
         for position, block in encoded.blocks(stream.BLOCK_IDS):
             starts, ends = stream.plan_chunks(block)
-            kernels.lane_kernel(kernels.NPLM, False)(0, 1, block, starts, ends, position, 0, weights, tabs,
+            kernels.lane_kernel("w2v.kernels.nplm_sentence")(0, 1, block, starts, ends, position, 0, weights, tabs,
                                                      kcfg._replace(sync=sync), np.zeros(len(starts)),
                                                      np.zeros(len(starts), np.int64))
         results.append((W_in, W_hid, b_hid, W_out))

@@ -1,6 +1,6 @@
 """The one map from each choice's name to its implementation: architectures (``--model``) and output
 layers (``--loss``). The CLI's choices, the options' validation, the driver's choice of trainer and the
-kernels' integer codes all read these tables; nothing else lists the names.
+kernels that run all read these tables; nothing else lists the names.
 
 Light on purpose (no NumPy, no Numba): the CLI imports it to build its help.
 """
@@ -9,8 +9,8 @@ from typing import NamedTuple
 
 
 class Architecture(NamedTuple):
-    code: int  # its window loop's code in kernels.py (kernels.lane_kernel specialises _train_lane on it);
-    # -1: a model with a kernel module of its own (GloVe: glove_kernels.py)
+    kernel: str  # its sentence kernel (kernels.lane_kernel compiles it into the lane loop); "": a model with
+    # a kernel module of its own (GloVe: glove_kernels.py)
     trainer: str  # module of its trainer (w2v/trainers/: Trainer, check_options), imported when a run needs it
     losses: tuple  # output layers it can put on top (the first is its default)
     summary: str
@@ -28,17 +28,17 @@ class OutputLayer(NamedTuple):
 
 
 MODELS = {
-    "sg": Architecture(0, "w2v.trainers.word2vec", ("ns", "nce", "hs"),
+    "sg": Architecture("w2v.kernels.sg_sentence", "w2v.trainers.word2vec", ("ns", "nce", "hs"),
                        "skip-gram: each word predicts the words around it (Mikolov et al. 2013)", alpha=0.025,
                        dask="w2v.cluster.trainer"),
-    "cbow": Architecture(1, "w2v.trainers.word2vec", ("ns", "nce", "hs"),
+    "cbow": Architecture("w2v.kernels.cbow_sentence", "w2v.trainers.word2vec", ("ns", "nce", "hs"),
                          "continuous bag of words: the words around a position predict it", alpha=0.05,
                          dask="w2v.cluster.trainer"),
-    "nplm": Architecture(2, "w2v.trainers.nplm", ("softmax", "hs", "nce", "ns"),
+    "nplm": Architecture("w2v.kernels.nplm_sentence", "w2v.trainers.nplm", ("softmax", "hs", "nce", "ns"),
                          "Bengio et al.'s neural probabilistic language model: a tanh network predicts each "
                          "word from the --context words before it",
                          alpha=0.01),  # bench-en, 5 epochs (bench/RESULTS.md): better than 0.02 for HS, as good for NCE
-    "glove": Architecture(-1, "w2v.trainers.glove", (),
+    "glove": Architecture("", "w2v.trainers.glove", (),
                           "GloVe (Pennington et al. 2014): weighted least squares on co-occurrence counts",
                           window=10, epochs=15, dask="w2v.trainers.glove"),  # (counts on the cluster, trains here)
 }

@@ -10,13 +10,14 @@ Structure (docs/architecture.md says why it is shaped so):
 * architectures decide which inputs make ``h`` and send ``grad_h`` back to them. Skip-gram and CBOW add
   it to input rows; the NPLM (Bengio et al. 2003) backpropagates it through its tanh hidden layer to the
   concatenated features of the previous ``context`` words.
-* ``_train_lane`` is the one window loop, over one lane's share of a block's sentence-aligned chunks;
-  ``lane_kernel`` compiles it once per architecture. Python threads run the lanes side by side without
-  the GIL (hogwild on the weights, except the NPLM's dense hidden layer: each chunk trains a private
-  copy and merges it).
+* an architecture is a sentence kernel (``sg_sentence``, ``cbow_sentence``, ``nplm_sentence``) registered
+  with ``@architecture``; ``_train_lane`` is the one loop over a lane's share of a block's
+  sentence-aligned chunks, and ``lane_kernel`` compiles it once per architecture with that kernel in it.
+  Python threads run the lanes side by side without the GIL (hogwild on the weights, except the NPLM's
+  dense hidden layer: each chunk trains a private copy and merges it).
 
-The architecture is a compile-time constant of each specialised window loop and the output layer a type,
-so every compiled kernel holds one combination, cached on disk. Kernels never print; Python drives the epochs and the progress bar.
+The architecture is compiled into each lane loop and the output layer is a type, so every compiled kernel
+holds one combination, cached on disk. Kernels never print; Python drives the epochs and the progress bar.
 
 ``grad_h`` is the true gradient dL/dh; every update is ``row -= alpha * dL/drow``. One convention is
 word2vec.c's and not the gradient: with ``--cbow-mean`` each context row receives ``grad_h`` rather than
@@ -30,18 +31,15 @@ import numba
 import numpy as np
 
 from w2v import jit
-from w2v.choices import MODELS
 from w2v.jit import FASTMATH, MASK32, axpy4, cast_like, chunk_seed, dot, dots4, rng_next
 from w2v.output import kernels as output_kernels
 from w2v.output.kernels import output_block, output_rows, output_step
 
-SG, CBOW, NPLM = (MODELS[name].code for name in ("sg", "cbow", "nplm"))  # choices.py maps names to codes
 
 
 class Config(NamedTuple):
     """Scalars the kernels need (no arrays)."""
 
-    model: int
     window: int
     negative: int
     cbow_mean: bool
@@ -190,7 +188,7 @@ def cbow_step(W_in, n_ctx, target, W_out, out, cfg, sc, state, alpha):
 @numba.njit(inline="always")
 def make_nplm_scratch(W_in, W_out, cfg):
     """The NPLM's scratch space (NPLMScratch) for a block of ``cfg.batch`` examples."""
-    nb = cfg.batch if cfg.model == NPLM else 0
+    nb = cfg.batch
     n_x = cfg.context * W_in.shape[1]
     n_out = W_out.shape[1]
     n_hid = n_out - 1 - (n_x if cfg.direct else 0)
@@ -285,7 +283,7 @@ def private_hidden(hidden, cfg):
     """The hidden layer a chunk trains: with ``cfg.sync`` (NPLM with threads) a private copy and the
     snapshot it started from, so threads do not write the dense ``W_hid`` on every example; else the
     shared layer itself (and an empty snapshot)."""
-    if cfg.model == NPLM and cfg.sync > 0:
+    if cfg.sync > 0:
         return Hidden(hidden.W_hid.copy(), hidden.b_hid.copy()), Hidden(hidden.W_hid.copy(), hidden.b_hid.copy())
     return (Hidden(hidden.W_hid, hidden.b_hid),
             Hidden(np.empty((0, 0), hidden.W_hid.dtype), np.empty(0, hidden.b_hid.dtype)))
@@ -334,11 +332,152 @@ def keep_word(keep, w, state):
     return np.int64(r & MASK32) < keep[w], state
 
 
-# ---------------------------------------------------------------- the window loop, specialised per architecture
-# ``_train_lane`` reads the architecture from the globals ARCH and SHARED. ``lane_kernel`` compiles a copy of
-# it per architecture with those globals set, so Numba prunes the other architectures' branches before it
-# types anything: a skip-gram run never compiles the NPLM (docs/architecture.md, "compile time").
-ARCH, SHARED = -1, False  # placeholders: only the specialised copies run
+# ---------------------------------------------------------------- architectures: what a sentence trains
+# An architecture is a sentence kernel registered with ``@architecture``: given a sentence (the subsampled
+# ids ``sen[:n]``), it makes its examples and trains them through the output layer (the tables ``out``),
+# adding to the chunk's running ``loss`` and ``predictions``. ``start`` makes a chunk's state (its scratch
+# space), ``finish`` trains what the chunk left pending; both default to the window models'.
+# choices.MODELS names each model's sentence kernel; lane_kernel compiles it into the lane loop.
+_ARCHITECTURES = {}  # sentence kernel -> (start, finish)
+
+
+@numba.njit(inline="always")
+def window_start(weights, cfg):
+    """A window model's chunk state: its Scratch."""
+    return make_scratch(weights.W_in, cfg)
+
+
+@numba.njit(inline="always")
+def nothing_pending(weights, out, cfg, st, loss, predictions, state, alpha):
+    return loss, predictions, state
+
+
+def architecture(start=window_start, finish=nothing_pending):
+    """Register ``fn(sen, n, weights, out, cfg, st, loss, predictions, state, alpha) -> (loss, predictions,
+    state)`` as an architecture's sentence kernel (see above); returns it compiled for inlining."""
+    def register(fn):
+        fn = numba.njit(fastmath=FASTMATH, inline="always")(fn)
+        _ARCHITECTURES[fn] = (start, finish)
+        return fn
+    return register
+
+
+@numba.njit(inline="always")
+def _window(state, p, n, window):
+    """word2vec's dynamic window around position ``p``: a reach drawn from 1..window; (lo, hi, state)."""
+    state, r = rng_next(state)
+    reach = window - np.int64(r % np.uint64(window))
+    return max(0, p - reach), min(n, p + reach + 1), state
+
+
+@architecture()
+def sg_sentence(sen, n, weights, out, cfg, sc, loss, predictions, state, alpha):
+    """Skip-gram: every word of the window predicts the word at its centre; with ``cfg.shared`` the
+    window's context words share the targets in one block step (Ji et al. 2016), else word2vec.c's update,
+    one pair at a time."""
+    W_in, W_out, context = weights.W_in, weights.W_out, sc.context
+    for p in range(n):
+        lo, hi, state = _window(state, p, n, cfg.window)
+        if cfg.shared:
+            n_ctx = 0
+            for q in range(lo, hi):
+                if q != p:
+                    context[n_ctx] = sen[q]
+                    n_ctx += 1
+            if n_ctx > 0:
+                l, state = sg_block_step(W_in, n_ctx, sen[p], W_out, out, cfg, sc, state, alpha)
+                loss += l
+                predictions += n_ctx
+        else:
+            for q in range(lo, hi):
+                if q != p:
+                    l, state = sg_step(W_in, sen[q], sen[p], W_out, out, cfg, sc, state, alpha)
+                    loss += l
+                    predictions += 1
+    return loss, predictions, state
+
+
+@architecture()
+def cbow_sentence(sen, n, weights, out, cfg, sc, loss, predictions, state, alpha):
+    """CBOW: the words of the window together predict the word at its centre."""
+    W_in, W_out, context = weights.W_in, weights.W_out, sc.context
+    for p in range(n):
+        lo, hi, state = _window(state, p, n, cfg.window)
+        if hi - lo > 1:
+            n_ctx = 0
+            for q in range(lo, hi):
+                if q != p:
+                    context[n_ctx] = sen[q]
+                    n_ctx += 1
+            l, state = cbow_step(W_in, n_ctx, sen[p], W_out, out, cfg, sc, state, alpha)
+            loss += l
+            predictions += 1
+    return loss, predictions, state
+
+
+class NPLMChunk(NamedTuple):
+    """The NPLM's chunk state: both scratch spaces, the hidden layer it trains (private_hidden) and two
+    counters: examples waiting in the block, examples since the last merge of the hidden layer."""
+
+    sc: Scratch
+    lm: NPLMScratch
+    own: tuple
+    pending: np.ndarray  # int64[2]
+
+
+@numba.njit(inline="always")
+def nplm_start(weights, cfg):
+    W_in = weights.W_in
+    return NPLMChunk(make_scratch(W_in, cfg), make_nplm_scratch(W_in, weights.W_out, cfg),
+                     private_hidden(Hidden(weights.W_hid, weights.b_hid), cfg), np.zeros(2, np.int64))
+
+
+@numba.njit(fastmath=FASTMATH, inline="always")
+def nplm_finish(weights, out, cfg, st, loss, predictions, state, alpha):
+    """Train the examples still waiting at the chunk's end, and merge the private hidden layer."""
+    nb = st.pending[0]
+    if nb > 0:
+        l, state = nplm_step(weights.W_in, st.own[0], weights.W_out, nb, out, cfg, st.lm, st.sc, state, alpha)
+        loss += l
+        predictions += nb
+    if cfg.sync > 0:
+        merge_hidden(Hidden(weights.W_hid, weights.b_hid), st.own)
+    return loss, predictions, state
+
+
+@architecture(start=nplm_start, finish=nplm_finish)
+def nplm_sentence(sen, n, weights, out, cfg, st, loss, predictions, state, alpha):
+    """The NPLM predicts every word and the sentence end from the ``cfg.context`` words before it, in
+    blocks of ``cfg.batch`` examples (which may span sentences); the last row of ``W_in``/``W_out`` is the
+    sentence boundary, which also pads the history at a sentence start."""
+    W_in, W_out = weights.W_in, weights.W_out
+    boundary = W_in.shape[0] - 1
+    history, next_word, pending = st.lm.history, st.lm.target, st.pending
+    for p in range(n + 1):  # every word, then the sentence end
+        nb = pending[0]
+        for j in range(cfg.context):
+            q = p - cfg.context + j
+            history[nb, j] = sen[q] if q >= 0 else boundary
+        next_word[nb] = sen[p] if p < n else boundary
+        nb += 1
+        pending[0] = nb
+        if nb == cfg.batch:
+            l, state = nplm_step(W_in, st.own[0], W_out, nb, out, cfg, st.lm, st.sc, state, alpha)
+            loss += l
+            predictions += nb
+            pending[1] += nb
+            pending[0] = 0
+            if cfg.sync > 0 and pending[1] >= cfg.sync:
+                merge_hidden(Hidden(weights.W_hid, weights.b_hid), st.own)
+                pending[1] = 0
+    return loss, predictions, state
+
+
+# ---------------------------------------------------------------- the lane loop, specialised per architecture
+# ``_train_lane`` calls the globals START, SENTENCE and FINISH; ``lane_kernel`` compiles a copy of it per
+# architecture with them set to that architecture's kernels, so a skip-gram run never compiles the NPLM
+# (docs/architecture.md, "compile time").
+START = SENTENCE = FINISH = None  # placeholders: only the specialised copies run
 
 
 def _train_lane(lane, lanes, stream, starts, ends, position, epoch, weights, tables, cfg, losses, counts):
@@ -350,21 +489,13 @@ def _train_lane(lane, lanes, stream, starts, ends, position, epoch, weights, tab
 
     ``position`` is the global index of ``stream[0]`` in the epoch; with ``epoch`` it fixes both the
     learning rate (linear decay over all epochs) and each chunk's random state, so the result does not
-    depend on the number of threads or the order chunks run in. The NPLM predicts every word and the
-    sentence end from the ``cfg.context`` words before it; the last row of ``W_in``/``W_out`` is the
-    sentence boundary, which also pads the history at a sentence start.
+    depend on the number of threads or the order chunks run in. Each sentence is read with its frequent
+    words subsampled, then trained by the architecture's sentence kernel.
     """
-    W_in, W_out = weights.W_in, weights.W_out
     out = tables.out
-    hidden = Hidden(weights.W_hid, weights.b_hid)
-    boundary = W_in.shape[0] - 1
     for c in range(lane, starts.shape[0], lanes):
         start, end = starts[c], ends[c]
-        sc = make_scratch(W_in, cfg)
-        lm = make_nplm_scratch(W_in, W_out, cfg)
-        context, history, next_word = sc.context, lm.history, lm.target
-        own, since_sync = private_hidden(hidden, cfg), 0
-        nb = 0
+        st = START(weights, cfg)
         sen = np.empty(1024, np.int32)
         state = chunk_seed(cfg.seed, epoch, position + start)
         loss = 0.0
@@ -381,63 +512,9 @@ def _train_lane(lane, lanes, stream, starts, ends, position, epoch, weights, tab
                     sen[n] = w
                     n += 1
             i += 1  # the sentence end
-            if ARCH != NPLM:
-                for p in range(n):
-                    state, r = rng_next(state)
-                    reach = cfg.window - np.int64(r % np.uint64(cfg.window))  # dynamic window 1..window
-                    lo = max(0, p - reach)
-                    hi = min(n, p + reach + 1)
-                    if ARCH == SG:
-                        if SHARED:
-                            n_ctx = 0
-                            for q in range(lo, hi):
-                                if q != p:
-                                    context[n_ctx] = sen[q]
-                                    n_ctx += 1
-                            if n_ctx > 0:
-                                l, state = sg_block_step(W_in, n_ctx, sen[p], W_out, out, cfg, sc, state, alpha)
-                                loss += l
-                                n_pred += n_ctx
-                        else:
-                            for q in range(lo, hi):
-                                if q != p:
-                                    l, state = sg_step(W_in, sen[q], sen[p], W_out, out, cfg, sc, state, alpha)
-                                    loss += l
-                                    n_pred += 1
-                    elif ARCH == CBOW:
-                        if hi - lo > 1:
-                            n_ctx = 0
-                            for q in range(lo, hi):
-                                if q != p:
-                                    context[n_ctx] = sen[q]
-                                    n_ctx += 1
-                            l, state = cbow_step(W_in, n_ctx, sen[p], W_out, out, cfg, sc, state, alpha)
-                            loss += l
-                            n_pred += 1
-            if ARCH == NPLM:
-                for p in range(n + 1):  # every word, then the sentence end
-                    for j in range(cfg.context):
-                        q = p - cfg.context + j
-                        history[nb, j] = sen[q] if q >= 0 else boundary
-                    next_word[nb] = sen[p] if p < n else boundary
-                    nb += 1
-                    if nb == cfg.batch:
-                        l, state = nplm_step(W_in, own[0], W_out, nb, out, cfg, lm, sc, state, alpha)
-                        loss += l
-                        n_pred += nb
-                        since_sync += nb
-                        nb = 0
-                        if cfg.sync > 0 and since_sync >= cfg.sync:
-                            merge_hidden(hidden, own)
-                            since_sync = 0
-        if ARCH == NPLM:
-            if nb > 0:
-                l, state = nplm_step(W_in, own[0], W_out, nb, out, cfg, lm, sc, state,
+            loss, n_pred, state = SENTENCE(sen, n, weights, out, cfg, st, loss, n_pred, state, alpha)
+        loss, n_pred, state = FINISH(weights, out, cfg, st, loss, n_pred, state,
                                      learning_rate(cfg, epoch, position + end))
-                loss += l
-                n_pred += nb
-            if cfg.sync > 0:
-                merge_hidden(hidden, own)
         losses[c] = loss
         counts[c] = n_pred
 
@@ -445,16 +522,20 @@ def _train_lane(lane, lanes, stream, starts, ends, position, epoch, weights, tab
 _LANE_KERNELS = {}
 
 
-def lane_kernel(arch, shared):
-    """The compiled ``_train_lane`` for architecture ``arch`` (SG with or without ``shared`` targets, CBOW,
-    NPLM): one Numba dispatcher per architecture, made on first use and cached on disk under its own
-    name; each output layer (the type of ``tables.out``) is a signature of it. The name carries a digest
-    of the kernel modules it inlines, so a change to any of them is compiled, not loaded stale."""
-    shared = bool(shared) and arch == SG
-    key = (arch, shared)
-    if key not in _LANE_KERNELS:
-        digest = jit.source_digest(jit.__file__, output_kernels.__file__, __file__)
-        name = "train_lane_" + {SG: "sg_shared" if shared else "sg", CBOW: "cbow", NPLM: "nplm"}[arch] + "_" + digest
-        fn = jit.renamed(_train_lane, name, ARCH=arch, SHARED=shared)
-        _LANE_KERNELS[key] = numba.njit(cache=True, nogil=True, fastmath=FASTMATH)(fn)
-    return _LANE_KERNELS[key]
+def lane_kernel(path):
+    """The compiled ``_train_lane`` for the architecture whose sentence kernel is ``path`` (a dotted name,
+    as choices.MODELS gives it): one Numba dispatcher per architecture, made on first use and cached on
+    disk under its own name; each output layer (the type of ``tables.out``) is a signature of it. The name
+    carries a digest of the kernel modules it inlines, so a change to any of them is compiled, not loaded
+    stale."""
+    if path not in _LANE_KERNELS:
+        import importlib
+        import inspect
+
+        module, _, name = path.rpartition(".")
+        sentence = getattr(importlib.import_module(module), name)
+        start, finish = _ARCHITECTURES[sentence]
+        digest = jit.source_digest(jit.__file__, output_kernels.__file__, __file__, inspect.getfile(sentence.py_func))
+        fn = jit.renamed(_train_lane, f"train_lane_{name}_{digest}", START=start, SENTENCE=sentence, FINISH=finish)
+        _LANE_KERNELS[path] = numba.njit(cache=True, nogil=True, fastmath=FASTMATH)(fn)
+    return _LANE_KERNELS[path]

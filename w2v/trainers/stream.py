@@ -32,12 +32,11 @@ def output_tables(counts, cfg):
 
 
 def kernel_config(cfg, encoded, tabs, n_out):
-    """The kernels' scalars (kernels.Config) for this run: the architecture's code, the output layer's
-    width over ``n_out`` rows, the learning-rate schedule over all epochs, and the NPLM's shape."""
+    """The kernels' scalars (kernels.Config) for this run: the output layer's width over ``n_out`` rows, the learning-rate schedule over all epochs, and the NPLM's shape."""
     from w2v import kernels
     from w2v.output import layer
 
-    return kernels.Config(model=MODELS[cfg.model].code, window=cfg.window,
+    return kernels.Config(window=cfg.window,
                           negative=cfg.negative, cbow_mean=cfg.cbow_mean, alpha=float(cfg.start_alpha),
                           min_alpha=float(cfg.end_alpha), epoch_ids=float(encoded.n_ids),
                           total_ids=float(encoded.n_ids * cfg.epochs),
@@ -69,10 +68,10 @@ def warm_up(kernel, weights, tabs, kcfg):
 
 def stream_epochs(encoded, weights, tabs, kcfg, cfg):
     """The epochs over the encoded corpus: one step per block of whole sentences, its chunks shared out
-    to ``--threads`` lanes (kernels.lane_kernel, compiled for this architecture)."""
+    to ``--threads`` lanes (kernels.lane_kernel, compiled for the model's sentence kernel)."""
     from w2v import kernels
 
-    kernel = kernels.lane_kernel(kcfg.model, kcfg.shared)
+    kernel = kernels.lane_kernel(MODELS[cfg.model].kernel)
 
     def steps(epoch, start):
         with Lanes(cfg.n_threads) as lanes:
