@@ -113,7 +113,10 @@ def test_model_and_vectors(planted, tmp_path, capsys):
     assert capsys.readouterr().err == ""  # progress=False: nothing on stderr
     assert records and records[-1]["epoch"] == 3 and "loss" in records[-1]
     assert model.wv is model.vectors and model.config.model == "cbow" and len(model.epoch_losses) == 3
-    assert set(model.params) == {"W_in", "W_out"} and model.params["W_in"] is not None
+    assert set(model.params) == {"W_in", "W_out"}
+    W_in, W_out = model.params["W_in"], model.params["W_out"]
+    assert W_in.shape == (len(model.vocab), 16) and W_out.shape == (len(model.vocab), 16)  # (ns: a row a word)
+    assert np.array_equal(W_in, model.vectors.vectors)  # the vectors are the input rows, as trained
     assert cluster_purity(model.vectors, groups) > 0.5
     v = model.vectors
     assert v.similarity("c0w00", "c0w00") == pytest.approx(1.0, abs=1e-5)

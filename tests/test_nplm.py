@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from w2v import kernels
+from w2v import kernels, nplm_kernels
 from w2v import language_model as nplm
 from w2v.vectors import Vectors
 from w2v.cli import cli
@@ -46,11 +46,11 @@ def run_step(params, tabs, cfg, history, target, alpha):
     """One nplm_step on copies of ``params`` (fixed RNG state); returns (loss, updated copies)."""
     p = {k: v.copy() for k, v in params.items()}
     sc = kernels.make_scratch(p["W_in"], cfg)
-    lm = kernels.make_nplm_scratch(p["W_in"], p["W_out"], cfg)
+    lm = nplm_kernels.make_nplm_scratch(p["W_in"], p["W_out"], cfg)
     nb = len(target)
     lm.history[:nb] = history
     lm.target[:nb] = target
-    loss, _ = kernels.nplm_step(p["W_in"], kernels.Hidden(p["W_hid"], p["b_hid"]), p["W_out"], nb, tabs, cfg, lm, sc,
+    loss, _ = nplm_kernels.nplm_step(p["W_in"], nplm_kernels.Hidden(p["W_hid"], p["b_hid"]), p["W_out"], nb, tabs, cfg, lm, sc,
                                 np.uint64(12345), alpha)
     return loss, p
 
@@ -181,26 +181,26 @@ def test_merge_hidden_adds_every_threads_change_to_the_shared_layer():
     """Two chunks start private copies from the shared layer; each merge adds only what that copy
     learned since its last merge, and restarts the copy from the shared layer (with the other's change)."""
     rng = np.random.default_rng(5)
-    shared = kernels.Hidden(rng.normal(size=(3, 4)).astype(np.float32), rng.normal(size=3).astype(np.float32))
-    start = kernels.Hidden(shared.W_hid.copy(), shared.b_hid.copy())
+    shared = nplm_kernels.Hidden(rng.normal(size=(3, 4)).astype(np.float32), rng.normal(size=3).astype(np.float32))
+    start = nplm_kernels.Hidden(shared.W_hid.copy(), shared.b_hid.copy())
     cfg = kernels.Config(window=2, negative=0, cbow_mean=True, alpha=0.1, min_alpha=0.0,
                          epoch_ids=1.0, total_ids=1.0, width=1, shared=False, seed=1, context=2, sync=8)
-    a, b = kernels.private_hidden(shared, cfg), kernels.private_hidden(shared, cfg)
+    a, b = nplm_kernels.private_hidden(shared, cfg), nplm_kernels.private_hidden(shared, cfg)
     assert not np.shares_memory(a[0].W_hid, shared.W_hid) and np.array_equal(a[0].W_hid, shared.W_hid)
     dA, dB = rng.normal(size=(3, 4)).astype(np.float32), rng.normal(size=(3, 4)).astype(np.float32)
     a[0].W_hid[:] += dA
     a[0].b_hid[:] += 1
     b[0].W_hid[:] += dB
-    kernels.merge_hidden(shared, a)
+    nplm_kernels.merge_hidden(shared, a)
     assert np.allclose(shared.W_hid, start.W_hid + dA, atol=1e-6)
     assert np.array_equal(a[0].W_hid, shared.W_hid) and np.array_equal(a[1].W_hid, shared.W_hid)
-    kernels.merge_hidden(shared, b)
+    nplm_kernels.merge_hidden(shared, b)
     assert np.allclose(shared.W_hid, start.W_hid + dA + dB, atol=1e-5)
     assert np.allclose(shared.b_hid, start.b_hid + 1, atol=1e-6)
     assert np.array_equal(b[0].W_hid, shared.W_hid)
-    kernels.merge_hidden(shared, a)  # nothing new learned: nothing added
+    nplm_kernels.merge_hidden(shared, a)  # nothing new learned: nothing added
     assert np.allclose(shared.W_hid, start.W_hid + dA + dB, atol=1e-5)
-    in_place = kernels.private_hidden(shared, cfg._replace(sync=0))
+    in_place = nplm_kernels.private_hidden(shared, cfg._replace(sync=0))
     assert np.shares_memory(in_place[0].W_hid, shared.W_hid)
 
 
@@ -220,7 +220,7 @@ def test_a_private_hidden_layer_in_one_lane_trains_as_in_place(tmp_path):
         weights = kernels.Weights(W_in, W_out, W_hid, b_hid)
         for position, block in encoded.blocks(stream.BLOCK_IDS):
             starts, ends = stream.plan_chunks(block)
-            kernels.lane_kernel("w2v.kernels.nplm_sentence")(0, 1, block, starts, ends, position, 0, weights, tabs,
+            kernels.lane_kernel("w2v.nplm_kernels.nplm_sentence")(0, 1, block, starts, ends, position, 0, weights, tabs,
                                                      kcfg._replace(sync=sync), np.zeros(len(starts)),
                                                      np.zeros(len(starts), np.int64))
         results.append((W_in, W_hid, b_hid, W_out))

@@ -29,8 +29,7 @@ def corpus(tmp_path_factory):
     return path
 
 
-@pytest.mark.parametrize("name", list(ref.RUNS))
-def test_bit_identical_to_reference(name, corpus, tmp_path):
+def _check_against_reference(name, corpus, tmp_path, exact):
     assert META["runs"][name] == ref.RUNS[name] and META["common"] == ref.COMMON
     out = str(tmp_path / ref.output_name(name))
     r = CliRunner().invoke(cli, ["train", corpus, "-o", out, *ref.COMMON, *ref.RUNS[name]], catch_exceptions=False)
@@ -40,10 +39,22 @@ def test_bit_identical_to_reference(name, corpus, tmp_path):
     for key, value in got.items():
         want = REFERENCE[f"{name}/{key}"]
         assert value.shape == want.shape, key
-        if key == "words" or SAME_CPU:
+        if key == "words" or exact:
             assert np.array_equal(value, want), f"{name}/{key} differs from revision {META['rev'][:10]}"
         else:  # another CPU: the same computation up to float32 summation order
             assert np.allclose(value, want, rtol=1e-4, atol=1e-5), key
+
+
+@pytest.mark.skipif(not SAME_CPU, reason="the reference was recorded on another CPU (see the test below)")
+@pytest.mark.parametrize("name", list(ref.RUNS))
+def test_bit_identical_to_reference(name, corpus, tmp_path):
+    _check_against_reference(name, corpus, tmp_path, exact=True)
+
+
+@pytest.mark.skipif(SAME_CPU, reason="the reference was recorded on this CPU: the test above asks for every bit")
+@pytest.mark.parametrize("name", list(ref.RUNS))
+def test_within_float32_rounding_of_a_reference_from_another_cpu(name, corpus, tmp_path):
+    _check_against_reference(name, corpus, tmp_path, exact=False)
 
 
 def test_reference_is_small():

@@ -34,7 +34,7 @@ MODELS = {
     "cbow": Architecture("w2v.kernels.cbow_sentence", "w2v.trainers.word2vec", ("ns", "nce", "hs"),
                          "continuous bag of words: the words around a position predict it", alpha=0.05,
                          dask="w2v.cluster.trainer"),
-    "nplm": Architecture("w2v.kernels.nplm_sentence", "w2v.trainers.nplm", ("softmax", "hs", "nce", "ns"),
+    "nplm": Architecture("w2v.nplm_kernels.nplm_sentence", "w2v.trainers.nplm", ("softmax", "hs", "nce", "ns"),
                          "Bengio et al.'s neural probabilistic language model: a tanh network predicts each "
                          "word from the --context words before it",
                          alpha=0.01),  # bench-en, 5 epochs (bench/RESULTS.md): better than 0.02 for HS, as good for NCE

@@ -42,7 +42,7 @@ class TrainConfig:
     direct: bool = False  # direct connections from the word features to the output
     batch: int | None = None  # NPLM examples per step (hidden-layer update); None: 16 for softmax, 1 otherwise
     sync: int = 64  # NPLM with threads: examples a thread trains its private copy of the dense hidden layer
-    # before adding what it learned to the shared one (kernels.merge_hidden); 0: hogwild on the shared layer
+    # before adding what it learned to the shared one (nplm_kernels.merge_hidden); 0: hogwild on the shared layer
 
     def __post_init__(self):
         def bad(msg):

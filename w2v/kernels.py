@@ -10,7 +10,7 @@ Structure (docs/architecture.md says why it is shaped so):
 * architectures decide which inputs make ``h`` and send ``grad_h`` back to them. Skip-gram and CBOW add
   it to input rows; the NPLM (Bengio et al. 2003) backpropagates it through its tanh hidden layer to the
   concatenated features of the previous ``context`` words.
-* an architecture is a sentence kernel (``sg_sentence``, ``cbow_sentence``, ``nplm_sentence``) registered
+* an architecture is a sentence kernel (``sg_sentence``, ``cbow_sentence``, nplm_kernels.py's ``nplm_sentence``) registered
   with ``@architecture``; ``_train_lane`` is the one loop over a lane's share of a block's
   sentence-aligned chunks, and ``lane_kernel`` compiles it once per architecture with that kernel in it.
   Python threads run the lanes side by side without the GIL (hogwild on the weights, except the NPLM's
@@ -24,17 +24,15 @@ word2vec.c's and not the gradient: with ``--cbow-mean`` each context row receive
 ``grad_h / n`` (as in word2vec.c and gensim); the tests check both the gradient and this convention.
 """
 
-import math
 from typing import NamedTuple
 
 import numba
 import numpy as np
 
 from w2v import jit
-from w2v.jit import FASTMATH, MASK32, axpy4, cast_like, chunk_seed, dot, dots4, rng_next
+from w2v.jit import FASTMATH, MASK32, cast_like, chunk_seed, rng_next
 from w2v.output import kernels as output_kernels
-from w2v.output.kernels import output_block, output_rows, output_step
-
+from w2v.output.kernels import output_block, output_step
 
 
 class Config(NamedTuple):
@@ -55,13 +53,6 @@ class Config(NamedTuple):
     direct: bool = False  # direct connections from the features to the output
     batch: int = 1  # NPLM examples per step: one hidden-layer update (and one softmax pass) for them all
     sync: int = 0  # NPLM: examples between merges of a chunk's private hidden layer (0: train it in place)
-
-
-class Hidden(NamedTuple):
-    """The NPLM's hidden layer, ``a = tanh(W_hid x + b_hid)``."""
-
-    W_hid: np.ndarray  # (hidden, context * dim)
-    b_hid: np.ndarray  # (hidden,)
 
 
 class Weights(NamedTuple):
@@ -92,27 +83,12 @@ class Scratch(NamedTuple):
     S: np.ndarray  # (2 window, rows) their scores
 
 
-class NPLMScratch(NamedTuple):
-    """The NPLM's scratch space for a block of ``cfg.batch`` examples (make_nplm_scratch); zero-sized for
-    other models."""
-
-    history: np.ndarray  # (batch, context) ids of the words before each target
-    target: np.ndarray  # (batch,) the words to predict
-    X: np.ndarray  # (batch, context dim) concatenated features
-    A: np.ndarray  # (batch, hidden) tanh activations
-    H: np.ndarray  # (batch, len(h)) the output layer's inputs [a, x, 1]
-    G: np.ndarray  # (batch, len(h)) dL/dh
-    S: np.ndarray  # (batch, rows) scores (the softmax: every row)
-    grad_pre: np.ndarray  # (batch, hidden) dL/d(pre-activation)
-    grad_x: np.ndarray  # (batch, context dim) dL/dx
-
-
 class Tables(NamedTuple):
     keep: np.ndarray  # int64[V] subsampling thresholds on rand32
     out: tuple  # the output layer's own tables (its Layer.tables), whose type selects its kernel
 
 
-# ---------------------------------------------------------------- architectures
+# ---------------------------------------------------------------- the window models' steps
 @numba.njit(inline="always")
 def make_scratch(W_in, cfg):
     """Per-chunk scratch space (Scratch), allocated once per chunk and never per example."""
@@ -185,129 +161,6 @@ def cbow_step(W_in, n_ctx, target, W_out, out, cfg, sc, state, alpha):
     return loss, state
 
 
-@numba.njit(inline="always")
-def make_nplm_scratch(W_in, W_out, cfg):
-    """The NPLM's scratch space (NPLMScratch) for a block of ``cfg.batch`` examples."""
-    nb = cfg.batch
-    n_x = cfg.context * W_in.shape[1]
-    n_out = W_out.shape[1]
-    n_hid = n_out - 1 - (n_x if cfg.direct else 0)
-    n_s = cfg.width
-    dt = W_in.dtype
-    return NPLMScratch(np.empty((nb, cfg.context), np.int64), np.empty(nb, np.int64), np.empty((nb, n_x), dt),
-                       np.empty((nb, n_hid), dt), np.empty((nb, n_out), dt), np.empty((nb, n_out), dt),
-                       np.empty((nb, n_s), np.float64), np.empty((nb, n_hid), dt), np.empty((nb, n_x), dt))
-
-
-@numba.njit(fastmath=FASTMATH, inline="always")
-def nplm_step(W_in, hidden, W_out, nb, out, cfg, lm, sc, state, alpha):
-    """The NPLM (Bengio et al. 2003) on a block of ``nb`` examples: predict ``lm.target[i]`` from the words
-    ``lm.history[i]`` (``lm``: NPLMScratch; ``sc``: Scratch, for the noise draws). Returns (loss, rng state).
-
-    ``x`` concatenates the history's rows of ``W_in``; ``a = tanh(W_hid x + b_hid)``; the output layer
-    sees ``h = [a, x (with direct connections), 1]``, so each ``W_out`` row holds U, the direct weights
-    and the output bias. The softmax serves the whole block in one step; the logistic layers (NS, NCE,
-    HS) take the block's examples one after another. Gradients flow back through tanh to ``W_hid``,
-    ``b_hid`` and the history's rows, all computed before any of them moves: with ``nb = 1`` (and for
-    the softmax with any ``nb``) this is the exact gradient step of the block's summed loss; with
-    ``nb > 1`` and a logistic layer, a later example's output step sees rows an earlier one moved.
-    """
-    W_hid, b_hid = hidden.W_hid, hidden.b_hid
-    history, target, X, A, Hout, Gout, S = lm.history, lm.target, lm.X, lm.A, lm.H, lm.G, lm.S
-    grad_pre, grad_x = lm.grad_pre, lm.grad_x
-    dim = W_in.shape[1]
-    n_hid = W_hid.shape[0]
-    n_x = X.shape[1]
-    n_out = W_out.shape[1]
-    h4 = n_hid - n_hid % 4
-    for i in range(nb):
-        x = X[i]
-        for j in range(cfg.context):
-            row = W_in[history[i, j]]
-            for k in range(dim):
-                x[j * dim + k] = row[k]
-        a = A[i]
-        for j in range(0, h4, 4):
-            a[j], a[j + 1], a[j + 2], a[j + 3] = dots4(x, W_hid[j], W_hid[j + 1], W_hid[j + 2], W_hid[j + 3])
-        for j in range(h4, n_hid):
-            a[j] = dot(x, W_hid[j])
-        h = Hout[i]
-        for j in range(n_hid):
-            a[j] = math.tanh(a[j] + b_hid[j])
-            h[j] = a[j]
-        if cfg.direct:
-            for k in range(n_x):
-                h[n_hid + k] = x[k]
-        h[n_out - 1] = 1.0
-    loss, state = output_rows(Hout, nb, W_out, target, out, cfg, sc, S, Gout, state, alpha)
-    # back through tanh: dL/dpre = dL/da (1 - a^2); dL/dx = W_hid^T dL/dpre (+ the direct part of dL/dh)
-    for i in range(nb):
-        g = grad_pre[i]
-        a = A[i]
-        gh = Gout[i]
-        for j in range(n_hid):
-            g[j] = gh[j] * (1 - a[j] * a[j])
-        gx = grad_x[i]
-        if cfg.direct:
-            for k in range(n_x):
-                gx[k] = gh[n_hid + k]
-        else:
-            gx.fill(0)
-        for j in range(0, h4, 4):
-            axpy4(gx, g[j], W_hid[j], g[j + 1], W_hid[j + 1], g[j + 2], W_hid[j + 2], g[j + 3], W_hid[j + 3])
-        for j in range(h4, n_hid):
-            gj = g[j]
-            row = W_hid[j]
-            for k in range(n_x):
-                gx[k] += gj * row[k]
-    step = cast_like(alpha, X)
-    for i in range(nb):
-        g = grad_pre[i]
-        x = X[i]
-        for j in range(n_hid):
-            gj = step * g[j]
-            row = W_hid[j]
-            for k in range(n_x):
-                row[k] -= gj * x[k]
-            b_hid[j] -= gj
-        gx = grad_x[i]
-        for j in range(cfg.context):
-            row = W_in[history[i, j]]
-            for k in range(dim):
-                row[k] -= step * gx[j * dim + k]
-    return loss, state
-
-
-@numba.njit(inline="always")
-def private_hidden(hidden, cfg):
-    """The hidden layer a chunk trains: with ``cfg.sync`` (NPLM with threads) a private copy and the
-    snapshot it started from, so threads do not write the dense ``W_hid`` on every example; else the
-    shared layer itself (and an empty snapshot)."""
-    if cfg.sync > 0:
-        return Hidden(hidden.W_hid.copy(), hidden.b_hid.copy()), Hidden(hidden.W_hid.copy(), hidden.b_hid.copy())
-    return (Hidden(hidden.W_hid, hidden.b_hid),
-            Hidden(np.empty((0, 0), hidden.W_hid.dtype), np.empty(0, hidden.b_hid.dtype)))
-
-
-@numba.njit(fastmath=FASTMATH, inline="always")
-def merge_hidden(hidden, own):
-    """Add what this chunk's private hidden layer learned since the last merge to the shared one, and
-    restart the private copy (and its snapshot) from the shared layer, which now also holds the other
-    threads' merged changes."""
-    mine, snap = own
-    for j in range(hidden.W_hid.shape[0]):
-        shared, w, w0 = hidden.W_hid[j], mine.W_hid[j], snap.W_hid[j]
-        for k in range(shared.shape[0]):
-            v = shared[k] + (w[k] - w0[k])
-            shared[k] = v
-            w[k] = v
-            w0[k] = v
-        v = hidden.b_hid[j] + (mine.b_hid[j] - snap.b_hid[j])
-        hidden.b_hid[j] = v
-        mine.b_hid[j] = v
-        snap.b_hid[j] = v
-
-
 def decay(alpha, min_alpha, done):
     """The learning rate when the share ``done`` of all epochs is trained: linear from ``alpha`` down to
     ``min_alpha``, never below it. The kernels (``learning_rate``) and the progress bar share it."""
@@ -338,7 +191,7 @@ def keep_word(keep, w, state):
 # adding to the chunk's running ``loss`` and ``predictions``. ``start`` makes a chunk's state (its scratch
 # space), ``finish`` trains what the chunk left pending; both default to the window models'.
 # choices.MODELS names each model's sentence kernel; lane_kernel compiles it into the lane loop.
-_ARCHITECTURES = {}  # sentence kernel -> (start, finish)
+ARCHITECTURES = {}  # sentence kernel -> (start, finish)
 
 
 @numba.njit(inline="always")
@@ -357,7 +210,7 @@ def architecture(start=window_start, finish=nothing_pending):
     state)`` as an architecture's sentence kernel (see above); returns it compiled for inlining."""
     def register(fn):
         fn = numba.njit(fastmath=FASTMATH, inline="always")(fn)
-        _ARCHITECTURES[fn] = (start, finish)
+        ARCHITECTURES[fn] = (start, finish)
         return fn
     return register
 
@@ -412,64 +265,6 @@ def cbow_sentence(sen, n, weights, out, cfg, sc, loss, predictions, state, alpha
             l, state = cbow_step(W_in, n_ctx, sen[p], W_out, out, cfg, sc, state, alpha)
             loss += l
             predictions += 1
-    return loss, predictions, state
-
-
-class NPLMChunk(NamedTuple):
-    """The NPLM's chunk state: both scratch spaces, the hidden layer it trains (private_hidden) and two
-    counters: examples waiting in the block, examples since the last merge of the hidden layer."""
-
-    sc: Scratch
-    lm: NPLMScratch
-    own: tuple
-    pending: np.ndarray  # int64[2]
-
-
-@numba.njit(inline="always")
-def nplm_start(weights, cfg):
-    W_in = weights.W_in
-    return NPLMChunk(make_scratch(W_in, cfg), make_nplm_scratch(W_in, weights.W_out, cfg),
-                     private_hidden(Hidden(weights.W_hid, weights.b_hid), cfg), np.zeros(2, np.int64))
-
-
-@numba.njit(fastmath=FASTMATH, inline="always")
-def nplm_finish(weights, out, cfg, st, loss, predictions, state, alpha):
-    """Train the examples still waiting at the chunk's end, and merge the private hidden layer."""
-    nb = st.pending[0]
-    if nb > 0:
-        l, state = nplm_step(weights.W_in, st.own[0], weights.W_out, nb, out, cfg, st.lm, st.sc, state, alpha)
-        loss += l
-        predictions += nb
-    if cfg.sync > 0:
-        merge_hidden(Hidden(weights.W_hid, weights.b_hid), st.own)
-    return loss, predictions, state
-
-
-@architecture(start=nplm_start, finish=nplm_finish)
-def nplm_sentence(sen, n, weights, out, cfg, st, loss, predictions, state, alpha):
-    """The NPLM predicts every word and the sentence end from the ``cfg.context`` words before it, in
-    blocks of ``cfg.batch`` examples (which may span sentences); the last row of ``W_in``/``W_out`` is the
-    sentence boundary, which also pads the history at a sentence start."""
-    W_in, W_out = weights.W_in, weights.W_out
-    boundary = W_in.shape[0] - 1
-    history, next_word, pending = st.lm.history, st.lm.target, st.pending
-    for p in range(n + 1):  # every word, then the sentence end
-        nb = pending[0]
-        for j in range(cfg.context):
-            q = p - cfg.context + j
-            history[nb, j] = sen[q] if q >= 0 else boundary
-        next_word[nb] = sen[p] if p < n else boundary
-        nb += 1
-        pending[0] = nb
-        if nb == cfg.batch:
-            l, state = nplm_step(W_in, st.own[0], W_out, nb, out, cfg, st.lm, st.sc, state, alpha)
-            loss += l
-            predictions += nb
-            pending[1] += nb
-            pending[0] = 0
-            if cfg.sync > 0 and pending[1] >= cfg.sync:
-                merge_hidden(Hidden(weights.W_hid, weights.b_hid), st.own)
-                pending[1] = 0
     return loss, predictions, state
 
 
@@ -534,7 +329,7 @@ def lane_kernel(path):
 
         module, _, name = path.rpartition(".")
         sentence = getattr(importlib.import_module(module), name)
-        start, finish = _ARCHITECTURES[sentence]
+        start, finish = ARCHITECTURES[sentence]
         digest = jit.source_digest(jit.__file__, output_kernels.__file__, __file__, inspect.getfile(sentence.py_func))
         fn = jit.renamed(_train_lane, f"train_lane_{name}_{digest}", START=start, SENTENCE=sentence, FINISH=finish)
         _LANE_KERNELS[path] = numba.njit(cache=True, nogil=True, fastmath=FASTMATH)(fn)

@@ -27,13 +27,13 @@ _FNV_OFFSET = np.uint64(14695981039346656037)
 _FNV_PRIME = np.uint64(1099511628211)
 
 
-_SPACE = np.zeros(256, np.bool_)
-_SPACE[[32, 10, 9, 13, 11, 12, 0]] = True  # space, newline, tab, CR, VT, FF, NUL
+SPACE = np.zeros(256, np.bool_)
+SPACE[[32, 10, 9, 13, 11, 12, 0]] = True  # space, newline, tab, CR, VT, FF, NUL
 
 
 @numba.njit(inline="always")
 def _is_space(c):
-    return _SPACE[c]
+    return SPACE[c]
 
 
 @numba.njit(inline="always")

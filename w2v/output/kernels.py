@@ -32,8 +32,8 @@ from w2v.jit import FASTMATH, axpy4, cast_like, dot, dots4, draw_noise, rng_next
 from w2v.output import hs, nce, ns, softmax
 
 # ---------------------------------------------------------------- registration
-_TARGETS = {}  # kernel tables class -> its logistic layer's targets function
-_ROWS = {}  # kernel tables class -> its output_rows function
+LOGISTIC_TARGETS = {}  # kernel tables class -> its logistic layer's targets function
+ROWS_STEPS = {}  # kernel tables class -> its output_rows function
 
 
 def logistic_targets(tables_class):
@@ -43,7 +43,7 @@ def logistic_targets(tables_class):
     twice; ``out`` is the layer's tables, ``sc`` the architecture's Scratch (``targets``/``ns_codes``
     buffers of ``cfg.negative + 1``)."""
     def register(fn):
-        _TARGETS[tables_class] = fn = numba.njit(inline="always")(fn)
+        LOGISTIC_TARGETS[tables_class] = fn = numba.njit(inline="always")(fn)
         return fn
     return register
 
@@ -53,16 +53,16 @@ def rows_layer(tables_class):
     ``output_rows`` step of ``tables_class``: ``H[i]`` predicts ``targets[i]`` for ``i < nb``, dL/dH into
     ``G``, ``S`` (float64, nb x the layer's width) is scratch."""
     def register(fn):
-        _ROWS[tables_class] = fn = numba.njit(inline="always")(fn)
+        ROWS_STEPS[tables_class] = fn = numba.njit(inline="always")(fn)
         return fn
     return register
 
 
 def _layer_of(out, step):
     cls = getattr(out, "instance_class", None)
-    if cls in _TARGETS:
-        return _TARGETS[cls]
-    if cls in _ROWS and step == "output_rows":
+    if cls in LOGISTIC_TARGETS:
+        return LOGISTIC_TARGETS[cls]
+    if cls in ROWS_STEPS and step == "output_rows":
         return None
     raise TypingError(f"{step}: no output layer registered for tables {out} (output/kernels.py registers them)")
 
@@ -370,7 +370,7 @@ def output_rows(H, nb, W_out, targets, out, cfg, sc, S, G, state, alpha):  # pra
 def _output_rows(H, nb, W_out, targets, out, cfg, sc, S, G, state, alpha):
     draw = _layer_of(out, "output_rows")
     if draw is None:  # a layer with its own rows step
-        rows_step = _ROWS[out.instance_class]
+        rows_step = ROWS_STEPS[out.instance_class]
 
         def own(H, nb, W_out, targets, out, cfg, sc, S, G, state, alpha):
             return rows_step(H, nb, W_out, targets, out, cfg, sc, S, G, state, alpha)

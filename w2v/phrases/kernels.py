@@ -181,11 +181,11 @@ def apply_lines(buf, n, slots, e_hash, e_off, e_len, arena, conn, phrases, delim
         line_start = o
         k = i
         while k < line_end:
-            if scan._SPACE[buf[k]]:
+            if scan.SPACE[buf[k]]:
                 k += 1
                 continue
             s = k
-            while k < line_end and not scan._SPACE[buf[k]]:
+            while k < line_end and not scan.SPACE[buf[k]]:
                 k += 1
             w = _lookup(buf, s, k, slots, e_hash, e_off, e_len, arena)
             c = conn[w] if w >= 0 else 0

@@ -14,7 +14,7 @@ A trainer is a class ``Trainer(cfg, run)`` with:
 * optionally ``extend(corpus, workdir, checkpoint, update_vocab) -> (Prepared, params)``: ``prepare`` for a
   run that continues a checkpoint on new text (``--continue``; skip-gram and CBOW have it).
 
-``stream.py`` holds what skip-gram/CBOW and the NPLM share: both run ``kernels._train_lane`` over the
+``stream.py`` holds what skip-gram/CBOW and the NPLM share: both run the lane loop (``kernels.lane_kernel``) over the
 encoded corpus.
 """
 

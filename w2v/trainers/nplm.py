@@ -1,5 +1,5 @@
 """The NPLM (Bengio et al. 2003): ``W_in`` holds the word features, ``W_hid``/``b_hid`` the tanh layer,
-``W_out`` the output layer over ``h = [a, x (direct), 1]``; kernels._train_lane trains them (nplm_step).
+``W_out`` the output layer over ``h = [a, x (direct), 1]``; the lane loop (kernels.lane_kernel) trains them with nplm_kernels.nplm_sentence.
 The vocabulary gains ``<unk>`` (out-of-vocabulary words) and ``</s>`` (sentence ends, history padding)."""
 
 import dataclasses
@@ -90,7 +90,7 @@ class Trainer:
         extra = 4 * (out_dim * self.n_out - cfg.dim * self.n_out + cfg.hidden * (n_x + 1))
         width = layer(cfg.loss).width(self.tabs.out, cfg, self.n_out)
         extra += cfg.n_threads * 8 * cfg.batch * width  # each chunk's float64 scores (NPLMScratch.S)
-        if cfg.n_threads > 1:  # each thread's private hidden layer and its snapshot (kernels.private_hidden)
+        if cfg.n_threads > 1:  # each thread's private hidden layer and its snapshot (nplm_kernels.private_hidden)
             extra += cfg.n_threads * 2 * 4 * cfg.hidden * (n_x + 1)
         estimate["weights"] += extra
         estimate["total"] += extra

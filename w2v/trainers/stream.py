@@ -1,4 +1,4 @@
-"""What skip-gram/CBOW and the NPLM share: both run ``kernels._train_lane`` over blocks of the encoded
+"""What skip-gram/CBOW and the NPLM share: both run the lane loop (``kernels.lane_kernel``) over blocks of the encoded
 corpus, with output-layer tables (noise sampler, NCE shift, Huffman tree) and one scalar configuration."""
 
 import numpy as np

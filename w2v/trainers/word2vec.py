@@ -1,5 +1,5 @@
 """Skip-gram and CBOW (Mikolov et al. 2013): ``W_in`` holds the word vectors, ``W_out`` the output layer's
-rows (noise-sampled words, or the Huffman tree's inner nodes); kernels._train_lane trains them."""
+rows (noise-sampled words, or the Huffman tree's inner nodes); the lane loop (kernels.lane_kernel) trains them."""
 
 import numpy as np
 
