@@ -1,0 +1,56 @@
+"""config.py on its own: TrainConfig takes its defaults from the model's entry in choices.MODELS, refuses
+a loss the model does not take, lets each model check its own options (trainers' check_options), refuses
+options that belong to another model, and derives the learning-rate schedule's ends."""
+
+import pytest
+
+from w2v.choices import LOSSES, MODELS
+from w2v.config import RunOptions, TrainConfig
+from w2v.errors import OptionError
+
+
+@pytest.mark.parametrize("model", list(MODELS))
+def test_defaults_come_from_the_models_entry(model):
+    cfg = TrainConfig(model=model)
+    arch = MODELS[model]
+    assert (cfg.window, cfg.epochs) == (arch.window, arch.epochs)
+    assert cfg.default_alpha == arch.alpha
+    if model != "glove":
+        assert cfg.start_alpha == arch.alpha and cfg.end_alpha == pytest.approx(arch.alpha * 1e-4)
+        assert cfg.batch == LOSSES[cfg.loss].nplm_batch
+
+
+def test_given_learning_rates_win():
+    cfg = TrainConfig(model="cbow", alpha=0.1, min_alpha=0.001)
+    assert (cfg.start_alpha, cfg.end_alpha) == (0.1, 0.001)
+    with pytest.raises(OptionError, match="--min-alpha .* is larger than --alpha"):
+        TrainConfig(alpha=0.01, min_alpha=0.1)
+
+
+@pytest.mark.parametrize("options,message", [
+    (dict(model="sg", loss="softmax"), "--loss softmax is for --model nplm"),
+    (dict(model="nope"), "--model must be"),
+    (dict(loss="nope"), "--loss must be"),
+    (dict(model="nplm", context=0), "--context must be at least 1"),  # the NPLM's own check
+    (dict(model="nplm", loss="hs", batch=0), "--batch must be at least 1"),
+    (dict(model="glove", eta=0), "--eta must be positive"),  # GloVe's own check
+    (dict(model="glove", export="c"), "--export must be w or w"),
+    (dict(model="sg", batch=4), "--batch 4 applies to --model nplm"),  # another model's option
+    (dict(model="nplm", export="w"), "--export w applies to --model glove"),
+    (dict(loss="ns", negative=0), "--negative must be at least 1 with --loss ns"),
+])
+def test_bad_options_are_refused_with_one_line(options, message):
+    with pytest.raises(OptionError, match=message) as e:
+        TrainConfig(**options)
+    assert "\n" not in str(e.value)
+
+
+def test_negative_zero_is_fine_for_a_layer_that_draws_no_noise():
+    assert TrainConfig(loss="hs", negative=0).negative == 0
+    assert TrainConfig(model="nplm", loss="softmax").batch == 16  # the softmax's own default block
+
+
+def test_run_options_are_a_separate_record():
+    run = RunOptions(quiet=True)
+    assert run.quiet and run.dask is None and run.sync_bits == 16
+    assert "quiet" not in TrainConfig.__dataclass_fields__  # how a run is driven is not what it trains
