@@ -9,6 +9,8 @@ ratios w2v / gensim.
     python bench/bench_core.py                      # all cases, full bench-en, 1 epoch
     python bench/bench_core.py --cases sg-ns --epochs 3
     python bench/bench_core.py --cases sg-ns,sg-ns-1t,sg-hs --tools gensim,w2v,w2v-shared
+    python bench/bench_core.py --limit 10000000 --base-root /tmp/w2v-base --tools gensim,w2v-shared,base-shared
+                                                    # against another checkout (a refactor's old commit)
 """
 
 import argparse
@@ -87,7 +89,6 @@ def quality(vectors_path, eval_dir, single_words=False):
     sys.path.insert(0, ROOT)
     from w2v import evaluate
     from w2v.vectors import Vectors
-    from w2v.vectors import Vectors
 
     v = Vectors.load(vectors_path)
     if single_words:
@@ -99,14 +100,16 @@ def quality(vectors_path, eval_dir, single_words=False):
     return dict(analogy=100 * a["total"]["accuracy"], ws353=ws["spearman"], simlex=sl["spearman"])
 
 
-def run(tool, case, corpus, epochs, workdir, eval_dir):
+def run(tool, case, corpus, epochs, workdir, eval_dir, base_root=None):
     """``tool``: gensim, w2v (skip-gram with the classic update, --classic) or w2v-shared (--shared-targets,
-    the default since issue 5). CBOW is the same for both."""
+    the default since issue 5); base and base-shared: the same from the checkout ``base_root``. CBOW is the
+    same for both updates."""
     model, loss, threads, _ = CASES[case]
     out = os.path.join(workdir, f"{tool}-{case}-e{epochs}.bin")
+    root = base_root if tool.startswith("base") else ROOT
     code = (CHILD_GENSIM if tool == "gensim" else CHILD_W2V).format(
-        root=ROOT, model=model, loss=loss, threads=threads, epochs=epochs, corpus=corpus, out=out,
-        shared=tool == "w2v-shared")
+        root=root, model=model, loss=loss, threads=threads, epochs=epochs, corpus=corpus, out=out,
+        shared=tool.endswith("-shared"))
     t0 = time.perf_counter()
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if res.returncode != 0:
@@ -127,22 +130,27 @@ def main():
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--tools", default="gensim,w2v,w2v-shared", help="gensim, w2v (classic update), w2v-shared")
     ap.add_argument("--json", default=None, help="also write the results here")
+    ap.add_argument("--limit", type=int, default=None, help="the first N tokens of the corpus in every case")
+    ap.add_argument("--base-root", default=None, help="another checkout of w2v, run as the tools base and "
+                                                      "base-shared")
     args = ap.parse_args()
     os.makedirs(args.workdir, exist_ok=True)
     results = {}
     for case in args.cases.split(","):
-        corpus = prepare_corpus(args.corpus, args.workdir, CASES[case][3])
+        corpus = prepare_corpus(args.corpus, args.workdir, args.limit or CASES[case][3])
         tools = args.tools.split(",")
         for tool in tools:
-            r = run(tool, case, corpus, args.epochs, args.workdir, args.eval_dir)
+            r = run(tool, case, corpus, args.epochs, args.workdir, args.eval_dir, args.base_root)
             results[(case, tool)] = r
             print(f"{case:9s} {tool:10s} {r['words_per_s'] / 1000:7.0f}k w/s  vocab {r['vocab_s']:5.1f} s  "
                   f"train {r['train_s']:6.1f} s  total {r['total_s']:6.1f} s  rss {r['rss_mb']:5.0f} MB  "
                   f"analogy {r['analogy']:5.2f}  ws353 {r['ws353']:.3f}  simlex {r['simlex']:.3f}", flush=True)
-        for base in ("gensim", "w2v"):
+        for base in ("gensim", "w2v", "base", "base-shared"):
             for tool in tools:
                 if tool == base or base not in tools or not tool.startswith("w2v") or (base, tool) == ("w2v", "w2v"):
                     continue
+                if base.startswith("base") and tool != "w2v" + base[4:]:
+                    continue  # a checkout against the other: like for like
                 g, w = results[(case, base)], results[(case, tool)]
                 print(f"{case:9s} {tool}/{base}  speed x{w['words_per_s'] / g['words_per_s']:.2f}  vocab x"
                       f"{w['vocab_s'] / g['vocab_s']:.2f}  rss x{w['rss_mb'] / g['rss_mb']:.2f}  analogy "

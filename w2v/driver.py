@@ -13,8 +13,8 @@ import tempfile
 import time
 
 from w2v.choices import MODELS
-from w2v.config import TrainConfig
-from w2v.config import RunOptions
+from w2v.config import RunOptions, TrainConfig
+from w2v.config import trainer as trainer_module
 from w2v.epochs import load_kernels, run_epochs
 from w2v.messages import log
 from w2v.resources import check_disk, check_memory, disk_used, release_free_memory
@@ -42,7 +42,6 @@ def _merged(saved, options):
     return TrainConfig(**{**{k: v for k, v in saved.items() if k in known}, **options})
 
 
-CONTINUABLE = ("sg", "cbow")
 FIXED = ("model", "loss", "dim")  # what a continued run may not change: the parameters' shapes and meaning
 
 
@@ -54,8 +53,9 @@ def resolve_continue(options, path):
 
     ck = checkpoint.load(path)
     saved = ck.config
-    if saved.get("model") not in CONTINUABLE:
-        raise OptionError(f"--continue supports --model {' and '.join(CONTINUABLE)}; {path} holds a "
+    continuable = [m for m in MODELS if hasattr(trainer_module(m).Trainer, "extend")]  # (the protocol's option)
+    if saved.get("model") not in continuable:
+        raise OptionError(f"--continue supports --model {' and '.join(continuable)}; {path} holds a "
                           f"{saved.get('model')} model")
     for key in FIXED:
         if key in options and options[key] != saved.get(key):

@@ -83,7 +83,7 @@ class Replica:
             if scanned is not None:
                 os.unlink(scanned.prov_path)
             _, self.encoded = prepare(Shard(self.pieces), self.cfg, self.work, known=vocab)
-        self.tabs = output_tables(vocab.counts, self.cfg)
+        self.tabs = output_tables(vocab.counts, self.cfg, self.cfg.sample)
         n_out = layer(self.cfg.loss).n_out(len(vocab))
         if W_in is None:  # a fresh run: the client's initial model, made here from the same seed
             from w2v.trainers.word2vec import init_weights

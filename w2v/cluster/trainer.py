@@ -4,6 +4,7 @@
 import time
 
 
+from w2v.choices import MODELS
 from w2v.errors import CorpusError, OptionError, W2VError
 from w2v.output import layer
 from w2v.cluster.connection import close, connect, workers_of
@@ -29,9 +30,9 @@ class Trainer:
     HOT_ROUNDS = 4  # rounds per full synchronisation (the frequent words' rows are combined after each)
 
     def __init__(self, cfg, run):
-        if cfg.model not in ("sg", "cbow"):
-            raise OptionError(f"--dask trains --model sg or cbow (and counts GloVe's co-occurrences), "
-                              f"not {cfg.model}")
+        if MODELS[cfg.model].dask != __name__:  # (the driver picks this trainer from the model's entry)
+            raise OptionError(f"--dask trains --model {' or '.join(m for m, a in MODELS.items() if a.dask == __name__)} "
+                              f"here, not {cfg.model}")
         self.cfg, self.run = cfg, run
         whole = run.sync_average == "all"  # Spark's baseline: every row over every replica, once an epoch
         self.steps_per_epoch = 1 if whole else run.sync_rounds or self.FULL_SYNCS

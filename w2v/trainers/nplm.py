@@ -76,7 +76,7 @@ class Trainer:
         self.unk = vocab.index[UNK] if self.unk_in_corpus else len(vocab)
         self.rows = Vocab(words, self.counts)
         self.n_out = layer(self.cfg.loss).n_out(len(words))
-        self.tabs = output_tables(self.counts, self.cfg)
+        self.tabs = output_tables(self.counts, self.cfg, 0.0)  # (every word is predicted: no subsampling)
         info = {"total_tokens": self.encoded.total_tokens, "n_ids": self.encoded.n_ids}
         return Prepared(vocab, self.rows, info,
                         f"vocabulary: {len(vocab)} words + <unk> ({int(self.counts[self.unk])} tokens) + </s> "

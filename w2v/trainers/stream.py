@@ -21,14 +21,13 @@ def plan_chunks(block, chunk_ids=CHUNK_IDS):
     return starts, cuts.astype(np.int64)
 
 
-def output_tables(counts, cfg):
-    """Kernel tables over ``counts``: subsampling thresholds (none for the NPLM) and the output layer's own
-    tables (its entry's ``Layer.tables``)."""
+def output_tables(counts, cfg, sample):
+    """Kernel tables over ``counts``: subsampling thresholds for ``sample`` (0: none) and the output layer's
+    own tables (its entry's ``Layer.tables``)."""
     from w2v import kernels, tables
     from w2v.output import layer
 
-    return kernels.Tables(keep=tables.keep_thresholds(counts, 0.0 if cfg.model == "nplm" else cfg.sample),
-                          out=layer(cfg.loss).tables(counts, cfg))
+    return kernels.Tables(keep=tables.keep_thresholds(counts, sample), out=layer(cfg.loss).tables(counts, cfg))
 
 
 def kernel_config(cfg, encoded, tabs, n_out):
@@ -41,9 +40,9 @@ def kernel_config(cfg, encoded, tabs, n_out):
                           min_alpha=float(cfg.end_alpha), epoch_ids=float(encoded.n_ids),
                           total_ids=float(encoded.n_ids * cfg.epochs),
                           width=layer(cfg.loss).width(tabs.out, cfg, n_out),
-                          shared=cfg.model == "sg" and cfg.shared_targets, seed=int(cfg.seed) & 0x7FFFFFFFFFFFFFFF,
+                          shared=cfg.shared_targets, seed=int(cfg.seed) & 0x7FFFFFFFFFFFFFFF,
                           context=cfg.context, direct=cfg.direct, batch=cfg.batch,
-                          sync=cfg.sync if cfg.model == "nplm" and cfg.n_threads > 1 else 0)
+                          sync=cfg.sync if cfg.n_threads > 1 else 0)  # (the NPLM's hidden layer alone reads it)
 
 
 def train_chunks(kernel, weights, tabs, kcfg, block, starts, ends, position, epoch, lanes=None):

@@ -75,7 +75,7 @@ class Trainer:
     def epochs(self, params):
         from w2v import kernels
 
-        tabs = output_tables(self.vocab.counts, self.cfg)
+        tabs = output_tables(self.vocab.counts, self.cfg, self.cfg.sample)
         weights = kernels.Weights.word2vec(params["W_in"], params["W_out"])
         return stream_epochs(self.encoded, weights, tabs, kernel_config(self.cfg, self.encoded, tabs, self.n_out),
                              self.cfg)
