@@ -245,3 +245,46 @@ def test_fuzz_vectors_mutations(tmp_path):
             assert "\n" not in str(e)
             failed += 1
     assert loaded > 0 and failed > 0
+
+
+def _executable(path):
+    """Bytes shaped like a small executable: a header, NUL-padded tables and a few strings."""
+    rng = np.random.default_rng(3)
+    blob = b"\x7fELF\x02\x01\x01" + bytes(9) + rng.integers(0, 256, 3000, dtype=np.uint8).tobytes()
+    blob += b"\x00libc.so.6\x00printf\x00main\x00" * 20 + bytes(500)
+    path.write_bytes(blob)
+    return str(path)
+
+
+def test_a_binary_file_is_refused_unless_forced(tmp_path):
+    """3 KB of an executable was trained as text (a 12-word vectors file, exit 0): now one line naming the
+    file and what gave it away, exit 1, no vectors file; --force-text reads it (and finds its few words)."""
+    exe = _executable(tmp_path / "a.out")
+    out = tmp_path / "v.txt"
+    r = CliRunner().invoke(cli, ["train", exe, "-o", str(out), "--min-count", "1", "--epochs", "1", "--quiet"])
+    assert r.exit_code == 1 and not out.exists()
+    assert r.output.count("\n") == 1 and "a.out looks like binary data" in r.output and "NUL bytes" in r.output
+    r = CliRunner().invoke(cli, ["train", exe, "-o", str(out), "--min-count", "1", "--window", "2", "--epochs", "1",
+                                 "--quiet", "--force-text"])
+    assert r.exit_code == 0, r.output
+    assert "printf" in Vectors.load(str(out)).words
+
+
+def test_text_in_another_encoding_is_not_taken_for_binary(tmp_path):
+    """Latin-1 text: its accented bytes are not UTF-8, but it is text (counted, replaced, warned about)."""
+    from w2v.corpus import binary_reason
+
+    latin = ("le caf\u00e9 et la cr\u00e8me de la cr\u00e8me \u00e0 la fran\u00e7aise\n" * 200).encode("latin-1")
+    assert binary_reason(latin) is None
+    assert binary_reason(b"\x00" * 100 + b"\n \t") is None  # nothing but separators: an empty corpus, not binary
+    assert binary_reason(b"a\x00b\x0bc\x0cd e f\n") is None  # a NUL between words now and then: text
+    assert "NUL bytes" in binary_reason(b"ab\x00\x00\x00\x00" * 100)
+    assert "not text" in binary_reason(bytes(range(1, 32)) * 10)
+
+
+def test_binary_standard_input_is_refused(tmp_path):
+    exe = _executable(tmp_path / "a.out")
+    with open(exe, "rb") as f:
+        r = CliRunner().invoke(cli, ["train", "-", "-o", str(tmp_path / "v.bin"), "--min-count", "1", "--quiet"],
+                               input=f.read())
+    assert r.exit_code == 1 and "standard input looks like binary data" in r.output

@@ -14,7 +14,7 @@ from w2v.errors import OptionError
 _RUN_OPTIONS = ("read_vocab", "save_vocab", "tmp_dir", "cooccur", "checkpoint", "resume", "log_json",
                 "max_memory", "callback", "continue_from", "update_vocab", "phrases", "dask", "shards",
                 "sync_rounds", "sync_average", "sync_hot",
-                "sync_bits")
+                "sync_bits", "force_text")
 
 
 def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_output=None, classes=None,
@@ -97,7 +97,10 @@ def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_ou
         from w2v.phrases import Phrased, Phrases
 
         corpus = Phrased(corpus, run.phrases if isinstance(run.phrases, Phrases) else Phrases.load(run.phrases))
-    result = run_trainer(corpus, cfg, run, resumed, continued)
+    from w2v.corpus import forcing_text
+
+    with forcing_text(run.force_text):
+        result = run_trainer(corpus, cfg, run, resumed, continued)
     if classes:
         from w2v.classes import kmeans
 

@@ -145,6 +145,8 @@ def cli():
                    "the rows' values in float32. One shard always sends values.")
 @click.option("--phrases", default=None,
               help="Join the phrases of this file (from 'w2v phrases --save-phrases') while reading CORPUS.")
+@click.option("--force-text", is_flag=True,
+              help="Read inputs whose first bytes look binary (NUL bytes, mostly not text), which are refused.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 @click.pass_context
 def train(ctx, corpus, output, fmt, export, classes, quiet, **options):

@@ -165,3 +165,4 @@ class RunOptions(NamedTuple):
     sync_hot: int | None = None  # with dask: rounds per full sync, the frequent rows combined after each
     # [cluster.trainer.Trainer.HOT_ROUNDS]
     sync_bits: int = 16  # with dask: the replicas exchange their changes in float16 (16) or values in float32
+    force_text: bool = False  # read inputs whose first bytes look binary (NUL bytes, mostly not text)

@@ -29,9 +29,9 @@ def prepare(corpus, cfg, workdir, known=None, unk=None):
                                      max_vocab=None if known else cfg.max_vocab)
     if scanned.total_tokens == 0:
         raise CorpusError(f"corpus is empty (no tokens): {name}")
-    if scanned.invalid_utf8 > 0.3 * scanned.total_tokens:
+    if scanned.invalid_utf8 > 0.3 * scanned.total_tokens and corpus_mod.text_only():
         raise CorpusError(f"{name} looks like binary data, not text: {scanned.invalid_utf8} of its "
-                          f"{scanned.total_tokens} tokens are not valid UTF-8")
+                          f"{scanned.total_tokens} tokens are not valid UTF-8; --force-text reads it anyway")
     if scanned.invalid_utf8:
         notice(f"warning: {scanned.invalid_utf8} tokens were not valid UTF-8; invalid bytes were "
                    "replaced by U+FFFD")

@@ -2,6 +2,8 @@
 one text, or an iterable of token lists; inputs expanded from directories and globs; background reading."""
 
 import bz2
+import contextlib
+import contextvars
 import gzip
 import lzma
 import os
@@ -61,9 +63,80 @@ def open_raw(path):
     return _url_call(path, lambda fs, p: fs.open(p, "rb")) if is_url(path) else open(path, "rb")
 
 
+SNIFF_BYTES = 64 << 10  # the start of a file that must look like text
+_TEXT_ONLY = contextvars.ContextVar("w2v_text_only", default=True)
+
+
+@contextlib.contextmanager
+def forcing_text(force=True):
+    """Within it, open_binary reads files that look binary too (``--force-text``)."""
+    token = _TEXT_ONLY.set(not force)
+    try:
+        yield
+    finally:
+        _TEXT_ONLY.reset(token)
+
+
+def text_only():
+    """Whether inputs that look binary are refused (not within forcing_text)."""
+    return _TEXT_ONLY.get()
+
+
+def binary_reason(sample):
+    """Why bytes that start a file are not text, or None: more than 30% of its characters are neither
+    printable nor whitespace (NUL and other control bytes, bytes that are not UTF-8). Text in another
+    encoding (Latin-1) passes, and so does text with a NUL between words now and then (word2vec's
+    tokenizer splits at NUL): their few odd bytes are counted and handled as training reads them."""
+    sample = sample[:SNIFF_BYTES]
+    if not sample.translate(None, b"\x00 \t\n\r\f\v"):
+        return None  # nothing but separators: no tokens, which the count reports as an empty corpus
+    text = sample.decode("utf-8", "replace")
+    text = text[:-3] if len(text) > 16 else text  # (the last character may be cut by the sample's end)
+    bad = sum(1 for ch in text if ch == "\ufffd" or (ch < " " and ch not in "\t\n\r\f\v"))
+    if len(text) >= 256 and bad > 0.3 * len(text):  # (a shorter start says too little; the count's own
+        nul = sample.count(0)                         # check, a share of tokens not UTF-8, still applies)
+        return (f"{100 * bad // len(text)}% of its first {len(text)} characters are not text"
+                + (f": {nul} NUL bytes" if nul else ""))
+    return None
+
+
+class TextOnly:
+    """A reader that refuses binary data: the first bytes it reads must look like text (binary_reason)."""
+
+    def __init__(self, inner, name):
+        self.inner, self.name, self.checked = inner, name, False
+
+    def _check(self, b):
+        if not self.checked and b:
+            self.checked = True
+            why = binary_reason(b)
+            if why:
+                raise CorpusError(f"{self.name} looks like binary data, not text ({why}); --force-text reads "
+                                  f"it anyway")
+
+    def read(self, n):
+        b = self.inner.read(n)
+        self._check(b)
+        return b
+
+    def __iter__(self):  # lines
+        for line in self.inner:
+            self._check(line)
+            yield line
+
+    def close(self):
+        close_source(self.inner)
+
+
 def open_binary(path):
     """Open a corpus for binary reading, decompressing by suffix; ``-`` is standard input; a URL is
-    opened by fsspec."""
+    opened by fsspec. What does not start as text is refused on its first read (TextOnly), unless within
+    ``forcing_text()``."""
+    f = _open_binary(path)
+    return TextOnly(f, "standard input" if path == "-" else os.fspath(path)) if text_only() else f
+
+
+def _open_binary(path):
     if path == "-":
         return sys.stdin.buffer
     path = os.fspath(path)
