@@ -155,9 +155,10 @@ def test_min_count_decodes_only_the_kept_words(tmp_path):
     a = decode_stream(full, work, min_count=3)
     b = decode_stream(some, work2, min_count=3)
     assert a[0].words == b[0].words and a[2] == b[2]
-    # one invalid byte string among the rare types: every type is decoded (twins may merge) and counted
+    # one invalid byte string among the rare types: read as "x\ufffd" (scan.canonical), counted, and as rare
+    # as it is, left out like the others
     bad, _ = scan_text(tmp_path, (text + "\n").encode() + b"x\xff", name="e.txt", min_count=3)
-    assert len(bad.words) == bad.types == full.types + 1 and bad.invalid_utf8 == 1
+    assert bad.words == some.words and bad.types == full.types + 1 and bad.invalid_utf8 == 1
 
 
 def test_overlong_tokens_skipped(tmp_path, monkeypatch):
@@ -355,3 +356,35 @@ def test_a_full_disk_while_spilling_is_one_line(tmp_path, monkeypatch):
         with pytest.raises(W2VError, match="counts spilled to .*work: No space left on device"):
             scan_text(tmp_path, text)
         assert len(calls) == spills
+
+
+def test_invalid_utf8_counts_alike_whether_counting_spills_or_the_vocabulary_is_fixed(tmp_path, monkeypatch):
+    """One rule for bytes that are not UTF-8 (scan.canonical): a corpus of Latin-1 words (and two
+    invalid spellings that decode alike) gives the same vocabulary, counts and encoded stream counted in
+    memory, counted with spills to disk, and encoded with the vocabulary fixed (--read-vocab, a resume,
+    the second read after a spill); before, the last two lost those words' occurrences."""
+    from w2v.config import TrainConfig
+    from w2v.prepare import prepare
+
+    rng = np.random.default_rng(7)
+    latin = [w.encode("latin-1") for w in ("caf\u00e9", "cr\u00e8me", "na\u00efve", "\u00e0", "fa\u00e7on")]
+    words = latin + [b"x\xe9", b"x\xe8"] + [f"w{i}".encode() for i in range(600)]
+    p = np.r_[np.full(7, 0.2), 1.0 / np.arange(1, 601)]  # (about 17% of the tokens: text, not binary)
+    path = tmp_path / "latin.txt"
+    path.write_bytes(b"\n".join(b" ".join(rng.choice(words, 10, p=p / p.sum())) for _ in range(3000)) + b"\n")
+    cfg = TrainConfig(min_count=2, threads=1)
+
+    def run(name, known=None):
+        work = tmp_path / name
+        work.mkdir()
+        vocab, enc = prepare(str(path), cfg, str(work), known)
+        return vocab, np.fromfile(enc.path, np.int32)
+
+    vocab, stream = run("memory")
+    assert "caf\ufffd" in vocab.words and "x\ufffd" in vocab.words  # twins x\xe9 and x\xe8 are one word
+    with_vocab = run("fixed", known=vocab)
+    monkeypatch.setattr(corpus.counting, "LIVE_TYPES", 200)
+    spilled = run("spilled")
+    for v, s in (with_vocab, spilled):
+        assert v.words == vocab.words and v.counts.tolist() == vocab.counts.tolist()
+        assert np.array_equal(s, stream)

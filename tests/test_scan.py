@@ -82,3 +82,30 @@ def test_remap_block_maps_drops_and_splits_long_sentences():
     assert got[:6] == [5, 7, -1, 7, 7, -1]  # word 1 dropped; the empty sentence not written
     assert got[6:6 + scan.MAX_SENTENCE + 1] == [5] * scan.MAX_SENTENCE + [-1]  # split at MAX_SENTENCE
     assert got[6 + scan.MAX_SENTENCE + 1:] == [5, 5] and sent[0] == 2  # the open sentence carries over
+
+
+def test_canonical_is_pythons_replacement_decoding():
+    """scan.canonical writes what ``decode("utf-8", "replace").encode()`` gives, for hand-picked edge cases
+    (overlong forms, surrogates, beyond U+10FFFF, truncated sequences, stray continuation bytes) and for
+    20,000 random byte strings biased to UTF-8's lead and continuation bytes; -1 for valid UTF-8."""
+    import numba
+
+    @numba.njit
+    def run(buf, fix):
+        return scan.canonical(buf, 0, buf.shape[0], fix)
+
+    def check(data):
+        fix = np.zeros(3 * len(data) + 3, np.uint8)
+        n = run(np.frombuffer(data, np.uint8).copy(), fix)
+        want = data.decode("utf-8", "replace").encode("utf-8")
+        assert (bytes(fix[:n]) if n >= 0 else data) == want, data
+        assert (n < 0) == (want == data)
+
+    for data in [b"plain", "d\u00e9j\u00e0 \U0001f600".encode(), b"\xe0\x80\x80", b"\xc0\xaf", b"\xed\xa0\x80",
+                 b"\xf4\x90\x80\x80", b"\xf0\x90\x80", b"\xe2\x82", b"a\x80b", b"\xff\xfe", b"x\xe9", b"\xf5\x80"]:
+        check(data)
+    rng = np.random.default_rng(1)
+    pool = np.array(list(range(0x20, 0x7f)) + list(range(0x80, 0x100)) + [0xc2, 0xe0, 0xed, 0xf0, 0xf4] * 20,
+                    np.uint8)
+    for _ in range(20000):
+        check(rng.choice(pool, rng.integers(1, 9)).tobytes())

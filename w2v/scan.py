@@ -8,6 +8,12 @@ Numba: a token type is a slice of ``arena`` (its bytes followed by a ``\\n`` sep
 
 Tokens are separated by ASCII whitespace (space, tab, newline, CR, VT, FF) and NUL; a newline ends a
 sentence. Tokens longer than ``MAX_TOKEN_BYTES`` are skipped and counted.
+
+Bytes that are not UTF-8 follow one rule everywhere: a token's invalid sequences become U+FFFD as the scan
+reads it (``canonical``: Python's ``decode("utf-8", "replace")``, a maximal invalid subpart at a time),
+before it is hashed or stored, and the token is counted in ``st[ST_INVALID]``. So a table holds valid
+UTF-8 only, two byte strings that decode alike are one type, and a table frozen with decoded words (a
+vocabulary file, a resume, the second read after a spill) finds every occurrence again.
 """
 
 import numba
@@ -17,8 +23,8 @@ MAX_TOKEN_BYTES = 1000
 MAX_SENTENCE = 1000  # word2vec.c's MAX_SENTENCE_LENGTH
 
 # indices into the scanner state vector ``st``
-ST_N, ST_ARENA, ST_NEXT_PID, ST_SENT, ST_SKIP, ST_OVERLONG, ST_TOKENS, ST_FROZEN, ST_LIMIT = range(9)
-ST_SIZE = 9
+ST_N, ST_ARENA, ST_NEXT_PID, ST_SENT, ST_SKIP, ST_OVERLONG, ST_TOKENS, ST_FROZEN, ST_LIMIT, ST_INVALID = range(10)
+ST_SIZE = 10
 
 # statuses returned by scan_block
 DONE, NEED_GROW, OUT_FULL, NEED_PRUNE = 0, 1, 2, 3
@@ -34,6 +40,70 @@ SPACE[[32, 10, 9, 13, 11, 12, 0]] = True  # space, newline, tab, CR, VT, FF, NUL
 @numba.njit(inline="always")
 def _is_space(c):
     return SPACE[c]
+
+
+@numba.njit(inline="always")
+def _utf8_rest(c):
+    """For a UTF-8 lead byte ``c``: (continuation bytes it needs, the range of the first one); 0 needed:
+    not a lead byte (the ranges exclude overlong forms, surrogates and code points beyond U+10FFFF)."""
+    if 0xC2 <= c <= 0xDF:
+        return 1, 0x80, 0xBF
+    if c == 0xE0:
+        return 2, 0xA0, 0xBF
+    if c == 0xED:
+        return 2, 0x80, 0x9F
+    if 0xE1 <= c <= 0xEF:
+        return 2, 0x80, 0xBF
+    if c == 0xF0:
+        return 3, 0x90, 0xBF
+    if 0xF1 <= c <= 0xF3:
+        return 3, 0x80, 0xBF
+    if c == 0xF4:
+        return 3, 0x80, 0x8F
+    return 0, 0, 0
+
+
+@numba.njit(inline="always")
+def canonical(buf, s, e, fix):
+    """``buf[s:e]`` with every maximal invalid UTF-8 subpart replaced by U+FFFD (EF BF BD), as Python's
+    ``decode("utf-8", "replace")`` then ``encode()``, written to ``fix``; returns its length, or -1 when
+    the bytes are valid UTF-8 as they are (nothing written)."""
+    i = s
+    while i < e and buf[i] < 0x80:  # (the common case: ASCII)
+        i += 1
+    if i == e:
+        return -1
+    o = 0
+    for k in range(s, i):
+        fix[o] = buf[k]
+        o += 1
+    changed = False
+    while i < e:
+        c = buf[i]
+        if c < 0x80:
+            fix[o] = c
+            o += 1
+            i += 1
+            continue
+        need, lo, hi = _utf8_rest(c)
+        k = 1
+        while k <= need and i + k < e:
+            b = buf[i + k]
+            if not ((lo <= b <= hi) if k == 1 else (0x80 <= b <= 0xBF)):
+                break
+            k += 1
+        if need > 0 and k == need + 1:
+            for t in range(k):
+                fix[o + t] = buf[i + t]
+            o += k
+        else:  # a lead byte and the continuation bytes that fit it: one replacement character
+            fix[o] = 0xEF
+            fix[o + 1] = 0xBF
+            fix[o + 2] = 0xBD
+            o += 3
+            changed = True
+        i += k
+    return o if changed else -1
 
 
 @numba.njit(inline="always")
@@ -84,6 +154,7 @@ def scan_block(buf, pos, end, final, slots, e_hash, e_off, e_len, e_count, e_pid
     ``st[ST_LIMIT]`` bounds the number of live types (0: no bound).
     """
     frozen = st[ST_FROZEN] != 0
+    fix = np.empty(3 * MAX_TOKEN_BYTES, np.uint8)  # a token with invalid UTF-8, made canonical
     i = pos
     while i < end:
         if st[ST_SKIP] != 0:
@@ -121,12 +192,18 @@ def scan_block(buf, pos, end, final, slots, e_hash, e_off, e_len, e_count, e_pid
             return s, out_n, OUT_FULL
         if not frozen and st[ST_LIMIT] > 0 and st[ST_N] >= st[ST_LIMIT]:
             return s, out_n, NEED_PRUNE
+        src, at = buf, s
+        fixed = canonical(buf, s, i, fix)
+        if fixed >= 0:
+            src, at, length = fix, 0, fixed
         if not frozen and (st[ST_N] >= e_hash.shape[0] or st[ST_ARENA] + length + 1 > arena.shape[0]
                            or 2 * st[ST_N] >= slots.shape[0]):
             return s, out_n, NEED_GROW
-        h = token_hash(buf, s, i)
-        j, e = find_entry(buf, s, length, h, slots, e_hash, e_off, e_len, arena)
+        h = token_hash(src, at, at + length)
+        j, e = find_entry(src, at, length, h, slots, e_hash, e_off, e_len, arena)
         st[ST_TOKENS] += 1
+        if fixed >= 0:
+            st[ST_INVALID] += 1
         if e < 0 and frozen:  # a fixed vocabulary: an unknown word gets the id after the known ones
             out[out_n] = st[ST_NEXT_PID]
             out_n += 1
@@ -141,7 +218,7 @@ def scan_block(buf, pos, end, final, slots, e_hash, e_off, e_len, e_count, e_pid
             e_off[e] = o
             e_len[e] = length
             for k in range(length):
-                arena[o + k] = buf[s + k]
+                arena[o + k] = src[at + k]
             arena[o + length] = 10
             st[ST_ARENA] = o + length + 1
             e_count[e] = 0

@@ -109,11 +109,9 @@ class Runs:
 
     def merge(self, min_count=1, max_vocab=None, range_entries=1 << 21):
         """Every word counted at least ``min_count`` times over all runs, with its exact count:
-        ``(words, counts, types, invalid UTF-8 tokens, peak bytes)``. The hash values are cut into ranges
-        of about ``range_entries / 2`` entries. With ``max_vocab`` words that cannot be among the
-        ``max_vocab`` most frequent are left out as the merge goes. A word with invalid UTF-8 is kept
-        whatever its count (decoded with U+FFFD; twins are merged by vocab.build_vocab). The runs are
-        deleted."""
+        ``(words, counts, types, peak bytes)``. The hash values are cut into ranges of about
+        ``range_entries / 2`` entries. With ``max_vocab`` words that cannot be among the ``max_vocab`` most
+        frequent are left out as the merge goes. The runs are deleted."""
         bits = max(0, int(np.ceil(np.log2(max(1, 2 * self.entries / range_entries)))))
         bounds = np.array([np.uint64(r) << np.uint64(64 - bits) for r in range(1, 1 << bits)] if bits else [],
                           np.uint64)
@@ -123,7 +121,7 @@ class Runs:
             cuts.append(np.concatenate([[0], np.searchsorted(h, bounds), [len(h)]]).astype(np.int64))
         del h
         chunks = []  # the candidates of each range: a _Chunk
-        types = invalid = peak = 0
+        types = peak = 0
         for g in range(1 << bits):
             parts = [(k, int(c[g]), int(c[g + 1])) for k, c in enumerate(cuts) if c[g + 1] > c[g]]
             if not parts:
@@ -142,10 +140,7 @@ class Runs:
             u_off, u_len, u_count, work = distinct(h, off, length, count, arena)
             peak = max(peak, work + sum(a.nbytes for a in (h, count, length, off, arena)))
             types += len(u_count)
-            bad, tokens = _invalid(arena, u_off, u_len, u_count)
-            invalid += tokens
-            chunks.append(_Chunk.of(np.flatnonzero((u_count >= min_count) | bad), arena, u_off, u_len,
-                                    u_count, bad))
+            chunks.append(_Chunk.of(np.flatnonzero(u_count >= min_count), arena, u_off, u_len, u_count))
             if max_vocab is not None and sum(len(c.count) for c in chunks) > 2 * max_vocab:
                 chunks = _top(chunks, max_vocab)
         for k in range(self.n):
@@ -154,53 +149,35 @@ class Runs:
         os.rmdir(self.dir)
         if max_vocab is not None:
             chunks = _top(chunks, max_vocab)
-        # only now are the words decoded: a Python str each (invalid bytes as U+FFFD)
-        words = [w for c in chunks for w in bytes(c.words).decode("utf-8", "replace").split("\n")[:-1]]
+        # only now are the words decoded: a Python str each (the scan stored valid UTF-8 only)
+        words = [w for c in chunks for w in bytes(c.words).decode("utf-8").split("\n")[:-1]]
         counts = np.concatenate([c.count for c in chunks]) if chunks else np.zeros(0, np.int64)
-        return words, counts, types, invalid, peak
+        return words, counts, types, peak
 
 
 class _Chunk:
-    """Candidate words in compact form: their bytes (each followed by ``\n``), counts, and whether each
-    is invalid UTF-8."""
+    """Candidate words in compact form: their bytes (each followed by ``\n``) and counts."""
 
-    def __init__(self, words, off, length, count, bad):
-        self.words, self.off, self.len, self.count, self.bad = words, off, length, count, bad
+    def __init__(self, words, off, length, count):
+        self.words, self.off, self.len, self.count = words, off, length, count
 
     @classmethod
-    def of(cls, keep, arena, off, length, count, bad):
+    def of(cls, keep, arena, off, length, count):
         """The entries ``keep`` of words at ``arena[off:off + length]``."""
         words = np.empty(int(length[keep].sum()) + len(keep), np.uint8)
         new_off = np.empty(len(keep), np.int64)
         used = gather_words(keep, off, length, arena, words, new_off)
-        return cls(words[:used], new_off, length[keep], count[keep], bad[keep])
+        return cls(words[:used], new_off, length[keep], count[keep])
 
     def take(self, keep):
-        return _Chunk.of(keep, self.words, self.off, self.len, self.count, self.bad)
-
-
-def _invalid(arena, off, length, count):
-    """Which words are not valid UTF-8, and how many tokens they had."""
-    bad = np.zeros(len(off), bool)
-    try:
-        str(memoryview(arena), "utf-8")  # (the words and their separators: valid as a whole if and only if each is)
-        return bad, 0
-    except UnicodeDecodeError:
-        pass
-    view = memoryview(arena)
-    for e, (o, k) in enumerate(zip(off.tolist(), length.tolist())):
-        try:
-            str(view[o:o + k], "utf-8")
-        except UnicodeDecodeError:
-            bad[e] = True
-    return bad, int(count[bad].sum())
+        return _Chunk.of(keep, self.words, self.off, self.len, self.count)
 
 
 def _top(chunks, k):
     """The candidates the ``k`` most frequent words could be among: a count at least the k-th largest
-    (ties included), or invalid UTF-8 (kept for vocab.build_vocab, which merges words decoding alike)."""
-    valid = np.concatenate([c.count[~c.bad] for c in chunks])
-    if len(valid) <= k:
+    (ties included)."""
+    counts = np.concatenate([c.count for c in chunks])
+    if len(counts) <= k:
         return chunks
-    edge = np.partition(valid, len(valid) - k)[len(valid) - k]
-    return [c.take(np.flatnonzero((c.count >= edge) | c.bad)) for c in chunks]
+    edge = np.partition(counts, len(counts) - k)[len(counts) - k]
+    return [c.take(np.flatnonzero(c.count >= edge)) for c in chunks]

@@ -21,7 +21,7 @@ class ScanResult(NamedTuple):
     prov_path: str  # provisional id stream (int32, -1 at line ends)
     total_tokens: int  # every token read, in vocabulary or not
     overlong: int  # tokens skipped for being longer than MAX_TOKEN_BYTES
-    invalid_utf8: int  # tokens whose bytes were not valid UTF-8 (decoded with U+FFFD)
+    invalid_utf8: int  # tokens whose bytes were not valid UTF-8 (their invalid parts read as U+FFFD)
     pruned: int = 0  # rounds of pruning rare types while counting (counts are then approximate)
     table_bytes: int = 0  # the counting pass's peak: the table (while it grows, old and new arrays), the
     # Python strings of its types, and the scan's buffers
@@ -114,35 +114,19 @@ class Table:
         scan.rebuild_slots(self.slots, self.e_hash, n)
 
     def decode_words(self, min_count=1):
-        """The words (str) of the live entries counted at least ``min_count`` times, the entries they
-        belong to (None: all of them), and how many tokens had invalid UTF-8. Where every word is valid
-        UTF-8 only those entries are decoded (a Python str per type costs ~60 bytes, and the rare types
-        can outnumber the kept ones 20 to 1); where some is not, every entry is (two invalid byte strings
-        may decode to the same word, whose counts add up)."""
+        """The words (str) of the live entries counted at least ``min_count`` times, and the entries they
+        belong to (None: all of them). Only those entries are decoded (a Python str per type costs ~60
+        bytes, and the rare types can outnumber the kept ones 20 to 1); the scan stores valid UTF-8 only
+        (scan.canonical)."""
         from w2v import scan
 
         n = int(self.st[scan.ST_N])
         arena = memoryview(self.arena)[: self.st[scan.ST_ARENA]]
-        try:
-            if min_count <= 1:
-                return str(arena, "utf-8").split("\n")[:n], None, 0
-            str(arena, "utf-8")  # every word is valid (a str of the arena's size, at once released)
-            keep = np.flatnonzero(self.e_count[:n] >= min_count)
-            words = [str(arena[o:o + k], "utf-8") for o, k in zip(self.e_off[keep].tolist(), self.e_len[keep].tolist())]
-            return words, keep, 0
-        except UnicodeDecodeError:
-            pass
-        blob = arena.tobytes()
-        words = blob.decode("utf-8", "replace").split("\n")[:n]
-        invalid = 0
-        for e, w in enumerate(words):
-            if "\ufffd" in w:
-                o, length = self.e_off[e], self.e_len[e]
-                try:
-                    blob[o:o + length].decode("utf-8")
-                except UnicodeDecodeError:
-                    invalid += int(self.e_count[e])
-        return words, None, invalid
+        if min_count <= 1:
+            return str(arena, "utf-8").split("\n")[:n], None
+        keep = np.flatnonzero(self.e_count[:n] >= min_count)
+        words = [str(arena[o:o + k], "utf-8") for o, k in zip(self.e_off[keep].tolist(), self.e_len[keep].tolist())]
+        return words, keep
 
 
 def scan_corpus(path, workdir, count_limit=None, known_words=None, sink=None, seed_words=(),
@@ -247,7 +231,7 @@ def scan_corpus(path, workdir, count_limit=None, known_words=None, sink=None, se
         except OSError as e:
             raise CorpusError(f"cannot write or read the counts spilled to {workdir}: {e.strerror or e}") from None
     n = int(table.st[scan.ST_N])
-    words, keep, invalid = table.decode_words(min_count)
+    words, keep = table.decode_words(min_count)
     counts, pids = table.e_count[:n], table.e_pid[:n]
     if keep is not None:
         counts, pids = counts[keep], pids[keep]
@@ -258,7 +242,7 @@ def scan_corpus(path, workdir, count_limit=None, known_words=None, sink=None, se
     return ScanResult(words=words, counts=counts.copy(), pids=pids.copy(),
                       n_pids=int(table.st[scan.ST_NEXT_PID]) + (known_words is not None), prov_path=prov_path,
                       total_tokens=int(table.st[scan.ST_TOKENS]), overlong=int(table.st[scan.ST_OVERLONG]),
-                      invalid_utf8=invalid, pruned=pruned, text_path=text_path,
+                      invalid_utf8=int(table.st[scan.ST_INVALID]), pruned=pruned, text_path=text_path,
                       table_bytes=max(table_bytes, decoded) + buf.nbytes + out.nbytes + 4 * reading.READ_BYTES, types=n)
 
 
@@ -267,10 +251,10 @@ def _spilled_result(runs, st, min_count, max_vocab, limit, prov_path, text_path,
     hash range of about ``limit`` entries at a time."""
     from w2v import scan
 
-    words, counts, types, invalid, merging = runs.merge(min_count, max_vocab, range_entries=limit)
+    words, counts, types, merging = runs.merge(min_count, max_vocab, range_entries=limit)
     return ScanResult(words=words, counts=counts, pids=np.arange(len(words)), n_pids=0, prov_path=prov_path,
                       total_tokens=int(st[scan.ST_TOKENS]), overlong=int(st[scan.ST_OVERLONG]),
-                      invalid_utf8=invalid, spilled=runs.n, spill_bytes=runs.bytes, text_path=text_path,
+                      invalid_utf8=int(st[scan.ST_INVALID]), spilled=runs.n, spill_bytes=runs.bytes, text_path=text_path,
                       table_bytes=max(table_bytes, runs.peak, merging + 64 * len(words)) + buffers, types=types)
 
 
