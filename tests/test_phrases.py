@@ -241,3 +241,32 @@ def test_long_lines_carry_across_reads(tmp_path, monkeypatch):
         chunks.append(b)
     reader.close()
     assert b"".join(chunks).decode().splitlines() == [("new_york " * 30 + f"w{i}") for i in range(50)]
+
+
+def test_no_bigram_is_counted_across_an_overlong_token(tmp_path):
+    """A token over 1,000 bytes has no id; its neighbours were counted as a bigram that the joining pass
+    (which reads the text, the long token between them) could never join. The scan now leaves a gap."""
+    long = "z" * 1500
+    lines = [f"alpha {long} beta"] * 60 + ["new york is big"] * 60 + ["alpha gamma beta delta"] * 5
+    path = _write(tmp_path, lines)
+    got = P.learn(path, passes=1, threshold=0.5, scoring="word2phrase", min_count=2, progress=False).export()
+    assert "new_york" in got and "alpha_beta" not in got
+    joined = P.learn(path, output=str(tmp_path / "out.txt"), passes=1, threshold=0.5, min_count=2, progress=False)
+    assert "alpha_beta" not in (tmp_path / "out.txt").read_text() and "new_york" in joined.export()
+
+
+def test_a_connector_word_pruned_while_counting_stays_a_connector(tmp_path, monkeypatch):
+    """Counting prunes rare types when the table is full (word2vec.c's ReduceVocab); a connector word seen
+    once before that came back with a new id and was counted as an ordinary word, so "bank of america"
+    was never a candidate. Seed words (the connectors) now survive pruning with their ids."""
+    from w2v.corpus import counting
+
+    lines = [f"u{i} u{i + 1} u{i + 2}" for i in range(0, 3000, 3)]
+    lines.insert(10, "u1 of u2")  # "of" once, before the table fills
+    lines += ["bank of america rules"] * 80 + ["the bank"] * 10 + ["america"] * 10
+    path = _write(tmp_path, lines)
+    monkeypatch.setattr(counting, "DEFAULT_COUNT_LIMIT", 300)  # a table of 300 types: pruned many times
+    model = P.learn(path, passes=1, threshold=0.1, scoring="gensim", min_count=5, connector_words_spec="english",
+                    progress=False)
+    assert model.passes[0].stats["pruned"] == 0  # (candidates were not pruned: only the unigram table was)
+    assert "bank_of_america" in model.export() and "of_america" not in model.export()

@@ -50,9 +50,26 @@ def test_scan_block_counts_types_and_writes_provisional_ids():
     assert t.st[scan.ST_TOKENS] == 8
 
 
-def test_overlong_tokens_are_skipped_and_counted():
+def test_overlong_tokens_are_skipped_and_counted_leaving_a_gap():
     t, _, out, _ = _scan(b"a " + b"z" * (scan.MAX_TOKEN_BYTES + 1) + b" b\n")
-    assert set(_types(t)) == {"a", "b"} and out == [0, 1, -1] and t.st[scan.ST_OVERLONG] == 1
+    assert set(_types(t)) == {"a", "b"} and out == [0, scan.GAP, 1, -1] and t.st[scan.ST_OVERLONG] == 1
+    # the training stream drops the gap: a and b are neighbours there, as word2vec.c reads them
+    res = np.empty(8, np.int32)
+    m = scan.remap_block(np.array(out, np.int32), len(out), np.array([0, 1], np.int32), res, np.zeros(1, np.int64))
+    assert res[:m].tolist() == [0, 1, -1]
+
+
+def test_an_overlong_token_cut_by_the_buffer_end_leaves_one_gap():
+    t = Table(n_entries=64)
+    long = b"z" * (scan.MAX_TOKEN_BYTES + 500)  # already overlong in the first buffer, which ends inside it
+    out = np.empty(16, np.int32)
+    n = 0
+    for part, final in ((b"a " + long[:1200], False), (long[1200:] + b" b\n", True)):
+        buf = np.frombuffer(part, np.uint8).copy()
+        pos, n, status = scan.scan_block(buf, 0, len(buf), final, t.slots, t.e_hash, t.e_off, t.e_len, t.e_count,
+                                         t.e_pid, t.arena, t.st, out, n)
+        assert status == scan.DONE
+    assert out[:n].tolist() == [0, scan.GAP, 1, -1] and t.st[scan.ST_OVERLONG] == 1
 
 
 def test_a_token_cut_by_the_buffer_end_waits_for_the_next_buffer():

@@ -7,7 +7,9 @@ drops out-of-vocabulary tokens and caps sentences at ``MAX_SENTENCE`` tokens. St
 Numba: a token type is a slice of ``arena`` (its bytes followed by a ``\\n`` separator).
 
 Tokens are separated by ASCII whitespace (space, tab, newline, CR, VT, FF) and NUL; a newline ends a
-sentence. Tokens longer than ``MAX_TOKEN_BYTES`` are skipped and counted.
+sentence. Tokens longer than ``MAX_TOKEN_BYTES`` are skipped and counted, leaving ``GAP`` in the
+provisional stream: training drops it (``remap_block``), phrases do not count a bigram across it (the
+joining pass, which reads the text, could never join one).
 
 Bytes that are not UTF-8 follow one rule everywhere: a token's invalid sequences become U+FFFD as the scan
 reads it (``canonical``: Python's ``decode("utf-8", "replace")``, a maximal invalid subpart at a time),
@@ -23,8 +25,10 @@ MAX_TOKEN_BYTES = 1000
 MAX_SENTENCE = 1000  # word2vec.c's MAX_SENTENCE_LENGTH
 
 # indices into the scanner state vector ``st``
-ST_N, ST_ARENA, ST_NEXT_PID, ST_SENT, ST_SKIP, ST_OVERLONG, ST_TOKENS, ST_FROZEN, ST_LIMIT, ST_INVALID = range(10)
-ST_SIZE = 10
+(ST_N, ST_ARENA, ST_NEXT_PID, ST_SENT, ST_SKIP, ST_OVERLONG, ST_TOKENS, ST_FROZEN, ST_LIMIT, ST_INVALID,
+ ST_SEEDED) = range(11)  # ST_SEEDED: entries 0..ST_SEEDED-1 are seed words, which pruning keeps
+ST_SIZE = 11
+GAP = -2  # the provisional stream's mark where an overlong token was skipped: no word, but not adjacent either
 
 # statuses returned by scan_block
 DONE, NEED_GROW, OUT_FULL, NEED_PRUNE = 0, 1, 2, 3
@@ -163,6 +167,7 @@ def scan_block(buf, pos, end, final, slots, e_hash, e_off, e_len, e_count, e_pid
             if i == end:
                 return end, out_n, DONE
             st[ST_SKIP] = 0
+            continue
         c = buf[i]
         if _is_space(c):
             if c == 10 and st[ST_SENT] > 0:
@@ -177,19 +182,19 @@ def scan_block(buf, pos, end, final, slots, e_hash, e_off, e_len, e_count, e_pid
         while i < end and not _is_space(buf[i]):
             i += 1
         length = i - s
-        if i == end and not final:
-            if length > MAX_TOKEN_BYTES:
-                st[ST_SKIP] = 1
-                st[ST_OVERLONG] += 1
-                st[ST_TOKENS] += 1
-                return end, out_n, DONE
+        if i == end and not final and length <= MAX_TOKEN_BYTES:
             return s, out_n, DONE
+        if out_n >= out.shape[0]:
+            return s, out_n, OUT_FULL
         if length > MAX_TOKEN_BYTES:
             st[ST_OVERLONG] += 1
             st[ST_TOKENS] += 1
+            out[out_n] = GAP
+            out_n += 1
+            if i == end and not final:
+                st[ST_SKIP] = 1  # the rest of it comes with the next buffer
+                return end, out_n, DONE
             continue
-        if out_n >= out.shape[0]:
-            return s, out_n, OUT_FULL
         if not frozen and st[ST_LIMIT] > 0 and st[ST_N] >= st[ST_LIMIT]:
             return s, out_n, NEED_PRUNE
         src, at = buf, s
@@ -254,7 +259,7 @@ def prune_entries(e_hash, e_off, e_len, e_count, e_pid, arena, st, min_reduce):
     a = 0
     dropped_tokens = 0
     for e in range(n):
-        if e_count[e] <= min_reduce:
+        if e_count[e] <= min_reduce and e_pid[e] >= st[ST_SEEDED]:
             dropped_tokens += e_count[e]
             continue
         o = e_off[e]
@@ -285,6 +290,8 @@ def remap_block(prov, n, remap, out, sent_len):
     cur = sent_len[0]
     for i in range(n):
         p = prov[i]
+        if p == GAP:
+            continue
         if p < 0:
             if cur > 0:
                 out[m] = -1

@@ -161,6 +161,7 @@ def scan_corpus(path, workdir, count_limit=None, known_words=None, sink=None, se
     elif seed_words:
         table.freeze(seed_words)
         table.st[scan.ST_FROZEN] = 0
+        table.st[scan.ST_SEEDED] = len(seed_words)  # (kept by pruning: their ids stay 0, 1, ...)
     buf = np.zeros(reading.READ_BYTES + 2 * scan.MAX_TOKEN_BYTES + 16, np.uint8)
     out = np.empty(encoded.OUT_IDS, np.int32)
     out_n = 0
