@@ -2,11 +2,17 @@
 
 import numpy as np
 
-from w2v.errors import OptionError, WordNotFound
+from w2v.errors import FormatError, OptionError, WordNotFound
 
 
 class Vectors:
-    """``vectors[i]`` is the vector of ``words[i]``; words are ordered by frequency when trained by w2v."""
+    """``vectors[i]`` is the vector of ``words[i]``; words are ordered by frequency when trained by w2v.
+
+    The methods and names of gensim's ``KeyedVectors`` work here with the same results (tests/test_vectors.py
+    compares them with gensim 4.4): ``key_to_index``, ``index_to_key``, ``vector_size``, indexing by word,
+    index or a list of either, ``most_similar`` with words, vectors or ``(word, weight)`` pairs,
+    ``most_similar_cosmul``, ``similar_by_vector``, ``doesnt_match``, ``n_similarity``, ``distance(s)``,
+    ``rank``, ``closer_than``, ``evaluate_word_analogies`` and ``evaluate_word_pairs``."""
 
     def __init__(self, words, vectors):
         self.words = list(words)
@@ -18,18 +24,39 @@ class Vectors:
             self.index.setdefault(w, i)
         self._unit = None
 
+    def __repr__(self):
+        return f"<Vectors {len(self):,} words x {self.dim}>"
+
     def __len__(self):
         return len(self.words)
+
+    def __iter__(self):
+        return iter(self.words)
 
     def __contains__(self, word):
         return word in self.index
 
-    def __getitem__(self, word):
-        return self.vectors[self._get(word)]
+    def __getitem__(self, key):
+        """A word's (or an index's) vector; a list of them gives a matrix, a row each."""
+        if isinstance(key, (list, tuple, np.ndarray)):
+            return np.vstack([self.vectors[self._get(k)] for k in key]) if len(key) else np.zeros((0, self.dim),
+                                                                                                  np.float32)
+        return self.vectors[self._get(key)]
+
+    # gensim's names
+    @property
+    def key_to_index(self):
+        return self.index
+
+    @property
+    def index_to_key(self):
+        return self.words
 
     @property
     def dim(self):
         return self.vectors.shape[1]
+
+    vector_size = dim
 
     @property
     def unit(self):
@@ -39,39 +66,242 @@ class Vectors:
             self._unit = self.vectors / np.where(norms > 0, norms, 1.0).astype(np.float32)
         return self._unit
 
-    def _get(self, word):
-        if word not in self.index:
-            raise WordNotFound(f"word not in vocabulary: {word!r}")
-        return self.index[word]
+    def _get(self, key):
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+            if -len(self.words) <= key < len(self.words):
+                return int(key) % len(self.words)
+            raise WordNotFound(f"index out of range: {key} (of {len(self.words)} words)")
+        if key not in self.index:
+            raise WordNotFound(f"word not in vocabulary: {key!r}")
+        return self.index[key]
+
+    def get_index(self, key, default=None):
+        """The row of a word (an index is its own row); ``default``, or WordNotFound, for an unknown one."""
+        try:
+            return self._get(key)
+        except WordNotFound:
+            if default is not None:
+                return default
+            raise
+
+    def has_index_for(self, key):
+        return self.get_index(key, -1) >= 0
+
+    def get_vector(self, key, norm=False):
+        return (self.unit if norm else self.vectors)[self._get(key)]
+
+    def get_normed_vectors(self):
+        return self.unit
+
+    def get_mean_vector(self, keys, weights=None, pre_normalize=True, post_normalize=False, ignore_missing=True):
+        """The weighted mean of the keys' vectors (unit vectors with ``pre_normalize``) and of vectors given
+        as arrays; unit length with ``post_normalize``."""
+        if len(keys) == 0:
+            raise OptionError("cannot compute the mean of no vectors")
+        weights = np.ones(len(keys)) if weights is None else np.asarray(weights, np.float64)
+        mean = np.zeros(self.dim, np.float32)
+        total = 0.0
+        for key, w in zip(keys, weights):
+            if isinstance(key, np.ndarray):
+                mean += np.float32(w) * key
+            elif self.has_index_for(key):
+                mean += np.float32(w) * self.get_vector(key, norm=pre_normalize)
+            elif not ignore_missing:
+                raise WordNotFound(f"word not in vocabulary: {key!r}")
+            else:
+                continue
+            total += abs(w)
+        if total > 0:
+            mean = mean / np.float32(total)
+        if post_normalize:
+            norm = np.linalg.norm(mean)
+            mean = (mean / norm).astype(np.float32) if norm > 0 else mean
+        return mean
 
     def similarity(self, a, b):
         """Cosine similarity of two words."""
         return float(self.unit[self._get(a)] @ self.unit[self._get(b)])
 
-    def most_similar(self, positive=(), negative=(), topn=10, restrict=None):
-        """Nearest words to the mean of the unit vectors (+positive, -negative), inputs excluded; a single
-        word may be given as a string."""
-        if isinstance(positive, str):
-            positive = [positive]
-        if isinstance(negative, str):
-            negative = [negative]
-        ids = [self._get(w) for w in positive] + [self._get(w) for w in negative]
-        if not ids:
+    def most_similar(self, positive=(), negative=(), topn=10, restrict_vocab=None):
+        """The ``topn`` words nearest to the mean of the unit vectors of ``positive`` minus ``negative``
+        (words, indices or vectors; one may be given alone; a ``(word, weight)`` pair weighs its word by
+        ``weight`` as given, in either list, as gensim does), inputs left out, among the first
+        ``restrict_vocab`` words; ``topn=None``: every word's cosine, as an array."""
+        positive, negative = _as_list(positive), _as_list(negative)
+        if not positive and not negative:
             raise OptionError("give at least one word")
-        weights = np.array([1.0] * len(positive) + [-1.0] * len(negative), np.float32)
-        query = weights @ self.unit[ids]
-        norm = np.linalg.norm(query)
-        if norm > 0:
-            query = query / norm
-        unit = self.unit if restrict is None else self.unit[:restrict]
-        scores = unit @ query
-        scores[[i for i in ids if i < len(scores)]] = -np.inf
-        k = min(topn, len(scores) - 1)
+        keys, weights = [], []
+        for item, sign in [(p, 1.0) for p in positive] + [(n, -1.0) for n in negative]:
+            if isinstance(item, tuple):  # (word, weight): the weight as given, in either list (as gensim)
+                item, sign = item
+            keys.append(item)
+            weights.append(sign)
+        query = self.get_mean_vector(keys, weights, pre_normalize=True, post_normalize=True, ignore_missing=False)
+        scores = self.unit[:restrict_vocab] @ query
+        if not topn:
+            return scores
+        inputs = {self._get(k) for k in keys if not isinstance(k, np.ndarray)}
+        return self._best(scores, topn, inputs)
+
+    def _best(self, scores, topn, leave_out):
+        """The ``topn`` highest ``scores`` as (word, score), rows ``leave_out`` left out."""
+        k = min(topn + len(leave_out), len(scores))
         if k <= 0:
             return []
         best = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         best = best[np.argsort(-scores[best], kind="stable")]
-        return [(self.words[i], float(scores[i])) for i in best if np.isfinite(scores[i])]
+        return [(self.words[i], float(scores[i])) for i in best if i not in leave_out][:topn]
+
+    def most_similar_cosmul(self, positive=(), negative=(), topn=10, restrict_vocab=None):
+        """3CosMul (Levy and Goldberg 2014): the words maximising the product of their cosines (shifted to
+        [0, 1]) with ``positive`` over that with ``negative``; as gensim's."""
+        positive, negative = _as_list(positive), _as_list(negative)
+        if not positive:
+            raise OptionError("give at least one positive word")
+        inputs = {self._get(w) for w in positive + negative if not isinstance(w, np.ndarray)}
+        unit = self.unit[:restrict_vocab]
+
+        def shifted(term):
+            vec = term if isinstance(term, np.ndarray) else self.get_vector(term, norm=True)
+            return (1 + unit @ vec) / 2
+
+        pos = np.prod([shifted(t) for t in positive], axis=0)
+        neg = np.prod([shifted(t) for t in negative], axis=0) if negative else np.float32(1.0)
+        scores = pos / (neg + 0.000001)
+        if not topn:
+            return scores
+        return self._best(scores, topn, inputs)
+
+    def similar_by_vector(self, vector, topn=10, restrict_vocab=None):
+        return self.most_similar(positive=[vector], topn=topn, restrict_vocab=restrict_vocab)
+
+    def similar_by_word(self, word, topn=10, restrict_vocab=None):
+        return self.most_similar(positive=[word], topn=topn, restrict_vocab=restrict_vocab)
+
+    similar_by_key = similar_by_word
+
+    def doesnt_match(self, words):
+        """The word (of those known) furthest from the mean of their unit vectors."""
+        used = [w for w in words if w in self]
+        if not used:
+            raise OptionError("none of the words is in the vocabulary")
+        vecs = np.vstack([self.get_vector(w, norm=True) for w in used])
+        mean = self.get_mean_vector(vecs, post_normalize=True)
+        return sorted(zip((vecs @ mean).tolist(), used))[0][1]
+
+    def n_similarity(self, ws1, ws2):
+        """Cosine similarity of the means of two sets of words' vectors."""
+        if not len(ws1) or not len(ws2):
+            raise ZeroDivisionError("at least one of the lists is empty")
+        return float(_unitvec(self[list(ws1)].mean(axis=0)) @ _unitvec(self[list(ws2)].mean(axis=0)))
+
+    @staticmethod
+    def cosine_similarities(vector_1, vectors_all):
+        norm = np.linalg.norm(vector_1)
+        all_norms = np.linalg.norm(vectors_all, axis=1)
+        return vectors_all @ vector_1 / (norm * all_norms)
+
+    def distance(self, w1, w2):
+        """1 - cosine similarity."""
+        return 1 - self.similarity(w1, w2)
+
+    def distances(self, word_or_vector, other_words=()):
+        """1 - cosine similarity to every word, or to ``other_words``."""
+        vec = word_or_vector if isinstance(word_or_vector, np.ndarray) else self.get_vector(word_or_vector)
+        others = self.vectors if not len(other_words) else self.vectors[[self._get(w) for w in other_words]]
+        return 1 - self.cosine_similarities(vec, others)
+
+    def closer_than(self, key1, key2):
+        """The words closer to ``key1`` than ``key2`` is."""
+        dist = self.distances(key1)
+        i, j = self._get(key1), self._get(key2)
+        return [self.words[k] for k in np.flatnonzero(dist < dist[j]) if k != i]
+
+    def rank(self, key1, key2):
+        """The rank of ``key2`` among ``key1``'s neighbours (1: the nearest)."""
+        return len(self.closer_than(key1, key2)) + 1
+
+    def evaluate_word_analogies(self, analogies=None, restrict_vocab=300000, case_insensitive=True,
+                                dummy4unknown=False, similarity_function="most_similar"):
+        """gensim's (word2vec.c's compute-accuracy): 3CosAdd over the first ``restrict_vocab`` words, the
+        questions with a word outside them skipped (or counted wrong with ``dummy4unknown``). Returns (the
+        overall accuracy, the sections: dicts of ``section``, ``correct`` and ``incorrect`` 4-tuples, the
+        last one the total). ``analogies``: a file as questions-words.txt (the shipped one by default)."""
+        import itertools
+
+        from w2v.evaluate import DEFAULT_ANALOGIES, data_path
+
+        ok = self._ok_vocab(restrict_vocab, case_insensitive)
+        sections, section = [], None
+        with open(analogies or data_path(DEFAULT_ANALOGIES), encoding="utf-8", errors="replace") as f:
+            for line_no, line in enumerate(f):
+                if line.startswith(": "):
+                    if section:
+                        sections.append(section)
+                    section = {"section": line.lstrip(": ").strip(), "correct": [], "incorrect": []}
+                    continue
+                if not section:
+                    raise FormatError(f"missing section header before line {line_no + 1} of {analogies}")
+                quad = [w.upper() if case_insensitive else w for w in line.split()]
+                if len(quad) != 4:
+                    continue
+                a, b, c, expected = quad
+                if not all(w in ok for w in quad):
+                    if dummy4unknown:
+                        section["incorrect"].append(tuple(quad))
+                    continue
+                predicted = None
+                for word, _ in self.most_similar([ok[b], ok[c]], [ok[a]], topn=5, restrict_vocab=restrict_vocab):
+                    predicted = word.upper() if case_insensitive else word
+                    if predicted in ok and predicted not in (a, b, c):
+                        break
+                section["correct" if predicted == expected else "incorrect"].append(tuple(quad))
+        if section:
+            sections.append(section)
+        total = {"section": "Total accuracy",
+                 "correct": list(itertools.chain.from_iterable(s["correct"] for s in sections)),
+                 "incorrect": list(itertools.chain.from_iterable(s["incorrect"] for s in sections))}
+        sections.append(total)
+        n = len(total["correct"]) + len(total["incorrect"])
+        return (len(total["correct"]) / n if n else 0.0), sections
+
+    def evaluate_word_pairs(self, pairs=None, delimiter="\t", encoding="utf8", restrict_vocab=300000,
+                            case_insensitive=True, dummy4unknown=False):
+        """gensim's: Pearson and Spearman correlation (scipy's results) of the cosines of word pairs with
+        human scores, and the percentage of pairs with a word outside the first ``restrict_vocab``.
+        ``pairs``: a file of ``word, word, score`` lines (the shipped WS-353 by default)."""
+        from scipy import stats
+
+        from w2v.evaluate import DEFAULT_SIMILARITY, data_path
+
+        ok = self._ok_vocab(restrict_vocab, case_insensitive)
+        gold, model, oov = [], [], 0
+        with open(pairs or data_path(DEFAULT_SIMILARITY[0]), encoding=encoding) as f:
+            for line in f:
+                if not line or line.startswith("#"):
+                    continue
+                try:
+                    a, b, sim = [w.upper() if case_insensitive else w for w in line.split(delimiter)]
+                    sim = float(sim)
+                except (ValueError, TypeError):
+                    continue
+                if a not in ok or b not in ok:
+                    oov += 1
+                    if dummy4unknown:
+                        gold.append(sim)
+                        model.append(0.0)
+                    continue
+                gold.append(sim)
+                model.append(self.similarity(ok[a], ok[b]))
+        if not gold:
+            raise OptionError(f"no pair of {pairs} could be scored: every pair has a word outside the vocabulary")
+        oov_ratio = float(oov) / (len(gold) if dummy4unknown else len(gold) + oov) * 100
+        return stats.pearsonr(gold, model), stats.spearmanr(gold, model), oov_ratio
+
+    def _ok_vocab(self, restrict_vocab, case_insensitive):
+        """Word (upper-cased) -> row, over the first ``restrict_vocab`` words; the first casing wins."""
+        keys = self.words[:restrict_vocab]
+        return {(w.upper() if case_insensitive else w): i for i, w in reversed(list(enumerate(keys)))}
 
     def analogy(self, a, b, c, topn=10):
         """``a`` is to ``b`` as ``c`` is to ?  (3CosAdd: nearest to b - a + c)."""
@@ -101,3 +331,17 @@ class Vectors:
         kv = KeyedVectors(self.dim)
         kv.add_vectors(self.words, self.vectors)
         return kv
+
+
+def _as_list(x):
+    """A word, an index or a vector alone as a list of one."""
+    if x is None:
+        return []
+    if isinstance(x, (str, int, np.integer)) or (isinstance(x, np.ndarray) and x.ndim == 1):
+        return [x]
+    return list(x)
+
+
+def _unitvec(v):
+    norm = np.linalg.norm(v)
+    return v / norm if norm > 0 else v
