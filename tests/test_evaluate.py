@@ -102,3 +102,24 @@ def test_bad_datasets(tmp_path):
         evaluate.read_analogies(str(p))
     with pytest.raises(W2VError, match="not found"):
         evaluate.read_pairs(str(tmp_path / "nope"))
+
+
+def test_eval_json_is_valid_and_nothing_answered_says_n_a(tmp_path):
+    """Vectors that answer nothing: --json writes null (never NaN, which is not JSON), the table says n/a,
+    and a warning says why."""
+    import json
+
+    from click.testing import CliRunner
+
+    from w2v.cli import cli
+
+    Vectors(["alpha", "beta", "gamma"], np.random.default_rng(0).normal(size=(3, 4))).save(str(tmp_path / "v.bin"))
+    for cmd in ("similarity", "analogies"):
+        r = CliRunner().invoke(cli, ["eval", cmd, str(tmp_path / "v.bin"), "--json"])
+        assert r.exit_code == 0 and "NaN" not in r.output
+        got = json.loads(r.output, parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
+        assert "warning" in (got[0] if cmd == "similarity" else got)  # (in the JSON: stdout stays JSON)
+    r = CliRunner().invoke(cli, ["eval", "similarity", str(tmp_path / "v.bin")])
+    assert "spearman n/a" in r.stdout and "warning: wordsim353.tsv" in r.stderr
+    r = CliRunner().invoke(cli, ["eval", "analogies", str(tmp_path / "v.bin")])
+    assert "n/a" in r.stdout.splitlines()[-1]

@@ -47,10 +47,12 @@ def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_ou
     ``classes=K``, ``output`` receives word2vec.c's class file (k-means of the vectors into K classes,
     ``w2v.classes``) instead of the vectors, as word2vec.c's ``-classes``. When resuming, the checkpoint's options apply unless given.
     """
-    from w2v.config import RunOptions
+    from w2v.config import RunOptions, TrainConfig
     from w2v.messages import log
     from w2v.driver import resolve_config, resolve_continue, run_trainer
 
+    _check_names(options, "w2v.train", set(TrainConfig.__dataclass_fields__) | set(_RUN_OPTIONS))
+    _check_corpus(corpus)
     config = {k: v for k, v in options.items() if k not in _RUN_OPTIONS}
     for key, value in (("model", model), ("loss", loss)):
         if value is not None:
@@ -160,6 +162,30 @@ def _duration(value):
     if not seconds > 0:
         raise OptionError(f"--checkpoint-every must be positive (got {text})")
     return seconds
+
+
+def _check_names(options, where, known):
+    """An unknown keyword gets w2v's name for it (gensim's and fastText's names, habits.PARAMETERS) or the
+    nearest known one, as an OptionError rather than Python's TypeError."""
+    import difflib
+
+    from w2v.habits import PARAMETERS
+
+    for name in options:
+        if name in known:
+            continue
+        if name in PARAMETERS and PARAMETERS[name] != name:
+            raise OptionError(f"{where} has no parameter {name}=: w2v calls it {PARAMETERS[name]}")
+        near = difflib.get_close_matches(name, sorted(known), n=1)
+        raise OptionError(f"{where} has no parameter {name}=" + (f" (did you mean {near[0]}=?)" if near else ""))
+
+
+def _check_corpus(corpus):
+    """A string that is no file and holds spaces is text given as a corpus: say what a corpus is."""
+    if isinstance(corpus, str) and corpus != "-" and any(c.isspace() for c in corpus) and "://" not in corpus:
+        if not os.path.exists(corpus):
+            raise OptionError(f"corpus not found: {corpus!r} (a corpus is a path, a list of paths, or an iterable "
+                              f"of token lists such as [['the', 'king', 'rules']])")
 
 
 def load(path, unicode_errors="strict"):

@@ -1,34 +1,14 @@
 """The command line: a thin Click layer over the library. Heavy modules are imported inside commands."""
 
-import json
-import os
-import sys
 
 import click
 
 from w2v.choices import LOSSES, MODELS
-from w2v.errors import TrainingInterrupted, W2VError
+from w2v.cli_base import Group
+from w2v.cli_eval import eval_
 
 
-class _Group(click.Group):
-    """Turns library errors into one-line messages with exit 1, and Ctrl-C into exit 130."""
-
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except TrainingInterrupted as e:
-            click.echo(str(e), err=True)
-            sys.exit(e.exit_code)
-        except W2VError as e:
-            raise click.ClickException(str(e)) from None
-        except MemoryError:
-            raise click.ClickException("out of memory: try a smaller --dim or --max-vocab") from None
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            sys.exit(130)
-
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="w2v")
 def cli():
     """w2v: train word embeddings (skip-gram, CBOW, GloVe, the NPLM language model) and evaluate them.
@@ -296,98 +276,6 @@ def cooccur(corpus, output, quiet, **options):
     api.cooccurrences(list(corpus), output, progress=not quiet, **options)
 
 
-@cli.group(name="eval", cls=_Group)
-def eval_():
-    """Score vectors on analogy and word-similarity sets, or a language model on held-out text.
-
-    \b
-    Example:
-      w2v eval analogies vectors.bin
-      w2v eval perplexity model.npz heldout.txt
-    """
-
-
-@eval_.command()
-@click.argument("model")
-@click.argument("text")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def perplexity(model, text, as_json):
-    """Per-word perplexity of TEXT under an NPLM MODEL (.npz from 'w2v train --model nplm').
-
-    Every word and every sentence end is predicted from the words before it, with exactly normalised
-    probabilities: the full softmax over the vocabulary (also for models trained by NCE or NS; the mean
-    log Z shows how close they came to self-normalising), or the product along the Huffman path for
-    HS models. Words outside the model's vocabulary are scored as <unk> and counted.
-
-    \b
-    Example:
-      w2v eval perplexity model.npz heldout.txt
-    """
-    import dataclasses
-
-    from w2v.language_model import LanguageModel
-    from w2v.language_model import perplexity as score
-
-    report = score(LanguageModel.load(model), text)
-    if as_json:
-        click.echo(json.dumps(dataclasses.asdict(report), indent=2))
-        return
-    click.echo("\n".join(report.lines(model, text)))
-
-
-@eval_.command()
-@click.argument("vectors")
-@click.option("--dataset", default=None, help="Analogy file [the Google analogy set shipped with w2v].")
-@click.option("--restrict", type=int, default=30000, show_default=True,
-              help="Only the most frequent words answer and are asked about (0: all).")
-@click.option("--method", type=click.Choice(["3cosadd", "3cosmul"]), default="3cosadd", show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def analogies(vectors, dataset, restrict, method, as_json):
-    """Analogy accuracy of VECTORS (any word2vec or GloVe file).
-
-    \b
-    Example:
-      w2v eval analogies vectors.bin --restrict 30000
-    """
-    from w2v import evaluate
-    from w2v.api import load_vectors
-
-    res = evaluate.analogies(load_vectors(vectors), dataset, restrict=restrict, method=method)
-    if as_json:
-        click.echo(json.dumps(res, indent=2))
-        return
-    click.echo(f"{'section':32s} {'accuracy':>9s} {'correct':>8s} {'answered':>9s} {'skipped':>8s}")
-    rows = res["sections"] + [dict(res[k], section=k) for k in ("semantic", "syntactic", "total")]
-    for r in rows:
-        click.echo(f"{r['section']:32s} {100 * r['accuracy']:8.2f}% {r['correct']:8d} {r['answered']:9d} "
-                   f"{r['skipped']:8d}")
-
-
-@eval_.command()
-@click.argument("vectors")
-@click.option("--dataset", multiple=True, help="Similarity file (repeatable) [WS-353 and SimLex-999].")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def similarity(vectors, dataset, as_json):
-    """Spearman and Pearson correlation of VECTORS with human similarity scores.
-
-    \b
-    Example:
-      w2v eval similarity vectors.bin --dataset EN-RG-65.txt
-    """
-    from w2v import evaluate
-    from w2v.api import load_vectors
-
-    vecs = load_vectors(vectors)
-    paths = list(dataset) or [evaluate.data_path(n) for n in evaluate.DEFAULT_SIMILARITY]
-    res = [evaluate.similarity(vecs, p) for p in paths]
-    if as_json:
-        click.echo(json.dumps(res, indent=2))
-        return
-    for r in res:
-        click.echo(f"{os.path.basename(r['dataset']):24s} spearman {r['spearman']:.4f}  pearson "
-                   f"{r['pearson']:.4f}  pairs {r['found']}/{r['pairs']} (oov {r['oov']})")
-
-
 @cli.command()
 @click.argument("vectors")
 @click.argument("word")
@@ -498,6 +386,9 @@ def demo(output, threads, quiet):
     from w2v.demo import run_demo
 
     run_demo(output, threads=threads, quiet=quiet)
+
+
+cli.add_command(eval_)
 
 
 def main():

@@ -181,3 +181,20 @@ def similarity(vectors, path=None, restrict=300000):
     return {"dataset": path, "pairs": len(pairs), "found": n, "oov": len(pairs) - n,
             "spearman": spearman(human, model) if n > 1 else float("nan"),
             "pearson": pearson(human, model) if n > 1 else float("nan")}
+
+
+def to_json(result):
+    """An evaluation's result as valid JSON: a number that is not finite (the correlation of no pairs, HS's
+    log Z) is null, never NaN."""
+    import json
+    import math
+
+    def clean(x):
+        if isinstance(x, float) and not math.isfinite(x):
+            return None
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [clean(v) for v in x]
+        return x
+    return json.dumps(clean(result), indent=2, allow_nan=False)
