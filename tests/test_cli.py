@@ -172,3 +172,12 @@ def test_train_from_standard_input(planted, tmp_path):
                                  "-q"], input=data)
     assert r.exit_code == 0, r.output
     assert sorted(Vectors.load(out).words) == sorted(set(data.decode().split()))
+
+
+def test_limit_reads_the_first_words_of_a_vectors_file(tmp_path):
+    rng = np.random.default_rng(0)
+    Vectors([f"w{i}" for i in range(20)], rng.normal(size=(20, 4)).astype(np.float32)).save(tmp_path / "v.bin")
+    r = CliRunner().invoke(cli, ["convert", str(tmp_path / "v.bin"), str(tmp_path / "v.txt"), "--limit", "5"])
+    assert r.exit_code == 0 and Vectors.load(tmp_path / "v.txt").words == [f"w{i}" for i in range(5)]
+    r = CliRunner().invoke(cli, ["similar", str(tmp_path / "v.bin"), "w1", "--limit", "3", "-n", "5"])
+    assert r.exit_code == 0 and len(r.stdout.splitlines()) == 2  # only w0 and w2 are there to answer

@@ -188,3 +188,50 @@ def test_written_files_follow_the_umask(tmp_path):
         assert (os.stat(tmp_path / "v.bin").st_mode & 0o777) == 0o640
     finally:
         os.umask(old)
+
+
+@pytest.mark.parametrize("fmt", ["bin", "text", "glove"])
+@pytest.mark.parametrize("compress", [None, "gz", "bz2", "xz"])
+def test_compressed_files_and_limit_read_as_gensim_reads_them(tmp_path, fmt, compress):
+    """GoogleNews-vectors-negative300.bin.gz, cc.en.300.vec.gz and glove.6B.100d.txt are such files: gzip,
+    bzip2 and xz (found by their first bytes, whatever the name) and ``limit`` (the first N words) read
+    as gensim's load_word2vec_format reads them; GloVe's files have no header."""
+    import bz2
+    import gzip
+    import lzma
+
+    rng = np.random.default_rng(4)
+    vecs = Vectors([f"w{i}" for i in range(50)] + ["d\u00e9j\u00e0"], rng.normal(size=(51, 7)).astype(np.float32))
+    plain = tmp_path / f"v.{fmt}"
+    vecs.save(plain, fmt)
+    path = plain
+    if compress:
+        opener = {"gz": gzip.open, "bz2": bz2.open, "xz": lzma.open}[compress]
+        path = tmp_path / f"v.{fmt}.{compress}"
+        with opener(path, "wb") as f:
+            f.write(plain.read_bytes())
+    back = Vectors.load(path)
+    assert back.words == vecs.words and np.allclose(back.vectors, vecs.vectors, atol=1e-6)
+    part = Vectors.load(path, limit=10)
+    assert part.words == vecs.words[:10] and np.allclose(part.vectors, vecs.vectors[:10], atol=1e-6)
+    if fmt != "glove":
+        from gensim.models import KeyedVectors
+
+        kv = KeyedVectors.load_word2vec_format(str(path), binary=fmt == "bin", limit=10)
+        assert kv.index_to_key == part.words and np.allclose(kv.vectors, part.vectors, atol=1e-6)
+
+
+def test_a_file_in_no_vectors_format_is_named(tmp_path):
+    p = tmp_path / "model.bin"
+    p.write_bytes(b"\xba\x16\x4f\x2f" + bytes(range(256)) * 4)  # (fastText's .bin starts with its magic)
+    with pytest.raises(W2VError, match="not a vectors file: a word and its numbers per line"):
+        Vectors.load(p)
+    p.write_bytes(gzip_bytes(b"3 2\na 1 2\nb 3 4\n"))
+    with pytest.raises(W2VError, match="announces 3 vectors but the file has 2"):
+        Vectors.load(p)
+
+
+def gzip_bytes(data):
+    import gzip
+
+    return gzip.compress(data)

@@ -188,9 +188,10 @@ def _check_corpus(corpus):
                               f"of token lists such as [['the', 'king', 'rules']])")
 
 
-def load(path, unicode_errors="strict"):
-    """Read what w2v writes: word2vec binary or text or GloVe text vectors (format detected from the
-    content) as ``Vectors``; an NPLM model file (.npz) as its ``LanguageModel`` (with ``.vectors``)."""
+def load(path, unicode_errors="strict", limit=None):
+    """Read word2vec binary or text or GloVe text vectors, compressed (gzip, bzip2, xz) or not (format
+    detected from the content; the first ``limit`` words only, if given) as ``Vectors``; an NPLM model file
+    (.npz) as its ``LanguageModel`` (with ``.vectors``)."""
     from w2v.formats import is_model_file
     from w2v.vectors import Vectors
 
@@ -198,15 +199,15 @@ def load(path, unicode_errors="strict"):
         from w2v.language_model import LanguageModel
 
         return LanguageModel.load(path)
-    return Vectors.load(path, unicode_errors)
+    return Vectors.load(path, unicode_errors, limit)
 
 
-def load_vectors(path):
+def load_vectors(path, limit=None):
     """The word vectors of a vectors file, or of an NPLM model file (what ``similar``, ``analogy``, ``eval``
     and ``convert`` read)."""
     from w2v.formats import is_model_file
 
-    return load(path).vectors if is_model_file(path) else load(path)
+    return load(path).vectors if is_model_file(path) else load(path, limit=limit)
 
 
 def cooccurrences(corpus, output=None, *, window=10, symmetric=True, distance_weighting=True, min_count=5,

@@ -280,7 +280,9 @@ def cooccur(corpus, output, quiet, **options):
 @click.argument("vectors")
 @click.argument("word")
 @click.option("-n", "topn", type=click.IntRange(min=1), default=10, show_default=True)
-def similar(vectors, word, topn):
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Read only the first N words of the vectors file (as gensim's limit) [all].")
+def similar(vectors, word, topn, limit):
     """Nearest neighbours of WORD by cosine similarity.
 
     \b
@@ -289,7 +291,7 @@ def similar(vectors, word, topn):
     """
     from w2v.api import load_vectors
 
-    for w, s in load_vectors(vectors).most_similar([word], topn=topn):
+    for w, s in load_vectors(vectors, limit).most_similar([word], topn=topn):
         click.echo(f"{w}\t{s:.4f}")
 
 
@@ -299,7 +301,9 @@ def similar(vectors, word, topn):
 @click.argument("b")
 @click.argument("c")
 @click.option("-n", "topn", type=click.IntRange(min=1), default=10, show_default=True)
-def analogy(vectors, a, b, c, topn):
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Read only the first N words of the vectors file (as gensim's limit) [all].")
+def analogy(vectors, a, b, c, topn, limit):
     """A is to B as C is to ?  (nearest to B - A + C).
 
     \b
@@ -308,7 +312,7 @@ def analogy(vectors, a, b, c, topn):
     """
     from w2v.api import load_vectors
 
-    for w, s in load_vectors(vectors).analogy(a, b, c, topn=topn):
+    for w, s in load_vectors(vectors, limit).analogy(a, b, c, topn=topn):
         click.echo(f"{w}\t{s:.4f}")
 
 
@@ -317,7 +321,9 @@ def analogy(vectors, a, b, c, topn):
 @click.argument("target")
 @click.option("--format", "fmt", type=click.Choice(["bin", "text", "glove"]), default=None,
               help="Output format, overriding TARGET's suffix.")
-def convert(source, target, fmt):
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Read only the first N words of the vectors file (as gensim's limit) [all].")
+def convert(source, target, fmt, limit):
     """Convert between word2vec binary, word2vec text and GloVe text; an NPLM model (.npz) gives its
     word vectors.
 
@@ -329,7 +335,7 @@ def convert(source, target, fmt):
     from w2v import formats
     from w2v.api import load_vectors
 
-    vecs = load_vectors(source)
+    vecs = load_vectors(source, limit)
     vecs.save(target, fmt)
     click.echo(f"wrote {len(vecs)} vectors to {target} ({formats.format_for_path(target, fmt)})", err=True)
 

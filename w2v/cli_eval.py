@@ -54,7 +54,9 @@ def perplexity(model, text, as_json):
               help="Only the most frequent words answer and are asked about (0: all).")
 @click.option("--method", type=click.Choice(["3cosadd", "3cosmul"]), default="3cosadd", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def analogies(vectors, dataset, restrict, method, as_json):
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Read only the first N words of the vectors file (as gensim's limit) [all].")
+def analogies(vectors, dataset, restrict, method, as_json, limit):
     """Analogy accuracy of VECTORS (any word2vec or GloVe file).
 
     \b
@@ -64,10 +66,11 @@ def analogies(vectors, dataset, restrict, method, as_json):
     from w2v import evaluate
     from w2v.api import load_vectors
 
-    res = evaluate.analogies(load_vectors(vectors), dataset, restrict=restrict, method=method)
+    vecs = load_vectors(vectors, limit)
+    res = evaluate.analogies(vecs, dataset, restrict=restrict, method=method)
     if res["total"]["answered"] == 0:
         res["warning"] = (f"no question could be answered: every one has a word outside the "
-                          f"{restrict or len(load_vectors(vectors))} words asked about")
+                          f"{min(restrict or len(vecs), len(vecs))} words asked about")
     if as_json:
         click.echo(evaluate.to_json(res))
         return
@@ -84,7 +87,9 @@ def analogies(vectors, dataset, restrict, method, as_json):
 @click.argument("vectors")
 @click.option("--dataset", multiple=True, help="Similarity file (repeatable) [WS-353 and SimLex-999].")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def similarity(vectors, dataset, as_json):
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Read only the first N words of the vectors file (as gensim's limit) [all].")
+def similarity(vectors, dataset, as_json, limit):
     """Spearman and Pearson correlation of VECTORS with human similarity scores.
 
     \b
@@ -94,7 +99,7 @@ def similarity(vectors, dataset, as_json):
     from w2v import evaluate
     from w2v.api import load_vectors
 
-    vecs = load_vectors(vectors)
+    vecs = load_vectors(vectors, limit)
     paths = list(dataset) or [evaluate.data_path(n) for n in evaluate.DEFAULT_SIMILARITY]
     res = [evaluate.similarity(vecs, p) for p in paths]
     for r in res:

@@ -74,39 +74,70 @@ def is_model_file(path):
         return False
 
 
-def read(path, unicode_errors="strict"):
-    """Read a word2vec binary/text or GloVe text file: (words, float32 matrix); the format is detected
-    from the content."""
-    path = os.fspath(path)
-    if os.path.isdir(path):
-        raise FormatError(f"vectors path is a directory: {path}")
+_MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "lzma"))
+CHUNK = 16 << 20  # bytes read at a time: a file is never read whole
+TEXT_CHUNK = 4 << 20  # (text: each number is a bytes object while it is parsed)
+
+
+def _open(path):
+    """A binary reader over the file, decompressed when it is gzip, bzip2 or xz (by its first bytes)."""
+    import bz2
+    import gzip
+    import lzma
+
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        f = open(path, "rb")
     except FileNotFoundError:
         raise FormatError(f"vectors file not found: {path}") from None
     except OSError as e:
         raise FormatError(f"cannot read {path}: {e.strerror or e}") from None
-    if not data.strip():
-        raise FormatError(f"vectors file is empty: {path}")
-    nl = data.find(b"\n")
-    first = data[: nl if nl >= 0 else len(data)]
-    m = _HEADER.match(first)
-    if m is None:
-        return _load_text(path, data, 0, None, None, unicode_errors)
-    n, dim = int(m.group(1)), int(m.group(2))
-    if dim < 1:
-        raise FormatError(f"{path}: header announces dimension {dim}")
-    start = nl + 1
-    if _looks_binary(data, start, dim):
-        return _load_binary(path, data, start, n, dim, unicode_errors)
-    return _load_text(path, data, start, n, dim, unicode_errors)
+    head = f.read(6)
+    f.seek(0)
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            f.close()
+            return {"gzip": gzip.open, "bz2": bz2.open, "lzma": lzma.open}[kind](path, "rb")
+    return f
 
 
-def _looks_binary(data, start, dim):
+def read(path, unicode_errors="strict", limit=None):
+    """Read a word2vec binary/text or GloVe text file (gzip, bzip2 or xz compressed or not): (words,
+    float32 matrix); the format is detected from the content. ``limit`` reads only the first ``limit``
+    words (as gensim's ``limit``). The file is read in chunks, so memory is about the matrix."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise FormatError(f"vectors path is a directory: {path}")
+    if limit is not None and limit < 1:
+        raise OptionError(f"limit must be at least 1 (got {limit})")
+    try:
+        with _open(path) as f:
+            first = f.readline(1 << 16)
+            skipped = 0
+            while first and not first.strip():
+                skipped += len(first)
+                first = f.readline(1 << 16)
+            if not first:
+                raise FormatError(f"vectors file is empty: {path}")
+            m = _HEADER.match(first.rstrip(b"\r\n"))
+            if m is None:  # GloVe: no header; the first line is a word and its numbers
+                return _load_text(path, f, first, None, None, unicode_errors, limit)
+            n, dim = int(m.group(1)), int(m.group(2))
+            if dim < 1:
+                raise FormatError(f"{path}: header announces dimension {dim}")
+            buf = f.read(min(CHUNK, 64 * dim + 4096))
+            if _looks_binary(buf, dim):
+                return _load_binary(path, f, buf, n, dim, unicode_errors, limit, skipped + len(first))
+            return _load_text(path, f, buf, n, dim, unicode_errors, limit)
+    except (EOFError, OSError, ValueError) as e:  # a damaged compressed stream, a read error
+        if isinstance(e, (FormatError, OptionError)):
+            raise
+        raise FormatError(f"cannot read {path}: {type(e).__name__}: {e} (truncated or corrupt file?)") from None
+
+
+def _looks_binary(data, dim):
     """A text record is one line of a word and ``dim`` numbers; anything else is taken as binary."""
-    end = data.find(b"\n", start)
-    line = data[start: end if end >= 0 else len(data)]
+    end = data.find(b"\n")
+    line = data[: end if end >= 0 else len(data)]
     parts = line.rstrip().split(b" ")
     if len(parts) != dim + 1:
         return True
@@ -124,51 +155,107 @@ def _decode(path, raw, where, unicode_errors):
         raise FormatError(f"{path}: invalid UTF-8 in the word at {where}") from None
 
 
-def _load_binary(path, data, pos, n, dim, unicode_errors):
+def _load_binary(path, f, data, n, dim, unicode_errors, limit, offset):
+    """Records of word, space, ``dim`` little-endian float32 (and a newline, or not), read in chunks."""
+    count = n if limit is None else min(n, limit)
     words = []
-    mat = np.empty((n, dim), np.float32)
+    mat = np.empty((count, dim), np.float32)
     size = 4 * dim
-    for i in range(n):
-        while pos < len(data) and data[pos] in b"\n":
-            pos += 1
-        sp = data.find(b" ", pos, pos + 4096)
-        if sp < 0:
-            raise FormatError(f"{path}: truncated or malformed binary file: record {i + 1} of {n} at byte "
-                           f"offset {pos} has no word (the header announces {n} vectors)")
-        words.append(_decode(path, data[pos:sp], f"byte offset {pos}", unicode_errors))
-        if sp + 1 + size > len(data):
-            raise FormatError(f"{path}: truncated binary file: record {i + 1} of {n} at byte offset {pos} "
-                           f"needs {size} bytes of vector, {len(data) - sp - 1} remain")
+    pos = 0  # (``offset``: the file's bytes before ``data``, for messages)
+    eof = False
+    for i in range(count):
+        while True:
+            while pos < len(data) and data[pos] == 10:
+                pos += 1
+            sp = data.find(b" ", pos, pos + 4096)
+            if sp >= 0 and sp + 1 + size <= len(data):
+                break
+            if eof:
+                if sp < 0:
+                    raise FormatError(f"{path}: truncated or malformed binary file: record {i + 1} of {n} at byte "
+                                      f"offset {offset + pos} has no word (the header announces {n} vectors)")
+                raise FormatError(f"{path}: truncated binary file: record {i + 1} of {n} at byte offset "
+                                  f"{offset + pos} needs {size} bytes of vector, {len(data) - sp - 1} remain")
+            more = f.read(CHUNK)
+            eof = not more
+            offset += pos
+            data = data[pos:] + more
+            pos = 0
+        words.append(_decode(path, data[pos:sp], f"byte offset {offset + pos}", unicode_errors))
         mat[i] = np.frombuffer(data, "<f4", dim, sp + 1)
         pos = sp + 1 + size
-    if data[pos:].strip(b"\n"):
-        raise FormatError(f"{path}: {len(data) - pos} bytes follow the {n} records the header announces "
-                       f"(byte offset {pos}): wrong header count or dimension?")
+    if limit is None or limit >= n:
+        rest = data[pos:] + f.read()
+        if rest.strip(b"\n"):
+            raise FormatError(f"{path}: {len(rest)} bytes follow the {n} records the header announces "
+                              f"(byte offset {offset + pos}): wrong header count or dimension?")
     return words, mat
 
 
-def _load_text(path, data, pos, n, dim, unicode_errors):
-    words, rows = [], []
-    lineno = 1 if pos else 0
-    for raw in data[pos:].split(b"\n"):
-        lineno += 1
-        if not raw.strip():
-            continue
-        parts = raw.rstrip().split(b" ")
-        if dim is None:
-            dim = len(parts) - 1
-            if dim < 1:
-                raise FormatError(f"{path}, line {lineno}: not a vectors file (no numbers after the word)")
-        if len(parts) != dim + 1:
-            raise FormatError(f"{path}, line {lineno}: expected a word and {dim} numbers, found "
-                           f"{len(parts) - 1} fields after the word")
-        try:
-            rows.append(np.array(parts[1:], dtype=np.float32))
-        except ValueError:
-            raise FormatError(f"{path}, line {lineno}: non-numeric value in the vector") from None
-        words.append(_decode(path, parts[0], f"line {lineno}", unicode_errors))
+def _load_text(path, f, data, n, dim, unicode_errors, limit):
+    """Lines of a word and its numbers, parsed a chunk of lines at a time (numbers by numpy, in C)."""
+    want = limit  # (without one every line is read, and their number checked against the header's)
+    # with a header the matrix is allocated once and filled; GloVe's files (no header) stack their blocks
+    mat = np.empty((n if limit is None else min(n, limit), dim), np.float32) if n is not None else None
+    words, blocks = [], []
+    lineno = 1 if n is not None else 0
+    pending = data
+    while True:
+        more = f.read(TEXT_CHUNK) if (want is None or len(words) < want) else b""
+        chunk = pending + more
+        if more:
+            cut = chunk.rfind(b"\n") + 1
+            chunk, pending = (chunk[:cut], chunk[cut:]) if cut else (b"", chunk)
+        else:
+            pending = b""
+        if chunk:
+            lines = [raw for raw in chunk.split(b"\n")]
+            keys, numbers = [], []
+            for raw in lines:
+                lineno += 1
+                raw = raw.strip()
+                if not raw:
+                    continue
+                if want is not None and len(words) + len(keys) >= want:
+                    break
+                sp = raw.find(b" ")
+                if dim is None:
+                    dim = len(raw.split()) - 1
+                    if dim < 1 or sp < 0:
+                        raise FormatError(f"{path}, line {lineno}: not a vectors file: a word and its numbers "
+                                          f"per line (word2vec text or GloVe) or a word2vec header were expected")
+                if sp < 0:
+                    raise FormatError(f"{path}, line {lineno}: expected a word and {dim} numbers, found none")
+                keys.append((raw[:sp], lineno))
+                numbers.append(raw[sp + 1:])
+            if keys:
+                try:
+                    flat = np.array(b" ".join(numbers).split(), dtype=np.float32)
+                except ValueError:
+                    for (word, at), nums in zip(keys, numbers):
+                        try:
+                            np.array(nums.split(), dtype=np.float32)
+                        except ValueError:
+                            raise FormatError(f"{path}, line {at}: non-numeric value in the vector") from None
+                    raise
+                if flat.size != dim * len(keys):
+                    for (word, at), nums in zip(keys, numbers):  # find the line at fault
+                        if len(nums.split()) != dim:
+                            raise FormatError(f"{path}, line {at}: expected a word and {dim} numbers, found "
+                                              f"{len(nums.split())} fields after the word")
+                if mat is None:
+                    blocks.append(flat.reshape(len(keys), dim))
+                elif len(words) + len(keys) > len(mat):
+                    rest = sum(1 for line in (pending + f.read()).split(b"\n") if line.strip())
+                    raise FormatError(f"{path}: the header announces {n} vectors but the file has "
+                                      f"{len(words) + len(keys) + rest}")
+                else:
+                    mat[len(words):len(words) + len(keys)] = flat.reshape(len(keys), dim)
+                words += [_decode(path, w, f"line {at}", unicode_errors) for w, at in keys]
+        if not more:
+            break
     if not words:
         raise FormatError(f"{path}: no vectors found")
-    if n is not None and len(words) != n:
+    if n is not None and limit is None and len(words) != n:
         raise FormatError(f"{path}: the header announces {n} vectors but the file has {len(words)}")
-    return words, np.vstack(rows)
+    return words, (np.vstack(blocks) if mat is None else mat[:len(words)])

@@ -315,12 +315,13 @@ class Vectors:
         formats.write(self.words, self.vectors, path, format)
 
     @classmethod
-    def load(cls, path, unicode_errors="strict"):
-        """Read a word2vec binary/text or GloVe text file (the format detected from the content); w2v.load
-        also reads an NPLM model file."""
+    def load(cls, path, unicode_errors="strict", limit=None):
+        """Read a word2vec binary/text or GloVe text file, compressed (gzip, bzip2, xz) or not (the format
+        detected from the content), its first ``limit`` words only if given; w2v.load also reads an NPLM
+        model file."""
         from w2v import formats
 
-        return cls(*formats.read(path, unicode_errors))
+        return cls(*formats.read(path, unicode_errors, limit))
 
     def to_gensim(self):
         """The same vectors as gensim's ``KeyedVectors`` (needs gensim installed)."""
