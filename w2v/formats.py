@@ -1,5 +1,5 @@
 """Vector file formats: word2vec binary and text, GloVe text, as (words, matrix). Writes are atomic;
-reads detect the format. io.py wraps these in Vectors.
+reads detect the format and decompress gzip, bzip2 and xz; Vectors.save and Vectors.load wrap them.
 
 * word2vec binary: header ``V D\\n``, then per word: the word, a space, D little-endian float32 and a
   newline (as word2vec.c writes; gensim omits the newline, and both are read).

@@ -1,5 +1,5 @@
 """Corpus to training stream, for every trainer: scan the text, choose the vocabulary, encode the ids
-to a file in the run's work directory (corpus.py, vocab.py), and refuse what cannot be trained on."""
+to a file in the run's work directory (corpus/, vocab.py), and refuse what cannot be trained on."""
 
 import os
 

@@ -59,6 +59,9 @@ def rows_layer(tables_class):
 
 
 def _layer_of(out, step):
+    """The registered kernel for the output layer whose tables have Numba type ``out``: its targets
+    function (a logistic layer), None for a layer with its own ``output_rows`` step; a typing error
+    naming the step otherwise (a layer without a kernel, or the softmax asked for one target)."""
     cls = getattr(out, "instance_class", None)
     if cls in LOGISTIC_TARGETS:
         return LOGISTIC_TARGETS[cls]
