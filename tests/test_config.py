@@ -17,7 +17,9 @@ def test_defaults_come_from_the_models_entry(model):
     assert cfg.default_alpha == arch.alpha
     if model != "glove":
         assert cfg.start_alpha == arch.alpha and cfg.end_alpha == pytest.approx(arch.alpha * 1e-4)
+    if model == "nplm":
         assert cfg.batch == LOSSES[cfg.loss].nplm_batch
+    assert (cfg.memory is not None) == (model == "glove")  # (only GloVe's counting reads it)
 
 
 def test_given_learning_rates_win():
@@ -35,8 +37,13 @@ def test_given_learning_rates_win():
     (dict(model="nplm", loss="hs", batch=0), "--batch must be at least 1"),
     (dict(model="glove", eta=0), "--eta must be positive"),  # GloVe's own check
     (dict(model="glove", export="c"), "--export must be w or w"),
-    (dict(model="sg", batch=4), "--batch 4 applies to --model nplm"),  # another model's option
-    (dict(model="nplm", export="w"), "--export w applies to --model glove"),
+    (dict(model="sg", batch=4), "--batch applies to --model nplm, not sg"),  # another model's option
+    (dict(model="nplm", export="w"), "--export applies to --model glove, not nplm"),
+    (dict(model="glove", alpha=0.75), "--alpha applies to .*not glove .*--weight-power"),
+    (dict(model="glove", loss="hs"), "--loss applies to --model sg, cbow or nplm, not glove"),
+    (dict(model="glove", negative=10), "--negative applies"), (dict(model="glove", sample=1e-4), "--sample applies"),
+    (dict(model="sg", eta=0.1), "--eta applies to --model glove, not sg"),
+    (dict(model="cbow", x_max=10), "--x-max applies"), (dict(model="sg", hidden=50), "--hidden applies"),
     (dict(loss="ns", negative=0), "--negative must be at least 1 with --loss ns"),
 ])
 def test_bad_options_are_refused_with_one_line(options, message):
@@ -54,3 +61,16 @@ def test_run_options_are_a_separate_record():
     run = RunOptions(quiet=True)
     assert run.quiet and run.dask is None and run.sync_bits == 16
     assert "quiet" not in TrainConfig.__dataclass_fields__  # how a run is driven is not what it trains
+
+
+def test_a_checkpoints_filled_in_options_do_not_count_as_given():
+    """A checkpoint saved every field; resuming leaves out other models' options (driver._merged)."""
+    import dataclasses
+
+    from w2v.driver import _merged
+
+    saved = dataclasses.asdict(TrainConfig(model="glove"))
+    saved.update(batch=1, hidden=100)  # (as an older version saved them)
+    assert _merged(saved, {}).model == "glove"
+    again = dataclasses.asdict(TrainConfig(model="sg", dim=7))
+    assert TrainConfig(**again) == TrainConfig(model="sg", dim=7)  # a config rebuilt from its fields

@@ -117,7 +117,7 @@ def test_save_and_read_vocab(planted, tmp_path):
     (dict(negative=0), "--negative"), (dict(alpha=0), "--alpha"), (dict(sample=-1), "--sample"),
     (dict(model="fasttext"), "--model"), (dict(model="glove", eta=0), "--eta"),
     (dict(model="glove", x_max=-1), "--x-max"), (dict(model="glove", export="c"), "--export"),
-    (dict(model="sg", export="w"), "--export w applies"), (dict(min_alpha=1.0, alpha=0.1), "--min-alpha"),
+    (dict(model="sg", export="w"), "--export applies to --model glove"), (dict(min_alpha=1.0, alpha=0.1), "--min-alpha"),
 ])
 def test_nonsense_options(kw, match):
     with pytest.raises(W2VError, match=match):

@@ -64,4 +64,4 @@ def register():
     choices.MODELS["sg"] = choices.MODELS["sg"]._replace(losses=choices.MODELS["sg"].losses + ("uniform",))
     choices.MODELS["bigram"] = choices.Architecture("toy_seams.bigram_sentence", "w2v.trainers.word2vec",
                                                     ("ns", "hs", "uniform"), "each word predicts the next",
-                                                    alpha=0.025)
+                                                    alpha=0.025, options=choices.MODELS["sg"].options)

@@ -18,6 +18,8 @@ class Architecture(NamedTuple):
     window: int = 5  # default --window
     epochs: int = 5  # default --epochs
     dask: str = ""  # module of its trainer with --dask ("": not on a cluster)
+    options: tuple = ()  # the options (TrainConfig fields) of some models that it reads: another model's are
+    # refused with a one-line error when given (config.TrainConfig); the others apply to every model
 
 
 class OutputLayer(NamedTuple):
@@ -27,20 +29,26 @@ class OutputLayer(NamedTuple):
     nplm_batch: int = 1  # the NPLM's default --batch with it (examples per hidden-layer step)
 
 
+# the predictive models' options (the NPLM predicts every word and does not subsample: it ignores --sample)
+_SAMPLED = ("loss", "negative", "noise_power", "alpha", "min_alpha", "sample")
+
 MODELS = {
     "sg": Architecture("w2v.kernels.sg_sentence", "w2v.trainers.word2vec", ("ns", "nce", "hs"),
                        "skip-gram: each word predicts the words around it (Mikolov et al. 2013)", alpha=0.025,
-                       dask="w2v.cluster.trainer"),
+                       dask="w2v.cluster.trainer", options=_SAMPLED),
     "cbow": Architecture("w2v.kernels.cbow_sentence", "w2v.trainers.word2vec", ("ns", "nce", "hs"),
                          "continuous bag of words: the words around a position predict it", alpha=0.05,
-                         dask="w2v.cluster.trainer"),
+                         dask="w2v.cluster.trainer", options=_SAMPLED),
     "nplm": Architecture("w2v.nplm_kernels.nplm_sentence", "w2v.trainers.nplm", ("softmax", "hs", "nce", "ns"),
                          "Bengio et al.'s neural probabilistic language model: a tanh network predicts each "
                          "word from the --context words before it",
-                         alpha=0.01),  # bench-en, 5 epochs (bench/RESULTS.md): better than 0.02 for HS, as good for NCE
+                         alpha=0.01,  # bench-en, 5 epochs (bench/RESULTS.md): better than 0.02 for HS, as good for NCE
+                         options=_SAMPLED + ("context", "hidden", "direct", "batch", "sync")),
     "glove": Architecture("", "w2v.trainers.glove", (),
                           "GloVe (Pennington et al. 2014): weighted least squares on co-occurrence counts",
-                          window=10, epochs=15, dask="w2v.trainers.glove"),  # (counts on the cluster, trains here)
+                          window=10, epochs=15, dask="w2v.trainers.glove",  # (counts on the cluster, trains here)
+                          options=("symmetric", "distance_weighting", "x_max", "weight_power", "eta", "export",
+                                   "memory")),
 }
 
 LOSSES = {

@@ -51,11 +51,15 @@ class TrainConfig:
         if self.model not in MODELS:
             bad(f"--model must be {_either(MODELS)}, not {self.model!r}")
         arch = MODELS[self.model]
+        for option in self.foreign_options():
+            owners = [m for m, a in MODELS.items() if option in a.options]
+            bad(f"--{option.replace('_', '-')} applies to --model {_either(owners)}, not {self.model}"
+                f"{_HINTS.get((option, self.model), '')}")
         if self.window is None:
             object.__setattr__(self, "window", arch.window)
         if self.epochs is None:
             object.__setattr__(self, "epochs", arch.epochs)
-        if self.memory is None:
+        if self.memory is None and "memory" in arch.options:
             object.__setattr__(self, "memory", min(4.0, _total_memory_gb() / 4))
         if self.loss not in LOSSES:
             bad(f"--loss must be {_either(LOSSES)}, not {self.loss!r}")
@@ -63,12 +67,9 @@ class TrainConfig:
             owners = [m for m, a in MODELS.items() if self.loss in a.losses]
             bad(f"--loss {self.loss} is for --model {_either(owners)} ({self.model}: "
                 f"{_either(MODELS[self.model].losses)})")
-        if self.batch is None:
+        if self.batch is None and "batch" in arch.options:
             object.__setattr__(self, "batch", LOSSES[self.loss].nplm_batch)
         trainer(self.model).check_options(self, bad)  # the model's own options
-        for option, (owner, default, hint) in _OWN_OPTIONS.items():
-            if self.model != owner and getattr(self, option) != default:
-                bad(f"--{option} {getattr(self, option)} applies to --model {owner}{hint}")
         for name in ("dim", "window", "epochs"):
             if getattr(self, name) < 1:
                 bad(f"--{name.replace('_', '-')} must be at least 1 (got {getattr(self, name)})")
@@ -97,6 +98,12 @@ class TrainConfig:
         if self.dim > 100_000:
             bad(f"--dim {self.dim} is too large")
 
+    def foreign_options(self):
+        """The options given (not at their defaults) that belong to other models than this one."""
+        own = MODELS[self.model].options
+        fields = {f.name: f.default for f in dataclasses.fields(self)}
+        return [o for o in sorted(model_options()) if o not in own and getattr(self, o) != fields[o]]
+
     @property
     def start_alpha(self):
         """The initial learning rate: --alpha, or the model's default."""
@@ -118,8 +125,15 @@ class TrainConfig:
         return self.threads or os.cpu_count() or 1
 
 
-# options that only one model reads: (that model, the value that means "not given", a hint)
-_OWN_OPTIONS = {"batch": ("nplm", 1, ""), "export": ("glove", "w+c", " (the NPLM's --export is a vectors file)")}
+# what a user of another tool may have meant
+_HINTS = {("alpha", "glove"): " (GloVe's AdaGrad rate is --eta; GloVe's -alpha, the weighting power, is --weight-power)",
+          ("export", "nplm"): " (the NPLM's --export is a vectors file)",
+          }
+
+
+def model_options():
+    """Every option that some model reads and others do not (choices.MODELS' ``options``)."""
+    return {o for a in MODELS.values() for o in a.options}
 
 
 def trainer(model):

@@ -37,9 +37,14 @@ def resolve_config(options, resume=None):
 
 
 def _merged(saved, options):
-    """A checkpoint's options (``saved``), overridden by those given."""
+    """A checkpoint's options (``saved``), overridden by those given. A checkpoint holds every field, other
+    models' options at their filled-in values too: those are left out."""
+    from w2v.config import model_options
+
     known = {f.name for f in dataclasses.fields(TrainConfig)}
-    return TrainConfig(**{**{k: v for k, v in saved.items() if k in known}, **options})
+    own = MODELS[saved["model"]].options if saved.get("model") in MODELS else ()
+    kept = {k: v for k, v in saved.items() if k in known and (k not in model_options() or k in own)}
+    return TrainConfig(**{**kept, **options})
 
 
 FIXED = ("model", "loss", "dim")  # what a continued run may not change: the parameters' shapes and meaning

@@ -41,7 +41,7 @@ def kernel_config(cfg, encoded, tabs, n_out):
                           total_ids=float(encoded.n_ids * cfg.epochs),
                           width=layer(cfg.loss).width(tabs.out, cfg, n_out),
                           shared=cfg.shared_targets, seed=int(cfg.seed) & 0x7FFFFFFFFFFFFFFF,
-                          context=cfg.context, direct=cfg.direct, batch=cfg.batch,
+                          context=cfg.context, direct=cfg.direct, batch=cfg.batch or 1,
                           sync=cfg.sync if cfg.n_threads > 1 else 0)  # (the NPLM's hidden layer alone reads it)
 
 
