@@ -194,14 +194,14 @@ def _load_binary(path, f, data, n, dim, unicode_errors, limit, offset):
 
 def _load_text(path, f, data, n, dim, unicode_errors, limit):
     """Lines of a word and its numbers, parsed a chunk of lines at a time (numbers by numpy, in C)."""
-    want = limit  # (without one every line is read, and their number checked against the header's)
     # with a header the matrix is allocated once and filled; GloVe's files (no header) stack their blocks
     mat = np.empty((n if limit is None else min(n, limit), dim), np.float32) if n is not None else None
     words, blocks = [], []
     lineno = 1 if n is not None else 0
     pending = data
     while True:
-        more = f.read(TEXT_CHUNK) if (want is None or len(words) < want) else b""
+        more = f.read(TEXT_CHUNK) if (limit is None or len(words) < limit) else b""  # (without a limit every
+        # line is read, and their number checked against the header's)
         chunk = pending + more
         if more:
             cut = chunk.rfind(b"\n") + 1
@@ -209,14 +209,13 @@ def _load_text(path, f, data, n, dim, unicode_errors, limit):
         else:
             pending = b""
         if chunk:
-            lines = [raw for raw in chunk.split(b"\n")]
             keys, numbers = [], []
-            for raw in lines:
+            for raw in chunk.split(b"\n"):
                 lineno += 1
                 raw = raw.strip()
                 if not raw:
                     continue
-                if want is not None and len(words) + len(keys) >= want:
+                if limit is not None and len(words) + len(keys) >= limit:
                     break
                 sp = raw.find(b" ")
                 if dim is None:
