@@ -181,3 +181,18 @@ def test_limit_reads_the_first_words_of_a_vectors_file(tmp_path):
     assert r.exit_code == 0 and Vectors.load(tmp_path / "v.txt").words == [f"w{i}" for i in range(5)]
     r = CliRunner().invoke(cli, ["similar", str(tmp_path / "v.bin"), "w1", "--limit", "3", "-n", "5"])
     assert r.exit_code == 0 and len(r.stdout.splitlines()) == 2  # only w0 and w2 are there to answer
+
+
+def test_eval_restrict_is_validated_and_taken_by_both_evaluations(tmp_path):
+    rng = np.random.default_rng(1)
+    Vectors(["king", "queen", "man", "woman"], rng.normal(size=(4, 5)).astype(np.float32)).save(tmp_path / "v.bin")
+    r = CliRunner().invoke(cli, ["eval", "analogies", str(tmp_path / "v.bin"), "--restrict", "-1"])
+    assert r.exit_code == 2 and "--restrict" in r.output
+    pairs = tmp_path / "pairs.txt"
+    pairs.write_text("king\tqueen\t8\nman\twoman\t7\nking\tman\t5\n")
+    for restrict, found in ((0, 3), (2, 1)):  # the first two words: king and queen
+        r = CliRunner().invoke(cli, ["eval", "similarity", str(tmp_path / "v.bin"), "--dataset", str(pairs),
+                                     "--restrict", str(restrict), "--json"])
+        assert r.exit_code == 0 and json.loads(r.stdout)[0]["found"] == found
+    r = CliRunner().invoke(cli, ["similar", str(tmp_path / "v.bin"), "king", "--topn", "2"])
+    assert r.exit_code == 0 and len(r.stdout.splitlines()) == 2

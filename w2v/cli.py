@@ -279,7 +279,8 @@ def cooccur(corpus, output, quiet, **options):
 @cli.command()
 @click.argument("vectors")
 @click.argument("word")
-@click.option("-n", "topn", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("-n", "--topn", "topn", type=click.IntRange(min=1), default=10, show_default=True,
+              help="How many neighbours to list.")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Read only the first N words of the vectors file (as gensim's limit) [all].")
 def similar(vectors, word, topn, limit):
@@ -300,7 +301,8 @@ def similar(vectors, word, topn, limit):
 @click.argument("a")
 @click.argument("b")
 @click.argument("c")
-@click.option("-n", "topn", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("-n", "--topn", "topn", type=click.IntRange(min=1), default=10, show_default=True,
+              help="How many neighbours to list.")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Read only the first N words of the vectors file (as gensim's limit) [all].")
 def analogy(vectors, a, b, c, topn, limit):

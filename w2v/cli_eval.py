@@ -50,7 +50,7 @@ def perplexity(model, text, as_json):
 @eval_.command()
 @click.argument("vectors")
 @click.option("--dataset", default=None, help="Analogy file [the Google analogy set shipped with w2v].")
-@click.option("--restrict", type=int, default=30000, show_default=True,
+@click.option("--restrict", type=click.IntRange(min=0), default=30000, show_default=True,
               help="Only the most frequent words answer and are asked about (0: all).")
 @click.option("--method", type=click.Choice(["3cosadd", "3cosmul"]), default="3cosadd", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
@@ -86,10 +86,12 @@ def analogies(vectors, dataset, restrict, method, as_json, limit):
 @eval_.command()
 @click.argument("vectors")
 @click.option("--dataset", multiple=True, help="Similarity file (repeatable) [WS-353 and SimLex-999].")
+@click.option("--restrict", type=click.IntRange(min=0), default=300000, show_default=True,
+              help="Only the most frequent words are looked up (0: all).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Read only the first N words of the vectors file (as gensim's limit) [all].")
-def similarity(vectors, dataset, as_json, limit):
+def similarity(vectors, dataset, restrict, as_json, limit):
     """Spearman and Pearson correlation of VECTORS with human similarity scores.
 
     \b
@@ -101,7 +103,7 @@ def similarity(vectors, dataset, as_json, limit):
 
     vecs = load_vectors(vectors, limit)
     paths = list(dataset) or [evaluate.data_path(n) for n in evaluate.DEFAULT_SIMILARITY]
-    res = [evaluate.similarity(vecs, p) for p in paths]
+    res = [evaluate.similarity(vecs, p, restrict=restrict) for p in paths]
     for r in res:
         if r["found"] < 2:
             r["warning"] = f"{r['found']} of its {r['pairs']} pairs have both words in the vocabulary: no correlation"
