@@ -51,7 +51,7 @@ def foreign_option(args, own):
 PARAMETERS = {
     "vector_size": "dim", "size": "dim", "workers": "threads", "thread": "threads", "sg": "model='sg' or 'cbow'",
     "hs": "loss='hs'", "iter": "epochs", "epoch": "epochs", "lr": "alpha", "ws": "window", "minCount": "min_count",
-    "neg": "negative", "max_final_vocab": "max_vocab", "max_vocab_size": "max_types", "cbow_mean": "cbow_mean=True "
-    "(mean) or False (sum)", "ns_exponent": "noise_power", "corpus_file": "the corpus argument",
+    "neg": "negative", "max_final_vocab": "max_vocab", "max_vocab_size": "max_types", "ns_exponent": "noise_power",
+    "corpus_file": "the corpus argument",
     "sentences": "the corpus argument", "input": "the corpus argument", "t": "sample",
 }

@@ -68,7 +68,7 @@ def prepare(corpus, cfg, workdir, known=None, unk=None):
     if len(vocab) == 0:
         raise CorpusError(f"vocabulary is empty: no word occurs at least --min-count {cfg.min_count} times "
                           f"in {scanned.total_tokens} tokens")
-    need = layer(cfg.loss).min_words if cfg.model != "glove" else 1
+    need = layer(cfg.loss).min_words  # (GloVe takes no --loss: the default's, one word)
     if len(vocab) < need:
         raise CorpusError(f"--loss {cfg.loss} needs at least {need} words in the vocabulary")
     if unk is not None:

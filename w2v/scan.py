@@ -167,7 +167,6 @@ def scan_block(buf, pos, end, final, slots, e_hash, e_off, e_len, e_count, e_pid
             if i == end:
                 return end, out_n, DONE
             st[ST_SKIP] = 0
-            continue
         c = buf[i]
         if _is_space(c):
             if c == 10 and st[ST_SENT] > 0:

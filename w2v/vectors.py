@@ -233,7 +233,8 @@ class Vectors:
 
         ok = self._ok_vocab(restrict_vocab, case_insensitive)
         sections, section = [], None
-        with open(analogies or data_path(DEFAULT_ANALOGIES), encoding="utf-8", errors="replace") as f:
+        analogies = analogies or data_path(DEFAULT_ANALOGIES)
+        with open(analogies, encoding="utf-8", errors="replace") as f:
             for line_no, line in enumerate(f):
                 if line.startswith(": "):
                     if section:
@@ -276,7 +277,8 @@ class Vectors:
 
         ok = self._ok_vocab(restrict_vocab, case_insensitive)
         gold, model, oov = [], [], 0
-        with open(pairs or data_path(DEFAULT_SIMILARITY[0]), encoding=encoding) as f:
+        pairs = pairs or data_path(DEFAULT_SIMILARITY[0])
+        with open(pairs, encoding=encoding) as f:
             for line in f:
                 if not line or line.startswith("#"):
                     continue
