@@ -49,7 +49,7 @@ class Trainer:
     def epochs(self, params):
         CALLS.append("epochs")
 
-        def steps(epoch, start):
+        def steps(epoch, start, stop):
             for position in range(start, 2):
                 params["W"] += 1
                 yield position + 1, 1.0, 1

@@ -17,7 +17,7 @@ LENGTH, STEP = 10, 4  # positions per epoch; positions per step (the last step o
 
 def counting_epochs(trained, loss_at=lambda epoch, position: 2.0):
     """An epoch of LENGTH positions in steps of STEP; ``trained`` records each step's (epoch, start)."""
-    def steps(epoch, start):
+    def steps(epoch, start, stop):
         for position in range(start, LENGTH, STEP):
             trained.append((epoch, position))
             end = min(position + STEP, LENGTH)

@@ -147,7 +147,7 @@ def test_urls_are_read_through_fsspec(tmp_path, monkeypatch):
     ones decompressed by suffix; a missing file, a glob matching nothing, an unknown protocol and a
     missing fsspec are one-line errors."""
     pytest.importorskip("fsspec")
-    paths = _shards(tmp_path)
+    _shards(tmp_path)
     d = tmp_path / "shards"
     want = api.vocabulary(str(d), min_count=1)
     for spec in ("file://" + str(d), "file://" + str(d) + "/**", ["file://" + p for p in corpus.expand_inputs(str(d))]):

@@ -15,14 +15,17 @@ import time
 from typing import NamedTuple
 
 from w2v.errors import TrainingDiverged, TrainingInterrupted
+from w2v.lanes import stop_flag
 from w2v.messages import log
 
 
 class Epochs(NamedTuple):
     """A trainer's epochs as the loop sees them.
 
-    ``steps(epoch, position)`` yields ``(next position, summed loss, predictions)`` per kernel call;
-    positions run from 0 to ``length``. ``rate(epoch, position)`` is the learning rate shown and logged.
+    ``steps(epoch, position, stop)`` yields ``(next position, summed loss, predictions)`` per kernel call;
+    positions run from 0 to ``length``. ``stop`` is a flag (lanes.stop_flag) that SIGINT and SIGTERM set
+    while a step runs: the step then ends early, within about a second, at a position a resume continues
+    from exactly, and is the last one taken. ``rate(epoch, position)`` is the learning rate shown and logged.
     ``diverged(loss, epoch)`` returns a message when the loss or the weights are no longer finite.
     ``load_kernels`` calls ``warm_up`` before the first step, so no step pays for compiling.
     """
@@ -86,7 +89,7 @@ def run_epochs(epochs, n_epochs, progress, run, save):
         with RunControl(run, save) as control:
             while progress.epoch < n_epochs:
                 epoch = progress.epoch
-                for position, loss, n in epochs.steps(epoch, progress.position):
+                for position, loss, n in epochs.steps(epoch, progress.position, control.stop):
                     problem = epochs.diverged(loss, epoch)
                     if problem:
                         raise control.diverged(problem)
@@ -121,12 +124,13 @@ def run_epochs(epochs, n_epochs, progress, run, save):
 
 class RunControl:
     """What happens between two kernel calls: the JSON log, the callback, SIGINT and SIGTERM (which only
-    set a flag while training), periodic checkpoints, and stopping with a checkpoint. ``save`` writes the
+    set flags while training: ``signum`` for the loop, ``stop`` for the running kernels), periodic checkpoints, and stopping with a checkpoint. ``save`` writes the
     trainer's checkpoint (None without --checkpoint)."""
 
     def __init__(self, run, save):
         self.run, self.save = run, save
         self.signum = None
+        self.stop = stop_flag()
         self.previous = {}
         self.log = None
         self.last_save = time.monotonic()
@@ -141,6 +145,7 @@ class RunControl:
 
     def _handle(self, signum, frame):
         self.signum = signum
+        self.stop[0] = 1
 
     def __exit__(self, *exc):
         for sig, handler in self.previous.items():

@@ -49,15 +49,18 @@ def adagrad_step(W, C, bw, bc, gW, gC, gbw, gbc, i, j, x, x_max, power, eta, cli
     return cost
 
 
-def _epoch(rows, cols, vals, starts, ends, params, x_max, power, eta, clip, costs):
-    """The chunks ``starts[c]:ends[c]`` of the shuffled nonzeros, each chunk's cost into ``costs[c]``."""
+def _epoch(rows, cols, vals, starts, ends, params, x_max, power, eta, clip, costs, done, stop):
+    """The chunks ``starts[c]:ends[c]`` of the shuffled nonzeros, each chunk's cost into ``costs[c]`` and 1
+    into ``done[c]``; once ``stop[0]`` is set (by a signal handler, from another thread) no chunk starts."""
     W, C, bw, bc, gW, gC, gbw, gbc = params
     for c in prange(starts.shape[0]):
-        total = 0.0
-        for t in range(starts[c], ends[c]):
-            total += adagrad_step(W, C, bw, bc, gW, gC, gbw, gbc, rows[t], cols[t], vals[t], x_max, power, eta,
-                                  clip)
-        costs[c] = total
+        if stop[0] == 0:
+            total = 0.0
+            for t in range(starts[c], ends[c]):
+                total += adagrad_step(W, C, bw, bc, gW, gC, gbw, gbc, rows[t], cols[t], vals[t], x_max, power, eta,
+                                      clip)
+            costs[c] = total
+            done[c] = 1
 
 
 # Unlike the window loop (kernels.py), GloVe keeps a parallel=True epoch: it compiles in about a second,
@@ -65,8 +68,10 @@ def _epoch(rows, cols, vals, starts, ends, params, x_max, power, eta, clip, cost
 # 5M tokens: 4.74M against 1.67M updates/s; probably because the gufunc's arrays are taken not to alias,
 # which lets LLVM vectorise the AdaGrad update: not verified). The serial twin serves --threads 1, bit for
 # bit as before (using the prange twin there would change the bits).
-epoch_serial = numba.njit(cache=True, fastmath=FASTMATH)(renamed(_epoch, "glove_epoch_serial"))
-epoch_parallel = numba.njit(cache=True, fastmath=FASTMATH, parallel=True)(renamed(_epoch, "glove_epoch_parallel"))
+# Both release the GIL: the trainer runs them in a thread, so the main thread takes signals at once.
+epoch_serial = numba.njit(cache=True, nogil=True, fastmath=FASTMATH)(renamed(_epoch, "glove_epoch_serial"))
+epoch_parallel = numba.njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)(
+    renamed(_epoch, "glove_epoch_parallel"))
 
 
 @numba.njit(cache=True)

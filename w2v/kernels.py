@@ -275,12 +275,15 @@ def cbow_sentence(sen, n, weights, out, cfg, sc, loss, predictions, state, alpha
 START = SENTENCE = FINISH = None  # placeholders: only the specialised copies run
 
 
-def _train_lane(lane, lanes, stream, starts, ends, position, epoch, weights, tables, cfg, losses, counts):
+def _train_lane(lane, lanes, stream, starts, ends, position, epoch, weights, tables, cfg, losses, counts, stop):
     """Train lane ``lane`` of ``lanes``: chunks lane, lane + lanes, ... of the block ``stream`` (whole
     sentences each), in order; writes each chunk's loss and number of predictions to ``losses[c]`` and
-    ``counts[c]``. Python runs the lanes in threads (the kernel releases the GIL), so the threads move
-    through the block side by side and share one point of the learning-rate decay, as word2vec.c's and
-    gensim's threads do.
+    ``counts[c]`` (which the caller fills with -1: a chunk not trained keeps it). Once ``stop[0]`` is
+    set (by a signal handler, from another thread) the lane trains no further chunk: a chunk is the unit
+    of work a stop waits for, and a chunk's start is a point that a resume continues exactly.
+
+    Python runs the lanes in threads (the kernel releases the GIL), so the threads move through the block
+    side by side and share one point of the learning-rate decay, as word2vec.c's and gensim's threads do.
 
     ``position`` is the global index of ``stream[0]`` in the epoch; with ``epoch`` it fixes both the
     learning rate (linear decay over all epochs) and each chunk's random state, so the result does not
@@ -289,6 +292,8 @@ def _train_lane(lane, lanes, stream, starts, ends, position, epoch, weights, tab
     """
     out = tables.out
     for c in range(lane, starts.shape[0], lanes):
+        if stop[0] != 0:
+            break
         start, end = starts[c], ends[c]
         st = START(weights, cfg)
         sen = np.empty(1024, np.int32)

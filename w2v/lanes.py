@@ -1,29 +1,47 @@
 """Threads that run one kernel's lanes side by side (the kernels release the GIL)."""
 
 
-
-
 class Lanes:
     """Threads that run a kernel's lanes side by side: ``run(kernel, *args)`` calls ``kernel(t, lanes,
     *args)`` for every lane t, each in its own thread (the kernels release the GIL), and waits for all.
-    One lane runs in the calling thread. A context manager: the threads end with it."""
+    A single lane runs in a thread too, so that the main thread, waiting, runs the signal handlers (which
+    set the kernels' stop flag) at once rather than when the kernel returns. A context manager: the
+    threads end with it."""
 
     def __init__(self, lanes):
         from concurrent.futures import ThreadPoolExecutor
 
         self.lanes = max(1, int(lanes))
-        self.pool = ThreadPoolExecutor(self.lanes, thread_name_prefix="w2v-lane") if self.lanes > 1 else None
+        self.pool = ThreadPoolExecutor(self.lanes, thread_name_prefix="w2v-lane")
 
     def run(self, kernel, *args):
-        if self.pool is None:
-            kernel(0, 1, *args)
-            return
         for f in [self.pool.submit(kernel, t, self.lanes, *args) for t in range(self.lanes)]:
             f.result()
+
+    def call(self, fn, *args):
+        """``fn(*args)`` in a lane's thread (a kernel that is not split into lanes), waited for."""
+        return self.pool.submit(fn, *args).result()
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        if self.pool is not None:
-            self.pool.shutdown()
+        self.pool.shutdown()
+
+
+def stop_flag():
+    """A kernel's stop flag: a one-element array that a signal handler sets (``flag[0] = 1``) while the
+    kernel runs in another thread; the kernel ends at its next clean point."""
+    import numpy as np
+
+    return np.zeros(1, np.int64)
+
+
+def trained_prefix(done):
+    """After a stop: how many chunks, from the first, count as trained (up to the last one done), and which
+    of them the lanes had not reached (``gaps``, to be trained before the position moves past them)."""
+    import numpy as np
+
+    done = np.asarray(done, bool)
+    trained = len(done) if done.all() else int(np.flatnonzero(done)[-1]) + 1 if done.any() else 0
+    return trained, np.flatnonzero(~done[:trained])

@@ -126,7 +126,7 @@ class Replica:
         loss, predictions = 0.0, 0
         for at in np.unique(todo[:, 0]):
             mine = todo[todo[:, 0] == at]
-            step_loss, n = train_chunks(self.kernel, self.weights, self.tabs, self.kcfg, self._block(int(at)),
+            step_loss, n, _ = train_chunks(self.kernel, self.weights, self.tabs, self.kcfg, self._block(int(at)),
                                         mine[:, 1].copy(), mine[:, 2].copy(), int(at), epoch)
             loss, predictions = loss + step_loss, predictions + n
         seconds = time.perf_counter() - t0

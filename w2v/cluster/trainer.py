@@ -20,6 +20,20 @@ class _Lost(Exception):
         self.lost = lost  # [(shard, exception)]
 
 
+class _Stopped(Exception):
+    """A signal came while the replicas trained a round: the step is abandoned."""
+
+
+def _wait(call, stop):
+    """The result of a replica's call, waited for in short sleeps (so the main thread takes signals at
+    once); raises _Stopped as soon as ``stop`` is set."""
+    while not call.done():
+        if stop[0]:
+            raise _Stopped
+        time.sleep(0.02)
+    return call.result()
+
+
 class Trainer:
     """Skip-gram and CBOW trained by replicas on the cluster, as a trainer under the one driver (so the
     progress bar, JSON log, callback, signals and checkpoints work as locally). A position is a count of
@@ -41,6 +55,7 @@ class Trainer:
         self.replicas, self.ready = None, False
         self.pending = None  # the combined rows each replica has yet to take (at the next round)
         self.resumed = True  # until init() says the run is fresh
+        self.interrupted = False  # a stop abandoned a round: the replicas may still be training it
         self.sync = {"rounds": 0, "full": 0, "bytes_up": 0, "bytes_down": 0, "bytes_hot": 0, "bytes_full": 0,
                      "rebuilt": 0, "compute_s": 0.0, "round_s": 0.0, "overhead_full_s": 0.0, "overhead_hot_s": 0.0}
 
@@ -161,8 +176,8 @@ class Trainer:
                     call.result()
                 self.ready = True
 
-        def step(epoch, p, updates):
-            """The rounds of step p; raises _Lost naming the replicas whose workers died."""
+        def step(epoch, p, updates, stop):
+            """The rounds of step p; raises _Lost naming the replicas whose workers died, _Stopped on a stop."""
             loss = predictions = 0
             for h in range(1, hot_rounds + 1):
                 r, full = (p - 1) * hot_rounds + h, h == hot_rounds
@@ -178,8 +193,8 @@ class Trainer:
                     try:
                         if isinstance(call, Exception):
                             raise call
-                        results.append(call.result())
-                    except W2VError:
+                        results.append(_wait(call, stop))
+                    except (W2VError, _Stopped):
                         raise
                     except Exception as e:
                         lost.append((s, e))
@@ -206,7 +221,10 @@ class Trainer:
                 predictions += sum(res[1] for res in results)
             return loss, predictions, updates
 
-        def steps(epoch, position):
+        def steps(epoch, position, stop):
+            """Steps of whole rounds. A stop abandons the step under way: the combined model goes back to its
+            start, the step's position, which a checkpoint then holds and a resume trains again (a
+            round's replicas may run for minutes; their combination is no clean point to stop at)."""
             start()
             # the last combination's rows go to the replicas with their next round, in this epoch or the next
             updates = self.pending or [None] * len(self.replicas)
@@ -214,8 +232,13 @@ class Trainer:
                 base = (W_in.copy(), W_out.copy())  # the combined model when the step starts
                 while True:
                     try:
-                        loss, predictions, updates = step(epoch, p, updates)
+                        loss, predictions, updates = step(epoch, p, updates, stop)
                         break
+                    except _Stopped:
+                        W_in[:], W_out[:] = base
+                        self.interrupted = True
+                        yield p - 1, 0.0, 0
+                        return
                     except _Lost as e:  # rebuild the lost replicas, reset the others, train the step again
                         for s, err in e.lost:
                             log(self.run.quiet, f"replica {s} lost ({type(err).__name__}: {err}); training step "
@@ -240,11 +263,18 @@ class Trainer:
         """Remove the replicas' work directories and close the client (the driver calls it in any case)."""
         if self.client is None:
             return
+        calls = []
         for rep in self.replicas or []:
             try:
-                rep.close().result()
+                calls.append(rep.close())
             except Exception:
                 pass
+        # after a stop, a replica's close waits behind the round it is still training: give them a moment,
+        # then close the client (and the local cluster's workers) in any case
+        deadline = time.monotonic() + (1.0 if self.interrupted else 600.0)
+        for call in calls:
+            while not call.done() and time.monotonic() < deadline:
+                time.sleep(0.02)
         close(self.client)
         self.client = None
 

@@ -38,6 +38,32 @@ class EncodedCorpus(NamedTuple):
                 yield start, buf[:n]
                 start += n
 
+    def block_start(self, position, block_ids=1 << 21):
+        """The start of the block (as ``blocks(block_ids)`` cuts them from 0) that holds ``position``: where
+        ``blocks`` must start for a resume inside a block to see the blocks, and so the chunks, of a run
+        that did not stop. Reads only each block's last sentence, to find where it was cut."""
+        start = 0
+        tail = np.empty(min(block_ids, self.n_ids), np.int32)
+        with open(self.path, "rb") as f:
+            while start + block_ids < self.n_ids:
+                end = start + block_ids
+                # the cut after the last sentence end before ``end``; ``tail`` reaches back a whole block
+                # (sentences are <= MAX_SENTENCE ids, but a cut must be found as ``blocks`` finds it)
+                back = min(len(tail), 1 << 16)
+                while True:
+                    f.seek(4 * (end - back))
+                    got = tail[:back]
+                    f.readinto(memoryview(got).cast("B"))
+                    ends = np.flatnonzero(got == -1)
+                    if len(ends) or back == len(tail):
+                        break
+                    back = min(len(tail), back * 4)
+                cut = end - back + int(ends[-1]) + 1 if len(ends) else end
+                if cut > position:
+                    break
+                start = cut
+        return start
+
 
 def encode(scan_result, remap, workdir):
     """Rewrite the provisional stream with final ids (``remap[pid]``, -1 = dropped) into the training stream."""

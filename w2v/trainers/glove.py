@@ -9,6 +9,7 @@ import time
 import numpy as np
 
 from w2v.epochs import Epochs, divergence_test
+from w2v.lanes import Lanes, stop_flag, trained_prefix
 from w2v.messages import log
 from w2v.resources import check_memory, memory_estimate
 from w2v.errors import CorpusError
@@ -147,35 +148,49 @@ class Trainer:
         if cfg.n_threads > 1:
             numba.set_num_threads(min(cfg.n_threads, numba.config.NUMBA_NUM_THREADS))
             epoch_fn = glove_kernels.epoch_parallel
+        hyper = (cfg.x_max, cfg.weight_power, cfg.eta, 100.0)  # (100: the gradient clip, as GloVe's C code)
+
         def chunks(n):
             bounds = np.arange(0, n + glove_kernels.CHUNK, glove_kernels.CHUNK)
             bounds[-1] = n
             return bounds[:-1].astype(np.int64), bounds[1:].astype(np.int64)
 
-        def train(rows, cols, vals, offset, position):
-            """Train on one block of the shuffled nonzeros (global positions offset...), from ``position``."""
+        def train(rows, cols, vals, offset, position, stop, lanes):
+            """Train on one block of the shuffled nonzeros (global positions offset...), from ``position``;
+            a step that ``stop`` ended is the last (at a chunk's end: the resume point)."""
             starts, ends = chunks(len(rows))
             for s in range((position - offset) // glove_kernels.CHUNK, len(starts), glove_kernels.SLICE):
                 st, en = starts[s:s + glove_kernels.SLICE], ends[s:s + glove_kernels.SLICE]
-                costs = np.zeros(len(st))
-                epoch_fn(rows, cols, vals, st, en, arrays, cfg.x_max, cfg.weight_power, cfg.eta, 100.0, costs)
-                yield offset + int(en[-1]), float(costs.sum()), int(en[-1] - st[0])
+                costs, done = np.zeros(len(st)), np.zeros(len(st), np.uint8)
+                lanes.call(epoch_fn, rows, cols, vals, st, en, arrays, *hyper, costs, done, stop)
+                trained, gaps = trained_prefix(done)
+                if len(gaps):
+                    gap_costs = np.zeros(len(gaps))
+                    epoch_fn(rows, cols, vals, st[gaps], en[gaps], arrays, *hyper, gap_costs, done[gaps], stop_flag())
+                    costs[gaps] = gap_costs
+                end = int(en[trained - 1]) if trained else int(st[0])
+                yield offset + end, float(costs[:trained].sum()), end - int(st[0])
+                if trained < len(st):
+                    return
 
-        def steps(epoch, position):
-            if self.matrix is None:
-                yield from train(self.rows, self.cols, self.vals, 0, position)
-                return
-            # buckets in turn, the next one read while this one trains; a position inside a bucket is a
-            # multiple of glove_kernels.CHUNK from the bucket's start (every step ends on a chunk or a bucket end)
-            offsets = np.concatenate([[0], np.cumsum(self.matrix.sizes)])
-            first = int(np.searchsorted(offsets, position, side="right") - 1)
-            for k, (rows, cols, vals) in self.matrix.buckets(first):
-                yield from train(rows, cols, vals, int(offsets[k]), max(position, int(offsets[k])))
+        def steps(epoch, position, stop):
+            with Lanes(1) as lanes:  # (one thread that calls the kernel; its own threads are Numba's)
+                if self.matrix is None:
+                    yield from train(self.rows, self.cols, self.vals, 0, position, stop, lanes)
+                    return
+                # buckets in turn, the next one read while this one trains; a position inside a bucket is a
+                # multiple of glove_kernels.CHUNK from the bucket's start (every step ends on a chunk or a bucket end)
+                offsets = np.concatenate([[0], np.cumsum(self.matrix.sizes)])
+                first = int(np.searchsorted(offsets, position, side="right") - 1)
+                for k, (rows, cols, vals) in self.matrix.buckets(first):
+                    yield from train(rows, cols, vals, int(offsets[k]), max(position, int(offsets[k])), stop, lanes)
+                    if stop[0]:
+                        return
 
         def warm_up():  # no chunks: compiles (or loads) the kernel, trains nothing
             none = np.zeros(0, np.int64)
             empty = np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float32)
-            epoch_fn(*empty, none, none, arrays, cfg.x_max, cfg.weight_power, cfg.eta, 100.0, np.zeros(0))
+            epoch_fn(*empty, none, none, arrays, *hyper, np.zeros(0), np.zeros(0, np.uint8), stop_flag())
 
         default_eta = type(cfg).__dataclass_fields__["eta"].default
         return Epochs(length=self.nnz, steps=steps, rate=lambda epoch, position: cfg.eta,

@@ -10,7 +10,7 @@ import numpy as np
 from w2v.errors import CorpusError, OptionError
 from w2v.output import layer
 from w2v.trainers import Finished, Prepared
-from w2v.trainers.stream import kernel_config, memory_estimate, output_tables, stream_epochs
+from w2v.trainers.stream import chunk_ids, kernel_config, memory_estimate, output_tables, stream_epochs
 from w2v.vocab import Vocab
 
 
@@ -103,9 +103,15 @@ class Trainer:
     def epochs(self, params):
         from w2v import kernels
 
+        cfg = self.cfg
         weights = kernels.Weights(params["W_in"], params["W_out"], params["W_hid"], params["b_hid"])
-        return stream_epochs(self.encoded, weights, self.tabs,
-                             kernel_config(self.cfg, self.encoded, self.tabs, self.n_out), self.cfg)
+        # an example's forward and backward passes through the output and hidden layers: a full softmax
+        # over a large vocabulary makes the chunks short (a stop waits for the chunks running)
+        n_x = cfg.context * cfg.dim
+        width = layer(cfg.loss).width(self.tabs.out, cfg, self.n_out)
+        work = 3 * (width * params["W_out"].shape[1] + cfg.hidden * (n_x + 1))
+        return stream_epochs(self.encoded, weights, self.tabs, kernel_config(cfg, self.encoded, self.tabs, self.n_out),
+                             cfg, chunk_ids(work, least=cfg.batch))
 
     def finish(self, params, progress, seconds, epochs_run):
         from w2v.language_model import LanguageModel

@@ -5,11 +5,20 @@ import numpy as np
 
 from w2v.choices import MODELS
 from w2v.epochs import Epochs, divergence_test
-from w2v.lanes import Lanes
+from w2v.errors import ResumeError
+from w2v.lanes import Lanes, stop_flag, trained_prefix
 from w2v.resources import memory_estimate as resources_memory_estimate
 
 CHUNK_IDS = 10_000  # target chunk length (ids): many more chunks than threads
+CHUNK_WORK = 100_000_000  # multiply-adds a chunk may take (a skip-gram chunk's, about: 0.05-0.1 s), so
+# that a stop, which waits for the chunks running, comes within a second whatever the model's cost
 BLOCK_IDS = 1 << 21  # ids per kernel call (one progress-bar step)
+
+
+def chunk_ids(work_per_id, least=1):
+    """Chunk length (ids) for a model doing ``work_per_id`` multiply-adds per id: CHUNK_IDS, or fewer ids
+    (at least ``least``) when CHUNK_IDS of them would take more than CHUNK_WORK."""
+    return int(min(CHUNK_IDS, max(least, CHUNK_WORK // max(int(work_per_id), 1))))
 
 
 def plan_chunks(block, chunk_ids=CHUNK_IDS):
@@ -45,18 +54,28 @@ def kernel_config(cfg, encoded, tabs, n_out):
                           sync=cfg.sync if cfg.n_threads > 1 else 0)  # (the NPLM's hidden layer alone reads it)
 
 
-def train_chunks(kernel, weights, tabs, kcfg, block, starts, ends, position, epoch, lanes=None):
+def train_chunks(kernel, weights, tabs, kcfg, block, starts, ends, position, epoch, lanes=None, stop=None):
     """Train the chunks ``starts[c]:ends[c]`` of ``block`` (at ``position`` of epoch ``epoch``) with the lane
-    ``kernel``, in ``lanes`` (a Lanes; None: one lane, here); returns (summed loss, predictions). With no
-    chunks it trains nothing: it compiles (or loads) the kernel for these arrays' types."""
+    ``kernel``, in ``lanes`` (a Lanes; None: one lane, here); returns (summed loss, predictions, chunks
+    trained). Set during the call, ``stop`` (lanes.stop_flag) ends the lanes early: the chunks trained are
+    then made a prefix (those a lane had not reached below another lane's last are trained here, a few at
+    most), so that ``ends[trained - 1]`` is a point a resume continues from. With no chunks it trains
+    nothing: it compiles (or loads) the kernel for these arrays' types."""
     losses = np.zeros(len(starts))
-    counts = np.zeros(len(starts), np.int64)
-    args = (block, starts, ends, position, epoch, weights, tabs, kcfg, losses, counts)
+    counts = np.full(len(starts), -1, np.int64)  # -1: not trained (the kernel writes the others)
+    args = (block, starts, ends, position, epoch, weights, tabs, kcfg, losses, counts,
+            stop_flag() if stop is None else stop)
     if lanes is None:
         kernel(0, 1, *args)
     else:
         lanes.run(kernel, *args)
-    return float(losses.sum()), int(counts.sum())
+    trained, gaps = trained_prefix(counts >= 0)
+    if len(gaps):
+        gap_losses, gap_counts = np.zeros(len(gaps)), np.zeros(len(gaps), np.int64)
+        kernel(0, 1, block, starts[gaps], ends[gaps], position, epoch, weights, tabs, kcfg, gap_losses, gap_counts,
+               stop_flag())
+        losses[gaps], counts[gaps] = gap_losses, gap_counts
+    return float(losses[:trained].sum()), int(counts[:trained].sum()), trained
 
 
 def warm_up(kernel, weights, tabs, kcfg):
@@ -65,19 +84,29 @@ def warm_up(kernel, weights, tabs, kcfg):
     train_chunks(kernel, weights, tabs, kcfg, np.zeros(0, np.int32), none, none, 0, 0)
 
 
-def stream_epochs(encoded, weights, tabs, kcfg, cfg):
-    """The epochs over the encoded corpus: one step per block of whole sentences, its chunks shared out
-    to ``--threads`` lanes (kernels.lane_kernel, compiled for the model's sentence kernel)."""
+def stream_epochs(encoded, weights, tabs, kcfg, cfg, chunk_ids=CHUNK_IDS):
+    """The epochs over the encoded corpus: one step per block of whole sentences, its chunks (of about
+    ``chunk_ids`` ids) shared out to ``--threads`` lanes (kernels.lane_kernel, compiled for the model's
+    sentence kernel). A signal ends a step at a chunk's end; a resume from there rebuilds the block's
+    chunks as the uninterrupted run cut them and continues bit for bit (with one thread)."""
     from w2v import kernels
 
     kernel = kernels.lane_kernel(MODELS[cfg.model].kernel)
 
-    def steps(epoch, start):
+    def steps(epoch, start, stop):
         with Lanes(cfg.n_threads) as lanes:
-            for position, block in encoded.blocks(BLOCK_IDS, start=start):
-                starts, ends = plan_chunks(block)
-                loss, n = train_chunks(kernel, weights, tabs, kcfg, block, starts, ends, position, epoch, lanes)
-                yield position + len(block), loss, n
+            for position, block in encoded.blocks(BLOCK_IDS, start=encoded.block_start(start, BLOCK_IDS)):
+                starts, ends = plan_chunks(block, chunk_ids)
+                if position < start:  # resumed inside this block: from the chunk that starts there
+                    skip = int(np.searchsorted(starts, start - position))
+                    if skip == len(starts) or starts[skip] != start - position:
+                        raise ResumeError(f"the checkpoint's position {start} is not where a chunk starts")
+                    starts, ends = starts[skip:], ends[skip:]
+                loss, n, trained = train_chunks(kernel, weights, tabs, kcfg, block, starts, ends, position, epoch,
+                                                lanes, stop)
+                yield position + int(ends[trained - 1] if trained else starts[0]), loss, n
+                if trained < len(starts):  # stopped
+                    return
 
     def rate(epoch, position):
         return kernels.decay(kcfg.alpha, kcfg.min_alpha, (epoch * encoded.n_ids + position) / kcfg.total_ids)
