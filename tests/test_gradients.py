@@ -131,7 +131,7 @@ def test_skipgram_gradient(rng, loss):
     state = np.uint64(987654321)
 
     def step(ps, alpha):
-        loss_value, _ = kernels.sg_step(ps[0], 4, 2, ps[1], tabs, cfg, sc, state, alpha)
+        loss_value, _ = kernels.sg_step(ps[0], kernels.NO_LOCK, 4, 2, ps[1], tabs, cfg, sc, state, alpha)
         return loss_value
 
     for _, analytic, fd in _check_step(step, [W_in, W_out]):
@@ -150,7 +150,7 @@ def test_cbow_gradient(rng, loss, cbow_mean):
     state = np.uint64(13)
 
     def step(ps, alpha):
-        loss_value, _ = kernels.cbow_step(ps[0], n_ctx, 1, ps[1], tabs, cfg, sc, state, alpha)
+        loss_value, _ = kernels.cbow_step(ps[0], kernels.NO_LOCK, n_ctx, 1, ps[1], tabs, cfg, sc, state, alpha)
         return loss_value
 
     params = [W_in, W_out]
@@ -208,7 +208,7 @@ def test_skipgram_block_step_gradient(rng, loss):
     state = np.uint64(77)
 
     def step(ps, alpha):
-        loss_value, _ = kernels.sg_block_step(ps[0], 5, 2, ps[1], tabs, cfg, sc, state, alpha)
+        loss_value, _ = kernels.sg_block_step(ps[0], kernels.NO_LOCK, 5, 2, ps[1], tabs, cfg, sc, state, alpha)
         return loss_value
 
     for _, analytic, fd in _check_step(step, [W_in, W_out]):
@@ -220,9 +220,9 @@ def test_block_step_with_one_context_is_the_classic_update(rng, loss):
     """One context word: the shared-target step draws the same noise words and makes the same update."""
     tabs, cfg, W_in, W_out, sc = setup_step(rng, "sg", loss, negative=1, shared=True)
     a_in, a_out, b_in, b_out = W_in.copy(), W_out.copy(), W_in.copy(), W_out.copy()
-    la, sa = kernels.sg_step(a_in, 6, 2, a_out, tabs, cfg, sc, np.uint64(5), 0.1)
+    la, sa = kernels.sg_step(a_in, kernels.NO_LOCK, 6, 2, a_out, tabs, cfg, sc, np.uint64(5), 0.1)
     sc.context[0] = 6
-    lb, sb = kernels.sg_block_step(b_in, 1, 2, b_out, tabs, cfg, sc, np.uint64(5), 0.1)
+    lb, sb = kernels.sg_block_step(b_in, kernels.NO_LOCK, 1, 2, b_out, tabs, cfg, sc, np.uint64(5), 0.1)
     assert la == pytest.approx(lb, rel=1e-12) and sa == sb
     assert np.allclose(a_in, b_in, atol=1e-15) and np.allclose(a_out, b_out, atol=1e-15)
     assert not np.allclose(a_in, W_in)  # something was trained

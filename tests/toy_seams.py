@@ -51,7 +51,7 @@ def uniform_targets(target, out, cfg, sc, state):
 def bigram_sentence(sen, n, weights, out, cfg, sc, loss, predictions, state, alpha):
     """Each word's input row predicts the next word (skip-gram's step with a window of one, to the right)."""
     for p in range(1, n):
-        l, state = sg_step(weights.W_in, sen[p - 1], sen[p], weights.W_out, out, cfg, sc, state, alpha)
+        l, state = sg_step(weights.W_in, weights.lock, sen[p - 1], sen[p], weights.W_out, out, cfg, sc, state, alpha)
         loss += l
         predictions += 1
     return loss, predictions, state

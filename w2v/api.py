@@ -13,6 +13,7 @@ from w2v.errors import OptionError
 
 _RUN_OPTIONS = ("read_vocab", "save_vocab", "tmp_dir", "cooccur", "checkpoint", "resume", "log_json",
                 "max_memory", "callback", "continue_from", "update_vocab", "phrases", "dask", "shards",
+                "init_vectors", "lock_init",
                 "sync_rounds", "sync_average", "sync_hot",
                 "sync_bits", "force_text")
 
@@ -37,6 +38,10 @@ def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_ou
     text: its options unless given (not its model, loss or dim), the learning rate restarting at
     ``alpha``; ``update_vocab=True`` adds the new text's words (those passing ``min_count`` in it), with
     fresh rows, and rebuilds the Huffman tree and noise table from the merged counts.
+
+    ``init_vectors`` (a vectors file in any format ``load_vectors`` reads) starts the words of the new
+    vocabulary found in it from its vectors (gensim's ``intersect_word2vec_format``; the dimension must be
+    ``dim``); with ``lock_init`` those vectors are not trained (gensim's ``lockf=0``). sg and cbow.
 
     ``phrases`` (a file from ``learn_phrases(..., save_phrases=)`` / ``w2v phrases --save-phrases``, or a
     ``Phrases``) joins the learned phrases while the corpus is read, without writing the joined text.
@@ -67,6 +72,10 @@ def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_ou
         raise OptionError("--continue and --resume exclude each other: --resume finishes an interrupted run")
     if run.update_vocab and not run.continue_from:
         raise OptionError("--update-vocab goes with --continue CHECKPOINT")
+    if run.lock_init and not run.init_vectors:
+        raise OptionError("--lock-init goes with --init-vectors FILE")
+    if run.init_vectors and (run.resume or run.continue_from):
+        raise OptionError("--init-vectors starts a run; --resume and --continue take their weights from the checkpoint")
     resumed = continued = None
     if run.continue_from:
         cfg, continued = resolve_continue(config, run.continue_from)
@@ -74,6 +83,13 @@ def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_ou
         cfg, resumed = resolve_config(config, run.resume)
     if run.cooccur and cfg.model != "glove":
         raise OptionError("--cooccur applies to --model glove only")
+    if run.init_vectors:
+        from w2v.choices import MODELS
+        from w2v.config import trainer as trainer_module
+
+        starts = [m for m in MODELS if hasattr(trainer_module(m).Trainer, "start_from")]  # (the protocol's option)
+        if cfg.model not in starts:
+            raise OptionError(f"--init-vectors applies to --model {' and '.join(starts)}, not {cfg.model}")
     if vectors_output is not None and cfg.model != "nplm":
         if cfg.model == "glove":
             raise OptionError(f"--export must be w or w+c with --model glove, not {vectors_output!r}")
@@ -93,8 +109,8 @@ def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_ou
     from w2v.corpus import expand_inputs
 
     corpus = expand_inputs(corpus)
-    if run.dask and (run.phrases or run.continue_from or run.cooccur):
-        raise OptionError("--dask does not combine with --phrases, --continue or --cooccur")
+    if run.dask and (run.phrases or run.continue_from or run.cooccur or run.init_vectors):
+        raise OptionError("--dask does not combine with --phrases, --continue, --cooccur or --init-vectors")
     if run.phrases is not None:
         from w2v.phrases import Phrased, Phrases
 

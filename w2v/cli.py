@@ -95,6 +95,11 @@ def cli():
 @click.option("--continue", "continue_from", default=None,
               help="Continue training an sg/cbow checkpoint on CORPUS, new text: its weights and options (not "
                    "its model, loss or dim), the learning rate restarting at --alpha.")
+@click.option("--init-vectors", default=None,
+              help="sg/cbow: start the words found in this vectors file (any format w2v reads; same --dim) from "
+                   "its vectors, as gensim's intersect_word2vec_format.")
+@click.option("--lock-init", is_flag=True, default=False,
+              help="With --init-vectors: do not train the vectors taken from the file.")
 @click.option("--update-vocab", is_flag=True, default=False,
               help="With --continue: add CORPUS's words that pass --min-count in it, with fresh vectors.")
 @click.option("--log-json", default=None, help="Append one JSON line per progress step and per epoch here.")

@@ -180,3 +180,5 @@ class RunOptions(NamedTuple):
     # [cluster.trainer.Trainer.HOT_ROUNDS]
     sync_bits: int = 16  # with dask: the replicas exchange their changes in float16 (16) or values in float32
     force_text: bool = False  # read inputs whose first bytes look binary (NUL bytes, mostly not text)
+    init_vectors: str | None = None  # sg/cbow: a vectors file whose words start from their vectors there
+    lock_init: bool = False  # with init_vectors: those words' vectors are not trained (gensim's lockf 0)

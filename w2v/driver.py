@@ -130,6 +130,8 @@ def run_trainer(corpus, cfg, run=RunOptions(), resumed=None, continued=None):
             progress = checkpoint.Progress()
         else:
             params, progress = trainer.init(), checkpoint.Progress()
+            if run.init_vectors:
+                log(run.quiet, trainer.start_from(params, run.init_vectors, run.lock_init))
 
         def save():
             checkpoint.save(run.checkpoint, cfg, prepared.rows, params, progress, prepared.corpus_info)

@@ -55,6 +55,9 @@ class Config(NamedTuple):
     sync: int = 0  # NPLM: examples between merges of a chunk's private hidden layer (0: train it in place)
 
 
+NO_LOCK = np.zeros(0, np.float32)
+
+
 class Weights(NamedTuple):
     """Every array a kernel trains. Skip-gram and CBOW have no hidden layer: theirs is empty (0 x 0), which
     keeps one compiled kernel for all architectures (a None would compile and cache a second one)."""
@@ -63,10 +66,23 @@ class Weights(NamedTuple):
     W_out: np.ndarray  # (output rows, dim or the NPLM's len(h)): the output layer
     W_hid: np.ndarray
     b_hid: np.ndarray
+    # skip-gram and CBOW: per word, the share of its updates that ``W_in`` takes (gensim's vectors_lockf:
+    # 0 locks a row, as --lock-init does); empty: every row free
+    lock: np.ndarray = NO_LOCK
 
     @classmethod
-    def word2vec(cls, W_in, W_out):
-        return cls(W_in, W_out, np.zeros((0, 0), W_in.dtype), np.zeros(0, W_in.dtype))
+    def word2vec(cls, W_in, W_out, lock=None):
+        return cls(W_in, W_out, np.zeros((0, 0), W_in.dtype), np.zeros(0, W_in.dtype),
+                   NO_LOCK if lock is None else lock)
+
+
+@numba.njit(inline="always")
+def row_step(step, lock, w):
+    """The step of input row ``w``: ``step``, times its lock factor where rows have one (exactly ``step``
+    otherwise, so a run without locks is bit for bit what it was)."""
+    if lock.shape[0] == 0:
+        return step
+    return step * lock[w]
 
 
 class Scratch(NamedTuple):
@@ -103,21 +119,21 @@ def make_scratch(W_in, cfg):
 
 
 @numba.njit(fastmath=FASTMATH, inline="always")
-def sg_step(W_in, c, target, W_out, out, cfg, sc, state, alpha):
+def sg_step(W_in, lock, c, target, W_out, out, cfg, sc, state, alpha):
     """Skip-gram: ``h`` is the input row of context word ``c``; it predicts ``target`` through the output
     layer whose tables are ``out``."""
     grad_h = sc.grad_h
     grad_h.fill(0)
     row = W_in[c]
     loss, state = output_step(row, target, W_out, out, cfg, sc, state, alpha)
-    step = cast_like(alpha, row)
+    step = row_step(cast_like(alpha, row), lock, c)
     for k in range(row.shape[0]):
         row[k] -= step * grad_h[k]
     return loss, state
 
 
 @numba.njit(fastmath=FASTMATH, inline="always")
-def sg_block_step(W_in, n_ctx, target, W_out, out, cfg, sc, state, alpha):
+def sg_block_step(W_in, lock, n_ctx, target, W_out, out, cfg, sc, state, alpha):
     """Skip-gram with shared targets: every context word of the window predicts ``target`` against the
     same noise words (Ji et al. 2016) -- or the same Huffman path, which is shared anyway -- in one
     block step; the window's context ids are ``sc.context[:n_ctx]``. Returns (loss, rng state)."""
@@ -132,13 +148,14 @@ def sg_block_step(W_in, n_ctx, target, W_out, out, cfg, sc, state, alpha):
     for i in range(n_ctx):
         row = W_in[context[i]]
         g = G[i]
+        s = row_step(step, lock, context[i])
         for k in range(row.shape[0]):
-            row[k] -= step * g[k]
+            row[k] -= s * g[k]
     return loss, state
 
 
 @numba.njit(fastmath=FASTMATH, inline="always")
-def cbow_step(W_in, n_ctx, target, W_out, out, cfg, sc, state, alpha):
+def cbow_step(W_in, lock, n_ctx, target, W_out, out, cfg, sc, state, alpha):
     """CBOW: ``h`` is the sum (or mean) of the context rows ``sc.context[:n_ctx]``; each context row
     receives ``grad_h``."""
     h, grad_h, context = sc.h, sc.grad_h, sc.context
@@ -156,8 +173,9 @@ def cbow_step(W_in, n_ctx, target, W_out, out, cfg, sc, state, alpha):
     step = cast_like(alpha, h)
     for q in range(n_ctx):
         row = W_in[context[q]]
+        s = row_step(step, lock, context[q])
         for k in range(h.shape[0]):
-            row[k] -= step * grad_h[k]
+            row[k] -= s * grad_h[k]
     return loss, state
 
 
@@ -238,13 +256,13 @@ def sg_sentence(sen, n, weights, out, cfg, sc, loss, predictions, state, alpha):
                     context[n_ctx] = sen[q]
                     n_ctx += 1
             if n_ctx > 0:
-                l, state = sg_block_step(W_in, n_ctx, sen[p], W_out, out, cfg, sc, state, alpha)
+                l, state = sg_block_step(W_in, weights.lock, n_ctx, sen[p], W_out, out, cfg, sc, state, alpha)
                 loss += l
                 predictions += n_ctx
         else:
             for q in range(lo, hi):
                 if q != p:
-                    l, state = sg_step(W_in, sen[q], sen[p], W_out, out, cfg, sc, state, alpha)
+                    l, state = sg_step(W_in, weights.lock, sen[q], sen[p], W_out, out, cfg, sc, state, alpha)
                     loss += l
                     predictions += 1
     return loss, predictions, state
@@ -262,7 +280,7 @@ def cbow_sentence(sen, n, weights, out, cfg, sc, loss, predictions, state, alpha
                 if q != p:
                     context[n_ctx] = sen[q]
                     n_ctx += 1
-            l, state = cbow_step(W_in, n_ctx, sen[p], W_out, out, cfg, sc, state, alpha)
+            l, state = cbow_step(W_in, weights.lock, n_ctx, sen[p], W_out, out, cfg, sc, state, alpha)
             loss += l
             predictions += 1
     return loss, predictions, state

@@ -62,8 +62,32 @@ class Trainer:
         else:  # the layer's own rows (Huffman inner nodes): kept in order
             n = min(self.n_out, len(ck.arrays["W_out"]))
             W_out[:n] = ck.arrays["W_out"][:n]
+        params = {"W_in": W_in, "W_out": W_out}
+        if "lock" in ck.arrays:  # locked rows stay locked; new words train
+            params["lock"] = np.ones(len(self.vocab), np.float32)
+            params["lock"][have] = ck.arrays["lock"][at[have]]
         return prepared._replace(summary=f"{prepared.summary}; continuing from {len(old)} words, "
-                                         f"{int((~have).sum())} new"), {"W_in": W_in, "W_out": W_out}
+                                         f"{int((~have).sum())} new"), params
+
+    def start_from(self, params, path, lock):
+        """Start the words of the vocabulary found in the vectors file ``path`` from its vectors (gensim's
+        ``intersect_word2vec_format``), the others as init() made them; with ``lock`` the found rows are not
+        trained (``params["lock"]``: 0 for them, 1 for the others, as gensim's ``vectors_lockf``). Returns
+        the line that says so."""
+        from w2v.errors import OptionError
+        from w2v.vectors import Vectors
+
+        given = Vectors.load(path)
+        if given.dim != self.cfg.dim:
+            raise OptionError(f"--init-vectors {path} holds vectors of dimension {given.dim}; this run trains "
+                              f"--dim {self.cfg.dim}")
+        at = np.array([given.key_to_index.get(w, -1) for w in self.vocab.words], np.int64)
+        found = at >= 0
+        params["W_in"][found] = given.vectors[at[found]]
+        if lock:
+            params["lock"] = np.where(found, 0, 1).astype(np.float32)
+        return (f"{int(found.sum())} of {len(self.vocab)} words start from the vectors of {path}"
+                f"{' (locked)' if lock else ''}")
 
     def memory(self):
         return memory_estimate(len(self.vocab), self.cfg, self.n_out)
@@ -76,7 +100,7 @@ class Trainer:
         from w2v import kernels
 
         tabs = output_tables(self.vocab.counts, self.cfg, self.cfg.sample)
-        weights = kernels.Weights.word2vec(params["W_in"], params["W_out"])
+        weights = kernels.Weights.word2vec(params["W_in"], params["W_out"], params.get("lock"))
         return stream_epochs(self.encoded, weights, tabs, kernel_config(self.cfg, self.encoded, tabs, self.n_out),
                              self.cfg)
 
