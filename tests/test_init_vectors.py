@@ -79,3 +79,26 @@ def test_wrong_uses_are_one_line_errors(pretrained, tmp_path):
                                  "--min-count", "1", "--epochs", "1", "-o", str(tmp_path / "v.bin")])
     assert r.exit_code == 0, r.output
     assert "start from the vectors of" in r.output and "(locked)" in r.output
+
+
+@pytest.mark.parametrize("model", ["sg", "glove", "nplm"])
+def test_a_saved_model_loads_back_whole_and_trains_further(pretrained, tmp_path, model):
+    """Model.save(".model") and Model.load, as gensim's model.save / Word2Vec.load: the options, vocabulary,
+    every parameter, the losses and the same vectors; a saved sg model continues on new text."""
+    from w2v.model import Model
+
+    corpus, _, _ = pretrained
+    opts = dict(OPTS, epochs=1) if model != "nplm" else dict(OPTS, epochs=1, hidden=8, context=2)
+    trained = api.train(corpus, model=model, **opts)
+    trained.save(tmp_path / "m.model")
+    back = Model.load(str(tmp_path / "m.model"))
+    assert back.config == trained.config and back.vocab.words == trained.vocab.words
+    assert back.epoch_losses == trained.epoch_losses
+    assert back.params.keys() == trained.params.keys()
+    assert all(np.array_equal(back.params[k], trained.params[k]) for k in trained.params)
+    assert back.vectors.words == trained.vectors.words
+    assert np.array_equal(back.vectors.vectors, trained.vectors.vectors)
+    if model == "sg":
+        more = api.train(corpus, continue_from=str(tmp_path / "m.model"), progress=False)
+        assert more.vectors.words == trained.vectors.words
+        assert not np.array_equal(more.vectors.vectors, trained.vectors.vectors)

@@ -284,8 +284,8 @@ def test_cli_train_eval_convert(tmp_path):
 @pytest.mark.parametrize("args,message", [
     (["--model", "nplm", "-o", "{d}/v.bin"], "-o MODEL.npz"),
     (["--model", "sg", "--loss", "softmax", "-o", "{d}/v.bin"], "--loss softmax is for --model nplm"),
-    (["--model", "nplm", "--loss", "hs", "--batch", "0", "-o", "{d}/m.npz"], "--batch must be at least 1"),
-    (["--model", "nplm", "--context", "0", "-o", "{d}/m.npz"], "--context must be at least 1"),
+    (["--model", "nplm", "--loss", "hs", "--batch", "0", "-o", "{d}/m.npz"], "'--batch': 0 is not in the range x>=1"),
+    (["--model", "nplm", "--context", "0", "-o", "{d}/m.npz"], "'--context': 0 is not in the range x>=1"),
     (["--model", "sg", "--export", "{d}/v.bin", "-o", "{d}/v.bin"], "--export applies"),
     (["--model", "glove", "--export", "x", "-o", "{d}/v.bin"], "--export must be w or w+c"),
 ])

@@ -35,24 +35,24 @@ def cli():
               help="; ".join(f"{name}: {a.summary}" for name, a in MODELS.items()) + ".")
 @click.option("--loss", type=click.Choice(list(LOSSES)), default="ns", show_default=True,
               help="; ".join(f"{name}: {o.summary}" for name, o in LOSSES.items()) + ".")
-@click.option("--dim", type=int, default=100, show_default=True, help="Vector dimension.")
-@click.option("--window", type=int, default=None,
+@click.option("--dim", type=click.IntRange(min=1), default=100, show_default=True, help="Vector dimension.")
+@click.option("--window", type=click.IntRange(min=1), default=None,
               help="Maximum context distance [5; glove 10]. sg/cbow draw each position's window from 1..WINDOW.")
-@click.option("--negative", type=int, default=5, show_default=True, help="Noise words per prediction (ns, nce).")
+@click.option("--negative", type=click.IntRange(min=0), default=5, show_default=True, help="Noise words per prediction (ns, nce).")
 @click.option("--noise-power", type=float, default=0.75, show_default=True,
               help="Noise distribution: unigram counts to this power.")
-@click.option("--min-count", type=int, default=5, show_default=True, help="Drop words rarer than this.")
-@click.option("--max-vocab", type=int, default=None, help="Keep at most this many most frequent words.")
-@click.option("--max-types", type=int, default=None,
+@click.option("--min-count", type=click.IntRange(min=1), default=5, show_default=True, help="Drop words rarer than this.")
+@click.option("--max-vocab", type=click.IntRange(min=2), default=None, help="Keep at most this many most frequent words.")
+@click.option("--max-types", type=click.IntRange(min=1000), default=None,
               help="Word types kept while counting; beyond them the rarest are pruned, as word2vec.c does "
                    "(gensim's max_vocab_size): counts become approximate, ever more frequent types are dropped. "
                    "Without it every type is counted exactly, spilling to temporary disk beyond 4M types.")
-@click.option("--sample", type=float, default=1e-3, show_default=True,
+@click.option("--sample", type=click.FloatRange(min=0), default=1e-3, show_default=True,
               help="Subsampling threshold for frequent words (0: off).")
-@click.option("--epochs", type=int, default=None, help="Passes over the corpus [5; glove 15].")
-@click.option("--alpha", type=float, default=None, help="Initial learning rate [0.025 sg, 0.05 cbow, 0.01 nplm].")
-@click.option("--min-alpha", type=float, default=None, help="Final learning rate [alpha * 1e-4].")
-@click.option("--threads", type=int, default=0, help="Worker threads [all cores]; 1 is deterministic.")
+@click.option("--epochs", type=click.IntRange(min=1), default=None, help="Passes over the corpus [5; glove 15].")
+@click.option("--alpha", type=click.FloatRange(min=0, min_open=True), default=None, help="Initial learning rate [0.025 sg, 0.05 cbow, 0.01 nplm].")
+@click.option("--min-alpha", type=click.FloatRange(min=0), default=None, help="Final learning rate [alpha * 1e-4].")
+@click.option("--threads", type=click.IntRange(min=0), default=0, help="Worker threads [all cores]; 1 is deterministic.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
 @click.option("--cbow-mean/--cbow-sum", default=True, show_default=True,
               help="CBOW hidden layer: mean or sum of the context vectors.")
@@ -60,12 +60,12 @@ def cli():
               help="Skip-gram: the context words of a window share one draw of noise words (and the target's "
                    "Huffman path) and train in one blocked step (Ji et al. 2016; faster, as good or better on "
                    "bench-en), or word2vec.c's classic update, one (context, word) pair at a time.")
-@click.option("--context", type=int, default=4, show_default=True,
+@click.option("--context", type=click.IntRange(min=1), default=4, show_default=True,
               help="NPLM: words of history (4: a 5-gram model); sentence starts are padded with </s>.")
-@click.option("--hidden", type=int, default=100, show_default=True, help="NPLM: tanh hidden units.")
+@click.option("--hidden", type=click.IntRange(min=1), default=100, show_default=True, help="NPLM: tanh hidden units.")
 @click.option("--direct/--no-direct", default=False, show_default=True,
               help="NPLM: direct connections from the word features to the output layer.")
-@click.option("--batch", type=int, default=None,
+@click.option("--batch", type=click.IntRange(min=1), default=None,
               help="NPLM: examples per step; they share one hidden-layer update, and with --loss softmax one "
                    "pass over the output matrix [16 for softmax, else 1].")
 @click.option("--save-vocab", default=None, help="Write the vocabulary ('word count' lines).")
@@ -74,16 +74,16 @@ def cli():
               help="GloVe: count context words on both sides, or on the left only.")
 @click.option("--distance-weighting/--no-distance-weighting", default=True, show_default=True,
               help="GloVe: a pair d words apart counts 1/d (else 1).")
-@click.option("--x-max", type=float, default=100.0, show_default=True,
+@click.option("--x-max", type=click.FloatRange(min=0, min_open=True), default=100.0, show_default=True,
               help="GloVe: counts above this get full weight; f(x) = min(1, (x/x_max)^power).")
-@click.option("--weight-power", type=float, default=0.75, show_default=True, help="GloVe: the power in f(x).")
-@click.option("--eta", type=float, default=0.05, show_default=True, help="GloVe: AdaGrad learning rate.")
+@click.option("--weight-power", type=click.FloatRange(min=0), default=0.75, show_default=True, help="GloVe: the power in f(x).")
+@click.option("--eta", type=click.FloatRange(min=0, min_open=True), default=0.05, show_default=True, help="GloVe: AdaGrad learning rate.")
 @click.option("--export", default=None,
               help="GloVe: w or w+c, write word vectors or word plus context vectors [w+c, GloVe's default]. "
                    "NPLM: also write the word vectors to this file (format from its suffix).")
 @click.option("--cooccur", default=None,
               help="GloVe: reuse co-occurrences written by 'w2v cooccur' instead of counting CORPUS.")
-@click.option("--memory", type=float, default=None,
+@click.option("--memory", type=click.FloatRange(min=0, min_open=True), default=None,
               help="GloVe: GB for co-occurrence counting; beyond it sorted runs spill to --tmp-dir "
                    "[min(4, a quarter of RAM)].")
 @click.option("--tmp-dir", default=None, help="Directory for the encoded corpus and spills [system temp].")
@@ -103,7 +103,7 @@ def cli():
 @click.option("--update-vocab", is_flag=True, default=False,
               help="With --continue: add CORPUS's words that pass --min-count in it, with fresh vectors.")
 @click.option("--log-json", default=None, help="Append one JSON line per progress step and per epoch here.")
-@click.option("--max-memory", type=float, default=None,
+@click.option("--max-memory", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Refuse to start when the estimated memory exceeds this many GB [the memory available].")
 @click.option("--classes", type=click.IntRange(min=1), default=None,
               help="Write word classes (k-means of the vectors into this many classes, 'word class' lines) to "

@@ -136,6 +136,15 @@ def model_options():
     return {o for a in MODELS.values() for o in a.options}
 
 
+def merged(saved, options):
+    """A checkpoint's options (``saved``), overridden by those given. A checkpoint holds every field, other
+    models' options at their filled-in values too: those are left out."""
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    own = MODELS[saved["model"]].options if saved.get("model") in MODELS else ()
+    kept = {k: v for k, v in saved.items() if k in known and (k not in model_options() or k in own)}
+    return TrainConfig(**{**kept, **options})
+
+
 def trainer(model):
     """The trainer module of ``model`` (choices.MODELS names it): its ``Trainer`` and ``check_options``."""
     import importlib

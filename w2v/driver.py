@@ -6,14 +6,13 @@ resumed, or a checkpoint's grown to the new vocabulary) -> epochs.load_kernels -
 (progress, checkpoints, signals) -> Model.
 """
 
-import dataclasses
 import importlib
 import shutil
 import tempfile
 import time
 
 from w2v.choices import MODELS
-from w2v.config import RunOptions, TrainConfig
+from w2v.config import RunOptions, TrainConfig, merged
 from w2v.config import trainer as trainer_module
 from w2v.epochs import load_kernels, run_epochs
 from w2v.messages import log
@@ -31,20 +30,9 @@ def resolve_config(options, resume=None):
     if not resume:
         return TrainConfig(**options), None
     resumed = checkpoint.load(resume)
-    cfg = _merged(resumed.config, options)
+    cfg = merged(resumed.config, options)
     checkpoint.check_compatible(resumed.config, cfg, resume)
     return cfg, resumed
-
-
-def _merged(saved, options):
-    """A checkpoint's options (``saved``), overridden by those given. A checkpoint holds every field, other
-    models' options at their filled-in values too: those are left out."""
-    from w2v.config import model_options
-
-    known = {f.name for f in dataclasses.fields(TrainConfig)}
-    own = MODELS[saved["model"]].options if saved.get("model") in MODELS else ()
-    kept = {k: v for k, v in saved.items() if k in known and (k not in model_options() or k in own)}
-    return TrainConfig(**{**kept, **options})
 
 
 FIXED = ("model", "loss", "dim")  # what a continued run may not change: the parameters' shapes and meaning
@@ -66,7 +54,7 @@ def resolve_continue(options, path):
         if key in options and options[key] != saved.get(key):
             raise ResumeError(f"cannot continue from {path} with --{key} {options[key]}: it was trained with "
                               f"--{key} {saved.get(key)}")
-    return _merged(saved, options), ck
+    return merged(saved, options), ck
 
 
 def trainer_for(cfg, run):
@@ -147,7 +135,8 @@ def run_trainer(corpus, cfg, run=RunOptions(), resumed=None, continued=None):
         return Model(vectors=done.vectors, vocab=prepared.vocab, config=cfg, params=params,
                      epoch_losses=progress.epoch_losses, epoch_predictions=progress.epoch_predictions,
                      vocab_seconds=vocab_seconds, train_seconds=seconds, total_tokens=prepared.corpus_info["total_tokens"],
-                     stats={**done.stats, "kernel_seconds": compile_seconds}, language_model=done.language_model)
+                     stats={**done.stats, "kernel_seconds": compile_seconds}, language_model=done.language_model,
+                     rows=prepared.rows, corpus_info=prepared.corpus_info)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         getattr(trainer, "close", lambda: None)()

@@ -280,7 +280,7 @@ class Trainer:
 
     def finish(self, params, progress, seconds, epochs_run):
         from w2v.trainers import Finished
-        from w2v.vectors import Vectors
+        from w2v.trainers.word2vec import vectors_from
 
         self.close()
         cfg, s = self.cfg, self.sync
@@ -289,7 +289,7 @@ class Trainer:
         per_full = s["bytes_full"] / max(s["full"], 1)
         per_hot = s["bytes_hot"] / max(hot, 1)
         share = 1 - s["compute_s"] / max(s["round_s"], 1e-9)
-        return Finished(Vectors(self.vocab.words, params["W_in"]),
+        return Finished(vectors_from(cfg, self.vocab, params),
                         f"trained {cfg.model}/{cfg.loss} on {len(self.parts)} shards: {cfg.epochs} epochs in "
                         f"{seconds:.1f} s, {wps / 1000:.0f}k words/s, final loss {progress.epoch_losses[-1]:.4f}; "
                         f"{s['full']} full synchronisations ({per_full / (1 << 20):.1f} MB each) and {hot} of the "

@@ -78,6 +78,14 @@ def peak_rss_mb():
     return None
 
 
+def vectors_from(cfg, rows, params):
+    """The vectors a run writes, from its parameters: W, or W + C with --export w+c (GloVe's default)."""
+    from w2v.vectors import Vectors
+
+    W, C = params["W"], params["C"]
+    return Vectors(rows.words, W + C if cfg.export == "w+c" else W.copy())
+
+
 def check_options(cfg, bad):
     """GloVe's own options (config.TrainConfig calls it; ``bad(message)`` refuses)."""
     if not cfg.x_max > 0:
@@ -198,13 +206,9 @@ class Trainer:
                       names=("updates", "updates_per_s", "eta"), labels=("eta", "cost"))
 
     def finish(self, params, progress, seconds, epochs_run):
-        from w2v.vectors import Vectors
-
         cfg, costs = self.cfg, progress.epoch_losses
-        W, C = params["W"], params["C"]
-        vectors = W + C if cfg.export == "w+c" else W.copy()
         ups = self.nnz * epochs_run / max(seconds, 1e-9)
-        return Finished(Vectors(self.vocab.words, vectors),
+        return Finished(vectors_from(cfg, self.vocab, params),
                         f"trained glove: {cfg.epochs} epochs in {seconds:.1f} s, {ups / 1e6:.2f}M updates/s, "
                         f"final cost {costs[-1]:.5f}; cost per epoch: {' '.join(f'{c:.5f}' for c in costs)}",
                         {"nonzeros": self.nnz, "updates_per_second": ups, "count_peak_rss_mb": self.count_rss_mb,

@@ -39,6 +39,16 @@ def init_nplm(n_words, cfg, counts, n_out, out):
     return W_in, W_hid, b_hid, W_out
 
 
+def vectors_from(cfg, rows, params):
+    """The word features as vectors, without the rows the NPLM adds (</s>, and <unk> where the corpus had
+    none: it is then the row before </s>)."""
+    from w2v.language_model import UNK
+    from w2v.vectors import Vectors
+
+    n = len(rows.words) - (2 if rows.words[-2] == UNK else 1)
+    return Vectors(rows.words[:n], params["W_in"][:n])
+
+
 def check_options(cfg, bad):
     """The NPLM's own options (config.TrainConfig calls it; ``bad(message)`` refuses)."""
     if cfg.context < 1:

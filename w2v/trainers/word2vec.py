@@ -16,6 +16,13 @@ def init_weights(n_words, dim, seed, n_out):
     return W_in, W_out
 
 
+def vectors_from(cfg, rows, params):
+    """The vectors a run writes, from its parameters (Model.load of a saved model)."""
+    from w2v.vectors import Vectors
+
+    return Vectors(rows.words, params["W_in"])
+
+
 def check_options(cfg, bad):
     """Skip-gram and CBOW read only the common options (config.TrainConfig checks them)."""
 
@@ -105,11 +112,9 @@ class Trainer:
                              self.cfg)
 
     def finish(self, params, progress, seconds, epochs_run):
-        from w2v.vectors import Vectors
-
         cfg = self.cfg
         wps = self.encoded.total_tokens * epochs_run / max(seconds, 1e-9)
-        return Finished(Vectors(self.vocab.words, params["W_in"]),
+        return Finished(vectors_from(cfg, self.vocab, params),
                         f"trained {cfg.model}/{cfg.loss}: {cfg.epochs} epochs in {seconds:.1f} s, {wps / 1000:.0f}k "
                         f"words/s, final loss {progress.epoch_losses[-1]:.4f}",
                         {"words_per_second": wps, "stream_words": self.encoded.n_words})
