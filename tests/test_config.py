@@ -64,13 +64,13 @@ def test_run_options_are_a_separate_record():
 
 
 def test_a_checkpoints_filled_in_options_do_not_count_as_given():
-    """A checkpoint saved every field; resuming leaves out other models' options (driver._merged)."""
+    """A checkpoint saved every field; resuming leaves out other models' options (config.merged)."""
     import dataclasses
 
-    from w2v.driver import _merged
+    from w2v.config import merged
 
     saved = dataclasses.asdict(TrainConfig(model="glove"))
     saved.update(batch=1, hidden=100)  # (as an older version saved them)
-    assert _merged(saved, {}).model == "glove"
+    assert merged(saved, {}).model == "glove"
     again = dataclasses.asdict(TrainConfig(model="sg", dim=7))
     assert TrainConfig(**again) == TrainConfig(model="sg", dim=7)  # a config rebuilt from its fields
