@@ -154,6 +154,18 @@ def _sep(out, o, sep):
     return o
 
 
+@numba.njit(inline="always")
+def _put_pending(out, o, line_start, buf, start_s, start_e, mid_s, mid_e, mid_n, sep, space):
+    """Write a pending candidate's first word and its connectors, the connectors joined by ``sep``."""
+    if o > line_start:
+        o = _sep(out, o, space)
+    o = _put(out, o, buf, start_s, start_e)
+    for m in range(mid_n):
+        o = _sep(out, o, sep)
+        o = _put(out, o, buf, mid_s[m], mid_e[m])
+    return o
+
+
 @numba.njit(cache=True, nogil=True)
 def apply_lines(buf, n, slots, e_hash, e_off, e_len, arena, conn, phrases, delim, out, joined):
     """Join the phrases of the whole lines ``buf[:n]`` into ``out`` (at least n + 1 bytes, times the
@@ -200,12 +212,7 @@ def apply_lines(buf, n, slots, e_hash, e_off, e_len, arena, conn, phrases, delim
                     mid_n += 1
                     mid = (mid << 8) | c
                 else:  # too many connectors for a phrase: the candidate dissolves
-                    if o > line_start:
-                        o = _sep(out, o, space)
-                    o = _put(out, o, buf, start_s, start_e)
-                    for m in range(mid_n):
-                        o = _sep(out, o, space)
-                        o = _put(out, o, buf, mid_s[m], mid_e[m])
+                    o = _put_pending(out, o, line_start, buf, start_s, start_e, mid_s, mid_e, mid_n, space, space)
                     o = _sep(out, o, space)
                     o = _put(out, o, buf, s, k)
                     start_s = -1
@@ -217,12 +224,8 @@ def apply_lines(buf, n, slots, e_hash, e_off, e_len, arena, conn, phrases, delim
                 if w >= 0 and start_id >= 0:
                     j = _find((start_id << 32) | w, mid, phrases)
                     hit = phrases[j, 0] != -1
-                if o > line_start:
-                    o = _sep(out, o, space)
-                o = _put(out, o, buf, start_s, start_e)
-                for m in range(mid_n):
-                    o = _sep(out, o, delim if hit else space)
-                    o = _put(out, o, buf, mid_s[m], mid_e[m])
+                o = _put_pending(out, o, line_start, buf, start_s, start_e, mid_s, mid_e, mid_n,
+                                 delim if hit else space, space)
                 mid_n = 0
                 mid = 0
                 if hit:
@@ -235,12 +238,7 @@ def apply_lines(buf, n, slots, e_hash, e_off, e_len, arena, conn, phrases, delim
             start_e = k
             start_id = w
         if start_s >= 0:
-            if o > line_start:
-                o = _sep(out, o, space)
-            o = _put(out, o, buf, start_s, start_e)
-            for m in range(mid_n):
-                o = _sep(out, o, space)
-                o = _put(out, o, buf, mid_s[m], mid_e[m])
+            o = _put_pending(out, o, line_start, buf, start_s, start_e, mid_s, mid_e, mid_n, space, space)
         if o > line_start:
             out[o] = 10
             o += 1
