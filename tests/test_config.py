@@ -36,9 +36,9 @@ def test_given_learning_rates_win():
     (dict(model="nplm", context=0), "--context must be at least 1"),  # the NPLM's own check
     (dict(model="nplm", loss="hs", batch=0), "--batch must be at least 1"),
     (dict(model="glove", eta=0), "--eta must be positive"),  # GloVe's own check
-    (dict(model="glove", export="c"), "--export must be w or w"),
+    (dict(model="glove", glove_vectors="c"), "--glove-vectors must be w or w"),
     (dict(model="sg", batch=4), "--batch applies to --model nplm, not sg"),  # another model's option
-    (dict(model="nplm", export="w"), "--export applies to --model glove, not nplm"),
+    (dict(model="nplm", glove_vectors="w"), "--glove-vectors applies to --model glove, not nplm .*--vectors-output"),
     (dict(model="glove", alpha=0.75), "--alpha applies to .*not glove .*--weight-power"),
     (dict(model="glove", loss="hs"), "--loss applies to --model sg, cbow or nplm, not glove"),
     (dict(model="glove", negative=10), "--negative applies"), (dict(model="glove", sample=1e-4), "--sample applies"),
@@ -74,3 +74,16 @@ def test_a_checkpoints_filled_in_options_do_not_count_as_given():
     assert merged(saved, {}).model == "glove"
     again = dataclasses.asdict(TrainConfig(model="sg", dim=7))
     assert TrainConfig(**again) == TrainConfig(model="sg", dim=7)  # a config rebuilt from its fields
+
+
+def test_a_checkpoint_from_before_the_export_split_keeps_its_glove_vectors():
+    """GloVe's w|w+c choice was saved as ``export`` before --export split in two; merged renames it."""
+    import dataclasses
+
+    from w2v.config import merged
+
+    saved = dataclasses.asdict(TrainConfig(model="glove"))
+    del saved["glove_vectors"]
+    saved["export"] = "w"
+    assert merged(saved, {}).glove_vectors == "w"
+    assert merged(saved, {"glove_vectors": "w+c"}).glove_vectors == "w+c"  # given again, it wins

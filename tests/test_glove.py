@@ -183,10 +183,10 @@ def test_learns_planted_clusters(tmp_path):
     assert cluster_purity(r.vectors, groups) > GLOVE_PURITY_BAR
 
 
-def test_export_w_or_w_plus_c(planted):
+def test_glove_vectors_w_or_w_plus_c(planted):
     path, _ = planted
-    w = train(path, **glove_cfg(export="w", epochs=2), progress=False)
-    wc = train(path, **glove_cfg(export="w+c", epochs=2), progress=False)
+    w = train(path, **glove_cfg(glove_vectors="w", epochs=2), progress=False)
+    wc = train(path, **glove_cfg(glove_vectors="w+c", epochs=2), progress=False)
     assert np.allclose(wc.vectors.vectors, w.vectors.vectors + w.params["C"], atol=1e-6)
 
 

@@ -33,6 +33,7 @@ def test_w2vs_own_options_are_never_taken_for_foreign_ones():
 
 @pytest.mark.parametrize("kw,name", [(dict(vector_size=50), "dim"), (dict(workers=2), "threads"),
                                      (dict(sg=1), "model='sg'"), (dict(hs=1), "loss='hs'"), (dict(iter=5), "epochs"),
+                                     (dict(model="glove", export="w"), "glove_vectors"),
                                      (dict(min_count_=3), "min_count=")])
 def test_a_foreign_keyword_gets_w2vs_name(kw, name):
     with pytest.raises(w2v.OptionError, match=name):

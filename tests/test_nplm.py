@@ -266,7 +266,7 @@ def test_cli_train_eval_convert(tmp_path):
     runner = CliRunner()
     model, vec = tmp_path / "m.npz", tmp_path / "v.txt"
     r = runner.invoke(cli, ["train", str(corpus), "--model", "nplm", "--loss", "hs", "--dim", "6", "--hidden", "8",
-                            "--min-count", "1", "--epochs", "1", "--threads", "1", "-o", str(model), "--export",
+                            "--min-count", "1", "--epochs", "1", "--threads", "1", "-o", str(model), "--vectors-output",
                             str(vec), "-q"])
     assert r.exit_code == 0, r.output
     assert Vectors.load(str(vec)).vectors.shape[1] == 6
@@ -286,8 +286,11 @@ def test_cli_train_eval_convert(tmp_path):
     (["--model", "sg", "--loss", "softmax", "-o", "{d}/v.bin"], "--loss softmax is for --model nplm"),
     (["--model", "nplm", "--loss", "hs", "--batch", "0", "-o", "{d}/m.npz"], "'--batch': 0 is not in the range x>=1"),
     (["--model", "nplm", "--context", "0", "-o", "{d}/m.npz"], "'--context': 0 is not in the range x>=1"),
-    (["--model", "sg", "--export", "{d}/v.bin", "-o", "{d}/v.bin"], "--export applies"),
-    (["--model", "glove", "--export", "x", "-o", "{d}/v.bin"], "--export must be w or w+c"),
+    (["--model", "sg", "--vectors-output", "{d}/v.bin", "-o", "{d}/v.bin"], "--vectors-output applies to --model nplm"),
+    (["--model", "glove", "--glove-vectors", "x", "-o", "{d}/v.bin"], "'x' is not one of 'w', 'w+c'"),
+    (["--model", "glove", "--vectors-output", "{d}/w.bin", "-o", "{d}/v.bin"], "--glove-vectors w|w+c picks which"),
+    (["--model", "nplm", "--glove-vectors", "w", "-o", "{d}/m.npz"], "--glove-vectors applies to --model glove"),
+    (["--model", "glove", "--export", "w", "-o", "{d}/v.bin"], "w2v calls it --glove-vectors w|w+c"),
 ])
 def test_cli_rejects_bad_nplm_options(tmp_path, args, message):
     corpus = tmp_path / "c.txt"

@@ -116,8 +116,9 @@ def test_save_and_read_vocab(planted, tmp_path):
     (dict(dim=0), "--dim"), (dict(window=0), "--window"), (dict(epochs=-1), "--epochs"),
     (dict(negative=0), "--negative"), (dict(alpha=0), "--alpha"), (dict(sample=-1), "--sample"),
     (dict(model="fasttext"), "--model"), (dict(model="glove", eta=0), "--eta"),
-    (dict(model="glove", x_max=-1), "--x-max"), (dict(model="glove", export="c"), "--export"),
-    (dict(model="sg", export="w"), "--export applies to --model glove"), (dict(min_alpha=1.0, alpha=0.1), "--min-alpha"),
+    (dict(model="glove", x_max=-1), "--x-max"), (dict(model="glove", glove_vectors="c"), "--glove-vectors"),
+    (dict(model="sg", glove_vectors="w"), "--glove-vectors applies to --model glove"),
+    (dict(min_alpha=1.0, alpha=0.1), "--min-alpha"),
 ])
 def test_nonsense_options(kw, match):
     with pytest.raises(W2VError, match=match):

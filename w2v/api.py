@@ -32,7 +32,8 @@ def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_ou
     and the run's: read_vocab, save_vocab, tmp_dir, cooccur (GloVe), checkpoint, checkpoint_every
     (seconds or "10m"), resume, log_json, max_memory (GB), callback (called with a dict after every
     progress step; returning True stops with a checkpoint). ``progress=False`` silences the progress bar
-    and messages on stderr.
+    and messages on stderr. ``vectors_output``: the NPLM's word vectors, written beside its model
+    (``output``); GloVe's ``glove_vectors`` ("w+c", its default, or "w") picks what its vectors are.
 
     ``continue_from`` (a checkpoint of sg or cbow) continues training from its weights on ``corpus``, new
     text: its options unless given (not its model, loss or dim), the learning rate restarting at
@@ -91,13 +92,13 @@ def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_ou
         if cfg.model not in starts:
             raise OptionError(f"--init-vectors applies to --model {' and '.join(starts)}, not {cfg.model}")
     if vectors_output is not None and cfg.model != "nplm":
-        if cfg.model == "glove":
-            raise OptionError(f"--export must be w or w+c with --model glove, not {vectors_output!r}")
-        raise OptionError("--export applies to --model glove (w or w+c) and --model nplm (a vectors file)")
+        raise OptionError(f"--vectors-output applies to --model nplm (its word vectors beside the model); {cfg.model} "
+                          f"writes its vectors to -o" + (" (--glove-vectors w|w+c picks which)" if cfg.model == "glove"
+                                                         else ""))
     if classes is not None:
         if cfg.model == "nplm":
             raise OptionError("--classes writes classes instead of vectors; with --model nplm run 'w2v classes' on "
-                              "its --export vectors")
+                              "its --vectors-output vectors")
         if not isinstance(classes, int) or classes < 1:
             raise OptionError(f"--classes must be a positive number of classes (got {classes!r})")
         if output is None:
@@ -153,10 +154,10 @@ def _check_outputs(cfg, output, fmt, vectors_output, classes=None):
         check_target(target)
     if cfg.model == "nplm":
         if not output.endswith(".npz"):
-            raise OptionError(f"--model nplm saves the whole model: give -o MODEL.npz, not {output!r} (and --export "
-                              "vectors.bin for the word vectors)")
+            raise OptionError(f"--model nplm saves the whole model: give -o MODEL.npz, not {output!r} (and "
+                              "--vectors-output vectors.bin for the word vectors)")
         if fmt:
-            raise OptionError("--format applies to vectors files; with --model nplm use --export with a suffix")
+            raise OptionError("--format applies to vectors files; with --model nplm use --vectors-output with a suffix")
         if vectors_output:
             format_for_path(vectors_output)
     elif not classes:

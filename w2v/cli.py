@@ -19,7 +19,7 @@ def cli():
       w2v train corpus.txt -o vectors.bin
       w2v eval analogies vectors.bin
       w2v similar vectors.bin paris
-      w2v train corpus.txt --model nplm --loss hs -o model.npz --export vectors.bin
+      w2v train corpus.txt --model nplm --loss hs -o model.npz --vectors-output vectors.bin
       w2v eval perplexity model.npz heldout.txt
     """
 
@@ -78,9 +78,10 @@ def cli():
               help="GloVe: counts above this get full weight; f(x) = min(1, (x/x_max)^power).")
 @click.option("--weight-power", type=click.FloatRange(min=0), default=0.75, show_default=True, help="GloVe: the power in f(x).")
 @click.option("--eta", type=click.FloatRange(min=0, min_open=True), default=0.05, show_default=True, help="GloVe: AdaGrad learning rate.")
-@click.option("--export", default=None,
-              help="GloVe: w or w+c, write word vectors or word plus context vectors [w+c, GloVe's default]. "
-                   "NPLM: also write the word vectors to this file (format from its suffix).")
+@click.option("--glove-vectors", type=click.Choice(["w", "w+c"]), default="w+c", show_default=True,
+              help="GloVe: write the word vectors W, or W plus the context vectors C (GloVe's default).")
+@click.option("--vectors-output", default=None,
+              help="NPLM: also write its word vectors to this file (format from its suffix; -o takes the model).")
 @click.option("--cooccur", default=None,
               help="GloVe: reuse co-occurrences written by 'w2v cooccur' instead of counting CORPUS.")
 @click.option("--memory", type=click.FloatRange(min=0, min_open=True), default=None,
@@ -134,7 +135,7 @@ def cli():
               help="Read inputs whose first bytes look binary (NUL bytes, mostly not text), which are refused.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 @click.pass_context
-def train(ctx, corpus, output, fmt, export, classes, quiet, **options):
+def train(ctx, corpus, output, fmt, vectors_output, classes, quiet, **options):
     """Train word vectors on CORPUS: files (text, .gz, .bz2, .xz), directories and globs, read in order as
     one text, or - for stdin.
 
@@ -146,7 +147,7 @@ def train(ctx, corpus, output, fmt, export, classes, quiet, **options):
       w2v train corpus.txt.xz --model cbow --epochs 3 -o vectors.bin
       w2v train corpus.txt --model glove --window 10 -o glove.txt
       w2v train --model glove --cooccur cooc.npz - -o glove.bin
-      w2v train corpus.txt --model nplm --loss nce --dim 60 --hidden 100 -o model.npz --export v.bin
+      w2v train corpus.txt --model nplm --loss nce --dim 60 --hidden 100 -o model.npz --vectors-output v.bin
     """
     from click.core import ParameterSource
 
@@ -154,10 +155,8 @@ def train(ctx, corpus, output, fmt, export, classes, quiet, **options):
 
     # only what was given: the library fills in the defaults, or a resumed checkpoint's options
     given = {k: v for k, v in options.items() if ctx.get_parameter_source(k) == ParameterSource.COMMANDLINE}
-    if export in ("w", "w+c"):
-        given["export"] = export
-    api.train(list(corpus), output=output or True, format=fmt, vectors_output=None if export in (None, "w", "w+c")
-              else export, classes=classes, progress=not quiet, **given)
+    api.train(list(corpus), output=output or True, format=fmt, vectors_output=vectors_output, classes=classes,
+              progress=not quiet, **given)
 
 
 @cli.command()

@@ -34,7 +34,7 @@ class TrainConfig:
     x_max: float = 100.0  # counts above this get full weight in f(x)
     weight_power: float = 0.75  # f(x) = (x / x_max)^power below x_max
     eta: float = 0.05  # AdaGrad initial learning rate
-    export: str = "w+c"  # w | w+c: word vectors, or word plus context vectors (GloVe's default)
+    glove_vectors: str = "w+c"  # w | w+c: word vectors, or word plus context vectors (GloVe's default)
     memory: float | None = None  # GB for co-occurrence counting; None: min(4, a quarter of RAM)
     # NPLM (Bengio et al. 2003)
     context: int = 4  # words of history (4: a 5-gram model)
@@ -127,7 +127,7 @@ class TrainConfig:
 
 # what a user of another tool may have meant
 _HINTS = {("alpha", "glove"): " (GloVe's AdaGrad rate is --eta; GloVe's -alpha, the weighting power, is --weight-power)",
-          ("export", "nplm"): " (the NPLM's --export is a vectors file)",
+          ("glove_vectors", "nplm"): " (the NPLM writes its word vectors with --vectors-output FILE)",
           }
 
 
@@ -140,9 +140,14 @@ def merged(saved, options):
     """A checkpoint's options (``saved``), overridden by those given. A checkpoint holds every field, other
     models' options at their filled-in values too: those are left out."""
     known = {f.name for f in dataclasses.fields(TrainConfig)}
+    saved = {_RENAMED.get(k, k): v for k, v in saved.items()}
     own = MODELS[saved["model"]].options if saved.get("model") in MODELS else ()
     kept = {k: v for k, v in saved.items() if k in known and (k not in model_options() or k in own)}
     return TrainConfig(**{**kept, **options})
+
+
+# fields an older checkpoint holds under another name
+_RENAMED = {"export": "glove_vectors"}
 
 
 def trainer(model):

@@ -33,6 +33,7 @@ OPTIONS = {
     "-symmetric": "--symmetric/--left-only", "-distance-weighting": "--distance-weighting",
     "-seed": "--seed", "--random-seed": "--seed", "-debug": "--quiet (the progress bar is on stderr)",
     "--verbose": "the default (--quiet silences the progress bar)",
+    "--export": "--glove-vectors w|w+c (GloVe) or --vectors-output FILE (the NPLM's word vectors)",
 }
 
 def foreign_option(args, own):
@@ -54,4 +55,5 @@ PARAMETERS = {
     "neg": "negative", "max_final_vocab": "max_vocab", "max_vocab_size": "max_types", "ns_exponent": "noise_power",
     "corpus_file": "the corpus argument",
     "sentences": "the corpus argument", "input": "the corpus argument", "t": "sample",
+    "export": "glove_vectors (GloVe: 'w' or 'w+c') or vectors_output (the NPLM's word vectors file)",
 }

@@ -79,11 +79,11 @@ def peak_rss_mb():
 
 
 def vectors_from(cfg, rows, params):
-    """The vectors a run writes, from its parameters: W, or W + C with --export w+c (GloVe's default)."""
+    """The vectors a run writes, from its parameters: W, or W + C with --glove-vectors w+c (GloVe's default)."""
     from w2v.vectors import Vectors
 
     W, C = params["W"], params["C"]
-    return Vectors(rows.words, W + C if cfg.export == "w+c" else W.copy())
+    return Vectors(rows.words, W + C if cfg.glove_vectors == "w+c" else W.copy())
 
 
 def check_options(cfg, bad):
@@ -94,8 +94,8 @@ def check_options(cfg, bad):
         bad(f"--eta must be positive (got {cfg.eta})")
     if cfg.weight_power < 0:
         bad(f"--weight-power must not be negative (got {cfg.weight_power})")
-    if cfg.export not in ("w", "w+c"):
-        bad(f"--export must be w or w+c, not {cfg.export!r}")
+    if cfg.glove_vectors not in ("w", "w+c"):
+        bad(f"--glove-vectors must be w or w+c, not {cfg.glove_vectors!r}")
     if not cfg.memory > 0:
         bad(f"--memory must be positive (got {cfg.memory})")
 
