@@ -196,3 +196,26 @@ def test_eval_restrict_is_validated_and_taken_by_both_evaluations(tmp_path):
         assert r.exit_code == 0 and json.loads(r.stdout)[0]["found"] == found
     r = CliRunner().invoke(cli, ["similar", str(tmp_path / "v.bin"), "king", "--topn", "2"])
     assert r.exit_code == 0 and len(r.stdout.splitlines()) == 2
+
+
+def test_json_results_of_similar_analogy_and_vocab(planted, tmp_path):
+    path, _ = planted
+    out = tmp_path / "v.bin"
+    assert run("train", path, "-o", out, "--dim", 8, "--min-count", 1, "--epochs", 1, "--threads", 1, "-q").exit_code == 0
+    v = Vectors.load(out)
+    r = run("similar", out, "c0w00", "-n", 3, "--json")
+    assert r.exit_code == 0
+    got = json.loads(r.output)
+    assert [(d["word"], round(d["similarity"], 5)) for d in got] == [(w, round(float(s), 5))
+                                                                     for w, s in v.most_similar(["c0w00"], topn=3)]
+    r = run("analogy", out, "c0w00", "c0w01", "c1w00", "-n", 2, "--json")
+    assert r.exit_code == 0 and [d["word"] for d in json.loads(r.output)] == [
+        w for w, _ in v.analogy("c0w00", "c0w01", "c1w00", topn=2)]
+    work = tmp_path / "work"
+    work.mkdir()
+    r = run("vocab", path, "--min-count", 1, "--top", 3, "--json", "-q", "-o", tmp_path / "vocab.txt",
+            "--tmp-dir", work)
+    assert r.exit_code == 0 and r.stderr == ""  # (-q: no "wrote" line)
+    rep = json.loads(r.stdout)
+    assert rep["kept"] == len(v) and [t["word"] for t in rep["top"]] == v.words[:3] and rep["tokens"] > rep["kept"]
+    assert (tmp_path / "vocab.txt").exists() and list(work.iterdir()) == []  # (the work files went and were removed)

@@ -270,3 +270,20 @@ def test_a_connector_word_pruned_while_counting_stays_a_connector(tmp_path, monk
                     progress=False)
     assert model.passes[0].stats["pruned"] == 0  # (candidates were not pruned: only the unigram table was)
     assert "bank_of_america" in model.export() and "of_america" not in model.export()
+
+
+def test_threads_cut_a_block_into_parts_and_join_the_same(tmp_path, monkeypatch):
+    """--threads N cuts a block at line ends into up to N parts phrased at once: the same text and count of
+    phrases joined for 1, 2 and 5 threads, with parts small enough that every block is cut."""
+    monkeypatch.setattr(P.applying, "PART_BYTES", 64)
+    lines = [" ".join(["new york"] * (i % 4) + [f"w{i}", "new", "york", "times"]) for i in range(400)]
+    model = P.Phrases([P.Pass([("new", "york")], [1], [1.0], "word2phrase", 0, 1)])
+    data = ("\n".join(lines) + "\n").encode()
+    got = []
+    for threads in (1, 2, 5):
+        (apply,) = model.appliers(threads)
+        got.append((apply(data), apply.n_joined))
+    assert got[0] == got[1] == got[2]
+    assert got[0][1] == sum(1 + i % 4 for i in range(400))
+    r = _cli("phrases", _write(tmp_path, _random_corpus(5, n=500)), "-o", str(tmp_path / "o.txt"), "--threads", "-1")
+    assert r.returncode == 2 and "'--threads': -1 is not in the range x>=0" in r.stderr

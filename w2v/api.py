@@ -263,14 +263,15 @@ def cooccurrences(corpus, output=None, *, window=10, symmetric=True, distance_we
 
 def learn_phrases(corpus, output=None, *, passes=2, threshold=None, scoring="word2phrase", min_count=5,
                   delimiter="_", connector_words=None, save_phrases=None, max_bigrams=None, tmp_dir=None,
-                  progress=True):
+                  progress=True, threads=None):
     """Learn phrases (word2phrase, gensim's Phrases) on ``corpus`` in ``passes`` passes; returns a ``Phrases``.
 
     ``threshold``: one number per pass (or one for all); defaults 200 then 100 (word2vec's demo) for
     ``scoring="word2phrase"``, 10 for ``"gensim"`` (gensim's default scorer), 0.5 for ``"npmi"``.
     ``connector_words``: None, "english" (gensim's), a file of words or a list, words that may stand
     inside a phrase ("bank_of_america"). ``output`` receives the phrased text; ``save_phrases`` the
-    phrases (a TSV that ``train(..., phrases=)`` applies on the fly). w2v.phrases documents the scorers.
+    phrases (a TSV that ``train(..., phrases=)`` applies on the fly). ``threads`` join the phrases in the
+    text [all cores]. w2v.phrases documents the scorers.
     """
     from w2v import phrases as phrases_mod
     from w2v.messages import log
@@ -284,7 +285,7 @@ def learn_phrases(corpus, output=None, *, passes=2, threshold=None, scoring="wor
     model = phrases_mod.learn(expand_inputs(corpus), output, passes=passes, threshold=threshold, scoring=scoring,
                               min_count=min_count, delimiter=delimiter, connector_words_spec=connector_words,
                               max_bigrams=max_bigrams or phrases_mod.DEFAULT_MAX_BIGRAMS, tmp_dir=tmp_dir,
-                              progress=progress)
+                              progress=progress, threads=threads)
     if output is not None:
         log(not progress, f"wrote the phrased text to {output}")
     if save_phrases is not None:
@@ -293,10 +294,11 @@ def learn_phrases(corpus, output=None, *, passes=2, threshold=None, scoring="wor
     return model
 
 
-def vocabulary(corpus, min_count=5, max_vocab=None, dask=None, max_types=None):
+def vocabulary(corpus, min_count=5, max_vocab=None, dask=None, max_types=None, tmp_dir=None):
     """Count ``corpus``'s words: a VocabularyReport with the chosen Vocab and the corpus's figures.
     ``dask`` (a scheduler address or local:N) counts on a Dask cluster (w2v.cluster). ``max_types``
-    prunes the live types while counting beyond that many, as in ``train``."""
+    prunes the live types while counting beyond that many, as in ``train``; ``tmp_dir`` holds the work
+    files (the spilled counts of a corpus with many types) [system temp]."""
     from w2v.config import TrainConfig
 
     limit = TrainConfig(min_count=min_count, max_vocab=max_vocab, max_types=max_types).max_types  # (checked)
@@ -319,7 +321,7 @@ def vocabulary(corpus, min_count=5, max_vocab=None, dask=None, max_types=None):
     from w2v.vocab import VocabularyReport, build_vocab
 
     corpus = corpus_mod.expand_inputs(corpus)
-    workdir = tempfile.mkdtemp(prefix="w2v-vocab-")
+    workdir = tempfile.mkdtemp(prefix="w2v-vocab-", dir=tmp_dir)
     try:
         scan.warm_up()
         res = corpus_mod.scan_corpus(corpus, workdir, count_limit=limit, min_count=min_count, max_vocab=max_vocab)

@@ -39,7 +39,7 @@ def cli():
 @click.option("--window", type=click.IntRange(min=1), default=None,
               help="Maximum context distance [5; glove 10]. sg/cbow draw each position's window from 1..WINDOW.")
 @click.option("--negative", type=click.IntRange(min=0), default=5, show_default=True, help="Noise words per prediction (ns, nce).")
-@click.option("--noise-power", type=float, default=0.75, show_default=True,
+@click.option("--noise-power", type=click.FloatRange(min=0), default=0.75, show_default=True,
               help="Noise distribution: unigram counts to this power.")
 @click.option("--min-count", type=click.IntRange(min=1), default=5, show_default=True, help="Drop words rarer than this.")
 @click.option("--max-vocab", type=click.IntRange(min=2), default=None, help="Keep at most this many most frequent words.")
@@ -182,6 +182,8 @@ def train(ctx, corpus, output, fmt, vectors_output, classes, quiet, **options):
 @click.option("--max-bigrams", type=click.IntRange(min=1000), default=None,
               help="Bigram types counted before the rarest are pruned, as word2vec.c does [20000000, ~1 GB].")
 @click.option("--tmp-dir", default=None, help="Directory for the encoded corpus and the passes' text [system temp].")
+@click.option("--threads", type=click.IntRange(min=0), default=0,
+              help="Threads that join the phrases in the text [0: all cores]; counting takes one beside the reader.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 def phrases(corpus, output, save_phrases, quiet, **options):
     """Learn phrases in CORPUS (files, or - for stdin) and write it with them joined: word2vec.c's
@@ -197,8 +199,9 @@ def phrases(corpus, output, save_phrases, quiet, **options):
 
     if output is None and save_phrases is None:
         raise click.UsageError("give -o for the phrased text, --save-phrases for the phrases, or both")
-    api.learn_phrases(list(corpus), output, save_phrases=save_phrases,
-                      progress=not quiet, connector_words=options.pop("connector_words"), **options)
+    threads = options.pop("threads") or None
+    api.learn_phrases(list(corpus), output, save_phrases=save_phrases, progress=not quiet,
+                      connector_words=options.pop("connector_words"), threads=threads, **options)
 
 
 @cli.command()
@@ -234,7 +237,10 @@ def classes(vectors, k, output, iterations, init, seed):
 @click.option("--top", type=click.IntRange(min=0), default=20, show_default=True, help="How many top words to list.")
 @click.option("-o", "--output", default=None, help="Write the vocabulary file that --read-vocab takes.")
 @click.option("--dask", default=None, help="Count on a Dask cluster: a scheduler address or local:N.")
-def vocab(corpus, min_count, max_vocab, max_types, top, output, dask):
+@click.option("--tmp-dir", default=None, help="Directory for the counting's work files [system temp].")
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics and the top words as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No messages on stderr (warnings, files written).")
+def vocab(corpus, min_count, max_vocab, max_types, top, output, dask, tmp_dir, as_json, quiet):
     """Vocabulary statistics of CORPUS: types, tokens, coverage at the min-count, the top words.
 
     \b
@@ -243,16 +249,28 @@ def vocab(corpus, min_count, max_vocab, max_types, top, output, dask):
     """
     from w2v import api
 
-    report = api.vocabulary(list(corpus), min_count, max_vocab, dask=dask, max_types=max_types)
+    report = api.vocabulary(list(corpus), min_count, max_vocab, dask=dask, max_types=max_types, tmp_dir=tmp_dir)
     v, total = report.vocab, report.total_tokens
+    if output:
+        v.save(output)
+    if as_json:
+        from w2v.evaluate import to_json
+
+        click.echo(to_json(dict(
+            tokens=total, types=report.types, kept=len(v), min_count=min_count, max_vocab=max_vocab,
+            coverage=report.coverage, invalid_utf8=report.invalid_utf8,
+            top=[dict(rank=i, word=w, count=c, share=c / total)
+                 for i, (w, c) in enumerate(zip(v.words[:top], v.counts[:top].tolist()), 1)])))
+        if output and not quiet:
+            click.echo(f"wrote {len(v)} words to {output}", err=True)
+        return
     click.echo(f"tokens {total}  types {report.types}  kept {len(v)} types with count >= {min_count}"
                + (f" (top {max_vocab})" if max_vocab else "") + f", covering {100 * report.coverage:.2f}% of tokens")
     if report.invalid_utf8:
         click.echo(f"invalid UTF-8 in {report.invalid_utf8} tokens (replaced by U+FFFD)")
     for i, (w, c) in enumerate(zip(v.words[:top], v.counts[:top].tolist()), 1):
         click.echo(f"{i:6d}  {c:12d}  {100 * c / total:6.2f}%  {w}")
-    if output:
-        v.save(output)
+    if output and not quiet:
         click.echo(f"wrote {len(v)} words to {output}", err=True)
 
 
@@ -264,7 +282,8 @@ def vocab(corpus, min_count, max_vocab, max_types, top, output, dask):
 @click.option("--distance-weighting/--no-distance-weighting", default=True, show_default=True)
 @click.option("--min-count", type=click.IntRange(min=1), default=5, show_default=True)
 @click.option("--max-vocab", type=click.IntRange(min=2), default=None)
-@click.option("--memory", type=float, default=None, help="GB for counting [min(4, a quarter of RAM)].")
+@click.option("--memory", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="GB for counting; beyond it sorted runs spill to --tmp-dir [min(4, a quarter of RAM)].")
 @click.option("--tmp-dir", default=None, help="Directory for the encoded corpus and spills [system temp].")
 @click.option("--dask", default=None, help="Count on a Dask cluster: a scheduler address or local:N.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
@@ -287,7 +306,8 @@ def cooccur(corpus, output, quiet, **options):
               help="How many neighbours to list.")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Read only the first N words of the vectors file (as gensim's limit) [all].")
-def similar(vectors, word, topn, limit):
+@click.option("--json", "as_json", is_flag=True, help="Print the neighbours as JSON.")
+def similar(vectors, word, topn, limit, as_json):
     """Nearest neighbours of WORD by cosine similarity.
 
     \b
@@ -296,8 +316,7 @@ def similar(vectors, word, topn, limit):
     """
     from w2v.api import load_vectors
 
-    for w, s in load_vectors(vectors, limit).most_similar([word], topn=topn):
-        click.echo(f"{w}\t{s:.4f}")
+    _neighbours(load_vectors(vectors, limit).most_similar([word], topn=topn), as_json)
 
 
 @cli.command()
@@ -309,7 +328,8 @@ def similar(vectors, word, topn, limit):
               help="How many neighbours to list.")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Read only the first N words of the vectors file (as gensim's limit) [all].")
-def analogy(vectors, a, b, c, topn, limit):
+@click.option("--json", "as_json", is_flag=True, help="Print the answers as JSON.")
+def analogy(vectors, a, b, c, topn, limit, as_json):
     """A is to B as C is to ?  (nearest to B - A + C).
 
     \b
@@ -318,7 +338,17 @@ def analogy(vectors, a, b, c, topn, limit):
     """
     from w2v.api import load_vectors
 
-    for w, s in load_vectors(vectors, limit).analogy(a, b, c, topn=topn):
+    _neighbours(load_vectors(vectors, limit).analogy(a, b, c, topn=topn), as_json)
+
+
+def _neighbours(found, as_json):
+    """(word, similarity) pairs, one per line or as a JSON list."""
+    if as_json:
+        from w2v.evaluate import to_json
+
+        click.echo(to_json([dict(word=w, similarity=float(s)) for w, s in found]))
+        return
+    for w, s in found:
         click.echo(f"{w}\t{s:.4f}")
 
 
@@ -384,7 +414,7 @@ def plot(vectors, words, output, neighbours):
 
 @cli.command()
 @click.option("-o", "--output", default=None, help="Where to write the vectors [a temporary directory].")
-@click.option("--threads", type=int, default=0, help="Worker threads [all cores].")
+@click.option("--threads", type=click.IntRange(min=0), default=0, help="Worker threads [0: all cores].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def demo(output, threads, quiet):
     """Train on a corpus built from this Python's own documentation, then query and score the vectors.

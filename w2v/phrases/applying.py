@@ -7,17 +7,19 @@ import numpy as np
 from w2v.errors import FormatError
 from w2v.phrases.kernels import apply_lines, empty_table, rehash
 
-PARALLEL_BYTES = 1 << 20  # blocks larger than this are phrased by two threads
+PART_BYTES = 1 << 19  # a block is cut into parts of at least this size that threads phrase at once
 
 _POOL = []
 
 
-def _pool():
-    """The thread that phrases the first half of a block while the caller does the second."""
-    if not _POOL:
+def _pool(workers):
+    """Threads that phrase the first parts of a block while the caller does the last (grown on demand)."""
+    if not _POOL or _POOL[0]._max_workers < workers:
         from concurrent.futures import ThreadPoolExecutor
 
-        _POOL.append(ThreadPoolExecutor(1, thread_name_prefix="w2v-phrases"))
+        if _POOL:
+            _POOL.pop().shutdown(wait=False)
+        _POOL.append(ThreadPoolExecutor(workers, thread_name_prefix="w2v-phrases"))
     return _POOL[0]
 
 
@@ -25,8 +27,12 @@ class Applier:
     """One pass's phrases as the arrays apply_lines takes: a table of the words involved (the connector
     words first) and a key set of phrases."""
 
-    def __init__(self, phrases, connector_words, delimiter):
+    def __init__(self, phrases, connector_words, delimiter, threads=None):
+        import os
+
         from w2v.corpus import Table
+
+        self.threads = threads or os.cpu_count() or 1
 
         words = list(dict.fromkeys(list(connector_words) + [t for p in phrases for t in p]))
         index = {w: i for i, w in enumerate(words)}
@@ -41,18 +47,26 @@ class Applier:
         self.phrases = empty_table(max(16, 1 << int(2 * max(len(phrases), 1) - 1).bit_length()))
         rehash(rows, self.phrases, 0)
         self.delim = np.frombuffer(delimiter.encode("utf-8"), np.uint8).copy()
-        self.joined, self.joined_too = np.zeros(1, np.int64), np.zeros(1, np.int64)
+        self.joined = np.zeros((self.threads, 1), np.int64)  # phrases written, by part
 
     def __call__(self, data):
-        """Phrase the whole lines of ``data`` (bytes ending in a newline); a large block is cut at a line
-        end into two halves that two threads phrase at once (the kernel releases the GIL)."""
+        """Phrase the whole lines of ``data`` (bytes ending in a newline); a large block is cut at line
+        ends into up to ``threads`` parts that threads phrase at once (the kernel releases the GIL)."""
         buf = np.frombuffer(data, np.uint8)
-        half = data.rfind(b"\n", 0, len(data) // 2) + 1 if len(data) > PARALLEL_BYTES else 0
-        if half == 0:
-            return self._apply(buf, self.joined)
-        first = _pool().submit(self._apply, buf[:half], self.joined_too)
-        second = self._apply(buf[half:], self.joined)
-        return first.result() + second
+        parts = min(self.threads, len(data) // PART_BYTES)
+        cuts = [0]
+        for i in range(1, parts):
+            cut = data.rfind(b"\n", cuts[-1], len(data) * i // parts) + 1
+            if cut > cuts[-1]:
+                cuts.append(cut)
+        cuts.append(len(data))
+        if len(cuts) == 2:
+            return self._apply(buf, self.joined[0])
+        pool = _pool(len(cuts) - 2)
+        first = [pool.submit(self._apply, buf[a:b], self.joined[i + 1]) for i, (a, b) in
+                 enumerate(zip(cuts[:-2], cuts[1:-1]))]
+        last = self._apply(buf[cuts[-2]:], self.joined[0])
+        return b"".join([f.result() for f in first] + [last])
 
     def _apply(self, buf, joined):
         out = np.empty((len(buf) + 1) * max(1, len(self.delim)), np.uint8)
@@ -64,7 +78,7 @@ class Applier:
     @property
     def n_joined(self):
         """Phrases written so far."""
-        return int(self.joined[0] + self.joined_too[0])
+        return int(self.joined.sum())
 
 
 def _mid_code(connectors, index, conn):

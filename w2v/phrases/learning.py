@@ -206,9 +206,10 @@ def apply_file(corpus, path, appliers, progress=False):
 
 
 def learn(corpus, output=None, passes=2, threshold=None, scoring="word2phrase", min_count=5, delimiter="_",
-          connector_words_spec=None, max_bigrams=DEFAULT_MAX_BIGRAMS, tmp_dir=None, progress=True):
+          connector_words_spec=None, max_bigrams=DEFAULT_MAX_BIGRAMS, tmp_dir=None, progress=True, threads=None):
     """Learn ``passes`` passes of phrases on ``corpus``, each on the text phrased by the ones before;
-    write the phrased text to ``output`` when given. Returns a Phrases model.
+    write the phrased text to ``output`` when given. Returns a Phrases model. ``threads`` join phrases in
+    the text [all cores]; counting takes one thread beside the reader's.
 
     Pass k learns while it phrases the text of pass k - 1 with pass k - 1's phrases (written to a work
     file on the way for pass k + 1), so each pass reads its text once; the last pass's phrases are
@@ -222,6 +223,8 @@ def learn(corpus, output=None, passes=2, threshold=None, scoring="word2phrase", 
         raise OptionError(f"--passes must be at least 1 (got {passes})")
     if min_count < 1:
         raise OptionError(f"--min-count must be at least 1 (got {min_count})")
+    if threads is not None and (not isinstance(threads, int) or threads < 0):
+        raise OptionError(f"--threads must be a number of threads, 0 for all cores (got {threads!r})")
     if max_bigrams < 1000:
         raise OptionError(f"--max-bigrams must be at least 1000 (got {max_bigrams})")
     if not delimiter or any(c.isspace() for c in delimiter):
@@ -256,7 +259,7 @@ def learn(corpus, output=None, passes=2, threshold=None, scoring="word2phrase", 
             log(not progress, f"pass {k}: {s['tokens']} tokens, {s['word_types']} word types, {s['candidates']} "
                               f"candidate types{' (pruned %d times)' % s['pruned'] if s['pruned'] else ''}; "
                               f"{len(learned)} phrases score above {limit:g} ({s['seconds']:.1f} s)")
-            applier = Applier(learned.phrases, connectors, delimiter)
+            applier = Applier(learned.phrases, connectors, delimiter, threads)
         if output is not None:
             apply_file(text, output, [applier], progress=progress)
             model.passes[-1].stats["joined"] = applier.n_joined

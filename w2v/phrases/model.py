@@ -105,7 +105,8 @@ class Phrases:
             data = apply(data)
         return data.decode("utf-8").split()
 
-    def appliers(self):
+    def appliers(self, threads=None):
+        """One Applier per pass, each joining with ``threads`` threads [all cores]."""
         from w2v.phrases.applying import Applier  # (the kernels: Numba only when applied)
 
-        return [Applier(ps.phrases, self.connector_words, self.delimiter) for ps in self.passes]
+        return [Applier(ps.phrases, self.connector_words, self.delimiter, threads) for ps in self.passes]
