@@ -1,6 +1,6 @@
 """Dask benchmark: `--dask local:2` (2 worker processes x 1 thread) against a local `--threads 2` run on
 bench-en split into 8 files by lines, side by side in one run; then quality against the number of shards
-for w2v's combination (each row averaged over the replicas that changed it, the default schedule),
+for w2v's combination (each row moves by the mean of the S replicas' changes, lr x S, the default schedule),
 the sum of the replicas' changes, and Spark MLlib's (every row averaged over all replicas, once an
 epoch), through the same code.
 
@@ -115,7 +115,8 @@ def main():
     ap.add_argument("--workdir", default="/tmp/w2v-bench")
     ap.add_argument("--cases", default="sg:1,cbow:1,sg:3,cbow:3")
     ap.add_argument("--shards", default="1,2,4,8")
-    ap.add_argument("--modes", default="changed,sum,all", help="--sync-average values for the shards table")
+    ap.add_argument("--modes", default="mean,sum,all", help="--sync-average values for the shards table")
+    ap.add_argument("--shards-model", default="sg:1", help="model:epochs of the shards table")
     ap.add_argument("--bits", default="16", help="--sync-bits values for the speed table's Dask runs")
     ap.add_argument("--skip-speed", action="store_true")
     ap.add_argument("--skip-shards", action="store_true")
@@ -144,18 +145,23 @@ def main():
                       f"{sync} |", flush=True)
     if args.skip_shards:
         return
-    print("\n| sg-ns 1 epoch, local:2 | shards | analogy | WS-353 | SimLex | syncs | MB per sync | MB per epoch | "
-          "whole run s |")
+    model, epochs = args.shards_model.split(":")
+    epochs = int(epochs)
+    local = run(corpus, args.workdir, model, epochs, {"threads": 2}, args.eval_dir, f"{model}{epochs}-local")
+    print(f"\n{model}-ns {epochs} epoch(s), local --threads 2: analogy {local['analogy']:.2f}, WS-353 "
+          f"{local['ws353']:.3f}, SimLex {local['simlex']:.3f} ({local['total_s']:.1f} s)\n")
+    print(f"| {model}-ns {epochs} ep, local:2 | shards | analogy | WS-353 | SimLex | syncs | MB per sync | "
+          "MB per epoch | whole run s |")
     print("|---|---|---|---|---|---|---|---|---|")
     sched = "8 full syncs an epoch, the frequent words' rows after each of 4 rounds a full sync"
-    names = {"changed": f"w2v: each row averaged over the replicas that changed it (SPARK-24666), lr x shards; {sched}",
+    names = {"mean": f"w2v: every row moves by the mean of the S replicas' changes, lr x S; {sched}",
              "sum": f"the old row plus every replica's change; {sched}",
              "all": "Spark MLlib: every row averaged over all replicas, once an epoch"}
     plan = [(mode, int(n)) for mode in args.modes.split(",") for n in args.shards.split(",")
             if not (mode == "all" and n == "1")]
     for average, n in plan:
         extra = {"dask": "local:2", "shards": n, "sync_average": average}
-        r = run(corpus, args.workdir, "sg", 1, extra, args.eval_dir, f"shards{n}-{average}")
+        r = run(corpus, args.workdir, model, epochs, extra, args.eval_dir, f"shards{n}-{average}-{model}{epochs}")
         if r is None:
             print(f"| {names[average]} | {n} | diverged (loss NaN) | | | | | | |", flush=True)
             continue

@@ -273,8 +273,9 @@ def test_combine_sums_or_averages_changed_rows_or_every_row():
     # each replica is sent the rows it did not change alone: a gets 1 and 3, b gets 0 and 1, and W_out's row 2
     assert [u[0].tolist() for u in rowsync.update_for(combined, a)] == [[1, 3], []]
     assert [u[0].tolist() for u in rowsync.update_for(combined, b)] == [[0, 1], [2]]
-    (rows, vals, _), _ = rowsync.combine([a, b], base, "changed")
-    assert vals[:, 0].tolist() == [2, 6, 6]  # row 1: (4 + 8) / 2; rows 0, 3 as sent
+    (rows, vals, n), _ = combined = rowsync.combine([a, b], base, "mean")
+    assert vals[:, 0].tolist() == [1, 6, 3]  # every row: the mean of both replicas' changes (0 where none)
+    assert [u[0].tolist() for u in rowsync.update_for(combined, a)] == [[0, 1, 3], [2]]  # (all of them back)
     (rows, vals, _), (orows, ovals, _) = rowsync.combine([a, b], base, "all")
     assert rows.tolist() == [0, 1, 3] and vals[:, 0].tolist() == [1, 6, 3]  # a replica's unchanged row counts as 0
     assert ovals[:, 0].tolist() == [2]  # (3 + 1) / 2
@@ -291,13 +292,50 @@ def test_update_for_sends_whole_rows_when_leaving_out_few():
     none = (np.array([], np.int64), np.zeros((0, 2), np.float32))
     a = [(np.arange(20), np.ones((20, 2), np.float32)), none]
     b = [(np.arange(1, 20), np.full((19, 2), 3, np.float32)), none]
-    combined = rowsync.combine([a, b], base, "changed")
+    combined = rowsync.combine([a, b], base, "sum")
     (rows, vals), _ = rowsync.update_for(combined, a)  # row 0 alone of 20: sent whole
-    assert rows.tolist() == list(range(20)) and vals[0].tolist() == [1, 1] and vals[1].tolist() == [2, 2]
+    assert rows.tolist() == list(range(20)) and vals[0].tolist() == [1, 1] and vals[1].tolist() == [4, 4]
     c = [(np.arange(10), np.ones((10, 2), np.float32)), none]  # half the rows its own alone: left out
     d = [(np.arange(10, 20), np.ones((10, 2), np.float32)), none]
-    (rows, _), _ = rowsync.update_for(rowsync.combine([c, d], base, "changed"), c)
+    (rows, _), _ = rowsync.update_for(rowsync.combine([c, d], base, "sum"), c)
     assert rows.tolist() == list(range(10, 20))
+
+
+@pytest.mark.parametrize("half", [False, True])
+def test_every_row_moves_as_one_model_on_all_the_data_whatever_replicas_changed_it(half):
+    """The combination's first-order target (issue 24): with replicas stepping at S x alpha, a row changed by
+    1, k or all S replicas moves by the sum of their changes at alpha. Changes here are linear in the rate
+    (lr x a fixed gradient per replica and row), so the first order is exact; before the fix a row one
+    replica changed moved S times too far."""
+    S, D, alpha = 4, 6, 0.01
+    rng = np.random.default_rng(0)
+    base_in, base_out = rng.standard_normal((5, D)).astype(np.float32), np.zeros((1, D), np.float32)
+    touched = {0: [0], 1: [0, 2], 2: [0, 1, 2], 3: [0, 1, 2, 3]}  # row -> the replicas that change it; row 4: none
+    grad = rng.standard_normal((S, 5, D)) * 0.5
+    changed = []
+    for i in range(S):
+        rows = np.array([x for x, who in touched.items() if i in who], np.int64)
+        step = (S * alpha * grad[i, rows]).astype(np.float32)  # a replica's change at S x alpha
+        if half:
+            from w2v.half import encode_rows
+
+            payload = encode_rows(step)
+        else:
+            payload = base_in[rows] + step
+        changed.append([(rows, payload), (np.array([], np.int64),
+                                          np.zeros((0, D), np.uint16 if half else np.float32))])
+    (rows, vals, n), _ = combined = rowsync.combine(changed, (base_in, base_out), "mean", half)
+    W = base_in.copy()
+    rowsync.apply(W, rows, vals, half)
+    expect = base_in.astype(np.float64).copy()
+    for x, who in touched.items():
+        expect[x] += alpha * grad[who, x].sum(axis=0)  # one model: every replica's gradient at alpha
+    tol = 2e-3 if half else 1e-6  # (float16 changes: 11 significant bits, twice rounded)
+    np.testing.assert_allclose(W, expect, rtol=0, atol=tol)
+    assert np.array_equal(W[4], base_in[4])  # untouched
+    # a replica takes every combined row back, its own too (none holds the combined value)
+    for mine in changed:
+        assert rowsync.update_for(combined, mine)[0][0].tolist() == rows.tolist() == [0, 1, 2, 3]
 
 
 def _simulate_rounds(half, replicas=3, V=40, D=5, rounds=8, seed=0):
@@ -318,7 +356,7 @@ def _simulate_rounds(half, replicas=3, V=40, D=5, rounds=8, seed=0):
                 rows = np.concatenate([[r % 10], rng.choice(M.shape[0], 4, replace=False)])
                 M[rows] += (rng.standard_normal((len(rows), D)) * 0.01).astype(np.float32)
             changed.append(sync.report(full))
-        combined = rowsync.combine(changed, master, "changed", half)
+        combined = rowsync.combine(changed, master, "mean", half)
         for W, (rows, vals, _) in zip(master, combined):
             rowsync.apply(W, rows, vals, half)
         updates = [rowsync.update_for(combined, mine) for mine in changed]

@@ -120,11 +120,12 @@ def cli():
 @click.option("--sync-hot", type=click.IntRange(min=1), default=None,
               help="With --dask: rounds per synchronisation of every row; after the others only the frequent "
                    "words' rows (95%% of the tokens) are combined (pWord2Vec's tiered sync) [4; 1: off].")
-@click.option("--sync-average", type=click.Choice(["changed", "sum", "all"]), default="changed", show_default=True,
-              help="With --dask: how the replicas' rows combine: changed (each row averaged over the replicas that "
-                   "changed it, SPARK-24666), sum (the row plus every replica's change: better with 2 shards, "
-                   "diverges with 4 or more on bench-en), or all (Spark MLlib's baseline: every row averaged over "
-                   "all replicas, once an epoch).")
+@click.option("--sync-average", type=click.Choice(["mean", "sum", "all"]), default="mean", show_default=True,
+              help="With --dask: how the replicas' rows combine: mean (each row moves by the mean of the S "
+                   "replicas' changes, the replicas stepping at S x --alpha: to first order one model trained on "
+                   "all the data, for frequent and rare words alike), sum (the row plus every replica's change, "
+                   "at --alpha), or all (Spark MLlib's baseline: every row averaged over all replicas at --alpha, "
+                   "once an epoch).")
 @click.option("--sync-bits", type=click.Choice(["16", "32"]), default="16", show_default=True,
               callback=lambda ctx, param, value: int(value),
               help="With --dask: what the replicas exchange: their rows' changes in float16 (half the bytes) or "

@@ -130,13 +130,16 @@ def _copy_rows(S, W, rows):
 
 
 def combine(changed, base, mode="sum", half=False):
-    """The combined rows, [(rows, values, how many replicas changed each) for W_in, W_out], from each
+    """The combined rows, [(rows, values, how many replicas need each back) for W_in, W_out], from each
     replica's changed rows and the combined model ``base`` they started from: the old row plus every
-    replica's change (``sum``), the average over the replicas that changed the row (``changed``,
-    SPARK-24666), or over all replicas, an unchanged row counting with its old value (``all``, Spark's
-    whole-model average). A row that one replica alone changed takes its value exactly (``sum`` and
-    ``changed``), so one replica combines to itself bit for bit. With ``half`` the replicas sent their
-    changes as float16 codes, and the combined rows are such codes too, which ``apply`` adds."""
+    replica's change (``sum``), or plus the mean of the S replicas' changes, a replica that did not change
+    the row counting 0 (``mean`` and ``all``: ``mean`` is for replicas that step at S x the learning rate,
+    so that every row, whichever k of the S replicas changed it, moves to first order by the sum of their
+    changes at the learning rate, as one model trained on all the data would; ``all`` is Spark MLlib's
+    whole-model average). A row that one replica alone changed takes its value exactly where that is the
+    combination (``sum``; one replica), so one replica combines to itself bit for bit; otherwise every
+    replica takes every combined row back. With ``half`` the replicas sent their changes as float16 codes,
+    and the combined rows are such codes too, which ``apply`` adds."""
     out = []
     for m, W in enumerate(base):
         uniq = np.unique(np.concatenate([c[m][0] for c in changed]))
@@ -150,8 +153,8 @@ def combine(changed, base, mode="sum", half=False):
                 _add_coded(res, at, c[m][1], DECODE, n, len(changed), _MODES[mode])
             else:
                 _add_change(res, at, c[m][0], c[m][1], W, n, len(changed), _MODES[mode])
-        if mode == "all":
-            n[:] = len(changed) + 1  # (every replica needs every combined row)
+        if mode != "sum" and len(changed) > 1:
+            n[:] = len(changed) + 1  # (every replica needs every combined row: none holds its value)
         out.append((uniq, encode_rows(res) if half else res, n))
     return out
 
@@ -165,18 +168,19 @@ def apply(W, rows, vals, half):
         W[rows] = vals
 
 
-_MODES = {"sum": 0, "changed": 1, "all": 2}
+SUM, MEAN = 0, 1
+_MODES = {"sum": SUM, "mean": MEAN, "all": MEAN}  # (all: mean's arithmetic, at Spark's schedule and rate)
 
 
 @numba.njit(cache=True, nogil=True)
 def _add_change(res, at, rows, vals, W, n, replicas, mode):
     """Add one replica's changed rows (their values) into the combined rows ``res`` (see combine)."""
+    scale = 1.0 if mode == SUM else 1.0 / replicas
     for j in range(rows.shape[0]):
         a, r = at[j], rows[j]
-        if mode != 2 and n[a] == 1:
+        if (mode == SUM or replicas == 1) and n[a] == 1:
             res[a] = vals[j]
             continue
-        scale = 1.0 if mode == 0 else (1.0 / n[a] if mode == 1 else 1.0 / replicas)
         for k in range(res.shape[1]):
             res[a, k] += np.float32(scale * (vals[j, k] - W[r, k]))
 
@@ -184,17 +188,17 @@ def _add_change(res, at, rows, vals, W, n, replicas, mode):
 @numba.njit(cache=True, nogil=True)
 def _add_coded(res, at, codes, decode, n, replicas, mode):
     """Add one replica's changes (float16 codes) into the combined changes ``res``, which start at zero (see
-    combine): a row that one replica alone changed takes its change exactly (``sum``, ``changed``)."""
+    combine)."""
+    scale = 1.0 if mode == SUM else 1.0 / replicas
     for j in range(codes.shape[0]):
         a = at[j]
-        scale = 1.0 if mode == 0 else (1.0 / n[a] if mode == 1 else 1.0 / replicas)
         for k in range(res.shape[1]):
             res[a, k] += np.float32(scale * decode[codes[j, k]])
 
 
 def update_for(combined, mine):
-    """The combined rows a replica needs: all but those that it alone changed (it has their values), unless
-    these are few."""
+    """The combined rows a replica needs: all but those that it alone changed where it has their combined
+    values (combine's count of 1), unless these are few."""
     out = []
     for (rows, vals, n), own in zip(combined, mine):
         at = np.searchsorted(rows, own[0])  # (every row of its own is among the combined ones)

@@ -102,11 +102,13 @@ class Trainer:
 
     @property
     def alpha_scale(self):
-        """The replicas' learning rate over --alpha. An average over S replicas moves a row by the mean of
-        their changes: each replica's data would count 1/S. With ``changed`` averaging the replicas step S
-        times the learning rate, so the average moves as one model trained on all of it (the linear
-        scaling rule); with one shard nothing changes."""
-        return len(self.parts) if self.run.sync_average == "changed" else 1
+        """The replicas' learning rate over --alpha. ``mean`` moves a row by the mean of the S replicas'
+        changes (1/S of their sum, whichever of them changed it): the replicas step at S times the
+        learning rate, so that to first order the row moves by the sum of their changes at the learning
+        rate, as one model trained on all the data would (the linear scaling rule), for a word every shard
+        saw as for a word one shard saw. ``sum`` adds the changes as they are, and Spark's ``all`` does not
+        scale. With one shard nothing changes."""
+        return len(self.parts) if self.run.sync_average == "mean" else 1
 
     def _replicas(self, which, workers=None, params=None):
         """Start replicas for the shards ``which`` at once (on ``workers``, one each, where given). Without
