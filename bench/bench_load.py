@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import numpy as np
 
@@ -57,7 +56,6 @@ def main():
     os.makedirs(args.workdir, exist_ok=True)
     for fmt in args.formats.split(","):
         path = os.path.join(args.workdir, f"v{args.words}x{args.dim}.{'bin' if fmt == 'bin' else 'txt'}")
-        t0 = time.perf_counter()
         make(path, fmt, args.words, args.dim)
         size = os.path.getsize(path) / 1e6
         res = {}

@@ -267,15 +267,12 @@ def test_combine_sums_or_averages_changed_rows_or_every_row():
     a = [(np.array([0, 1]), np.array([[2, 2], [4, 4]], np.float32)), (np.array([2]), np.array([[3, 3]], np.float32))]
     b = [(np.array([1, 3]), np.array([[8, 8], [6, 6]], np.float32)), (np.array([], np.int64), np.zeros((0, 2), np.float32))]
     base = (base_in, base_out)
-    (rows, vals, n), (orows, ovals, _) = combined = rowsync.combine([a, b], base, "sum")
+    (rows, vals, n), (orows, ovals, _) = rowsync.combine([a, b], base, "sum")
     assert rows.tolist() == [0, 1, 3] and vals[:, 0].tolist() == [2, 12, 6]  # row 1: 0 + 4 + 8
     assert n.tolist() == [1, 2, 1] and orows.tolist() == [2] and ovals[:, 0].tolist() == [3]
-    # each replica is sent the rows it did not change alone: a gets 1 and 3, b gets 0 and 1, and W_out's row 2
-    assert [u[0].tolist() for u in rowsync.update_for(combined, a)] == [[1, 3], []]
-    assert [u[0].tolist() for u in rowsync.update_for(combined, b)] == [[0, 1], [2]]
-    (rows, vals, n), _ = combined = rowsync.combine([a, b], base, "mean")
+    (rows, vals, n), _ = rowsync.combine([a, b], base, "mean")
     assert vals[:, 0].tolist() == [1, 6, 3]  # every row: the mean of both replicas' changes (0 where none)
-    assert [u[0].tolist() for u in rowsync.update_for(combined, a)] == [[0, 1, 3], [2]]  # (all of them back)
+    assert n.tolist() == [3, 3, 3]  # (every replica needs every row back: none holds its combined value)
     (rows, vals, _), (orows, ovals, _) = rowsync.combine([a, b], base, "all")
     assert rows.tolist() == [0, 1, 3] and vals[:, 0].tolist() == [1, 6, 3]  # a replica's unchanged row counts as 0
     assert ovals[:, 0].tolist() == [2]  # (3 + 1) / 2
@@ -283,22 +280,6 @@ def test_combine_sums_or_averages_changed_rows_or_every_row():
     (rows, vals, _), _ = rowsync.combine([[(np.array([0]), odd), (np.array([], np.int64), np.zeros((0, 2), np.float32))]],
                                          (np.full((1, 2), 0.7, np.float32), base_out), "sum")
     assert np.array_equal(vals, odd)
-
-
-def test_update_for_sends_whole_rows_when_leaving_out_few():
-    """Leaving out the rows a replica alone changed needs a copy of the rest: where they are few (W_out,
-    whose rows the negative samples all touch) the combined rows go whole, its own with its own values."""
-    base = (np.zeros((20, 2), np.float32), np.zeros((1, 2), np.float32))
-    none = (np.array([], np.int64), np.zeros((0, 2), np.float32))
-    a = [(np.arange(20), np.ones((20, 2), np.float32)), none]
-    b = [(np.arange(1, 20), np.full((19, 2), 3, np.float32)), none]
-    combined = rowsync.combine([a, b], base, "sum")
-    (rows, vals), _ = rowsync.update_for(combined, a)  # row 0 alone of 20: sent whole
-    assert rows.tolist() == list(range(20)) and vals[0].tolist() == [1, 1] and vals[1].tolist() == [4, 4]
-    c = [(np.arange(10), np.ones((10, 2), np.float32)), none]  # half the rows its own alone: left out
-    d = [(np.arange(10, 20), np.ones((10, 2), np.float32)), none]
-    (rows, _), _ = rowsync.update_for(rowsync.combine([c, d], base, "sum"), c)
-    assert rows.tolist() == list(range(10, 20))
 
 
 @pytest.mark.parametrize("half", [False, True])
@@ -324,7 +305,7 @@ def test_every_row_moves_as_one_model_on_all_the_data_whatever_replicas_changed_
             payload = base_in[rows] + step
         changed.append([(rows, payload), (np.array([], np.int64),
                                           np.zeros((0, D), np.uint16 if half else np.float32))])
-    (rows, vals, n), _ = combined = rowsync.combine(changed, (base_in, base_out), "mean", half)
+    (rows, vals, n), _ = rowsync.combine(changed, (base_in, base_out), "mean", half)
     W = base_in.copy()
     rowsync.apply(W, rows, vals, half)
     expect = base_in.astype(np.float64).copy()
@@ -333,41 +314,46 @@ def test_every_row_moves_as_one_model_on_all_the_data_whatever_replicas_changed_
     tol = 2e-3 if half else 1e-6  # (float16 changes: 11 significant bits, twice rounded)
     np.testing.assert_allclose(W, expect, rtol=0, atol=tol)
     assert np.array_equal(W[4], base_in[4])  # untouched
-    # a replica takes every combined row back, its own too (none holds the combined value)
-    for mine in changed:
-        assert rowsync.update_for(combined, mine)[0][0].tolist() == rows.tolist() == [0, 1, 2, 3]
+    assert rows.tolist() == [0, 1, 2, 3] and (n > S).all()  # (every replica takes every row back)
 
 
 def _simulate_rounds(half, replicas=3, V=40, D=5, rounds=8, seed=0):
     """Replicas' RowSync through rounds of random training (each changes a few hot and cold rows of both
-    matrices), combined as the Trainer does; every second round is full. Returns the combined model and
-    the replicas' RowSync, checked after each round: every replica holds the combined model's values (all
-    rows after a full round, the hot rows after the others), its snapshot too."""
+    matrices), combined as the replicas do: owner j combines every replica's part of slice j (rows x % S ==
+    j) into its master slice, and every replica takes every owner's combined slice; every second round is
+    full. Returns the combined model (the owners' slices put together) and the replicas' RowSync, checked
+    after each round: every replica holds the combined model's values (all rows after a full round, the hot
+    rows after the others), its snapshot too."""
     rng = np.random.default_rng(seed)
-    master = (rng.standard_normal((V, D)).astype(np.float32), rng.standard_normal((V + 1, D)).astype(np.float32))
-    syncs = [rowsync.RowSync([M.copy() for M in master], (10, 10), half) for _ in range(replicas)]
-    updates = [None] * replicas
+    start = (rng.standard_normal((V, D)).astype(np.float32), rng.standard_normal((V + 1, D)).astype(np.float32))
+    S = replicas
+    masters = [tuple(M[j::S].copy() for M in start) for j in range(S)]
+    syncs = [rowsync.RowSync([M.copy() for M in start], (10, 10), half) for _ in range(replicas)]
     for r in range(rounds):
         full = r % 2 == 1
         changed = []
-        for sync, update in zip(syncs, updates):
-            sync.take(update)
+        for sync in syncs:
             for M in sync.W:  # training: a few rows change (one of them among the hot rows, which all share)
                 rows = np.concatenate([[r % 10], rng.choice(M.shape[0], 4, replace=False)])
                 M[rows] += (rng.standard_normal((len(rows), D)) * 0.01).astype(np.float32)
             changed.append(sync.report(full))
-        combined = rowsync.combine(changed, master, "mean", half)
-        for W, (rows, vals, _) in zip(master, combined):
-            rowsync.apply(W, rows, vals, half)
-        updates = [rowsync.update_for(combined, mine) for mine in changed]
-        for sync, update in zip(syncs, updates):
-            sync.take(update)
-            for M, S, W, hot in zip(sync.W, sync.snap, master, (10, 10)):
+        taken = []
+        for j in range(S):  # owner j: the parts of its slice, combined in shard order
+            combined = rowsync.combine([rowsync.part(c, j, S) for c in changed], masters[j], "mean", half)
+            for M, (rows, vals, _) in zip(masters[j], combined):
+                rowsync.apply(M, rows, vals, half)
+            taken.append([(rows, vals) for rows, vals, _ in combined])
+        model = tuple(np.empty_like(M) for M in start)
+        for j in range(S):
+            for W, M in zip(model, masters[j]):
+                W[j::S] = M
+        for sync in syncs:
+            sync.take(rowsync.gathered(taken, S))
+            for M, snap, W, hot in zip(sync.W, sync.snap, model, (10, 10)):
                 upto = len(W) if full else hot
                 np.testing.assert_array_equal(M[:upto], W[:upto])
-                np.testing.assert_array_equal(S[:upto], W[:upto])
-        updates = [None] * replicas  # (taken already)
-    return master, syncs
+                np.testing.assert_array_equal(snap[:upto], W[:upto])
+    return model, syncs
 
 
 def test_replicas_hold_the_combined_models_values_after_each_synchronisation():
@@ -421,38 +407,48 @@ def test_shard_counts_merge_compactly_to_the_summed_counts():
 
 def test_rebuild_tries_again_while_a_dead_worker_is_still_listed(monkeypatch):
     """For a moment after a worker dies the scheduler may still place work on it (a scatter to it fails):
-    rebuilding a lost replica is tried again, the others are reset to the step's model, and after the
-    last attempt the run ends with a one-line error."""
+    rebuilding a lost replica is tried again, the others go back to the step's start (their own copy of
+    it), the new one starts from a survivor's copy, and after the last attempt the run ends in one line."""
     import types
 
     from w2v.errors import W2VError
 
+    done = types.SimpleNamespace(result=lambda: None)
+
     class Rep:
         def __init__(self):
-            self.resets = 0
+            self.restores = 0
 
-        def reset(self, *base):
-            self.resets += 1
-            return types.SimpleNamespace(result=lambda: None)
+        def restore(self):
+            self.restores += 1
+            return done
+
+        def base_model(self):
+            return types.SimpleNamespace(result=lambda: ("W_in", "W_out"))
 
     t = trainer.Trainer.__new__(trainer.Trainer)
-    t.replicas = [Rep(), Rep(), Rep()]
+    t.replicas, t.where, t.pending, t.inflight = [Rep(), Rep(), Rep()], ["a", "b", "c"], [], []
+    live = [["a", "c"]]
+    monkeypatch.setattr(trainer, "workers_of", lambda client: live[0])
+    t.client = None
     calls = []
 
     def flaky(which, workers=None, params=None):
-        calls.append(list(which))
+        calls.append((list(which), workers, params))
         if len(calls) == 1:
             raise OSError("Stream is closed")
         return [Rep()]
 
     monkeypatch.setattr(t, "_replicas", flaky)
     monkeypatch.setattr(trainer.time, "sleep", lambda s: None)
-    t._rebuild({1}, params={}, base=(None, None))
-    assert calls == [[1], [1]] and t.replicas[1].resets == 0 and t.replicas[0].resets >= 1
+    t._rebuild({1})
+    assert [c[0] for c in calls] == [[1], [1]] and calls[-1][2] == {"W_in": "W_in", "W_out": "W_out"}
+    assert t.where[1] in ("a", "c") and t.replicas[1].restores == 0 and t.replicas[0].restores >= 1
 
     def down(which, workers=None, params=None):
         raise OSError("down")
 
+    live[0], t.where = ["a", "b"], ["a", "b", "c"]
     monkeypatch.setattr(t, "_replicas", down)
     with pytest.raises(W2VError, match=r"replicas of shards \[2\] could not be rebuilt"):
-        t._rebuild({2}, params={}, base=(None, None), attempts=3)
+        t._rebuild({2}, attempts=3)

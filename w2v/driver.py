@@ -122,12 +122,16 @@ def run_trainer(corpus, cfg, run=RunOptions(), resumed=None, continued=None):
                 log(run.quiet, trainer.start_from(params, run.init_vectors, run.lock_init))
 
         def save():
+            if epochs.gather is not None:
+                epochs.gather()
             checkpoint.save(run.checkpoint, cfg, prepared.rows, params, progress, prepared.corpus_info)
 
         epochs = trainer.epochs(params)
         compile_seconds = load_kernels(epochs, run)
         start_epoch = progress.epoch
         seconds = run_epochs(epochs, cfg.epochs, progress, run, save if run.checkpoint else None)
+        if epochs.gather is not None:
+            epochs.gather()
         if run.checkpoint:  # the finished state: --resume has nothing left to do, --continue starts from it
             save()
         done = trainer.finish(params, progress, seconds, cfg.epochs - start_epoch)

@@ -41,6 +41,8 @@ class Epochs(NamedTuple):
     names: tuple = ("words", "words_per_s", "alpha")  # the JSON log's fields for count, speed and rate
     labels: tuple = ("lr", "loss")  # the bar's names for the rate and the loss
     ready: str = "kernels loaded"  # what warm_up did, when it compiled nothing
+    gather: object = None  # brings the parameters up to date before they are read (a checkpoint, the end),
+    # where the steps keep them elsewhere (the Dask replicas' owners); None: always up to date
 
 
 def load_kernels(epochs, run):

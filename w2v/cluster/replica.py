@@ -1,5 +1,12 @@
 """A model replica on a worker (a Dask actor): its shard encoded there and trained by the local kernels in
-rounds, with its side of the combination (rowsync.RowSync)."""
+rounds, with its side of the combination (rowsync.RowSync), and the owner of one slice of the rows.
+
+The combination is a reduce-scatter then an all-gather between workers, tasks that the client only
+orders (``train_task``, ``combine_task``, ``base_task``): after a round each replica keeps its changed
+rows; the owner of slice j (replica j: the rows x with x % S == j, so that the frequent rows spread over
+the owners) fetches from every replica the part of its changes in slice j, combines them into its
+slice of the combined model, and every replica takes every owner's combined slice at its next round.
+No row passes through the client; each process sends and receives about twice its changed rows."""
 
 import os
 import tempfile
@@ -8,7 +15,7 @@ import time
 import numpy as np
 
 from w2v.cluster.counting import scan_shard
-from w2v.cluster.rowsync import RowSync
+from w2v.cluster.rowsync import RowSync, aligned, apply, combine, gathered, part
 from w2v.cluster.shards import Shard
 from w2v.output import layer
 from w2v.trainers.stream import train_chunks
@@ -44,12 +51,14 @@ class Replica:
 
     ``half``: the replica exchanges changes in half precision (see Trainer.prepare) rather than values."""
 
-    def __init__(self, cfg_fields, pieces_, shard, words=None, counts=None, W_in=None, W_out=None, half=False):
+    def __init__(self, cfg_fields, pieces_, shard, words=None, counts=None, W_in=None, W_out=None, half=False,
+                 shards=1, mode="mean"):
         from w2v import scan
         from w2v.config import TrainConfig
 
         self.cfg = TrainConfig(**dict(cfg_fields, threads=1))
         self.pieces, self.shard, self.half = pieces_, shard, half
+        self.shards, self.mode = shards, mode  # (this replica owns the rows x with x % shards == shard)
         self.work = tempfile.mkdtemp(prefix="w2v-replica-")
         self.scanned = None
         scan.warm_up()
@@ -103,23 +112,60 @@ class Replica:
         self.rows = RowSync((self.weights.W_in, self.weights.W_out), hot_rows(vocab.counts, self.cfg.loss), self.half)
         warm_up(self.kernel, self.weights, self.tabs, self.kcfg)  # (now, not in the first round)
         self.rows.take(self.rows.report(False))  # (nothing has changed: the row passes compile or load)
+        self._started()
 
-    def reset(self, W_in, W_out):
-        """Set the weights to a combined model (a step trained again after a replica was lost)."""
-        self.weights.W_in[:] = W_in
-        self.weights.W_out[:] = W_out
+    def _started(self):
+        """The weights are the combined model: the owned slice's combined rows (``master``) and a copy of the
+        whole (``base``: the model at the start of a step, from which a replica lost in it is rebuilt) follow."""
+        W = (self.weights.W_in, self.weights.W_out)
+        self.master = tuple(M[self.shard::self.shards].copy() for M in W)
+        self.base = tuple(M.copy() for M in W)
+        self.changed = None  # the rows changed in the last round (RowSync.report), until every owner took its part
+
+    def restore(self):
+        """Go back to the start of the step (``base``): a step trained again after a replica was lost."""
+        for M, B in zip((self.weights.W_in, self.weights.W_out), self.base):
+            M[:] = B
         self.rows.reset()
+        self._started()
+
+    def part(self, j):
+        """The part of the last round's changed rows in slice j: for each matrix (rows within the slice,
+        their values or float16 changes)."""
+        return part(self.changed, j, self.shards)
+
+    def combine(self, parts):
+        """As the owner of this replica's slice: combine every replica's ``parts`` of it (in shard order) into
+        the combined slice (rowsync.combine), which the master rows take; returns [(rows within the slice,
+        combined values or changes)] per matrix, for every replica's next round."""
+        combined = combine(parts, self.master, self.mode, self.half)
+        for M, (rows, vals, _) in zip(self.master, combined):
+            apply(M, rows, vals, self.half)
+        return [(rows, vals) for rows, vals, _ in combined]
+
+    def base_model(self):
+        """The model at the start of the step (a replica rebuilt after its worker died starts from it)."""
+        return self.base
+
+    def slices(self):
+        """The owned slice of the combined model (copies), for the client at a checkpoint or the end."""
+        return tuple(M.copy() for M in self.master)
 
     def _block(self, at):
         if at != self.block_at:
             self.block_at, self.block = at, next(self.encoded.blocks(BLOCK_IDS_BIG, start=at))[1].copy()
         return self.block
 
-    def train_round(self, epoch, r, rounds, update=None, full=True):
-        """Apply the combined rows ``update``, train round ``r`` (1..rounds) of the epoch (its share of the
-        shard's chunks), and return the loss, the predictions, the seconds the kernel took, and, for each
-        matrix, the rows changed since they were last combined (RowSync.report)."""
-        self.rows.take(update)
+    def train_round(self, epoch, r, rounds, taken=(), full=True, step_start=False):
+        """Take every owner's combined slice of the last round (``taken``, in owner order), train round ``r``
+        (1..rounds) of the epoch (its share of the shard's chunks), and keep, for each matrix, the rows
+        changed since they were last combined (RowSync.report) for the owners. Returns the loss, the
+        predictions, the seconds the kernel took, and the bytes that came from the other owners and those
+        the changed rows hold for them. ``step_start``: the model taken is a step's start (``base``)."""
+        self.rows.take(gathered(taken, self.shards))
+        if step_start and taken:
+            self.base = tuple(M.copy() for M in (self.weights.W_in, self.weights.W_out))
+        received = sum(a.nbytes for j, t in enumerate(taken) if j != self.shard for m in t for a in m)
         t0 = time.perf_counter()
         n = len(self.plan)
         todo = self.plan[n * (r - 1) // rounds:n * r // rounds]
@@ -130,9 +176,49 @@ class Replica:
                                         mine[:, 1].copy(), mine[:, 2].copy(), int(at), epoch)
             loss, predictions = loss + step_loss, predictions + n
         seconds = time.perf_counter() - t0
-        return loss, predictions, self.rows.report(full), seconds
+        self.changed = [tuple(aligned(a) for a in m) for m in self.rows.report(full)]
+        sent = sum(a.nbytes for rows, vals in self.changed for a in (rows, vals)) - sum(
+            a.nbytes for m in self.part(self.shard) for a in m)
+        return loss, predictions, seconds, received, sent
 
     def close(self):
         import shutil
 
         shutil.rmtree(self.work, ignore_errors=True)
+
+
+def local(replica):
+    """The replica object behind an actor handle, when it lives in this worker process (the tasks below run
+    where their replica is: called directly, on the task's thread, nothing copied), else the handle."""
+    try:
+        from distributed import get_worker
+
+        return get_worker().state.actors[replica.key]
+    except (ValueError, AttributeError, KeyError):  # (not on a worker, or another worker's replica)
+        return replica
+
+
+def _call(replica, method, *args):
+    found = local(replica)
+    out = getattr(found, method)(*args)
+    return out.result() if found is replica else out
+
+
+def train_task(replica, epoch, r, rounds, full, step_start, *taken):
+    """A round of ``replica`` (Replica.train_round) as a task on its worker; ``taken``: every owner's combined
+    slice of the last round (the combine_task results, which Dask brings from the owners' workers)."""
+    return _call(replica, "train_round", epoch, r, rounds, taken, full, step_start)
+
+
+def combine_task(owner, j, replicas, *rounds_done):
+    """Owner j's combination as a task on its worker: the parts of slice j fetched from every replica (worker
+    to worker), combined (Replica.combine). ``rounds_done``: the round's train_task results (so that it
+    runs after them; each is a replica's small figures)."""
+    parts = [_call(rep, "part", j) for rep in replicas]
+    return _call(owner, "combine", parts)
+
+
+def slices_task(owner, *combined):
+    """The owner's slice of the combined model (after the combinations ``combined``) as a task result: it
+    stays on the worker until the client gathers it (a checkpoint, a stop, the end)."""
+    return _call(owner, "slices")

@@ -1,6 +1,6 @@
 """Combining the replicas' rows: a replica's side (``RowSync``: snapshot, changed rows reported, combined
-rows taken) and the client's (``combine``, ``apply``, ``update_for``), as float32 values or float16
-changes (half.py), with the Numba passes over rows that they use."""
+rows taken), the slices that owners combine (``part``, ``combine``, ``apply``, ``gathered``), as float32
+values or float16 changes (half.py), with the Numba passes over rows that they use."""
 
 
 import numba
@@ -39,7 +39,7 @@ class RowSync:
         return changed
 
     def take(self, update):
-        """Set the rows of ``update`` (update_for: [(rows, values or changes) per matrix] or None) to the
+        """Set the rows of ``update`` (gathered: [(rows, values or changes) per matrix] or None) to the
         combined model's; with ``half``, the snapshot takes the rows reported last (those that it alone
         changed were not sent back: the combined model has them as reported)."""
         for M, S, (rows, vals) in zip(self.W, self.snap, update or ()):
@@ -54,7 +54,7 @@ class RowSync:
 
 def aligned(a):
     """``a``, copied if it is not aligned: Dask may hand arrays over at any byte offset of a frame, and numpy
-    and Numba take slow paths over unaligned ones (update_for took 10x as long)."""
+    and Numba take slow paths over unaligned ones (taking combined rows took 10x as long)."""
     return a if a.flags.aligned else a.copy()
 
 
@@ -196,20 +196,20 @@ def _add_coded(res, at, codes, decode, n, replicas, mode):
             res[a, k] += np.float32(scale * decode[codes[j, k]])
 
 
-def update_for(combined, mine):
-    """The combined rows a replica needs: all but those that it alone changed where it has their combined
-    values (combine's count of 1), unless these are few."""
+def part(changed, j, shards):
+    """The part in slice ``j`` of a replica's ``changed`` rows ([(rows, values or changes)] per matrix): slice
+    j is the rows x with x % shards == j, numbered x // shards within it."""
     out = []
-    for (rows, vals, n), own in zip(combined, mine):
-        at = np.searchsorted(rows, own[0])  # (every row of its own is among the combined ones)
-        alone = at[n[at] == 1]
-        # no copy where it would leave out few rows (the frequent rows' rounds; W_out, whose rows the negative
-        # samples all touch): those rows come back with the values the replica has
-        if len(alone) * 8 < len(rows):
-            out.append((rows, vals))
-            continue
-        keep = np.ones(len(rows), bool)
-        keep[alone] = False
-        keep = np.flatnonzero(keep)
-        out.append((rows[keep], vals.take(keep, axis=0)))  # (take: 5x a boolean mask's speed on rows)
+    for rows, vals in changed:
+        mine = np.flatnonzero(rows % shards == j)
+        out.append((rows[mine] // shards, vals.take(mine, axis=0)))
     return out
+
+
+def gathered(taken, shards):
+    """Every owner's combined slice (``taken``, in owner order: [(rows within the slice, values or changes)]
+    per matrix) as [(rows, values or changes)] per matrix of the whole model, for RowSync.take."""
+    if not taken:
+        return None
+    return [(np.concatenate([t[m][0] * shards + j for j, t in enumerate(taken)]),
+             np.concatenate([t[m][1] for t in taken])) for m in range(len(taken[0]))]

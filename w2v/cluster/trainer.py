@@ -3,14 +3,15 @@
 
 import time
 
+import numpy as np
+
 
 from w2v.choices import MODELS
 from w2v.errors import CorpusError, OptionError, W2VError
 from w2v.output import layer
 from w2v.cluster.connection import close, connect, workers_of
 from w2v.cluster.counting import Words, merge_counts, replica_count, report, tree
-from w2v.cluster.replica import Replica, hot_rows
-from w2v.cluster.rowsync import aligned, apply, combine, update_for
+from w2v.cluster.replica import Replica, combine_task, hot_rows, slices_task, train_task
 from w2v.cluster.shards import shards
 from w2v.trainers import Prepared
 
@@ -24,14 +25,32 @@ class _Stopped(Exception):
     """A signal came while the replicas trained a round: the step is abandoned."""
 
 
-def _wait(call, stop):
-    """The result of a replica's call, waited for in short sleeps (so the main thread takes signals at
-    once); raises _Stopped as soon as ``stop`` is set."""
-    while not call.done():
+def _wait(futures, stop, alive):
+    """Wait for the tasks ``futures`` in short sleeps (so the main thread takes signals at once): raises
+    _Stopped as soon as ``stop`` is set, and _Lost naming the shards whose worker is gone (``alive()``
+    returns them, or raises W2VError) or whose task failed; a task's W2VError is raised as it is."""
+    checked = time.monotonic()
+    while True:
+        failed = [(s, f) for s, f in enumerate(futures) if f.status in ("error", "lost", "cancelled")]
+        if failed:
+            lost = []
+            for s, f in failed:
+                e = f.exception() if f.status == "error" else RuntimeError(f"task {f.status}")
+                if isinstance(e, W2VError):
+                    raise e
+                lost.append((s, e))
+            gone = alive()
+            raise _Lost(lost + [(s, RuntimeError("worker gone")) for s in gone if s not in dict(lost)])
+        if all(f.status == "finished" for f in futures):
+            return
         if stop[0]:
             raise _Stopped
-        time.sleep(0.02)
-    return call.result()
+        if time.monotonic() - checked > 0.5:  # (a task pinned to a dead worker would wait for it forever)
+            checked = time.monotonic()
+            gone = alive()
+            if gone:
+                raise _Lost([(s, RuntimeError("worker gone")) for s in gone])
+        time.sleep(0.005)
 
 
 class Trainer:
@@ -52,12 +71,16 @@ class Trainer:
         self.steps_per_epoch = 1 if whole else run.sync_rounds or self.FULL_SYNCS
         self.hot_rounds = 1 if whole else run.sync_hot or self.HOT_ROUNDS  # rounds per step; the last is full
         self.client = connect(run.dask)
-        self.replicas, self.ready = None, False
-        self.pending = None  # the combined rows each replica has yet to take (at the next round)
+        self.replicas, self.where, self.ready = None, None, False
+        self.pending = []  # the owners' combined slices (task futures) that the replicas take at their next round
+        self.model = None  # the owners' slices of the combined model at the current position (task futures)
         self.resumed = True  # until init() says the run is fresh
         self.interrupted = False  # a stop abandoned a round: the replicas may still be training it
+        self.inflight = []  # the round's tasks (cancelled when a worker is lost)
+        self.last_full = True  # whether the last round was a full synchronisation
         self.sync = {"rounds": 0, "full": 0, "bytes_up": 0, "bytes_down": 0, "bytes_hot": 0, "bytes_full": 0,
-                     "rebuilt": 0, "compute_s": 0.0, "round_s": 0.0, "overhead_full_s": 0.0, "overhead_hot_s": 0.0}
+                     "bytes_taken_hot": 0, "bytes_taken_full": 0, "rebuilt": 0, "compute_s": 0.0, "round_s": 0.0,
+                     "overhead_full_s": 0.0, "overhead_hot_s": 0.0}
 
     def prepare(self, corpus, workdir, resumed_vocab):
         from w2v.prepare import known_vocab
@@ -70,10 +93,10 @@ class Trainer:
         # one replica per shard, dealt over the workers; each counts its shard with the scan that also
         # writes its id stream (one pass over the text, as locally), and the counts merge in a tree of tasks
         workers = workers_of(self.client)
-        where = [workers[s % len(workers)] for s in range(len(self.parts))]
-        self.replicas = self._replicas(range(len(self.parts)), where)
+        self.where = [workers[s % len(workers)] for s in range(len(self.parts))]
+        self.replicas = self._replicas(range(len(self.parts)), self.where)
         counted = [self.client.submit(replica_count, rep, workers=w, allow_other_workers=True, pure=False)
-                   for rep, w in zip(self.replicas, where)]
+                   for rep, w in zip(self.replicas, self.where)]
         counts = report(tree(self.client, counted, merge_counts), self.cfg.min_count, self.cfg.max_vocab)
         known = known_vocab(self.run.read_vocab, resumed_vocab)
         self.vocab = known if known is not None else counts.vocab
@@ -125,31 +148,59 @@ class Trainer:
                         *(self.client.scatter(params[k], **({"workers": workers[i]} if workers else {}))
                           for k in ("W_in", "W_out")))
             futures.append(self.client.submit(Replica, fields, self.parts[s], s, *args, half=self.half, actor=True,
-                                              pure=False, **where))
-        return [f.result() for f in futures]
+                                              shards=len(self.parts), mode=self.run.sync_average, pure=False,
+                                              **where))
+        replicas = [f.result() for f in futures]
+        return replicas
 
-    def _rebuild(self, lost, params, base, attempts=60):
-        """Replace the replicas ``lost`` from the combined model ``params`` and reset the others to ``base``.
-        For a moment after a worker dies the scheduler may still place work on it: a failure is tried
-        again once a second (a replica that fails its reset is rebuilt too), then ends the run in one line."""
-        fresh = set()  # (made from the combined model: nothing to reset)
+    def _alive(self):
+        """The shards whose replica's worker has left the cluster."""
+        try:
+            live = set(workers_of(self.client))
+        except Exception as e:
+            raise W2VError(f"lost the Dask scheduler ({type(e).__name__}: {e})") from None
+        return [s for s, w in enumerate(self.where) if w not in live]
+
+    def _task(self, fn, s, *args, priority=0):
+        """``fn(*args)`` as a task on the worker of replica ``s``."""
+        return self.client.submit(fn, *args, workers=[self.where[s]], allow_other_workers=False, pure=False,
+                                  priority=priority)
+
+    def _rebuild(self, lost, attempts=60):
+        """Replace the replicas of the shards ``lost`` (their workers died) and take every replica back to the
+        start of the step: the survivors from their own copy of it (Replica.restore), the new ones, on the
+        workers left, from a survivor's (brought here once: a rare event). For a moment after a worker dies
+        the scheduler may still list it: a failure is tried again once a second (a survivor that fails its
+        restore is rebuilt too), then ends the run in one line."""
         for attempt in range(attempts):
             try:
-                for s in sorted(lost):
-                    self.replicas[s] = self._replicas([s], params=params)[0]
-                    lost.discard(s)
-                    fresh.add(s)
-                for s, rep in enumerate(self.replicas):
-                    if s in fresh:
-                        continue
+                for f in self.pending + self.inflight:
+                    f.cancel()
+                self.pending, self.inflight = [], []
+                live = workers_of(self.client)
+                # (a shard named lost because a task of its failed, its worker alive, is restored like the others)
+                lost = {s for s, w in enumerate(self.where) if w not in live}
+                survivors = [s for s in range(len(self.replicas)) if s not in lost]
+                if not survivors:
+                    raise W2VError("the Dask cluster lost the workers of every replica; with --checkpoint, --resume "
+                                   "continues from the last one")
+                calls = {s: self.replicas[s].restore() for s in survivors}
+                for s, call in calls.items():
                     try:
-                        rep.reset(*base).result()
+                        call.result()
                     except W2VError:
                         raise
                     except Exception:
                         lost.add(s)
-                if not lost:
-                    return
+                if lost:
+                    donor = next(s for s in range(len(self.replicas)) if s not in lost)
+                    W_in, W_out = self.replicas[donor].base_model().result()
+                    for s in sorted(lost):
+                        target = live[s % len(live)]
+                        self.replicas[s] = self._replicas([s], [target], {"W_in": W_in, "W_out": W_out})[0]
+                        self.where[s] = target
+                        lost.discard(s)
+                return
             except W2VError:
                 raise
             except Exception as e:
@@ -158,8 +209,15 @@ class Trainer:
                                    f"not be rebuilt ({type(e).__name__}: {e}); with --checkpoint, --resume "
                                    "continues from the last one") from None
             time.sleep(1)
-        raise W2VError(f"the Dask cluster lost workers and the replicas of shards {sorted(lost)} could not be reset; "
-                       "with --checkpoint, --resume continues from the last one")
+
+    def _gather(self, params):
+        """The combined model at the current position into ``params`` (the owners' slices, brought here)."""
+        if self.model is None:
+            return
+        S = len(self.parts)
+        for j, (W_in_j, W_out_j) in enumerate(self.client.gather(self.model)):
+            params["W_in"][j::S] = W_in_j
+            params["W_out"][j::S] = W_out_j
 
     def epochs(self, params):
         from w2v.epochs import Epochs, divergence_test
@@ -169,7 +227,6 @@ class Trainer:
         cfg = self.cfg
         steps_per_epoch, hot_rounds = self.steps_per_epoch, self.hot_rounds
         rounds = steps_per_epoch * hot_rounds
-        W_in, W_out = params["W_in"], params["W_out"]  # the combined model, updated in place
 
         def start():
             if not self.ready:  # the replicas encode their shards with the vocabulary and make the model
@@ -178,88 +235,82 @@ class Trainer:
                     call.result()
                 self.ready = True
 
-        def step(epoch, p, updates, stop):
-            """The rounds of step p; raises _Lost naming the replicas whose workers died, _Stopped on a stop."""
+        def step(epoch, p, stop):
+            """The rounds of step p, as tasks on the workers: each replica trains (taking the owners'
+            combined slices of the round before), then each owner combines its slice; the client waits and
+            counts. Raises _Lost naming the replicas whose workers died, _Stopped on a stop."""
             loss = predictions = 0
             for h in range(1, hot_rounds + 1):
                 r, full = (p - 1) * hot_rounds + h, h == hot_rounds
                 t0 = time.perf_counter()
-                calls = []
-                for rep, update in zip(self.replicas, updates):
-                    try:
-                        calls.append(rep.train_round(epoch, r, rounds, update, full))
-                    except Exception as e:  # (an actor whose worker is known to be gone fails here)
-                        calls.append(e)
-                results, lost = [], []
-                for s, call in enumerate(calls):
-                    try:
-                        if isinstance(call, Exception):
-                            raise call
-                        results.append(_wait(call, stop))
-                    except (W2VError, _Stopped):
-                        raise
-                    except Exception as e:
-                        lost.append((s, e))
-                if lost:
-                    raise _Lost(lost)
-                changed = [[tuple(map(aligned, m)) for m in res[2]] for res in results]
-                combined = combine(changed, (W_in, W_out), self.run.sync_average, self.half)
-                for W, (rows, vals, _) in zip((W_in, W_out), combined):
-                    apply(W, rows, vals, self.half)
-                updates = [update_for(combined, mine) for mine in changed]
-                kernel_s = max(res[3] for res in results)  # the slowest replica's kernel time
+                trained = [self._task(train_task, s, rep, epoch, r, rounds, full, h == 1, *self.pending)
+                           for s, rep in enumerate(self.replicas)]
+                combined = [self._task(combine_task, j, rep, j, self.replicas, *trained)
+                            for j, rep in enumerate(self.replicas)]
+                self.inflight = trained + combined
+                _wait(trained, stop, self._alive)
+                results = self.client.gather(trained)  # (small: a replica's loss, counts, seconds and bytes)
+                _wait(combined, stop, self._alive)
+                self.pending = combined
+                kernel_s = max(res[2] for res in results)  # the slowest replica's kernel time
                 round_s = time.perf_counter() - t0
                 self.sync["rounds"] += 1
                 self.sync["full"] += full
                 self.sync["compute_s"] += kernel_s
                 self.sync["round_s"] += round_s
                 self.sync["overhead_full_s" if full else "overhead_hot_s"] += round_s - kernel_s
-                up = sum(a.nbytes for c in changed for m in (0, 1) for a in c[m])
-                down = sum(a.nbytes for u in updates for m in u for a in m)
+                # the changed rows each replica sends to the other owners, and what it takes from them
+                # (the latter counted at its next round: the combination's rows, one round late)
+                up = sum(res[4] for res in results)
+                down = sum(res[3] for res in results)
                 self.sync["bytes_up"] += up
                 self.sync["bytes_down"] += down
-                self.sync["bytes_full" if full else "bytes_hot"] += up + down
+                self.sync["bytes_full" if full else "bytes_hot"] += up
+                self.sync["bytes_taken_full" if self.last_full else "bytes_taken_hot"] += down
+                self.last_full = full
                 loss += sum(res[0] for res in results)
                 predictions += sum(res[1] for res in results)
-            return loss, predictions, updates
+            # the combined model at the step's end stays on the owners' workers, for a checkpoint or the end
+            # (first in their queues: a stop during the next step gathers it at once)
+            self.model = [self._task(slices_task, j, rep, *self.pending, priority=1)
+                          for j, rep in enumerate(self.replicas)]
+            self.inflight = []
+            return loss, predictions
 
         def steps(epoch, position, stop):
             """Steps of whole rounds. A stop abandons the step under way: the combined model goes back to its
             start, the step's position, which a checkpoint then holds and a resume trains again (a
             round's replicas may run for minutes; their combination is no clean point to stop at)."""
             start()
-            # the last combination's rows go to the replicas with their next round, in this epoch or the next
-            updates = self.pending or [None] * len(self.replicas)
             for p in range(position + 1, steps_per_epoch + 1):
-                base = (W_in.copy(), W_out.copy())  # the combined model when the step starts
                 while True:
                     try:
-                        loss, predictions, updates = step(epoch, p, updates, stop)
+                        loss, predictions = step(epoch, p, stop)
                         break
                     except _Stopped:
-                        W_in[:], W_out[:] = base
                         self.interrupted = True
+                        for f in self.inflight:
+                            f.cancel()
                         yield p - 1, 0.0, 0
                         return
-                    except _Lost as e:  # rebuild the lost replicas, reset the others, train the step again
+                    except _Lost as e:  # rebuild the lost replicas, restore the others, train the step again
                         for s, err in e.lost:
                             log(self.run.quiet, f"replica {s} lost ({type(err).__name__}: {err}); training step "
-                                                f"{p} of epoch {epoch + 1} again from the last combined model")
-                        W_in[:], W_out[:] = base
-                        self._rebuild({s for s, _ in e.lost}, params, base)
-                        updates = [None] * len(self.replicas)
+                                                f"{p} of epoch {epoch + 1} again from its start")
+                        self._rebuild({s for s, _ in e.lost})
                         self.sync["rebuilt"] += len(e.lost)
-                self.pending = updates
                 yield p, loss, predictions
 
         def rate(epoch, position):  # what the replicas' kernels use (scaled with the shards, see _replicas)
             done = (epoch * steps_per_epoch + position) / (steps_per_epoch * cfg.epochs)
             return decay(self.alpha_scale * cfg.start_alpha, self.alpha_scale * cfg.end_alpha, done)
 
+        def diverged(loss, epoch):  # (the weights are on the workers: the loss is the probe)
+            return divergence_test(np.zeros(1), "--alpha", cfg.start_alpha, cfg.default_alpha)(loss, epoch)
+
         return Epochs(length=steps_per_epoch, steps=steps, rate=rate, kernels=(), warm_up=start,
-                      ready="replicas ready (shards encoded, kernels loaded)",
-                      diverged=divergence_test(W_in[0], "--alpha", cfg.start_alpha, cfg.default_alpha),
-                      per_position=self.total_tokens / steps_per_epoch)
+                      ready="replicas ready (shards encoded, kernels loaded)", diverged=diverged,
+                      per_position=self.total_tokens / steps_per_epoch, gather=lambda: self._gather(params))
 
     def close(self):
         """Remove the replicas' work directories and close the client (the driver calls it in any case)."""
@@ -288,8 +339,10 @@ class Trainer:
         cfg, s = self.cfg, self.sync
         wps = self.total_tokens * epochs_run / max(seconds, 1e-9)
         hot = s["rounds"] - s["full"]
-        per_full = s["bytes_full"] / max(s["full"], 1)
-        per_hot = s["bytes_hot"] / max(hot, 1)
+        # per synchronisation, every replica together: the changed rows sent to the other owners and the
+        # combined slices taken from them (those of the last round, not taken, are left out)
+        per_full = (s["bytes_full"] + s["bytes_taken_full"]) / max(s["full"], 1)
+        per_hot = (s["bytes_hot"] + s["bytes_taken_hot"]) / max(hot, 1)
         share = 1 - s["compute_s"] / max(s["round_s"], 1e-9)
         return Finished(vectors_from(cfg, self.vocab, params),
                         f"trained {cfg.model}/{cfg.loss} on {len(self.parts)} shards: {cfg.epochs} epochs in "
@@ -299,6 +352,7 @@ class Trainer:
                         "outside the kernels",
                         {"words_per_second": wps, "shards": len(self.parts), "sync_rounds": s["rounds"],
                          "full_syncs": s["full"], "bytes_per_full_sync": per_full, "bytes_per_hot_sync": per_hot,
+                         "bytes_per_replica_full_sync": per_full / len(self.parts), "bytes_through_client": 0,
                          "bytes_total": s["bytes_up"] + s["bytes_down"], "replicas_rebuilt": s["rebuilt"],
                          "sync_share": share, "round_kernel_s": s["compute_s"], "overhead_full_s": s["overhead_full_s"],
                          "overhead_hot_s": s["overhead_hot_s"], "hot_rows": hot_rows(self.vocab.counts, cfg.loss)[0]})
