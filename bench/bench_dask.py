@@ -13,6 +13,12 @@ float16, the default; `--bits 16,32` adds runs that send float32 values, `--sync
     python bench/bench_dask.py --skip-shards
     python bench/bench_dask.py --skip-shards --cases cbow:1 --bits 16,32
     python bench/bench_dask.py --vocab DIR [DIR ...]    # only `w2v vocab`: local against --dask local:2
+    python bench/bench_dask.py --overhead --shards 4,8      # what Dask adds, on one core (below)
+
+--overhead measures what Dask adds to the same kernel work where two cores can show it: `--dask local:1
+--shards S` (one one-thread worker trains the S replicas in turn; the client and the scheduler have the
+other core) against `--threads 1`, sg-ns 1 epoch on the first 10M tokens of bench-en, whole runs,
+alternated `--repeat` times; per synchronisation, the time outside the kernels and where it goes.
 """
 
 import argparse
@@ -108,6 +114,30 @@ def vocab_table(corpora):
                   f"{'yes' if r['digest'] == rows[0][1]['digest'] else 'NO'} |", flush=True)
 
 
+def overhead_table(corpus, args):
+    print("| run | whole run s | ratio to --threads 1 | training s | syncs | outside the kernels per sync, ms "
+          "(take / report / combine / the rest) | analogy |")
+    print("|---|---|---|---|---|---|---|")
+    for rep in range(args.repeat):
+        local = run(corpus, args.workdir, "sg", 1, {"threads": 1}, args.eval_dir, "overhead-local")
+        rows = [("--threads 1", local)]
+        for n in map(int, args.shards.split(",")):
+            rows.append((f"--dask local:1 --shards {n}", run(corpus, args.workdir, "sg", 1,
+                                                             {"dask": "local:1", "shards": n}, args.eval_dir,
+                                                             f"overhead-{n}")))
+        for name, r in rows:
+            detail = syncs = ""
+            if "sync_rounds" in r:
+                syncs = r["sync_rounds"]
+                per = 1000 / syncs
+                outside = r["overhead_full_s"] + r["overhead_hot_s"]
+                rest = outside - r["take_s"] - r["report_s"] - r["combine_s"]
+                detail = (f"{outside * per:.0f} ({r['take_s'] * per:.0f} / {r['report_s'] * per:.0f} / "
+                          f"{r['combine_s'] * per:.0f} / {rest * per:.0f})")
+            print(f"| {name} | {r['total_s']:.1f} | {local['total_s'] / r['total_s']:.2f} | {r['train_s']:.1f} | "
+                  f"{syncs} | {detail} | {r['analogy']:.2f} |", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", default=os.path.join(SHARED, "corpora", "bench-en.txt.xz"))
@@ -121,9 +151,13 @@ def main():
     ap.add_argument("--skip-speed", action="store_true")
     ap.add_argument("--skip-shards", action="store_true")
     ap.add_argument("--vocab", nargs="+", metavar="CORPUS", help="only time `w2v vocab` on these corpora")
+    ap.add_argument("--overhead", action="store_true", help="only the one-core overhead table (see above)")
+    ap.add_argument("--repeat", type=int, default=2)
     args = ap.parse_args()
     if args.vocab:
         return vocab_table(args.vocab)
+    if args.overhead:
+        return overhead_table(prepare_corpus(args.corpus, args.workdir, 10_000_000), args)
     corpus = split(prepare_corpus(args.corpus, args.workdir, None), args.workdir)
     if not args.skip_speed:
         print("| case | run | whole run s | words/s (whole run) | ratio | analogy | WS-353 | SimLex | MB per sync |")

@@ -121,6 +121,7 @@ class Replica:
         self.master = tuple(M[self.shard::self.shards].copy() for M in W)
         self.base = tuple(M.copy() for M in W)
         self.changed = None  # the rows changed in the last round (RowSync.report), until every owner took its part
+        self.combine_s = 0.0  # seconds combining as owner since the last round's figures
 
     def restore(self):
         """Go back to the start of the step (``base``): a step trained again after a replica was lost."""
@@ -138,9 +139,11 @@ class Replica:
         """As the owner of this replica's slice: combine every replica's ``parts`` of it (in shard order) into
         the combined slice (rowsync.combine), which the master rows take; returns [(rows within the slice,
         combined values or changes)] per matrix, for every replica's next round."""
+        t0 = time.perf_counter()
         combined = combine(parts, self.master, self.mode, self.half)
         for M, (rows, vals, _) in zip(self.master, combined):
             apply(M, rows, vals, self.half)
+        self.combine_s += time.perf_counter() - t0
         return [(rows, vals) for rows, vals, _ in combined]
 
     def base_model(self):
@@ -161,12 +164,15 @@ class Replica:
         (1..rounds) of the epoch (its share of the shard's chunks), and keep, for each matrix, the rows
         changed since they were last combined (RowSync.report) for the owners. Returns the loss, the
         predictions, the seconds the kernel took, and the bytes that came from the other owners and those
-        the changed rows hold for them. ``step_start``: the model taken is a step's start (``base``)."""
+        the changed rows hold for them, and the seconds taking, reporting and combining (as owner, since the
+        last figures) took. ``step_start``: the model taken is a step's start (``base``)."""
+        t_take = time.perf_counter()
         self.rows.take(gathered(taken, self.shards))
         if step_start and taken:
             self.base = tuple(M.copy() for M in (self.weights.W_in, self.weights.W_out))
         received = sum(a.nbytes for j, t in enumerate(taken) if j != self.shard for m in t for a in m)
         t0 = time.perf_counter()
+        take_s = t0 - t_take
         n = len(self.plan)
         todo = self.plan[n * (r - 1) // rounds:n * r // rounds]
         loss, predictions = 0.0, 0
@@ -175,11 +181,13 @@ class Replica:
             step_loss, n, _ = train_chunks(self.kernel, self.weights, self.tabs, self.kcfg, self._block(int(at)),
                                         mine[:, 1].copy(), mine[:, 2].copy(), int(at), epoch)
             loss, predictions = loss + step_loss, predictions + n
-        seconds = time.perf_counter() - t0
+        t1 = time.perf_counter()
         self.changed = [tuple(aligned(a) for a in m) for m in self.rows.report(full)]
         sent = sum(a.nbytes for rows, vals in self.changed for a in (rows, vals)) - sum(
             a.nbytes for m in self.part(self.shard) for a in m)
-        return loss, predictions, seconds, received, sent
+        rows_s = (take_s, time.perf_counter() - t1, self.combine_s)
+        self.combine_s = 0.0
+        return loss, predictions, t1 - t0, received, sent, rows_s
 
     def close(self):
         import shutil

@@ -80,7 +80,7 @@ class Trainer:
         self.last_full = True  # whether the last round was a full synchronisation
         self.sync = {"rounds": 0, "full": 0, "bytes_up": 0, "bytes_down": 0, "bytes_hot": 0, "bytes_full": 0,
                      "bytes_taken_hot": 0, "bytes_taken_full": 0, "rebuilt": 0, "compute_s": 0.0, "round_s": 0.0,
-                     "overhead_full_s": 0.0, "overhead_hot_s": 0.0}
+                     "overhead_full_s": 0.0, "overhead_hot_s": 0.0, "take_s": 0.0, "report_s": 0.0, "combine_s": 0.0}
 
     def prepare(self, corpus, workdir, resumed_vocab):
         from w2v.prepare import known_vocab
@@ -252,7 +252,13 @@ class Trainer:
                 results = self.client.gather(trained)  # (small: a replica's loss, counts, seconds and bytes)
                 _wait(combined, stop, self._alive)
                 self.pending = combined
-                kernel_s = max(res[2] for res in results)  # the slowest replica's kernel time
+                # the busiest worker's kernel time (replicas sharing a worker train in turn)
+                per_worker = {}
+                for w, res in zip(self.where, results):
+                    per_worker[w] = per_worker.get(w, 0.0) + res[2]
+                kernel_s = max(per_worker.values())
+                for k, v in zip(("take_s", "report_s", "combine_s"), np.sum([res[5] for res in results], axis=0)):
+                    self.sync[k] += v
                 round_s = time.perf_counter() - t0
                 self.sync["rounds"] += 1
                 self.sync["full"] += full
@@ -355,4 +361,7 @@ class Trainer:
                          "bytes_per_replica_full_sync": per_full / len(self.parts), "bytes_through_client": 0,
                          "bytes_total": s["bytes_up"] + s["bytes_down"], "replicas_rebuilt": s["rebuilt"],
                          "sync_share": share, "round_kernel_s": s["compute_s"], "overhead_full_s": s["overhead_full_s"],
-                         "overhead_hot_s": s["overhead_hot_s"], "hot_rows": hot_rows(self.vocab.counts, cfg.loss)[0]})
+                         "overhead_hot_s": s["overhead_hot_s"], "hot_rows": hot_rows(self.vocab.counts, cfg.loss)[0],
+                         # the replicas' own row work, summed over them: taking the combined rows, finding and
+                         # splitting their changed rows, combining a slice (as owner)
+                         "take_s": s["take_s"], "report_s": s["report_s"], "combine_s": s["combine_s"]})
