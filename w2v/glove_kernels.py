@@ -6,7 +6,8 @@
 This module holds the kernels (trainers/glove.py drives them). Word vectors ``W``, context vectors ``C``
 and the two biases are separate arrays, each with its AdaGrad sum of squared gradients (initialised to 1,
 as GloVe's C code does). One epoch visits every nonzero once in a seeded shuffled order, hogwild over
-chunks of that order (``epoch_parallel``); ``--threads 1 --seed S`` is deterministic (``epoch_serial``).
+chunks of that order (``epoch``); with one thread the chunks run in order, so ``--threads 1 --seed S`` is
+deterministic.
 """
 
 import math
@@ -63,15 +64,13 @@ def _epoch(rows, cols, vals, starts, ends, params, x_max, power, eta, clip, cost
             done[c] = 1
 
 
-# Unlike the window loop (kernels.py), GloVe keeps a parallel=True epoch: it compiles in about a second,
-# and its prange body runs 2.8x faster on one thread than the same loop in a plain function (measured on
-# 5M tokens: 4.74M against 1.67M updates/s; probably because the gufunc's arrays are taken not to alias,
-# which lets LLVM vectorise the AdaGrad update: not verified). The serial twin serves --threads 1, bit for
-# bit as before (using the prange twin there would change the bits).
-# Both release the GIL: the trainer runs them in a thread, so the main thread takes signals at once.
-epoch_serial = numba.njit(cache=True, nogil=True, fastmath=FASTMATH)(renamed(_epoch, "glove_epoch_serial"))
-epoch_parallel = numba.njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)(
-    renamed(_epoch, "glove_epoch_parallel"))
+# Unlike the window loop (kernels.py), GloVe's epoch is a parallel=True kernel, for one thread too: it
+# compiles in about a second, and its prange body runs 3-3.5x faster on one thread than the same loop in
+# a plain function, whose AdaGrad update LLVM leaves scalar (vsqrtss in its assembly; splitting the update
+# into loops that each write one row did not change that) while the gufunc's is vectorised. A plain-function
+# twin for --threads 1 was dropped for it (bench/RESULTS.md, issue 26); the reference bits of GloVe changed.
+# It releases the GIL: the trainer runs it in a thread, so the main thread takes signals at once.
+epoch = numba.njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)(renamed(_epoch, "glove_epoch"))
 
 
 @numba.njit(cache=True)

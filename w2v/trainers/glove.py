@@ -152,10 +152,14 @@ class Trainer:
 
         cfg = self.cfg
         arrays = tuple(params[k] for k in glove_kernels.PARAMS)
-        epoch_fn = glove_kernels.epoch_serial
-        if cfg.n_threads > 1:
-            numba.set_num_threads(min(cfg.n_threads, numba.config.NUMBA_NUM_THREADS))
-            epoch_fn = glove_kernels.epoch_parallel
+        threads = min(cfg.n_threads, numba.config.NUMBA_NUM_THREADS)
+        epoch_fn = glove_kernels.epoch
+
+        def in_lane(*args):  # (Numba's thread count belongs to the calling thread: set it in the lane's)
+            numba.set_num_threads(threads)
+            return epoch_fn(*args)
+
+        numba.set_num_threads(threads)  # (and here, for the gaps a stop leaves)
         hyper = (cfg.x_max, cfg.weight_power, cfg.eta, 100.0)  # (100: the gradient clip, as GloVe's C code)
 
         def chunks(n):
@@ -170,7 +174,7 @@ class Trainer:
             for s in range((position - offset) // glove_kernels.CHUNK, len(starts), glove_kernels.SLICE):
                 st, en = starts[s:s + glove_kernels.SLICE], ends[s:s + glove_kernels.SLICE]
                 costs, done = np.zeros(len(st)), np.zeros(len(st), np.uint8)
-                lanes.call(epoch_fn, rows, cols, vals, st, en, arrays, *hyper, costs, done, stop)
+                lanes.call(in_lane, rows, cols, vals, st, en, arrays, *hyper, costs, done, stop)
                 trained, gaps = trained_prefix(done)
                 if len(gaps):
                     gap_costs = np.zeros(len(gaps))
