@@ -348,7 +348,7 @@ def _simulate_rounds(half, replicas=3, V=40, D=5, rounds=8, seed=0):
             for W, M in zip(model, masters[j]):
                 W[j::S] = M
         for sync in syncs:
-            sync.take(rowsync.gathered(taken, S))
+            sync.take(taken)
             for M, snap, W, hot in zip(sync.W, sync.snap, model, (10, 10)):
                 upto = len(W) if full else hot
                 np.testing.assert_array_equal(M[:upto], W[:upto])

@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from w2v.cluster.counting import scan_shard
-from w2v.cluster.rowsync import RowSync, aligned, apply, combine, gathered, part
+from w2v.cluster.rowsync import RowSync, aligned, apply, combine, part
 from w2v.cluster.shards import Shard
 from w2v.output import layer
 from w2v.trainers.stream import train_chunks
@@ -111,7 +111,7 @@ class Replica:
         self.block_at, self.block = -1, None
         self.rows = RowSync((self.weights.W_in, self.weights.W_out), hot_rows(vocab.counts, self.cfg.loss), self.half)
         warm_up(self.kernel, self.weights, self.tabs, self.kcfg)  # (now, not in the first round)
-        self.rows.take(self.rows.report(False))  # (nothing has changed: the row passes compile or load)
+        self.rows.take([self.rows.report(False)] * self.shards)  # (nothing changed: the row passes compile or load)
         self._started()
 
     def _started(self):
@@ -167,7 +167,7 @@ class Replica:
         the changed rows hold for them, and the seconds taking, reporting and combining (as owner, since the
         last figures) took. ``step_start``: the model taken is a step's start (``base``)."""
         t_take = time.perf_counter()
-        self.rows.take(gathered(taken, self.shards))
+        self.rows.take(taken)
         if step_start and taken:
             self.base = tuple(M.copy() for M in (self.weights.W_in, self.weights.W_out))
         received = sum(a.nbytes for j, t in enumerate(taken) if j != self.shard for m in t for a in m)

@@ -1,5 +1,5 @@
 """Combining the replicas' rows: a replica's side (``RowSync``: snapshot, changed rows reported, combined
-rows taken), the slices that owners combine (``part``, ``combine``, ``apply``, ``gathered``), as float32
+rows taken), the slices that owners combine (``part``, ``combine``, ``apply``), as float32
 values or float16 changes (half.py), with the Numba passes over rows that they use."""
 
 
@@ -13,11 +13,11 @@ class RowSync:
     a snapshot of them as last combined (a row that differs from it has changed since; kept row by row, no
     copies of the whole model between rounds), and what it reports and takes each round.
 
-    With values (``half`` False) the snapshot takes the reported values at once, and the combination sends
-    back only the rows whose combined values differ. With ``half`` the replica reports each changed row's
-    change since the snapshot as float16 codes, and its row takes the snapshot plus that change as rounded;
-    the combined model adds the same rounded changes, so after ``take`` every row sent or reported holds
-    the same float32 values in every replica and in the combined model."""
+    With values (``half`` False) the snapshot takes the reported values at once. With ``half`` the replica
+    reports each changed row's change since the snapshot as float16 codes, and its row takes the snapshot
+    plus that change as rounded; the owners add the same rounded changes. Every row reported comes back
+    combined (from its owner), so after ``take`` every such row holds the same float32 values in every
+    replica and in the combined model."""
 
     def __init__(self, W, hot, half):
         self.W, self.hot, self.half = tuple(W), hot, half
@@ -26,7 +26,6 @@ class RowSync:
     def reset(self):
         """The matrices as they are now are the combined model."""
         self.snap = tuple(M.copy() for M in self.W)
-        self.reported = ()  # (half) the rows each matrix last reported, taken into the snapshot by take
 
     def report(self, full):
         """For each matrix, the rows changed since they were last combined, with their values (or ``half``:
@@ -34,22 +33,18 @@ class RowSync:
         his = [M.shape[0] if full else h for M, h in zip(self.W, self.hot)]
         if not self.half:
             return [_report_rows(M, S, hi) for M, S, hi in zip(self.W, self.snap, his)]
-        changed = [_report_changes(M, S, hi, DECODE) for M, S, hi in zip(self.W, self.snap, his)]
-        self.reported = [rows for rows, _ in changed]
-        return changed
+        return [_report_changes(M, S, hi, DECODE) for M, S, hi in zip(self.W, self.snap, his)]
 
-    def take(self, update):
-        """Set the rows of ``update`` (gathered: [(rows, values or changes) per matrix] or None) to the
-        combined model's; with ``half``, the snapshot takes the rows reported last (those that it alone
-        changed were not sent back: the combined model has them as reported)."""
-        for M, S, (rows, vals) in zip(self.W, self.snap, update or ()):
-            if self.half:
-                _add_changes(M, S, aligned(rows), aligned(vals), DECODE, True)
-            else:
-                _set_rows(M, S, aligned(rows), aligned(vals))
-        for M, S, rows in zip(self.W, self.snap, self.reported):
-            _copy_rows(S, M, rows)
-        self.reported = ()
+    def take(self, taken):
+        """Set the rows of every owner's combined slice (``taken``, in owner order: [(rows within the slice,
+        values or changes)] per matrix; slice j is the rows x with x % len(taken) == j) to the combined
+        model's, in the matrices and the snapshot."""
+        for j, owned in enumerate(taken):
+            for M, S, (rows, vals) in zip(self.W, self.snap, owned):
+                if self.half:
+                    _add_changes(M, S, aligned(rows), aligned(vals), DECODE, True, len(taken), j)
+                else:
+                    _set_rows(M, S, aligned(rows), aligned(vals), len(taken), j)
 
 
 def aligned(a):
@@ -103,30 +98,25 @@ def _report_changes(W, S, hi, decode):
 
 
 @numba.njit(cache=True, nogil=True)
-def _set_rows(W, S, rows, vals):
-    """Set ``rows`` of the model ``W`` and of its snapshot ``S`` to combined values."""
+def _set_rows(W, S, rows, vals, stride, offset):
+    """Set rows ``rows * stride + offset`` of the model ``W`` and of its snapshot ``S`` to combined values."""
     for j in range(rows.shape[0]):
+        r = rows[j] * stride + offset
         for k in range(W.shape[1]):
-            W[rows[j], k] = S[rows[j], k] = vals[j, k]
+            W[r, k] = S[r, k] = vals[j, k]
 
 
 @numba.njit(cache=True, nogil=True)
-def _add_changes(W, S, rows, codes, decode, snap):
-    """Set ``rows`` of the model ``W`` to those of ``S`` plus the changes ``codes`` (float16), and (``snap``)
-    those of ``S`` to the same."""
+def _add_changes(W, S, rows, codes, decode, snap, stride, offset):
+    """Set rows ``rows * stride + offset`` of the model ``W`` to those of ``S`` plus the changes ``codes``
+    (float16), and (``snap``) those of ``S`` to the same."""
     for j in range(rows.shape[0]):
+        r = rows[j] * stride + offset
         for k in range(W.shape[1]):
-            x = S[rows[j], k] + decode[codes[j, k]]
-            W[rows[j], k] = x
+            x = S[r, k] + decode[codes[j, k]]
+            W[r, k] = x
             if snap:
-                S[rows[j], k] = x
-
-
-@numba.njit(cache=True, nogil=True)
-def _copy_rows(S, W, rows):
-    """Set ``rows`` of ``S`` to those of ``W``."""
-    for j in range(rows.shape[0]):
-        S[rows[j]] = W[rows[j]]
+                S[r, k] = x
 
 
 def combine(changed, base, mode="sum", half=False):
@@ -163,7 +153,7 @@ def apply(W, rows, vals, half):
     """Set the combined model's ``rows`` to the combined ``vals`` (``half``: add these changes to them), to the
     float32 values each replica sets them to (RowSync.take)."""
     if half:
-        _add_changes(W, W, rows, vals, DECODE, False)
+        _add_changes(W, W, rows, vals, DECODE, False, 1, 0)
     else:
         W[rows] = vals
 
@@ -204,12 +194,3 @@ def part(changed, j, shards):
         mine = np.flatnonzero(rows % shards == j)
         out.append((rows[mine] // shards, vals.take(mine, axis=0)))
     return out
-
-
-def gathered(taken, shards):
-    """Every owner's combined slice (``taken``, in owner order: [(rows within the slice, values or changes)]
-    per matrix) as [(rows, values or changes)] per matrix of the whole model, for RowSync.take."""
-    if not taken:
-        return None
-    return [(np.concatenate([t[m][0] * shards + j for j, t in enumerate(taken)]),
-             np.concatenate([t[m][1] for t in taken])) for m in range(len(taken[0]))]
