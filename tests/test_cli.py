@@ -95,7 +95,8 @@ def test_train_eval_similar_analogy_convert(planted, tmp_path):
     r = run("analogy", out, "c0w00", "c0w01", "c1w00", "-n", 2)
     assert r.exit_code == 0 and len(r.output.splitlines()) == 2
     r = run("convert", out, tmp_path / "v.txt")
-    assert r.exit_code == 0
+    assert r.exit_code == 0 and "wrote" in r.stderr
+    assert run("convert", out, tmp_path / "v2.txt", "-q").stderr == ""
     assert np.allclose(Vectors.load(tmp_path / "v.txt").vectors, v.vectors, atol=1e-6)
     r = run("convert", out, tmp_path / "v.glove", "--format", "glove")
     assert r.exit_code == 0 and not (tmp_path / "v.glove").read_text().startswith(str(len(v)))

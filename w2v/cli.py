@@ -213,7 +213,8 @@ def phrases(corpus, output, save_phrases, quiet, **options):
 @click.option("--init", type=click.Choice(["word2vec", "kmeans++"]), default="word2vec", show_default=True,
               help="word2vec: word i starts in class i mod K (word2vec.c); kmeans++: seeded k-means++ centroids.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed (kmeans++).")
-def classes(vectors, k, output, iterations, init, seed):
+@click.option("-q", "--quiet", is_flag=True, help="No message on stderr.")
+def classes(vectors, k, output, iterations, init, seed, quiet):
     """Cluster the words of VECTORS into K classes by k-means, as word2vec.c's -classes: centroids scaled to
     unit length, each word in the class of largest dot product.
 
@@ -226,7 +227,9 @@ def classes(vectors, k, output, iterations, init, seed):
 
     found = kmeans(load_vectors(vectors), k, iterations=iterations, init=init, seed=seed)
     found.save(output)
-    click.echo(f"wrote {len(found.words)} words in {k} classes to {output} ({found.iterations} iterations)", err=True)
+    if not quiet:
+        click.echo(f"wrote {len(found.words)} words in {k} classes to {output} ({found.iterations} iterations)",
+                   err=True)
 
 
 @cli.command()
@@ -360,7 +363,8 @@ def _neighbours(found, as_json):
               help="Output format, overriding TARGET's suffix.")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Read only the first N words of the vectors file (as gensim's limit) [all].")
-def convert(source, target, fmt, limit):
+@click.option("-q", "--quiet", is_flag=True, help="No message on stderr.")
+def convert(source, target, fmt, limit, quiet):
     """Convert between word2vec binary, word2vec text and GloVe text; an NPLM model (.npz) gives its
     word vectors.
 
@@ -374,7 +378,8 @@ def convert(source, target, fmt, limit):
 
     vecs = load_vectors(source, limit)
     vecs.save(target, fmt)
-    click.echo(f"wrote {len(vecs)} vectors to {target} ({formats.format_for_path(target, fmt)})", err=True)
+    if not quiet:
+        click.echo(f"wrote {len(vecs)} vectors to {target} ({formats.format_for_path(target, fmt)})", err=True)
 
 
 @cli.command(name="plot-loss")
