@@ -128,6 +128,9 @@ def test_synchronous_rounds_are_deterministic_and_learn(scheduler, corpus):
         api.train(parts, dask=scheduler.scheduler_address, sync_bits=8, **OPTS)
     assert runs[0].stats["shards"] == 3 and runs[0].stats["full_syncs"] == 5 * trainer.Trainer.FULL_SYNCS
     assert runs[0].stats["sync_rounds"] == 5 * trainer.Trainer.FULL_SYNCS * trainer.Trainer.HOT_ROUNDS
+    # more shards and tokens, more synchronisations (a small corpus keeps the floor)
+    assert trainer.Trainer.full_syncs(10_000, 3) == 8
+    assert [trainer.Trainer.full_syncs(40_000_000, s) for s in (2, 4, 8, 16)] == [8, 16, 32, 64]
     # the replicas counted their shards for the vocabulary (the pass that encodes them): a local count's
     local = api.vocabulary(parts, min_count=2)
     assert runs[0].vocab.words == local.vocab.words and runs[0].vocab.counts.tolist() == local.vocab.counts.tolist()

@@ -116,7 +116,8 @@ def cli():
 @click.option("--shards", type=click.IntRange(min=1), default=None,
               help="With --dask: shards of the corpus, one model replica each [one per worker].")
 @click.option("--sync-rounds", type=click.IntRange(min=1), default=None,
-              help="With --dask: full synchronisations of the replicas (every changed row) per epoch [8].")
+              help="With --dask: full synchronisations of the replicas (every changed row) per epoch [8, or one per "
+                   "10M tokens x shards when more: 16 for 4 shards on 40M tokens].")
 @click.option("--sync-hot", type=click.IntRange(min=1), default=None,
               help="With --dask: rounds per synchronisation of every row; after the others only the frequent "
                    "words' rows (95%% of the tokens) are combined (pWord2Vec's tiered sync) [4; 1: off].")

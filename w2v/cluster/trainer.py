@@ -59,8 +59,17 @@ class Trainer:
     finished rounds in the epoch; a checkpoint holds the combined model after one."""
 
     memory_remedy = "lower --dim or --max-vocab, or raise --min-count"
-    FULL_SYNCS = 8  # full synchronisations per epoch (steps of the progress bar, checkpoint points)
+    FULL_SYNCS = 8  # full synchronisations per epoch, at least (steps of the progress bar, checkpoint points)
+    TOKENS_PER_SYNC = 10_000_000  # ... and more with more shards and tokens: see full_syncs
     HOT_ROUNDS = 4  # rounds per full synchronisation (the frequent words' rows are combined after each)
+
+    @classmethod
+    def full_syncs(cls, tokens, shards):
+        """The default full synchronisations per epoch: 8, or one per TOKENS_PER_SYNC of tokens x shards
+        when that is more. The replicas' models drift apart between synchronisations, and more so the more
+        shards share the rate (bench-en, sg, 1 epoch: at 8 shards 22.3 analogy with 8, 26.5 with 32, 28.7
+        with 64, local 30.8); 2 shards on bench-en's 40M tokens keep 8, a local run's quality."""
+        return max(cls.FULL_SYNCS, -(-tokens * shards // cls.TOKENS_PER_SYNC))
 
     def __init__(self, cfg, run):
         if MODELS[cfg.model].dask != __name__:  # (the driver picks this trainer from the model's entry)
@@ -68,7 +77,8 @@ class Trainer:
                               f"here, not {cfg.model}")
         self.cfg, self.run = cfg, run
         whole = run.sync_average == "all"  # Spark's baseline: every row over every replica, once an epoch
-        self.steps_per_epoch = 1 if whole else run.sync_rounds or self.FULL_SYNCS
+        self.whole = whole
+        self.steps_per_epoch = None  # (prepare: from --sync-rounds, or the tokens and shards)
         self.hot_rounds = 1 if whole else run.sync_hot or self.HOT_ROUNDS  # rounds per step; the last is full
         self.client = connect(run.dask)
         self.replicas, self.where, self.ready = None, None, False
@@ -103,6 +113,8 @@ class Trainer:
         if len(self.vocab) == 0:
             raise CorpusError(f"vocabulary is empty: no word occurs at least --min-count {self.cfg.min_count} times")
         self.total_tokens = counts.total_tokens
+        self.steps_per_epoch = 1 if self.whole else self.run.sync_rounds or (
+            self.full_syncs(self.total_tokens, len(self.parts)) if len(self.parts) > 1 else self.FULL_SYNCS)
         self.n_out = layer(self.cfg.loss).n_out(len(self.vocab))
         # (a checkpoint's positions count synchronisations: a resume needs the same shards and schedule)
         sync = [self.steps_per_epoch, self.hot_rounds, self.run.sync_average]
