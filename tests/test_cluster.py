@@ -430,7 +430,7 @@ def test_rebuild_tries_again_while_a_dead_worker_is_still_listed(monkeypatch):
             return types.SimpleNamespace(result=lambda: ("W_in", "W_out"))
 
     t = trainer.Trainer.__new__(trainer.Trainer)
-    t.replicas, t.where, t.pending, t.inflight = [Rep(), Rep(), Rep()], ["a", "b", "c"], [], []
+    t.replicas, t.where, t.pending, t.inflight, t.model = [Rep(), Rep(), Rep()], ["a", "b", "c"], [], [], None
     live = [["a", "c"]]
     monkeypatch.setattr(trainer, "workers_of", lambda client: live[0])
     t.client = None

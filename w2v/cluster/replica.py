@@ -119,6 +119,7 @@ class Replica:
         whole (``base``: the model at the start of a step, from which a replica lost in it is rebuilt) follow."""
         W = (self.weights.W_in, self.weights.W_out)
         self.master = tuple(M[self.shard::self.shards].copy() for M in W)
+        self.step_master = tuple(M.copy() for M in self.master)  # the master rows at the last step's end
         self.base = tuple(M.copy() for M in W)
         self.changed = None  # the rows changed in the last round (RowSync.report), until every owner took its part
         self.combine_s = 0.0  # seconds combining as owner since the last round's figures
@@ -135,14 +136,17 @@ class Replica:
         their values or float16 changes)."""
         return part(self.changed, j, self.shards)
 
-    def combine(self, parts):
+    def combine(self, parts, step_end=False):
         """As the owner of this replica's slice: combine every replica's ``parts`` of it (in shard order) into
         the combined slice (rowsync.combine), which the master rows take; returns [(rows within the slice,
-        combined values or changes)] per matrix, for every replica's next round."""
+        combined values or changes)] per matrix, for every replica's next round. ``step_end``: the last
+        round of a step, whose model ``slices`` returns until the next step's end."""
         t0 = time.perf_counter()
         combined = combine(parts, self.master, self.mode, self.half)
         for M, (rows, vals, _) in zip(self.master, combined):
             apply(M, rows, vals, self.half)
+        if step_end:
+            self.step_master = tuple(M.copy() for M in self.master)
         self.combine_s += time.perf_counter() - t0
         return [(rows, vals) for rows, vals, _ in combined]
 
@@ -151,8 +155,9 @@ class Replica:
         return self.base
 
     def slices(self):
-        """The owned slice of the combined model (copies), for the client at a checkpoint or the end."""
-        return tuple(M.copy() for M in self.master)
+        """The owned slice of the combined model at the last step's end (never changed in place: replaced at
+        the next), for the client at a checkpoint, a stop or the end."""
+        return self.step_master
 
     def _block(self, at):
         if at != self.block_at:
@@ -218,15 +223,15 @@ def train_task(replica, epoch, r, rounds, full, step_start, *taken):
     return _call(replica, "train_round", epoch, r, rounds, taken, full, step_start)
 
 
-def combine_task(owner, j, replicas, *rounds_done):
+def combine_task(owner, j, replicas, step_end, *rounds_done):
     """Owner j's combination as a task on its worker: the parts of slice j fetched from every replica (worker
     to worker), combined (Replica.combine). ``rounds_done``: the round's train_task results (so that it
     runs after them; each is a replica's small figures)."""
     parts = [_call(rep, "part", j) for rep in replicas]
-    return _call(owner, "combine", parts)
+    return _call(owner, "combine", parts, step_end)
 
 
 def slices_task(owner, *combined):
-    """The owner's slice of the combined model (after the combinations ``combined``) as a task result: it
-    stays on the worker until the client gathers it (a checkpoint, a stop, the end)."""
+    """The owner's slice of the combined model at the step's end (after the combinations ``combined``) as a
+    task result: it stays on the worker until the client gathers it (a checkpoint, a stop, the end)."""
     return _call(owner, "slices")

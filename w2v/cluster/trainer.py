@@ -212,6 +212,8 @@ class Trainer:
                         self.replicas[s] = self._replicas([s], [target], {"W_in": W_in, "W_out": W_out})[0]
                         self.where[s] = target
                         lost.discard(s)
+                if self.model is not None:  # (the step's start, from the owners as they are now)
+                    self.model = [self._task(slices_task, j, rep, priority=1) for j, rep in enumerate(self.replicas)]
                 return
             except W2VError:
                 raise
@@ -257,7 +259,7 @@ class Trainer:
                 t0 = time.perf_counter()
                 trained = [self._task(train_task, s, rep, epoch, r, rounds, full, h == 1, *self.pending)
                            for s, rep in enumerate(self.replicas)]
-                combined = [self._task(combine_task, j, rep, j, self.replicas, *trained)
+                combined = [self._task(combine_task, j, rep, j, self.replicas, full, *trained)
                             for j, rep in enumerate(self.replicas)]
                 self.inflight = trained + combined
                 _wait(trained, stop, self._alive)
