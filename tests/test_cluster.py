@@ -455,3 +455,27 @@ def test_rebuild_tries_again_while_a_dead_worker_is_still_listed(monkeypatch):
     monkeypatch.setattr(t, "_replicas", down)
     with pytest.raises(W2VError, match=r"replicas of shards \[2\] could not be rebuilt"):
         t._rebuild({2}, attempts=3)
+
+
+def test_a_task_that_keeps_failing_ends_the_run_in_one_line(corpus, monkeypatch):
+    """A replica's round that raises (a bug, not a lost worker) is tried again from the step's start, and
+    after three failures the run ends with a one-line error naming it, instead of retrying for ever."""
+    from w2v.cluster import replica
+    from w2v.errors import W2VError
+
+    path, _, _ = corpus
+    calls = []
+
+    def broken(self, *args, **kwargs):
+        calls.append(self.shard)
+        raise ValueError("broken round")
+
+    monkeypatch.setattr(replica.Replica, "train_round", broken)
+    lc = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0")
+    try:
+        with pytest.raises(W2VError, match=r"a task of replica \d failed 3 times with every worker up "
+                                           r"\(ValueError: broken round\)"):
+            api.train(path, dask=lc.scheduler_address, shards=2, **OPTS)
+    finally:
+        lc.close()
+    assert len(calls) >= 3

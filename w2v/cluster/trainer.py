@@ -21,6 +21,13 @@ class _Lost(Exception):
         self.lost = lost  # [(shard, exception)]
 
 
+class _WorkerGone(RuntimeError):
+    """The worker that held a replica left the cluster."""
+
+    def __init__(self):
+        super().__init__("its worker left the cluster")
+
+
 class _Stopped(Exception):
     """A signal came while the replicas trained a round: the step is abandoned."""
 
@@ -40,7 +47,7 @@ def _wait(futures, stop, alive):
                     raise e
                 lost.append((s, e))
             gone = alive()
-            raise _Lost(lost + [(s, RuntimeError("worker gone")) for s in gone if s not in dict(lost)])
+            raise _Lost(lost + [(s, _WorkerGone()) for s in gone if s not in dict(lost)])
         if all(f.status == "finished" for f in futures):
             return
         if stop[0]:
@@ -49,7 +56,7 @@ def _wait(futures, stop, alive):
             checked = time.monotonic()
             gone = alive()
             if gone:
-                raise _Lost([(s, RuntimeError("worker gone")) for s in gone])
+                raise _Lost([(s, _WorkerGone()) for s in gone])
         time.sleep(0.005)
 
 
@@ -303,6 +310,7 @@ class Trainer:
             round's replicas may run for minutes; their combination is no clean point to stop at)."""
             start()
             for p in range(position + 1, steps_per_epoch + 1):
+                failures = 0  # (tasks that failed while every worker stayed: tried again, then an error)
                 while True:
                     try:
                         loss, predictions = step(epoch, p, stop)
@@ -314,6 +322,12 @@ class Trainer:
                         yield p - 1, 0.0, 0
                         return
                     except _Lost as e:  # rebuild the lost replicas, restore the others, train the step again
+                        if not any(isinstance(err, _WorkerGone) for _, err in e.lost):
+                            failures += 1
+                            if failures >= 3:
+                                s, err = e.lost[0]
+                                raise W2VError(f"a task of replica {s} failed 3 times with every worker up "
+                                               f"({type(err).__name__}: {err})") from None
                         for s, err in e.lost:
                             log(self.run.quiet, f"replica {s} lost ({type(err).__name__}: {err}); training step "
                                                 f"{p} of epoch {epoch + 1} again from its start")
