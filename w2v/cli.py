@@ -244,7 +244,7 @@ def classes(vectors, k, output, iterations, init, seed, quiet):
 @click.option("--dask", default=None, help="Count on a Dask cluster: a scheduler address or local:N.")
 @click.option("--tmp-dir", default=None, help="Directory for the counting's work files [system temp].")
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics and the top words as JSON.")
-@click.option("-q", "--quiet", is_flag=True, help="No messages on stderr (warnings, files written).")
+@click.option("-q", "--quiet", is_flag=True, help="No line on stderr for the file written.")
 def vocab(corpus, min_count, max_vocab, max_types, top, output, dask, tmp_dir, as_json, quiet):
     """Vocabulary statistics of CORPUS: types, tokens, coverage at the min-count, the top words.
 
