@@ -258,23 +258,22 @@ def vocab(corpus, min_count, max_vocab, max_types, top, output, dask, tmp_dir, a
     v, total = report.vocab, report.total_tokens
     if output:
         v.save(output)
+    ranked = list(enumerate(zip(v.words[:top], v.counts[:top].tolist()), 1))
     if as_json:
         from w2v.evaluate import to_json
 
         click.echo(to_json(dict(
             tokens=total, types=report.types, kept=len(v), min_count=min_count, max_vocab=max_vocab,
             coverage=report.coverage, invalid_utf8=report.invalid_utf8,
-            top=[dict(rank=i, word=w, count=c, share=c / total)
-                 for i, (w, c) in enumerate(zip(v.words[:top], v.counts[:top].tolist()), 1)])))
-        if output and not quiet:
-            click.echo(f"wrote {len(v)} words to {output}", err=True)
-        return
-    click.echo(f"tokens {total}  types {report.types}  kept {len(v)} types with count >= {min_count}"
-               + (f" (top {max_vocab})" if max_vocab else "") + f", covering {100 * report.coverage:.2f}% of tokens")
-    if report.invalid_utf8:
-        click.echo(f"invalid UTF-8 in {report.invalid_utf8} tokens (replaced by U+FFFD)")
-    for i, (w, c) in enumerate(zip(v.words[:top], v.counts[:top].tolist()), 1):
-        click.echo(f"{i:6d}  {c:12d}  {100 * c / total:6.2f}%  {w}")
+            top=[dict(rank=i, word=w, count=c, share=c / total) for i, (w, c) in ranked])))
+    else:
+        click.echo(f"tokens {total}  types {report.types}  kept {len(v)} types with count >= {min_count}"
+                   + (f" (top {max_vocab})" if max_vocab else "")
+                   + f", covering {100 * report.coverage:.2f}% of tokens")
+        if report.invalid_utf8:
+            click.echo(f"invalid UTF-8 in {report.invalid_utf8} tokens (replaced by U+FFFD)")
+        for i, (w, c) in ranked:
+            click.echo(f"{i:6d}  {c:12d}  {100 * c / total:6.2f}%  {w}")
     if output and not quiet:
         click.echo(f"wrote {len(v)} words to {output}", err=True)
 

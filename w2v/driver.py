@@ -121,19 +121,24 @@ def run_trainer(corpus, cfg, run=RunOptions(), resumed=None, continued=None):
             if run.init_vectors:
                 log(run.quiet, trainer.start_from(params, run.init_vectors, run.lock_init))
 
-        def save():
+        def gather():  # (parameters the steps keep elsewhere, brought here before they are read)
             if epochs.gather is not None:
                 epochs.gather()
+
+        def write():
             checkpoint.save(run.checkpoint, cfg, prepared.rows, params, progress, prepared.corpus_info)
+
+        def save():
+            gather()
+            write()
 
         epochs = trainer.epochs(params)
         compile_seconds = load_kernels(epochs, run)
         start_epoch = progress.epoch
         seconds = run_epochs(epochs, cfg.epochs, progress, run, save if run.checkpoint else None)
-        if epochs.gather is not None:
-            epochs.gather()
+        gather()
         if run.checkpoint:  # the finished state: --resume has nothing left to do, --continue starts from it
-            save()
+            write()
         done = trainer.finish(params, progress, seconds, cfg.epochs - start_epoch)
         log(run.quiet, done.summary)
         return Model(vectors=done.vectors, vocab=prepared.vocab, config=cfg, params=params,

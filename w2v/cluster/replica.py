@@ -188,8 +188,9 @@ class Replica:
             loss, predictions = loss + step_loss, predictions + n
         t1 = time.perf_counter()
         self.changed = [tuple(aligned(a) for a in m) for m in self.rows.report(full)]
-        sent = sum(a.nbytes for rows, vals in self.changed for a in (rows, vals)) - sum(
-            a.nbytes for m in self.part(self.shard) for a in m)
+        # (the rows outside this replica's own slice go to the other owners: a row id and its values each)
+        sent = sum((rows.itemsize + vals[:1].nbytes) * int(np.count_nonzero(rows % self.shards != self.shard))
+                   for rows, vals in self.changed)
         rows_s = (take_s, time.perf_counter() - t1, self.combine_s)
         self.combine_s = 0.0
         return loss, predictions, t1 - t0, received, sent, rows_s

@@ -169,8 +169,7 @@ class Trainer:
             futures.append(self.client.submit(Replica, fields, self.parts[s], s, *args, half=self.half, actor=True,
                                               shards=len(self.parts), mode=self.run.sync_average, pure=False,
                                               **where))
-        replicas = [f.result() for f in futures]
-        return replicas
+        return [f.result() for f in futures]
 
     def _alive(self):
         """The shards whose replica's worker has left the cluster."""

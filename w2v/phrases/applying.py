@@ -9,18 +9,18 @@ from w2v.phrases.kernels import apply_lines, empty_table, rehash
 
 PART_BYTES = 1 << 19  # a block is cut into parts of at least this size that threads phrase at once
 
-_POOL = []
+_POOL = []  # (the executor, its number of threads)
 
 
 def _pool(workers):
     """Threads that phrase the first parts of a block while the caller does the last (grown on demand)."""
-    if not _POOL or _POOL[0]._max_workers < workers:
+    if not _POOL or _POOL[0][1] < workers:
         from concurrent.futures import ThreadPoolExecutor
 
         if _POOL:
-            _POOL.pop().shutdown(wait=False)
-        _POOL.append(ThreadPoolExecutor(workers, thread_name_prefix="w2v-phrases"))
-    return _POOL[0]
+            _POOL.pop()[0].shutdown(wait=False)
+        _POOL.append((ThreadPoolExecutor(workers, thread_name_prefix="w2v-phrases"), workers))
+    return _POOL[0][0]
 
 
 class Applier:
