@@ -110,6 +110,8 @@ def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_ou
     from w2v.corpus import expand_inputs
 
     corpus = expand_inputs(corpus)
+    if run.dask and cfg.subwords[1]:
+        raise OptionError("--subwords does not run on --dask yet: train subword models with --threads")
     if run.dask and (run.phrases or run.continue_from or run.cooccur or run.init_vectors):
         raise OptionError("--dask does not combine with --phrases, --continue, --cooccur or --init-vectors")
     if run.phrases is not None:
@@ -141,7 +143,17 @@ def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_ou
 def _vectors_line(vectors, path, fmt):
     from w2v.formats import format_for_path
 
+    if _fasttext_output(vectors, path, fmt):
+        return (f"{len(vectors)} words and {vectors.buckets} n-gram buckets of dimension {vectors.dim} to {path} "
+                f"(fastText's model file)")
     return f"{len(vectors)} vectors of dimension {vectors.dim} to {path} ({format_for_path(path, fmt)})"
+
+
+def _fasttext_output(vectors, path, fmt):
+    """Whether a subword model's output ``path`` gets fastText's model file (a .bin path, or --format
+    fasttext) rather than a vectors file."""
+    return getattr(vectors, "buckets", None) is not None and (fmt == "fasttext" or (
+        fmt is None and os.fspath(path).lower().endswith(".bin")))
 
 
 def _check_outputs(cfg, output, fmt, vectors_output, classes=None):
@@ -160,7 +172,10 @@ def _check_outputs(cfg, output, fmt, vectors_output, classes=None):
             raise OptionError("--format applies to vectors files; with --model nplm use --vectors-output with a suffix")
         if vectors_output:
             format_for_path(vectors_output)
-    elif not classes:
+    elif fmt == "fasttext" and not cfg.subwords[1]:
+        raise OptionError("--format fasttext writes a subword model: add --subwords MIN-MAX (e.g. 3-6)")
+    elif not classes and not (cfg.subwords[1] and (fmt == "fasttext" or (fmt is None and output.lower().endswith(
+            ".bin")))):
         format_for_path(output, fmt)
 
 

@@ -75,7 +75,12 @@ def check_compatible(saved, cfg, path):
     """Refuse to resume with options that contradict the checkpoint (threads and quiet may change)."""
     ignore = {"threads"}
     wanted = dataclasses.asdict(cfg)
-    clash = [k for k in saved if k not in ignore and k in wanted and wanted[k] != saved[k]]
+    clash = [k for k in saved if k not in ignore and k in wanted and _plain(wanted[k]) != _plain(saved[k])]
     if clash:
         detail = ", ".join(f"{k}: checkpoint {saved[k]!r}, now {wanted[k]!r}" for k in clash)
         raise ResumeError(f"cannot resume from {path}: options differ from the checkpoint ({detail})")
+
+
+def _plain(value):
+    """An option as JSON keeps it (a tuple, such as --subwords', comes back a list)."""
+    return list(value) if isinstance(value, tuple) else value

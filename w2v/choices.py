@@ -20,6 +20,7 @@ class Architecture(NamedTuple):
     dask: str = ""  # module of its trainer with --dask ("": not on a cluster)
     options: tuple = ()  # the options (TrainConfig fields) of some models that it reads: another model's are
     # refused with a one-line error when given (config.TrainConfig); the others apply to every model
+    subwords: str = ""  # its sentence kernel with fastText's subword input (--subwords), if it has one
 
 
 class OutputLayer(NamedTuple):
@@ -32,13 +33,18 @@ class OutputLayer(NamedTuple):
 # the predictive models' options (the NPLM predicts every word and does not subsample: it ignores --sample)
 _SAMPLED = ("loss", "negative", "noise_power", "alpha", "min_alpha", "sample")
 
+# fastText's subword model (Bojanowski et al. 2017): character n-grams hashed into buckets of input rows
+_SUBWORDS = ("subwords", "buckets")
+
 MODELS = {
     "sg": Architecture("w2v.kernels.sg_sentence", "w2v.trainers.word2vec", ("ns", "nce", "hs"),
                        "skip-gram: each word predicts the words around it (Mikolov et al. 2013)", alpha=0.025,
-                       dask="w2v.cluster.trainer", options=_SAMPLED),
+                       dask="w2v.cluster.trainer", options=_SAMPLED + _SUBWORDS,
+                       subwords="w2v.subword_kernels.sg_subword_sentence"),
     "cbow": Architecture("w2v.kernels.cbow_sentence", "w2v.trainers.word2vec", ("ns", "nce", "hs"),
                          "continuous bag of words: the words around a position predict it", alpha=0.05,
-                         dask="w2v.cluster.trainer", options=_SAMPLED),
+                         dask="w2v.cluster.trainer", options=_SAMPLED + _SUBWORDS,
+                         subwords="w2v.subword_kernels.cbow_subword_sentence"),
     "nplm": Architecture("w2v.nplm_kernels.nplm_sentence", "w2v.trainers.nplm", ("softmax", "hs", "nce", "ns"),
                          "Bengio et al.'s neural probabilistic language model: a tanh network predicts each "
                          "word from the --context words before it",
@@ -60,3 +66,9 @@ LOSSES = {
     "softmax": OutputLayer("w2v.output.softmax", "the full softmax over the vocabulary, O(V) (nplm only)",
                            nplm_batch=16),
 }
+
+
+def sentence_kernel(cfg):
+    """The sentence kernel a run of ``cfg`` trains with: its model's, or its subword twin with --subwords."""
+    arch = MODELS[cfg.model]
+    return arch.subwords if cfg.subwords[1] else arch.kernel

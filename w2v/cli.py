@@ -29,8 +29,8 @@ def cli():
 @click.option("-o", "--output", default=None,
               help="Vectors file; its suffix picks the format (.bin binary, .txt/.vec text) [vectors.bin]. "
                    "--model nplm writes the whole model to a .npz file [model.npz].")
-@click.option("--format", "fmt", type=click.Choice(["bin", "text", "glove"]), default=None,
-              help="Output format, overriding the suffix.")
+@click.option("--format", "fmt", type=click.Choice(["bin", "text", "glove", "fasttext"]), default=None,
+              help="Output format, overriding the suffix (fasttext: fastText's model file, --subwords models).")
 @click.option("--model", type=click.Choice(list(MODELS)), default="sg", show_default=True,
               help="; ".join(f"{name}: {a.summary}" for name, a in MODELS.items()) + ".")
 @click.option("--loss", type=click.Choice(list(LOSSES)), default="ns", show_default=True,
@@ -60,6 +60,12 @@ def cli():
               help="Skip-gram: the context words of a window share one draw of noise words (and the target's "
                    "Huffman path) and train in one blocked step (Ji et al. 2016; faster, as good or better on "
                    "bench-en), or word2vec.c's classic update, one (context, word) pair at a time.")
+@click.option("--subwords", default=None, metavar="MIN-MAX",
+              help="sg/cbow: fastText's subword model (Bojanowski et al. 2017): a word's vector is the mean of its "
+                   "own row and those of its character n-grams of MIN to MAX characters (e.g. 3-6), so words never "
+                   "seen get vectors too. A .bin output is then fastText's model file [0: off].")
+@click.option("--buckets", type=click.IntRange(min=1), default=2_000_000, show_default=True,
+              help="With --subwords: rows the n-grams are hashed into (fewer: less memory, more collisions).")
 @click.option("--context", type=click.IntRange(min=1), default=4, show_default=True,
               help="NPLM: words of history (4: a 5-gram model); sentence starts are padded with </s>.")
 @click.option("--hidden", type=click.IntRange(min=1), default=100, show_default=True, help="NPLM: tanh hidden units.")

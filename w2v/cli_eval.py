@@ -91,7 +91,10 @@ def analogies(vectors, dataset, restrict, method, as_json, limit):
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Read only the first N words of the vectors file (as gensim's limit) [all].")
-def similarity(vectors, dataset, restrict, as_json, limit):
+@click.option("--oov", type=click.Choice(["skip", "ngrams"]), default="skip", show_default=True,
+              help="Pairs with a word outside the vocabulary: skipped, or answered from the word's character "
+                   "n-grams (subword models: fastText's .bin, w2v train --subwords).")
+def similarity(vectors, dataset, restrict, as_json, limit, oov):
     """Spearman and Pearson correlation of VECTORS with human similarity scores.
 
     \b
@@ -103,7 +106,7 @@ def similarity(vectors, dataset, restrict, as_json, limit):
 
     vecs = load_vectors(vectors, limit)
     paths = list(dataset) or [evaluate.data_path(n) for n in evaluate.DEFAULT_SIMILARITY]
-    res = [evaluate.similarity(vecs, p, restrict=restrict) for p in paths]
+    res = [evaluate.similarity(vecs, p, restrict=restrict, oov=oov) for p in paths]
     for r in res:
         if r["found"] < 2:
             r["warning"] = f"{r['found']} of its {r['pairs']} pairs have both words in the vocabulary: no correlation"
@@ -115,4 +118,5 @@ def similarity(vectors, dataset, restrict, as_json, limit):
             click.echo(f"warning: {os.path.basename(r['dataset'])}: {r['warning']}", err=True)
         spearman, pearson = (f"{r[k]:.4f}" if r[k] == r[k] else "n/a" for k in ("spearman", "pearson"))
         click.echo(f"{os.path.basename(r['dataset']):24s} spearman {spearman}  pearson {pearson}  pairs "
-                   f"{r['found']}/{r['pairs']} (oov {r['oov']})")
+                   f"{r['found']}/{r['pairs']} (oov {r['oov']}" +
+                   (f", {r['from_ngrams']} from n-grams)" if "from_ngrams" in r else ")"))

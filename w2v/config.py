@@ -28,6 +28,10 @@ class TrainConfig:
     seed: int = 1
     cbow_mean: bool = True
     shared_targets: bool = True  # skip-gram: a window's contexts share noise words / path (block step)
+    # fastText's subword model (sg and cbow): character n-grams of minn..maxn characters, hashed into
+    # --buckets input rows; (0, 0): none (subwords.py)
+    subwords: tuple = (0, 0)
+    buckets: int = 2_000_000
     # GloVe
     symmetric: bool = True  # count context on both sides (else left only)
     distance_weighting: bool = True  # a pair d words apart counts 1/d
@@ -48,6 +52,10 @@ class TrainConfig:
         def bad(msg):
             raise OptionError(f"invalid option: {msg}")
 
+        try:
+            object.__setattr__(self, "subwords", parse_subwords(self.subwords))
+        except ValueError as e:
+            bad(f"--subwords: {e}")
         if self.model not in MODELS:
             bad(f"--model must be {_either(MODELS)}, not {self.model!r}")
         arch = MODELS[self.model]
@@ -95,6 +103,11 @@ class TrainConfig:
             bad(f"--threads must not be negative (got {self.threads})")
         if self.noise_power < 0:
             bad(f"--noise-power must not be negative (got {self.noise_power})")
+        minn, maxn = self.subwords
+        if maxn and not 1 <= minn <= maxn <= 100:
+            bad(f"--subwords {minn}-{maxn}: the lengths must satisfy 1 <= min <= max <= 100")
+        if not 1 <= self.buckets <= 2 ** 30:
+            bad(f"--buckets must be between 1 and {2 ** 30} (got {self.buckets})")
         if self.dim > 100_000:
             bad(f"--dim {self.dim} is too large")
 
@@ -129,6 +142,23 @@ class TrainConfig:
 _HINTS = {("alpha", "glove"): " (GloVe's AdaGrad rate is --eta; GloVe's -alpha, the weighting power, is --weight-power)",
           ("glove_vectors", "nplm"): " (the NPLM writes its word vectors with --vectors-output FILE)",
           }
+
+
+def parse_subwords(value):
+    """``--subwords``: ``"3-6"``, ``(3, 6)`` or ``"3"`` (one length) -> (minn, maxn); ``0``, ``"0"``, None or
+    ``()`` -> (0, 0), no subwords. ValueError on anything else."""
+    if value is None or value == 0 or value == "0" or (isinstance(value, (tuple, list)) and len(value) == 0):
+        return (0, 0)
+    if isinstance(value, str):
+        parts = value.split("-")
+        if len(parts) not in (1, 2) or not all(p.strip().isdigit() for p in parts):
+            raise ValueError(f"expected character lengths MIN-MAX such as 3-6, not {value!r}")
+        return (int(parts[0]), int(parts[-1]))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (value, value)
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(isinstance(v, int) for v in value):
+        return (int(value[0]), int(value[1]))
+    raise ValueError(f"expected (minn, maxn) or MIN-MAX such as 3-6, not {value!r}")
 
 
 def model_options():

@@ -161,9 +161,16 @@ def spearman(x, y):
     return pearson(rankdata(x), rankdata(y))
 
 
-def similarity(vectors, path=None, restrict=300000):
+def similarity(vectors, path=None, restrict=300000, oov="skip"):
     """Spearman and Pearson correlation of cosine similarity with human scores (``path``: a word-pair
-    file; by default the shipped WS-353)."""
+    file; by default the shipped WS-353). A pair with a word outside the (first ``restrict``) words is
+    skipped, or with ``oov="ngrams"`` answered from the word's n-grams (a subword model's vectors,
+    subwords.SubwordVectors; ``from_ngrams`` counts those pairs)."""
+    if oov not in ("skip", "ngrams"):
+        raise OptionError(f"oov must be skip or ngrams, not {oov!r}")
+    if oov == "ngrams" and not hasattr(vectors, "word_vector"):
+        raise OptionError("--oov ngrams needs a subword model (fastText's .bin, or w2v train --subwords): these "
+                          "vectors have no n-grams")
     if path is None:
         path = data_path(DEFAULT_SIMILARITY[0])
     pairs = read_pairs(path)
@@ -171,16 +178,32 @@ def similarity(vectors, path=None, restrict=300000):
     index = _case_insensitive_index(vectors, restrict)
     unit = vectors.unit
     human, model = [], []
+    from_ngrams = 0
     for w1, w2, score in pairs:
         i, j = index.get(w1.upper()), index.get(w2.upper())
         if i is None or j is None:
+            if oov == "skip":
+                continue
+            a = unit[i] if i is not None else _unit(vectors.word_vector(w1))
+            b = unit[j] if j is not None else _unit(vectors.word_vector(w2))
+            from_ngrams += 1
+            human.append(score)
+            model.append(float(a @ b))
             continue
         human.append(score)
         model.append(float(unit[i] @ unit[j]))
     n = len(human)
-    return {"dataset": path, "pairs": len(pairs), "found": n, "oov": len(pairs) - n,
-            "spearman": spearman(human, model) if n > 1 else float("nan"),
-            "pearson": pearson(human, model) if n > 1 else float("nan")}
+    result = {"dataset": path, "pairs": len(pairs), "found": n, "oov": len(pairs) - n,
+              "spearman": spearman(human, model) if n > 1 else float("nan"),
+              "pearson": pearson(human, model) if n > 1 else float("nan")}
+    if oov == "ngrams":
+        result["from_ngrams"] = from_ngrams
+    return result
+
+
+def _unit(v):
+    norm = np.linalg.norm(v)
+    return v / norm if norm > 0 else v
 
 
 def to_json(result):

@@ -33,6 +33,9 @@ OPTIONS = {
     "-symmetric": "--symmetric/--left-only", "-distance-weighting": "--distance-weighting",
     "-seed": "--seed", "--random-seed": "--seed", "-debug": "--quiet (the progress bar is on stderr)",
     "--verbose": "the default (--quiet silences the progress bar)",
+    "-minn": "--subwords MIN-MAX", "-maxn": "--subwords MIN-MAX", "--minn": "--subwords MIN-MAX",
+    "--maxn": "--subwords MIN-MAX", "--min-n": "--subwords MIN-MAX", "--max-n": "--subwords MIN-MAX",
+    "-bucket": "--buckets", "--bucket": "--buckets",
     "--export": "--glove-vectors w|w+c (GloVe) or --vectors-output FILE (the NPLM's word vectors)",
 }
 
@@ -55,5 +58,7 @@ PARAMETERS = {
     "neg": "negative", "max_final_vocab": "max_vocab", "max_vocab_size": "max_types", "ns_exponent": "noise_power",
     "corpus_file": "the corpus argument",
     "sentences": "the corpus argument", "input": "the corpus argument", "t": "sample",
+    "minn": "subwords=(minn, maxn)", "maxn": "subwords=(minn, maxn)", "min_n": "subwords=(min_n, max_n)",
+    "max_n": "subwords=(min_n, max_n)", "bucket": "buckets",
     "export": "glove_vectors (GloVe: 'w' or 'w+c') or vectors_output (the NPLM's word vectors file)",
 }

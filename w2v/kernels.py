@@ -234,7 +234,7 @@ def architecture(start=window_start, finish=nothing_pending):
 
 
 @numba.njit(inline="always")
-def _window(state, p, n, window):
+def dynamic_window(state, p, n, window):
     """word2vec's dynamic window around position ``p``: a reach drawn from 1..window; (lo, hi, state)."""
     state, r = rng_next(state)
     reach = window - np.int64(r % np.uint64(window))
@@ -248,7 +248,7 @@ def sg_sentence(sen, n, weights, out, cfg, sc, loss, predictions, state, alpha):
     one pair at a time."""
     W_in, W_out, context = weights.W_in, weights.W_out, sc.context
     for p in range(n):
-        lo, hi, state = _window(state, p, n, cfg.window)
+        lo, hi, state = dynamic_window(state, p, n, cfg.window)
         if cfg.shared:
             n_ctx = 0
             for q in range(lo, hi):
@@ -273,7 +273,7 @@ def cbow_sentence(sen, n, weights, out, cfg, sc, loss, predictions, state, alpha
     """CBOW: the words of the window together predict the word at its centre."""
     W_in, W_out, context = weights.W_in, weights.W_out, sc.context
     for p in range(n):
-        lo, hi, state = _window(state, p, n, cfg.window)
+        lo, hi, state = dynamic_window(state, p, n, cfg.window)
         if hi - lo > 1:
             n_ctx = 0
             for q in range(lo, hi):

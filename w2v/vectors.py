@@ -88,7 +88,16 @@ class Vectors:
         return self.get_index(key, -1) >= 0
 
     def get_vector(self, key, norm=False):
+        return self._vector(key, norm)
+
+    def _vector(self, key, norm=False):
+        """The vector of ``key`` (a word or an index), of unit length with ``norm``. A subclass that can
+        answer more keys (subwords.SubwordVectors: any word) overrides it with ``_known``."""
         return (self.unit if norm else self.vectors)[self._get(key)]
+
+    def _known(self, key):
+        """Whether ``_vector`` answers ``key``."""
+        return self.has_index_for(key)
 
     def get_normed_vectors(self):
         return self.unit
@@ -104,8 +113,8 @@ class Vectors:
         for key, w in zip(keys, weights):
             if isinstance(key, np.ndarray):
                 mean += np.float32(w) * key
-            elif self.has_index_for(key):
-                mean += np.float32(w) * self.get_vector(key, norm=pre_normalize)
+            elif self._known(key):
+                mean += np.float32(w) * self._vector(key, norm=pre_normalize)
             elif not ignore_missing:
                 raise WordNotFound(f"word not in vocabulary: {key!r}")
             else:
@@ -120,7 +129,7 @@ class Vectors:
 
     def similarity(self, a, b):
         """Cosine similarity of two words."""
-        return float(self.unit[self._get(a)] @ self.unit[self._get(b)])
+        return float(self._vector(a, norm=True) @ self._vector(b, norm=True))
 
     def most_similar(self, positive=(), negative=(), topn=10, restrict_vocab=None):
         """The ``topn`` words nearest to the mean of the unit vectors of ``positive`` minus ``negative``
@@ -140,8 +149,13 @@ class Vectors:
         scores = self.unit[:restrict_vocab] @ query
         if not topn:
             return scores
-        inputs = {self._get(k) for k in keys if not isinstance(k, np.ndarray)}
-        return self._best(scores, topn, inputs)
+        return self._best(scores, topn, self._rows_of(keys))
+
+    def _rows_of(self, keys):
+        """The rows of the query's words (left out of its answers): the vocabulary's, vectors and words
+        answered otherwise (a subword model's unseen words) have none."""
+        return {self._get(k) for k in keys if not isinstance(k, np.ndarray) and (self.has_index_for(k) or
+                                                                                 not self._known(k))}
 
     def _best(self, scores, topn, leave_out):
         """The ``topn`` highest ``scores`` as (word, score), rows ``leave_out`` left out."""
@@ -158,7 +172,7 @@ class Vectors:
         positive, negative = _as_list(positive), _as_list(negative)
         if not positive:
             raise OptionError("give at least one positive word")
-        inputs = {self._get(w) for w in positive + negative if not isinstance(w, np.ndarray)}
+        inputs = self._rows_of(positive + negative)
         unit = self.unit[:restrict_vocab]
 
         def shifted(term):
@@ -321,8 +335,10 @@ class Vectors:
         """Read a word2vec binary/text or GloVe text file, compressed (gzip, bzip2, xz) or not (the format
         detected from the content), its first ``limit`` words only if given; w2v.load also reads an NPLM
         model file."""
-        from w2v import formats
+        from w2v import fasttext_format, formats
 
+        if fasttext_format.is_fasttext(path):  # fastText's model file: SubwordVectors
+            return fasttext_format.load_vectors(path)
         return cls(*formats.read(path, unicode_errors, limit))
 
     def to_gensim(self):

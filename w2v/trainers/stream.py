@@ -3,7 +3,7 @@ corpus, with output-layer tables (noise sampler, NCE shift, Huffman tree) and on
 
 import numpy as np
 
-from w2v.choices import MODELS
+from w2v.choices import sentence_kernel
 from w2v.epochs import Epochs, divergence_test
 from w2v.errors import ResumeError
 from w2v.lanes import Lanes, stop_flag, trained_prefix
@@ -91,7 +91,7 @@ def stream_epochs(encoded, weights, tabs, kcfg, cfg, chunk_ids=CHUNK_IDS):
     chunks as the uninterrupted run cut them and continues bit for bit (with one thread)."""
     from w2v import kernels
 
-    kernel = kernels.lane_kernel(MODELS[cfg.model].kernel)
+    kernel = kernels.lane_kernel(sentence_kernel(cfg))
 
     def steps(epoch, start, stop):
         with Lanes(cfg.n_threads) as lanes:
@@ -116,8 +116,9 @@ def stream_epochs(encoded, weights, tabs, kcfg, cfg, chunk_ids=CHUNK_IDS):
                   warm_up=lambda: warm_up(kernel, weights, tabs, kcfg), per_position=encoded.total_tokens / max(encoded.n_ids, 1))
 
 
-def memory_estimate(n_words, cfg, n_out):
-    """Bytes of the weights, tables and buffers of a _train_lane run (the NPLM adds its own)."""
+def memory_estimate(n_words, cfg, n_out, n_in=None):
+    """Bytes of the weights (``n_in`` input rows: by default one per word), tables and buffers of a
+    _train_lane run (the NPLM adds its own); with --subwords, each word's row list too."""
     from w2v.output import layer
 
     tables = n_words * (8 + 16 + 8)  # keep thresholds, alias table, Huffman offsets
@@ -125,5 +126,7 @@ def memory_estimate(n_words, cfg, n_out):
     # up to twice the size it needs
     tables += n_words * 170
     tables += layer(cfg.loss).memory(n_words, cfg)
-    return resources_memory_estimate(weights=4 * cfg.dim * (n_words + n_out), tables=tables,
+    if getattr(cfg, "subwords", (0, 0))[1]:  # rows per word: its own and about 4 n-grams per character
+        tables += n_words * (8 + 4 * 40)
+    return resources_memory_estimate(weights=4 * cfg.dim * ((n_in or n_words) + n_out), tables=tables,
                     buffers=2 * 4 * BLOCK_IDS + cfg.n_threads * 8 * cfg.dim * 64)

@@ -8,19 +8,39 @@ from w2v.trainers import Finished, Prepared
 from w2v.trainers.stream import kernel_config, memory_estimate, output_tables, stream_epochs
 
 
-def init_weights(n_words, dim, seed, n_out):
-    """word2vec.c's initialisation: W_in uniform in [-0.5, 0.5) / dim, W_out zeros."""
+def init_weights(n_words, dim, seed, n_out, spread=1.0):
+    """word2vec.c's initialisation: W_in uniform in [-0.5, 0.5) / dim, W_out zeros; fastText's subword model
+    (``spread`` 2) draws W_in in [-1, 1) / dim."""
     rng = np.random.Generator(np.random.PCG64(seed))
     W_in = (rng.random((n_words, dim), dtype=np.float32) - np.float32(0.5)) / np.float32(dim)
+    if spread != 1.0:
+        W_in *= np.float32(spread)
     W_out = np.zeros((n_out, dim), np.float32)
     return W_in, W_out
 
 
 def vectors_from(cfg, rows, params):
-    """The vectors a run writes, from its parameters (Model.load of a saved model)."""
+    """The vectors a run writes, from its parameters (Model.load of a saved model); a subword model's are
+    SubwordVectors, carrying what fastText's model file holds."""
     from w2v.vectors import Vectors
 
-    return Vectors(rows.words, params["W_in"])
+    if not cfg.subwords[1]:
+        return Vectors(rows.words, params["W_in"])
+    from w2v import fasttext_format
+    from w2v.subwords import SubwordVectors
+
+    V = len(rows.words)
+    info = {"ws": cfg.window, "epoch": cfg.epochs, "minCount": cfg.min_count, "neg": cfg.negative,
+            "loss": fasttext_format.LOSSES["hs" if cfg.loss == "hs" else "ns"],
+            "model": fasttext_format.MODELS[cfg.model], "t": cfg.sample}
+    return SubwordVectors.from_input(rows.words, params["W_in"], *cfg.subwords, cfg.buckets, counts=rows.counts,
+                                     W_out=fasttext_format.output_for_fasttext(cfg.loss, params["W_out"], V),
+                                     info=info)
+
+
+def n_inputs(cfg, n_words):
+    """Rows of W_in: one per word, and one per n-gram bucket with --subwords."""
+    return n_words + (cfg.buckets if cfg.subwords[1] else 0)
 
 
 def check_options(cfg, bad):
@@ -38,6 +58,11 @@ class Trainer:
 
         self.vocab, self.encoded = prepare(corpus, self.cfg, workdir, known_vocab(self.run.read_vocab, resumed_vocab))
         self.n_out = layer(self.cfg.loss).n_out(len(self.vocab))
+        self.n_in = n_inputs(self.cfg, len(self.vocab))
+        if self.cfg.subwords[1]:
+            from w2v.subwords import input_rows
+
+            self.ptr, self.rows = input_rows(self.vocab.words, *self.cfg.subwords, self.cfg.buckets)
         info = {"total_tokens": self.encoded.total_tokens, "n_ids": self.encoded.n_ids}
         return Prepared(self.vocab, self.vocab, info, f"vocabulary: {len(self.vocab)} words, {self.encoded.n_words} "
                                                       f"of {self.encoded.total_tokens} tokens")
@@ -62,8 +87,10 @@ class Trainer:
         prepared = self.prepare(corpus, workdir, known)
         at = np.array([old.index.get(w, -1) for w in self.vocab.words])
         have = at >= 0
-        W_in, W_out = init_weights(len(self.vocab), self.cfg.dim, self.cfg.seed, self.n_out)
-        W_in[have] = ck.arrays["W_in"][at[have]]
+        W_in, W_out = self.fresh()
+        W_in[:len(self.vocab)][have] = ck.arrays["W_in"][at[have]]
+        if self.cfg.subwords[1]:  # the n-gram buckets: the same rows whatever the words
+            W_in[len(self.vocab):] = ck.arrays["W_in"][len(old):]
         if layer(self.cfg.loss).rows_are_words:
             W_out[have] = ck.arrays["W_out"][at[have]]
         else:  # the layer's own rows (Huffman inner nodes): kept in order
@@ -84,6 +111,9 @@ class Trainer:
         from w2v.errors import OptionError
         from w2v.vectors import Vectors
 
+        if self.cfg.subwords[1]:
+            raise OptionError("--init-vectors does not apply to --subwords models (a word's vector is the mean "
+                              "of its rows and its n-grams'); continue a saved subword model with --continue-from")
         given = Vectors.load(path)
         if given.dim != self.cfg.dim:
             raise OptionError(f"--init-vectors {path} holds vectors of dimension {given.dim}; this run trains "
@@ -97,17 +127,26 @@ class Trainer:
                 f"{' (locked)' if lock else ''}")
 
     def memory(self):
-        return memory_estimate(len(self.vocab), self.cfg, self.n_out)
+        return memory_estimate(len(self.vocab), self.cfg, self.n_out, n_in=self.n_in)
+
+    def fresh(self):
+        """Fresh (W_in, W_out): word2vec.c's, or fastText's for a subword model."""
+        return init_weights(self.n_in, self.cfg.dim, self.cfg.seed, self.n_out, 2.0 if self.cfg.subwords[1] else 1.0)
 
     def init(self):
-        W_in, W_out = init_weights(len(self.vocab), self.cfg.dim, self.cfg.seed, self.n_out)
+        W_in, W_out = self.fresh()
         return {"W_in": W_in, "W_out": W_out}
 
     def epochs(self, params):
-        from w2v import kernels
-
         tabs = output_tables(self.vocab.counts, self.cfg, self.cfg.sample)
-        weights = kernels.Weights.word2vec(params["W_in"], params["W_out"], params.get("lock"))
+        if self.cfg.subwords[1]:
+            from w2v.subword_kernels import SubwordWeights
+
+            weights = SubwordWeights.make(params["W_in"], params["W_out"], self.ptr, self.rows)
+        else:
+            from w2v import kernels
+
+            weights = kernels.Weights.word2vec(params["W_in"], params["W_out"], params.get("lock"))
         return stream_epochs(self.encoded, weights, tabs, kernel_config(self.cfg, self.encoded, tabs, self.n_out),
                              self.cfg)
 

@@ -1,0 +1,189 @@
+"""fastText's subword model (Bojanowski et al. 2017), the side without Numba: a word's character n-grams
+hashed into buckets, and ``SubwordVectors``, the vectors of a subword model, which answer words never seen
+from their n-grams.
+
+fastText's definition, exactly (its ``Dictionary::computeSubwords`` and ``hash``): the word is wrapped as
+``<word>``; every run of ``minn`` to ``maxn`` characters (UTF-8 characters: a continuation byte never
+starts one) is an n-gram, except a lone ``<`` or ``>``; its bucket is FNV-1a over its bytes, each byte
+sign-extended first (fastText hashes ``int8_t`` bytes), modulo ``buckets``. Duplicates are kept (``<aaa>``
+has ``aa`` twice) and the order is fastText's (by start, then length), so a word's row list is the one
+fastText builds. A word's input rows are its own row then ``V + bucket`` for each n-gram; its hidden vector
+is their mean. A word outside the vocabulary has only its n-grams.
+
+The hashing is NumPy over every n-gram of a batch of words at once (one pass per byte position), so
+reading a pretrained model of 2M words takes seconds and needs no compiled kernel.
+"""
+
+import numpy as np
+
+from w2v.vectors import Vectors
+
+BOW, EOW = "<", ">"
+EOS = "</s>"  # fastText's end-of-line token: no n-grams
+FNV_OFFSET, FNV_PRIME = np.uint32(2166136261), np.uint32(16777619)
+BATCH = 100_000  # words hashed at once
+
+
+def ngram_buckets(words, minn, maxn, buckets):
+    """Each word's n-gram buckets, as fastText computes them: (ptr int64[len(words) + 1], buckets int64),
+    word ``i``'s being ``buckets[ptr[i]:ptr[i + 1]]`` in fastText's order. ``EOS`` has none."""
+    counts, parts = [], []
+    for s in range(0, len(words), BATCH):
+        c, b = _batch(words[s:s + BATCH], minn, maxn, buckets)
+        counts.append(c)
+        parts.append(b)
+    counts = np.concatenate(counts) if counts else np.zeros(0, np.int64)
+    ptr = np.zeros(len(words) + 1, np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    return ptr, (np.concatenate(parts) if parts else np.zeros(0, np.int64))
+
+
+def _batch(words, minn, maxn, buckets):
+    n_words = len(words)
+    if maxn < 1 or n_words == 0:
+        return np.zeros(n_words, np.int64), np.zeros(0, np.int64)
+    enc = [b"" if w == EOS else (BOW + w + EOW).encode("utf-8", "surrogateescape") for w in words]
+    nbytes = np.fromiter(map(len, enc), np.int64, n_words)
+    buf = np.frombuffer(b"".join(enc) + b"\0", np.uint8)
+    word_end = np.cumsum(nbytes)
+    char_byte = np.flatnonzero((buf[:-1] & 0xC0) != 0x80)  # where each character starts
+    word_of = np.searchsorted(word_end, char_byte, side="right")
+    n_chars = np.bincount(word_of, minlength=n_words)
+    first = np.zeros(n_words, np.int64)
+    np.cumsum(n_chars[:-1], out=first[1:])
+    local = np.arange(len(char_byte)) - first[word_of]  # a character's place in its word
+    left = n_chars[word_of] - local  # characters from it to the word's end
+    starts, ends, keys = [], [], []
+    for n in range(max(minn, 1), maxn + 1):
+        ok = left >= n
+        if n == 1:  # a lone '<' or '>' is not an n-gram
+            ok &= (local != 0) & (left != 1)
+        k = np.flatnonzero(ok)
+        nxt = k + n
+        end = np.where(left[k] > n, char_byte[np.minimum(nxt, len(char_byte) - 1)], word_end[word_of[k]])
+        starts.append(char_byte[k])
+        ends.append(end)
+        keys.append(k * (maxn + 1) + n)  # fastText's order: by start character, then by length
+    start, end, key = np.concatenate(starts), np.concatenate(ends), np.concatenate(keys)
+    order = np.argsort(key, kind="stable")
+    start, end = start[order], end[order]
+    h = np.full(len(start), FNV_OFFSET, np.uint32)
+    signed = buf.view(np.int8).astype(np.int32).view(np.uint32)  # fastText hashes int8_t bytes
+    for t in range(int((end - start).max()) if len(start) else 0):
+        at = start + t
+        live = at < end
+        h = np.where(live, (h ^ signed[np.minimum(at, len(buf) - 1)]) * FNV_PRIME, h)
+    owner = np.searchsorted(word_end, start, side="right")
+    return np.bincount(owner, minlength=n_words).astype(np.int64), (h % np.uint32(buckets)).astype(np.int64)
+
+
+def input_rows(words, minn, maxn, buckets):
+    """The input rows of each word of a vocabulary: its own row, then ``len(words) + bucket`` per n-gram
+    (fastText's ``getSubwords``): (ptr int64[V + 1], rows int32)."""
+    ptr, grams = ngram_buckets(words, minn, maxn, buckets)
+    V = len(words)
+    counts = np.diff(ptr) + 1
+    out_ptr = np.zeros(V + 1, np.int64)
+    np.cumsum(counts, out=out_ptr[1:])
+    rows = np.empty(int(out_ptr[-1]), np.int64)
+    rows[out_ptr[:-1]] = np.arange(V)
+    rest = np.ones(len(rows), bool)
+    rest[out_ptr[:-1]] = False
+    rows[rest] = grams + V
+    return out_ptr, rows.astype(np.int32 if V + buckets < 2 ** 31 else np.int64)
+
+
+def mean_rows(W, ptr, rows, batch=1 << 22):
+    """Row ``i`` of the result is the mean of ``W[rows[ptr[i]:ptr[i + 1]]]`` (zero where there are none)."""
+    out = np.zeros((len(ptr) - 1, W.shape[1]), np.float32)
+    lo = 0
+    while lo < len(ptr) - 1:  # words in batches of about ``batch`` gathered values
+        hi = int(np.searchsorted(ptr, ptr[lo] + max(batch // max(W.shape[1], 1), 1), side="right")) - 1
+        hi = min(max(hi, lo + 1), len(ptr) - 1)
+        a, b = int(ptr[lo]), int(ptr[hi])
+        if b > a:
+            seg = ptr[lo:hi] - a
+            n = np.diff(ptr[lo:hi + 1])
+            sums = np.add.reduceat(W[rows[a:b]].astype(np.float32), seg[n > 0], axis=0)
+            out[lo:hi][n > 0] = sums / n[n > 0, None].astype(np.float32)
+        lo = hi
+    return out
+
+
+class SubwordVectors(Vectors):
+    """The vectors of a subword model: the words' vectors (each the mean of its own row and its n-grams'
+    rows, as fastText's ``get_word_vector`` and ``.vec`` files give them) and the n-gram rows, from which a
+    word never seen gets a vector: the mean of its n-grams' rows (zeros if it has none, as fastText).
+
+    Everything of ``Vectors`` works, and any word may be asked for (``vectors["unseenword"]``, neighbours
+    and analogies with it, similarities) as with gensim's ``FastTextKeyedVectors``; ``in`` and ``words``
+    are the vocabulary, and neighbours are searched among its words."""
+
+    def __init__(self, words, vectors, ngrams, minn, maxn, counts=None, W_out=None, info=None, word_rows=None):
+        super().__init__(words, vectors)
+        self.word_rows = word_rows  # the words' own input rows, when read from (or for) a model file
+        self.ngrams = np.ascontiguousarray(ngrams, dtype=np.float32)  # (buckets, dim)
+        self.minn, self.maxn = int(minn), int(maxn)
+        self.counts = None if counts is None else np.asarray(counts, np.int64)
+        self.W_out = W_out  # the output layer when read from (or for) a fastText model file
+        self.info = dict(info or {})  # fastText's args when read from its file
+
+    @classmethod
+    def from_input(cls, words, W_in, minn, maxn, buckets, **more):
+        """From a subword model's input matrix (``len(words) + buckets`` rows)."""
+        ptr, rows = input_rows(words, minn, maxn, buckets)
+        return cls(words, mean_rows(W_in, ptr, rows), W_in[len(words):], minn, maxn, word_rows=W_in[:len(words)],
+                   **more)
+
+    @property
+    def buckets(self):
+        return self.ngrams.shape[0]
+
+    def __repr__(self):
+        return f"<SubwordVectors {len(self):,} words + {self.buckets:,} n-gram buckets x {self.dim}>"
+
+    def ngrams_of(self, word):
+        """The buckets of ``word``'s n-grams (fastText's order)."""
+        return ngram_buckets([word], self.minn, self.maxn, self.buckets)[1]
+
+    def word_vector(self, word):
+        """The vector of any word: its own if known, else the mean of its n-grams' rows (zeros if none)."""
+        if word in self.index:
+            return self.vectors[self.index[word]]
+        grams = self.ngrams_of(word)
+        if len(grams) == 0:
+            return np.zeros(self.dim, np.float32)
+        return self.ngrams[grams].mean(axis=0, dtype=np.float32)
+
+    def _known(self, key):
+        return isinstance(key, str) or super()._known(key)
+
+    def _vector(self, key, norm=False):
+        if isinstance(key, str) and key not in self.index:
+            v = self.word_vector(key)
+            if norm:
+                n = np.linalg.norm(v)
+                return v / n if n > 0 else v
+            return v
+        return super()._vector(key, norm)
+
+    def __getitem__(self, key):
+        if isinstance(key, (list, tuple, np.ndarray)):
+            return np.vstack([self._vector(k) for k in key]) if len(key) else np.zeros((0, self.dim), np.float32)
+        return self._vector(key)
+
+    def get_vector(self, key, norm=False):
+        return self._vector(key, norm)
+
+    def save(self, path, format=None):
+        """A ``.bin`` path (or ``format="fasttext"``) writes fastText's model file (the output layer zeros
+        unless one came with the vectors); other formats write the words' vectors."""
+        import os
+
+        from w2v import fasttext_format
+
+        if format in ("fasttext", "ft") or (format is None and os.fspath(path).lower().endswith(".bin")):
+            fasttext_format.write_vectors(path, self)
+        else:
+            super().save(path, format)
+
