@@ -223,8 +223,11 @@ def test_compressed_files_and_limit_read_as_gensim_reads_them(tmp_path, fmt, com
 
 def test_a_file_in_no_vectors_format_is_named(tmp_path):
     p = tmp_path / "model.bin"
-    p.write_bytes(b"\xba\x16\x4f\x2f" + bytes(range(256)) * 4)  # (fastText's .bin starts with its magic)
+    p.write_bytes(b"\xa7\x16\x4f\x2f" + bytes(range(256)) * 4)  # (fastText's magic but one byte)
     with pytest.raises(W2VError, match="not a vectors file: a word and its numbers per line"):
+        Vectors.load(p)
+    p.write_bytes(b"\xba\x16\x4f\x2f" + bytes(range(256)) * 4)  # fastText's magic, then no model
+    with pytest.raises(W2VError, match="fastText model format version"):
         Vectors.load(p)
     p.write_bytes(gzip_bytes(b"3 2\na 1 2\nb 3 4\n"))
     with pytest.raises(W2VError, match="announces 3 vectors but the file has 2"):

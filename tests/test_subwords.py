@@ -12,7 +12,8 @@ import w2v
 from w2v import fasttext_format, kernels
 from w2v.cli import cli
 from w2v.errors import FormatError, OptionError, WordNotFound
-from w2v.subwords import SubwordVectors, input_rows, ngram_buckets
+from w2v.subwords import input_rows, ngram_buckets
+from w2v.vectors import SubwordVectors
 
 from test_gradients import _check_step, make_tables
 

@@ -8,6 +8,20 @@ from w2v.cli_base import Group
 from w2v.cli_eval import eval_
 
 
+class SubwordLengths(click.ParamType):
+    """--subwords: MIN-MAX character lengths (3-6), one length (3), or 0 for none -> (minn, maxn)."""
+
+    name = "MIN-MAX"
+
+    def convert(self, value, param, ctx):
+        from w2v.config import parse_subwords
+
+        try:
+            return parse_subwords(value)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
+
+
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="w2v")
 def cli():
@@ -60,7 +74,7 @@ def cli():
               help="Skip-gram: the context words of a window share one draw of noise words (and the target's "
                    "Huffman path) and train in one blocked step (Ji et al. 2016; faster, as good or better on "
                    "bench-en), or word2vec.c's classic update, one (context, word) pair at a time.")
-@click.option("--subwords", default=None, metavar="MIN-MAX",
+@click.option("--subwords", type=SubwordLengths(), default=(0, 0), metavar="MIN-MAX",
               help="sg/cbow: fastText's subword model (Bojanowski et al. 2017): a word's vector is the mean of its "
                    "own row and those of its character n-grams of MIN to MAX characters (e.g. 3-6), so words never "
                    "seen get vectors too. A .bin output is then fastText's model file [0: off].")

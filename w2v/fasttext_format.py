@@ -151,48 +151,13 @@ def output_from_fasttext(loss, W_out, n_words):
     return W_out
 
 
-def load_vectors(path):
-    """A fastText model file as SubwordVectors (the words' vectors as fastText's ``get_word_vector`` gives
-    them, its n-gram rows, counts, output layer and arguments)."""
-    from w2v.subwords import SubwordVectors
-
-    ft = read(path)
-    a = ft["args"]
-    if a["model"] == MODELS["sup"]:
-        raise FormatError(f"{path}: a fastText classifier (supervised model); w2v reads word-vector models")
-    minn, maxn = (a["minn"], a["maxn"]) if a["maxn"] > 0 else (0, 0)
-    return SubwordVectors.from_input(ft["words"], ft["W_in"], minn, maxn, a["bucket"], counts=ft["counts"],
-                                     W_out=ft["W_out"], info={**a, "ntokens": ft["ntokens"]})
-
-
-def write_vectors(path, vectors):
-    """SubwordVectors as a fastText model file. Its input matrix is rebuilt so that each word's vector
-    (the mean of its row and its n-grams') is the one it has: the word's row is ``len(rows)`` times its
-    vector minus its n-grams' rows. Trained models write their own rows (model.Model.save)."""
-    V, buckets = len(vectors), vectors.buckets
-    W_in = np.concatenate([np.zeros((V, vectors.dim), np.float32), vectors.ngrams])
-    if vectors.word_rows is not None:
-        W_in[:V] = vectors.word_rows
-    else:
-        W_in[:V] = word_rows_for(vectors, W_in)
-    counts = vectors.counts if vectors.counts is not None else np.ones(V, np.int64)
-    info = {k: v for k, v in vectors.info.items() if k in _ARG_NAMES}
-    W_out = vectors.W_out if vectors.W_out is not None else np.zeros((V, vectors.dim), np.float32)
-    write(path, vectors.words, counts, W_in, W_out,
-          {**info, "dim": vectors.dim, "bucket": buckets, "minn": vectors.minn, "maxn": vectors.maxn})
-
-
-def word_rows_for(vectors, W_in):
-    """The words' own input rows that make each word's vector (the mean of its row and its n-grams')
-    the one it has: ``len(rows)`` times its vector minus its n-grams' rows."""
-    from w2v.subwords import input_rows
-
+def word_rows_for(vectors, W_in, ptr, rows):
+    """The words' own input rows that make each word's vector (the mean of its rows, ``rows[ptr[i]:ptr[i +
+    1]]``, its own first) the one in ``vectors``: ``len(rows)`` times its vector minus its n-grams' rows."""
     V = len(vectors)
-    ptr, rows = input_rows(vectors.words, vectors.minn, vectors.maxn, vectors.buckets)
     n = np.diff(ptr)
-    grams = np.zeros((V, vectors.dim), np.float32)
+    grams = np.zeros((V, vectors.shape[1]), np.float32)
     gram_rows = np.ones(len(rows), bool)
     gram_rows[ptr[:-1]] = False
-    owner = np.repeat(np.arange(V), n)
-    np.add.at(grams, owner[gram_rows], W_in[rows[gram_rows]])
-    return vectors.vectors * n[:, None].astype(np.float32) - grams
+    np.add.at(grams, np.repeat(np.arange(V), n)[gram_rows], W_in[rows[gram_rows]])
+    return vectors * n[:, None].astype(np.float32) - grams

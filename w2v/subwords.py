@@ -1,6 +1,6 @@
 """fastText's subword model (Bojanowski et al. 2017), the side without Numba: a word's character n-grams
-hashed into buckets, and ``SubwordVectors``, the vectors of a subword model, which answer words never seen
-from their n-grams.
+hashed into buckets (the vectors of a subword model, which answer words never seen from their n-grams, are
+vectors.SubwordVectors).
 
 fastText's definition, exactly (its ``Dictionary::computeSubwords`` and ``hash``): the word is wrapped as
 ``<word>``; every run of ``minn`` to ``maxn`` characters (UTF-8 characters: a continuation byte never
@@ -16,7 +16,6 @@ reading a pretrained model of 2M words takes seconds and needs no compiled kerne
 
 import numpy as np
 
-from w2v.vectors import Vectors
 
 BOW, EOW = "<", ">"
 EOS = "</s>"  # fastText's end-of-line token: no n-grams
@@ -108,82 +107,3 @@ def mean_rows(W, ptr, rows, batch=1 << 22):
             out[lo:hi][n > 0] = sums / n[n > 0, None].astype(np.float32)
         lo = hi
     return out
-
-
-class SubwordVectors(Vectors):
-    """The vectors of a subword model: the words' vectors (each the mean of its own row and its n-grams'
-    rows, as fastText's ``get_word_vector`` and ``.vec`` files give them) and the n-gram rows, from which a
-    word never seen gets a vector: the mean of its n-grams' rows (zeros if it has none, as fastText).
-
-    Everything of ``Vectors`` works, and any word may be asked for (``vectors["unseenword"]``, neighbours
-    and analogies with it, similarities) as with gensim's ``FastTextKeyedVectors``; ``in`` and ``words``
-    are the vocabulary, and neighbours are searched among its words."""
-
-    def __init__(self, words, vectors, ngrams, minn, maxn, counts=None, W_out=None, info=None, word_rows=None):
-        super().__init__(words, vectors)
-        self.word_rows = word_rows  # the words' own input rows, when read from (or for) a model file
-        self.ngrams = np.ascontiguousarray(ngrams, dtype=np.float32)  # (buckets, dim)
-        self.minn, self.maxn = int(minn), int(maxn)
-        self.counts = None if counts is None else np.asarray(counts, np.int64)
-        self.W_out = W_out  # the output layer when read from (or for) a fastText model file
-        self.info = dict(info or {})  # fastText's args when read from its file
-
-    @classmethod
-    def from_input(cls, words, W_in, minn, maxn, buckets, **more):
-        """From a subword model's input matrix (``len(words) + buckets`` rows)."""
-        ptr, rows = input_rows(words, minn, maxn, buckets)
-        return cls(words, mean_rows(W_in, ptr, rows), W_in[len(words):], minn, maxn, word_rows=W_in[:len(words)],
-                   **more)
-
-    @property
-    def buckets(self):
-        return self.ngrams.shape[0]
-
-    def __repr__(self):
-        return f"<SubwordVectors {len(self):,} words + {self.buckets:,} n-gram buckets x {self.dim}>"
-
-    def ngrams_of(self, word):
-        """The buckets of ``word``'s n-grams (fastText's order)."""
-        return ngram_buckets([word], self.minn, self.maxn, self.buckets)[1]
-
-    def word_vector(self, word):
-        """The vector of any word: its own if known, else the mean of its n-grams' rows (zeros if none)."""
-        if word in self.index:
-            return self.vectors[self.index[word]]
-        grams = self.ngrams_of(word)
-        if len(grams) == 0:
-            return np.zeros(self.dim, np.float32)
-        return self.ngrams[grams].mean(axis=0, dtype=np.float32)
-
-    def _known(self, key):
-        return isinstance(key, str) or super()._known(key)
-
-    def _vector(self, key, norm=False):
-        if isinstance(key, str) and key not in self.index:
-            v = self.word_vector(key)
-            if norm:
-                n = np.linalg.norm(v)
-                return v / n if n > 0 else v
-            return v
-        return super()._vector(key, norm)
-
-    def __getitem__(self, key):
-        if isinstance(key, (list, tuple, np.ndarray)):
-            return np.vstack([self._vector(k) for k in key]) if len(key) else np.zeros((0, self.dim), np.float32)
-        return self._vector(key)
-
-    def get_vector(self, key, norm=False):
-        return self._vector(key, norm)
-
-    def save(self, path, format=None):
-        """A ``.bin`` path (or ``format="fasttext"``) writes fastText's model file (the output layer zeros
-        unless one came with the vectors); other formats write the words' vectors."""
-        import os
-
-        from w2v import fasttext_format
-
-        if format in ("fasttext", "ft") or (format is None and os.fspath(path).lower().endswith(".bin")):
-            fasttext_format.write_vectors(path, self)
-        else:
-            super().save(path, format)
-

@@ -338,7 +338,7 @@ class Vectors:
         from w2v import fasttext_format, formats
 
         if fasttext_format.is_fasttext(path):  # fastText's model file: SubwordVectors
-            return fasttext_format.load_vectors(path)
+            return SubwordVectors.load(path)
         return cls(*formats.read(path, unicode_errors, limit))
 
     def to_gensim(self):
@@ -350,6 +350,110 @@ class Vectors:
         kv = KeyedVectors(self.dim)
         kv.add_vectors(self.words, self.vectors)
         return kv
+
+
+class SubwordVectors(Vectors):
+    """The vectors of a subword model (fastText's; subwords.py): the words' vectors (each the mean of its
+    own row and its n-grams' rows, as fastText's ``get_word_vector`` and ``.vec`` files give them) and the
+    n-gram rows, from which a word never seen gets a vector: the mean of its n-grams' rows (zeros if it has
+    none, as fastText).
+
+    Everything of ``Vectors`` works, and any word may be asked for (``vectors["unseenword"]``, neighbours
+    and analogies with it, similarities) as with gensim's ``FastTextKeyedVectors``; ``in`` and ``words``
+    are the vocabulary, and neighbours are searched among its words. ``save`` to a ``.bin`` path writes
+    fastText's model file (fasttext_format.py), which ``load`` (and ``Vectors.load``) reads."""
+
+    def __init__(self, words, vectors, ngrams, minn, maxn, counts=None, W_out=None, info=None, word_rows=None):
+        super().__init__(words, vectors)
+        self.ngrams = np.ascontiguousarray(ngrams, dtype=np.float32)  # (buckets, dim)
+        self.minn, self.maxn = int(minn), int(maxn)
+        self.counts = None if counts is None else np.asarray(counts, np.int64)
+        self.W_out = W_out  # the output layer as fastText keeps it, when read from or trained for its file
+        self.info = dict(info or {})  # fastText's args (fasttext_format's names)
+        self.word_rows = word_rows  # the words' own input rows, when known
+
+    @classmethod
+    def from_input(cls, words, W_in, minn, maxn, buckets, **more):
+        """From a subword model's input matrix (``len(words) + buckets`` rows)."""
+        from w2v.subwords import input_rows, mean_rows
+
+        ptr, rows = input_rows(words, minn, maxn, buckets)
+        return cls(words, mean_rows(W_in, ptr, rows), W_in[len(words):], minn, maxn, word_rows=W_in[:len(words)],
+                   **more)
+
+    @classmethod
+    def load(cls, path, unicode_errors="strict", limit=None):
+        """fastText's model file (its words' vectors as fastText's ``get_word_vector`` gives them, its
+        n-gram rows, counts, output layer and arguments)."""
+        from w2v import fasttext_format
+
+        ft = fasttext_format.read(path)
+        a = ft["args"]
+        if a["model"] == fasttext_format.MODELS["sup"]:
+            raise FormatError(f"{path}: a fastText classifier (supervised model); w2v reads word-vector models")
+        minn, maxn = (a["minn"], a["maxn"]) if a["maxn"] > 0 else (0, 0)
+        return cls.from_input(ft["words"], ft["W_in"], minn, maxn, a["bucket"], counts=ft["counts"],
+                              W_out=ft["W_out"], info={**a, "ntokens": ft["ntokens"]})
+
+    @property
+    def buckets(self):
+        return self.ngrams.shape[0]
+
+    def __repr__(self):
+        return f"<SubwordVectors {len(self):,} words + {self.buckets:,} n-gram buckets x {self.dim}>"
+
+    def ngrams_of(self, word):
+        """The buckets of ``word``'s n-grams (fastText's order)."""
+        from w2v.subwords import ngram_buckets
+
+        return ngram_buckets([word], self.minn, self.maxn, self.buckets)[1]
+
+    def word_vector(self, word):
+        """The vector of any word: its own if known, else the mean of its n-grams' rows (zeros if none)."""
+        if word in self.index:
+            return self.vectors[self.index[word]]
+        grams = self.ngrams_of(word)
+        if len(grams) == 0:
+            return np.zeros(self.dim, np.float32)
+        return self.ngrams[grams].mean(axis=0, dtype=np.float32)
+
+    def _known(self, key):
+        return isinstance(key, str) or super()._known(key)
+
+    def _vector(self, key, norm=False):
+        if isinstance(key, str) and key not in self.index:
+            return _unitvec(self.word_vector(key)) if norm else self.word_vector(key)
+        return super()._vector(key, norm)
+
+    def __getitem__(self, key):
+        if isinstance(key, (list, tuple, np.ndarray)):
+            return np.vstack([self._vector(k) for k in key]) if len(key) else np.zeros((0, self.dim), np.float32)
+        return self._vector(key)
+
+    def save(self, path, format=None):
+        """A ``.bin`` path (or ``format="fasttext"``) writes fastText's model file (the output layer zeros
+        unless one came with the vectors); other formats write the words' vectors. Without the words' own
+        rows (vectors made or edited here), each word's row is made so that its mean is its vector."""
+        import os
+
+        from w2v import fasttext_format
+
+        if not (format in ("fasttext", "ft") or (format is None and os.fspath(path).lower().endswith(".bin"))):
+            return super().save(path, format)
+        V = len(self)
+        W_in = np.concatenate([np.zeros((V, self.dim), np.float32), self.ngrams])
+        if self.word_rows is not None:
+            W_in[:V] = self.word_rows
+        else:
+            from w2v.subwords import input_rows
+
+            ptr, rows = input_rows(self.words, self.minn, self.maxn, self.buckets)
+            W_in[:V] = fasttext_format.word_rows_for(self.vectors, W_in, ptr, rows)
+        counts = self.counts if self.counts is not None else np.ones(V, np.int64)
+        W_out = self.W_out if self.W_out is not None else np.zeros((V, self.dim), np.float32)
+        fasttext_format.write(path, self.words, counts, W_in, W_out,
+                              {**self.info, "dim": self.dim, "bucket": self.buckets, "minn": self.minn,
+                               "maxn": self.maxn})
 
 
 def _as_list(x):

@@ -27,7 +27,7 @@ def vectors_from(cfg, rows, params):
     if not cfg.subwords[1]:
         return Vectors(rows.words, params["W_in"])
     from w2v import fasttext_format
-    from w2v.subwords import SubwordVectors
+    from w2v.vectors import SubwordVectors
 
     V = len(rows.words)
     info = {"ws": cfg.window, "epoch": cfg.epochs, "minCount": cfg.min_count, "neg": cfg.negative,
