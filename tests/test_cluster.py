@@ -108,6 +108,22 @@ def test_one_worker_one_shard_is_bit_identical_to_local(corpus):
     np.testing.assert_array_equal(dist.params["W_out"], local.params["W_out"])
 
 
+def test_subword_models_train_on_the_cluster(scheduler, corpus):
+    """fastText's subword model on Dask: the bucket rows are rows like any other. One shard is
+    bit-identical to --threads 1; two shards train the n-gram rows and answer words never seen."""
+    path, parts, groups = corpus
+    sub = dict(OPTS, subwords=(2, 4), buckets=3000)
+    local = api.train(path, threads=1, **sub)
+    one = api.train(path, dask="local:1", **sub)
+    np.testing.assert_array_equal(one.vectors.vectors, local.vectors.vectors)
+    np.testing.assert_array_equal(one.vectors.ngrams, local.vectors.ngrams)
+    two = api.train(parts, dask=scheduler.scheduler_address, shards=2, **dict(sub, epochs=5, dim=24))
+    assert two.vectors.buckets == 3000 and two.params["W_in"].shape[0] == len(two.vocab) + 3000
+    assert cluster_purity(two.vectors, groups) > 0.6
+    unseen = groups[0][0] + "x"
+    assert unseen not in two.vectors and np.any(two.vectors[unseen] != 0)
+
+
 def test_synchronous_rounds_are_deterministic_and_learn(scheduler, corpus):
     path, parts, groups = corpus
     runs = [api.train(parts, dask=scheduler.scheduler_address, shards=3, **dict(OPTS, epochs=5, dim=24))

@@ -74,25 +74,43 @@ def _subword_setup(rng, loss, cbow_mean=True):
     return tabs, cfg, W_in, W_out, ptr, rows, SubwordWeights, kernels.make_scratch(W_in, cfg)
 
 
+def _one_centre(centre, W_in, W_out, ptr, rows, SW, tabs, cfg, sen, p, alpha):
+    """Compose every position of ``sen``, train centre ``p`` with its window the whole sentence, release
+    every position: the rows' updates are the gradients at the point before the step."""
+    from w2v.subword_kernels import compose, release, ring_start
+
+    weights = SW.make(W_in, W_out, ptr, rows)
+    ring = ring_start(weights, cfg)
+    for q in range(len(sen)):
+        compose(ring, weights, sen[q], q)
+    value = centre(ring, sen, p, 0, len(sen), W_out, tabs, cfg, np.uint64(11), alpha)[0]
+    for q in range(len(sen)):
+        release(ring, weights, sen[q], q, alpha)
+    return value
+
+
 @pytest.mark.parametrize("loss", ["ns", "hs"])
-def test_subword_skipgram_gradient(loss):
-    """The centre word's rows (their mean) predict a context word: W_out moves by its gradient, each input
-    row by n x its gradient (n: the word's rows; fastText's step gives every row the whole grad_h)."""
-    from w2v.subword_kernels import sg_subword_step
+@pytest.mark.parametrize("shared", [True, False])
+def test_subword_skipgram_gradient(loss, shared):
+    """Each context position's rows (their mean) predict the centre word: W_out moves by its gradient, each
+    input row by n x its gradient (n: its word's rows; fastText's step gives every row the whole grad_h).
+    Two contexts share the centre's noise words in one block step; with --classic one context (a second
+    pair's step would see the first's W_out)."""
+    from w2v.subword_kernels import sg_subword_centre
 
     rng = np.random.default_rng(3)
     tabs, cfg, W_in, W_out, ptr, rows, SW, sc = _subword_setup(rng, loss)
-    sen = np.array([3, 7], np.int32)
-    n_rows = ptr[4] - ptr[3]
+    cfg = cfg._replace(shared=shared)
+    sen = np.array([3, 7, 5] if shared else [3, 7], np.int32)
+    n_rows = np.diff(ptr)
 
     def step(ps, alpha):
-        value, _, _ = sg_subword_step(SW.make(ps[0], ps[1], ptr, rows), sen, 0, 0, 2, tabs, cfg, sc,
-                                      np.uint64(11), alpha)
-        return value
+        return _one_centre(sg_subword_centre, ps[0], ps[1], ptr, rows, SW, tabs, cfg, sen, 1, alpha)
 
+    assert n_rows[3] == n_rows[5]  # (the contexts' words have as many rows: one scale for every input row)
     checked = 0
-    for i, (idx, analytic, fd) in enumerate(_check_step(step, [W_in, W_out])):
-        scale = n_rows if i < W_in.size else 1
+    for i, (_, analytic, fd) in enumerate(_check_step(step, [W_in, W_out])):
+        scale = n_rows[3] if i < W_in.size else 1
         assert analytic == pytest.approx(scale * fd, rel=1e-6, abs=1e-8)
         checked += fd != 0
     assert checked > 0
@@ -103,7 +121,7 @@ def test_subword_skipgram_gradient(loss):
 def test_subword_cbow_gradient(loss, cbow_mean):
     """Every row of every context word (their mean, or sum) predicts the centre: W_out by its gradient,
     the input rows by N x their gradient with the mean (N: all the context's rows) and by it with the sum."""
-    from w2v.subword_kernels import cbow_subword_step
+    from w2v.subword_kernels import cbow_subword_centre
 
     rng = np.random.default_rng(5)
     tabs, cfg, W_in, W_out, ptr, rows, SW, sc = _subword_setup(rng, loss, cbow_mean)
@@ -111,13 +129,50 @@ def test_subword_cbow_gradient(loss, cbow_mean):
     n_rows = sum(int(ptr[w + 1] - ptr[w]) for w in (3, 9, 3))
 
     def step(ps, alpha):
-        value, _ = cbow_subword_step(SW.make(ps[0], ps[1], ptr, rows), sen, 1, 0, 4, tabs, cfg, sc, np.uint64(7),
-                                     alpha)
-        return value
+        return _one_centre(lambda *a: cbow_subword_centre(*a), ps[0], ps[1], ptr, rows, SW, tabs, cfg, sen, 1,
+                           alpha)
 
     for i, (_, analytic, fd) in enumerate(_check_step(step, [W_in, W_out])):
         scale = n_rows if (cbow_mean and i < W_in.size) else 1
         assert analytic == pytest.approx(scale * fd, rel=1e-6, abs=1e-8)
+
+
+@pytest.mark.parametrize("model", ["sg", "cbow"])
+@pytest.mark.parametrize("loss", ["ns", "hs"])
+def test_the_lane_loop_trains_a_sentence_as_the_sentence_kernel_alone(model, loss):
+    """The subword kernels' helpers are calls, not inlined (two levels of Numba's inlining lost a write to
+    the ring's row counts, Numba 0.68): the lane loop, which inlines the sentence kernel, must train a
+    sentence exactly as the sentence kernel compiled on its own."""
+    import types
+
+    from w2v import subword_kernels
+    from w2v.jit import chunk_seed
+    from w2v.output import layer
+    from w2v.trainers.stream import train_chunks
+
+    rng = np.random.default_rng(0)
+    V = 40
+    ptr, rows = input_rows([f"w{i}x" for i in range(V)], 2, 4, 200)
+    out = layer(loss).tables(np.arange(100, 100 - V, -1), types.SimpleNamespace(negative=5, noise_power=0.75))
+    n_out = layer(loss).n_out(V)
+    cfg = kernels.Config(window=3, negative=5, cbow_mean=True, alpha=0.05, min_alpha=0.05, epoch_ids=1e6,
+                         total_ids=1e6, width=layer(loss).width(out, types.SimpleNamespace(negative=5), n_out),
+                         shared=True, seed=1)
+    W_in = rng.random((V + 200, 8)).astype(np.float32) - 0.5
+    W_out = rng.random((n_out, 8)).astype(np.float32) - 0.5
+    sen = rng.integers(0, V, 30).astype(np.int32)
+    alone = subword_kernels.SubwordWeights.make(W_in.copy(), W_out.copy(), ptr, rows)
+    fn = getattr(subword_kernels, f"{model}_subword_sentence")
+    loss_alone, n_alone, _ = fn(sen, len(sen), alone, out, cfg, subword_kernels.ring_start(alone, cfg), 0.0, 0,
+                                np.uint64(chunk_seed(cfg.seed, 0, 0)), 0.05)
+    lane = subword_kernels.SubwordWeights.make(W_in.copy(), W_out.copy(), ptr, rows)
+    block = np.append(sen, -1).astype(np.int32)
+    got = train_chunks(kernels.lane_kernel(f"w2v.subword_kernels.{model}_subword_sentence"), lane,
+                       kernels.Tables(keep=np.full(V, 1 << 33, np.int64), out=out), cfg, block,
+                       np.array([0]), np.array([len(block)]), 0, 0)
+    assert got[:2] == (loss_alone, n_alone)
+    assert np.array_equal(lane.W_in, alone.W_in) and np.array_equal(lane.W_out, alone.W_out)
+    assert not np.array_equal(lane.W_in, W_in)
 
 
 # ---------------------------------------------------------------- planted morphology
@@ -299,9 +354,6 @@ def test_subword_cli(trained, tmp_path):
     assert runner.invoke(cli, ["convert", str(tmp_path / "m.bin"), str(plain)]).exit_code == 0
     r = runner.invoke(cli, ["eval", "similarity", str(plain), "--dataset", str(pairs), "--oov", "ngrams"])
     assert r.exit_code == 1 and "needs a subword model" in r.output
-    r = runner.invoke(cli, ["train", str(d / "c.txt"), "--subwords", "3-6", "--dask", "local:1", "-q",
-                            "-o", str(tmp_path / "x.bin")])
-    assert r.exit_code == 1 and "--dask" in r.output
     r = runner.invoke(cli, ["train", str(d / "c.txt"), "-minn", "3", "-o", str(tmp_path / "x.bin")])
     assert r.exit_code != 0 and "--subwords" in r.output
     assert not (tmp_path / "x.bin").exists()

@@ -110,8 +110,6 @@ def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_ou
     from w2v.corpus import expand_inputs
 
     corpus = expand_inputs(corpus)
-    if run.dask and cfg.subwords[1]:
-        raise OptionError("--subwords does not run on --dask yet: train subword models with --threads")
     if run.dask and (run.phrases or run.continue_from or run.cooccur or run.init_vectors):
         raise OptionError("--dask does not combine with --phrases, --continue, --cooccur or --init-vectors")
     if run.phrases is not None:
@@ -222,8 +220,9 @@ def _check_corpus(corpus):
 
 def load(path, unicode_errors="strict", limit=None):
     """Read word2vec binary or text or GloVe text vectors, compressed (gzip, bzip2, xz) or not (format
-    detected from the content; the first ``limit`` words only, if given) as ``Vectors``; an NPLM model file
-    (.npz) as its ``LanguageModel`` (with ``.vectors``)."""
+    detected from the content; the first ``limit`` words only, if given) as ``Vectors``; fastText's model
+    file (.bin, whole) as ``SubwordVectors``, which answer words never seen too; an NPLM model file (.npz)
+    as its ``LanguageModel`` (with ``.vectors``)."""
     from w2v.formats import is_model_file
     from w2v.vectors import Vectors
 

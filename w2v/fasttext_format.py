@@ -113,12 +113,12 @@ def _parse(path, m):
 def write(path, words, counts, W_in, W_out, args):
     """Write a fastText model file atomically: ``args`` (the names above; missing ones take fastText's
     defaults, ``dim``, ``bucket``, ``minn``, ``maxn`` required), the words with their counts, the input
-    matrix (words + buckets rows) and the output matrix as fastText keeps it."""
+    matrix (words + buckets rows; or a tuple of arrays, its rows in turn, so that it need not be copied
+    whole) and the output matrix as fastText keeps it."""
     full = {"ws": 5, "epoch": 5, "minCount": 5, "neg": 5, "wordNgrams": 1, "loss": LOSSES["ns"],
             "model": MODELS["sg"], "lrUpdateRate": 100, "t": 1e-4, **args}
-    W_in = np.ascontiguousarray(W_in, "<f4")
-    W_out = np.ascontiguousarray(W_out, "<f4")
-    if W_in.shape != (len(words) + full["bucket"], full["dim"]):
+    parts = W_in if isinstance(W_in, tuple) else (W_in,)
+    if sum(len(p) for p in parts) != len(words) + full["bucket"] or any(p.shape[1] != full["dim"] for p in parts):
         raise ValueError("the input matrix must have a row per word and per bucket")
     counts = np.asarray(counts, np.int64)
     with atomic_write(path, "wb") as f:
@@ -128,10 +128,11 @@ def write(path, words, counts, W_in, W_out, args):
         for s in range(0, len(words), 65536):
             f.write(b"".join(w.encode("utf-8", "surrogateescape") + b"\0" + struct.pack("<qb", int(c), 0)
                              for w, c in zip(words[s:s + 65536], counts[s:s + 65536].tolist())))
-        for mat in (W_in, W_out):
-            f.write(struct.pack("<?qq", False, mat.shape[0], mat.shape[1]))
-            for s in range(0, len(mat), 1 << 16):
-                f.write(mat[s:s + (1 << 16)].tobytes())
+        for mats in (parts, (W_out,)):
+            f.write(struct.pack("<?qq", False, sum(len(m) for m in mats), full["dim"]))
+            for mat in mats:
+                for s in range(0, len(mat), 1 << 16):
+                    f.write(np.ascontiguousarray(mat[s:s + (1 << 16)], "<f4").tobytes())
 
 
 def output_for_fasttext(loss, W_out, n_words):
@@ -151,13 +152,14 @@ def output_from_fasttext(loss, W_out, n_words):
     return W_out
 
 
-def word_rows_for(vectors, W_in, ptr, rows):
+def word_rows_for(vectors, ngrams, ptr, rows):
     """The words' own input rows that make each word's vector (the mean of its rows, ``rows[ptr[i]:ptr[i +
-    1]]``, its own first) the one in ``vectors``: ``len(rows)`` times its vector minus its n-grams' rows."""
+    1]]``: its own, ``i``, then ``V + bucket`` per n-gram) the one in ``vectors``: ``len(rows)`` times its
+    vector minus its n-grams' rows (``ngrams``, the bucket rows)."""
     V = len(vectors)
     n = np.diff(ptr)
     grams = np.zeros((V, vectors.shape[1]), np.float32)
     gram_rows = np.ones(len(rows), bool)
     gram_rows[ptr[:-1]] = False
-    np.add.at(grams, np.repeat(np.arange(V), n)[gram_rows], W_in[rows[gram_rows]])
+    np.add.at(grams, np.repeat(np.arange(V), n)[gram_rows], ngrams[rows[gram_rows] - V])
     return vectors * n[:, None].astype(np.float32) - grams

@@ -1,15 +1,28 @@
 """Numba sentence kernels of fastText's subword model (Bojanowski et al. 2017): skip-gram and CBOW whose
 input is a bag of rows, a word's own row and its character n-grams' (subwords.py), instead of one row.
 
-A word's hidden vector is the mean of its rows (``ptr``/``rows``: word ``w``'s are
-``rows[ptr[w]:ptr[w + 1]]``); CBOW's is the mean over every row of every context word. As in fastText,
-every input row then receives the whole ``grad_h`` (``row -= alpha * grad_h``), not the true gradient
-``grad_h / n`` of a mean: fastText's step, which the tests check beside the gradient itself.
+A word's input vector is the mean of its rows (``ptr``/``rows``: word ``w``'s are
+``rows[ptr[w]:ptr[w + 1]]``); CBOW's hidden vector is the mean over every row of every context word. As
+in fastText, every input row receives the whole ``grad_h`` (``row -= alpha * grad_h``), not the true
+gradient ``grad_h / n`` of a mean: fastText's step, which the tests check beside the gradient itself.
 
-Skip-gram: the centre word's rows predict each word of its window (fastText's direction). The window's
-predictions share one hidden vector and their ``grad_h`` are summed and sent back once, so each row is
-read and written once per window rather than once per prediction (fastText re-reads them every time).
-The output layers are the window models' (output/kernels.py), reached through ``output_step``.
+What costs is the rows: a word of 6 letters has 19 (its own and 18 n-grams of 3-6 characters), and
+fastText reads and writes them all for every prediction. Here each position of a sentence composes its
+rows once (``compose``: their sum, into a ring of the window's positions) when it enters the window,
+collects the gradients of every prediction it takes part in, and sends them back once (``release``)
+when the window has passed it. So each row is read and written once per occurrence, whatever the
+window; the cost is a delay of at most one window between a row's use and its update (as a mini-batch).
+
+Skip-gram keeps w2v's orientation: the window's context words predict the word at its centre, in one
+block step sharing the noise words (Ji et al. 2016; ``--classic``: one pair at a time). Every (input,
+output) pair of a window is also a pair the other way round in its neighbour's window, so this trains
+the pairs fastText's direction (the centre predicts its contexts) trains. The output layers are the
+window models' (output/kernels.py), reached through ``output_block`` / ``output_step``.
+
+The helpers below are plain compiled calls, not inlined: with ``inline="always"``, two levels deep in the
+lane loop, a store into the ring's row counts was lost (Numba 0.68; the count read back 0 in the next
+statement), and without the counts the inlined kernel crashed. A test checks that the lane loop trains a
+sentence exactly as this module's sentence kernel compiled on its own.
 """
 
 from typing import NamedTuple
@@ -18,8 +31,8 @@ import numba
 import numpy as np
 
 from w2v.jit import FASTMATH, cast_like
-from w2v.kernels import NO_LOCK, architecture, dynamic_window
-from w2v.output.kernels import output_step
+from w2v.kernels import NO_LOCK, architecture, dynamic_window, make_scratch
+from w2v.output.kernels import output_block, output_step
 
 
 class SubwordWeights(NamedTuple):
@@ -38,95 +51,159 @@ class SubwordWeights(NamedTuple):
         return cls(W_in, W_out, np.zeros((0, 0), W_in.dtype), np.zeros(0, W_in.dtype), NO_LOCK, ptr, rows)
 
 
-@numba.njit(fastmath=FASTMATH, inline="always")
-def _add_rows(h, W_in, rows, a, b):
-    for j in range(a, b):
+class Ring(NamedTuple):
+    """A chunk's scratch: the window models' Scratch, and for each position in the window (slot ``q %
+    slots``) the sum of its rows (``S``), their number (``count``) and the gradient it has collected
+    (``G``)."""
+
+    sc: tuple  # kernels.Scratch
+    S: np.ndarray  # (slots, dim)
+    G: np.ndarray  # (slots, dim)
+    count: np.ndarray  # (slots,) int64: rows per position
+
+
+@numba.njit
+def ring_start(weights, cfg):
+    slots = 2 * cfg.window + 2  # a centre's window and the next position, with room to spare
+    dim = weights.W_in.shape[1]
+    return Ring(make_scratch(weights.W_in, cfg), np.empty((slots, dim), weights.W_in.dtype),
+                np.empty((slots, dim), weights.W_in.dtype), np.zeros(slots, np.int64))
+
+
+@numba.njit(fastmath=FASTMATH)
+def compose(ring, weights, w, q):
+    """Position ``q`` (word ``w``) enters the window: the sum of its rows into its slot, its gradient 0."""
+    W_in, ptr, rows = weights.W_in, weights.ptr, weights.rows
+    slot = q % ring.S.shape[0]
+    s, g = ring.S[slot], ring.G[slot]
+    s.fill(0)
+    g.fill(0)
+    for j in range(ptr[w], ptr[w + 1]):
         row = W_in[rows[j]]
-        for k in range(h.shape[0]):
-            h[k] += row[k]
+        for k in range(s.shape[0]):
+            s[k] += row[k]
+    ring.count[slot] = ptr[w + 1] - ptr[w]
 
 
-@numba.njit(fastmath=FASTMATH, inline="always")
-def _step_rows(W_in, rows, a, b, step, grad):
-    for j in range(a, b):
+@numba.njit(fastmath=FASTMATH)
+def release(ring, weights, w, q, alpha):
+    """Position ``q`` (word ``w``) leaves the window: every row of it takes the gradient it collected."""
+    W_in, ptr, rows = weights.W_in, weights.ptr, weights.rows
+    g = ring.G[q % ring.S.shape[0]]
+    step = cast_like(alpha, g)
+    for j in range(ptr[w], ptr[w + 1]):
         row = W_in[rows[j]]
         for k in range(row.shape[0]):
-            row[k] -= step * grad[k]
+            row[k] -= step * g[k]
 
 
-@numba.njit(fastmath=FASTMATH, inline="always")
-def sg_subword_step(weights, sen, p, lo, hi, out, cfg, sc, state, alpha):
-    """The centre word ``sen[p]``'s rows (their mean, ``h``) predict ``sen[lo:hi]`` but ``p``; their
-    ``grad_h`` summed goes back to each of the rows. Returns (loss, predictions, rng state)."""
-    W_in, W_out, ptr, rows = weights.W_in, weights.W_out, weights.ptr, weights.rows
-    h, grad_h, acc = sc.h, sc.grad_h, sc.G[0]
-    w = sen[p]
-    a, b = ptr[w], ptr[w + 1]
-    h.fill(0)
-    _add_rows(h, W_in, rows, a, b)
-    inv = cast_like(1.0 / (b - a), h)
-    for k in range(h.shape[0]):
-        h[k] *= inv
-    acc.fill(0)
+@numba.njit(fastmath=FASTMATH)
+def sg_subword_centre(ring, sen, p, lo, hi, W_out, out, cfg, state, alpha):
+    """The composed context positions ``lo:hi`` but ``p`` (each the mean of its rows) predict ``sen[p]``;
+    each collects its dL/dh. Returns (loss, predictions, rng state)."""
+    sc = ring.sc
+    slots = ring.S.shape[0]
+    H, G = sc.H, sc.G
     loss = 0.0
+    n_ctx = 0
     for q in range(lo, hi):
         if q != p:
-            grad_h.fill(0)
-            l, state = output_step(h, sen[q], W_out, out, cfg, sc, state, alpha)
-            for k in range(acc.shape[0]):
-                acc[k] += grad_h[k]
+            slot = q % slots
+            inv = cast_like(1.0 / ring.count[slot], H)
+            s = ring.S[slot]
+            h = H[n_ctx]
+            for k in range(h.shape[0]):
+                h[k] = s[k] * inv
+            sc.context[n_ctx] = slot
+            n_ctx += 1
+    if n_ctx == 0:
+        return loss, 0, state
+    if cfg.shared:
+        loss, state = output_block(H, n_ctx, sen[p], W_out, out, cfg, sc, state, alpha)
+        for i in range(n_ctx):
+            g, gi = ring.G[sc.context[i]], G[i]
+            for k in range(g.shape[0]):
+                g[k] += gi[k]
+    else:  # one pair at a time, each its own noise words
+        for i in range(n_ctx):
+            sc.grad_h.fill(0)
+            l, state = output_step(H[i], sen[p], W_out, out, cfg, sc, state, alpha)
             loss += l
-    _step_rows(W_in, rows, a, b, cast_like(alpha, h), acc)
-    return loss, hi - lo - 1, state
+            g = ring.G[sc.context[i]]
+            for k in range(g.shape[0]):
+                g[k] += sc.grad_h[k]
+    return loss, n_ctx, state
 
 
-@numba.njit(fastmath=FASTMATH, inline="always")
-def cbow_subword_step(weights, sen, p, lo, hi, out, cfg, sc, state, alpha):
-    """Every row of the context words ``sen[lo:hi]`` but ``p`` (their mean, or sum) predicts ``sen[p]``;
-    each row receives ``grad_h``. Returns (loss, rng state)."""
-    W_in, W_out, ptr, rows = weights.W_in, weights.W_out, weights.ptr, weights.rows
-    h, grad_h = sc.h, sc.grad_h
+@numba.njit(fastmath=FASTMATH)
+def cbow_subword_centre(ring, sen, p, lo, hi, W_out, out, cfg, state, alpha):
+    """Every row of the composed context positions ``lo:hi`` but ``p`` (their mean, or with --cbow-sum
+    their sum) predicts ``sen[p]``; each position collects grad_h. Returns (loss, rng state)."""
+    sc = ring.sc
+    slots = ring.S.shape[0]
+    h = sc.h
     h.fill(0)
     n_rows = 0
     for q in range(lo, hi):
         if q != p:
-            w = sen[q]
-            _add_rows(h, W_in, rows, ptr[w], ptr[w + 1])
-            n_rows += ptr[w + 1] - ptr[w]
+            s = ring.S[q % slots]
+            for k in range(h.shape[0]):
+                h[k] += s[k]
+            n_rows += ring.count[q % slots]
     if cfg.cbow_mean:
         inv = cast_like(1.0 / n_rows, h)
         for k in range(h.shape[0]):
             h[k] *= inv
-    grad_h.fill(0)
+    sc.grad_h.fill(0)
     loss, state = output_step(h, sen[p], W_out, out, cfg, sc, state, alpha)
-    step = cast_like(alpha, h)
     for q in range(lo, hi):
         if q != p:
-            w = sen[q]
-            _step_rows(W_in, rows, ptr[w], ptr[w + 1], step, grad_h)
+            g = ring.G[q % slots]
+            for k in range(g.shape[0]):
+                g[k] += sc.grad_h[k]
     return loss, state
 
 
-@architecture()
-def sg_subword_sentence(sen, n, weights, out, cfg, sc, loss, predictions, state, alpha):
-    """Skip-gram with subwords: the mean of the centre word's rows predicts each word of its window."""
+@numba.njit
+def _slide(ring, weights, sen, hi, composed):
+    """Before a centre whose window ends at ``hi``: compose the positions up to it; returns how many are."""
+    while composed < hi:
+        compose(ring, weights, sen[composed], composed)
+        composed += 1
+    return composed
+
+
+@architecture(start=ring_start)
+def sg_subword_sentence(sen, n, weights, out, cfg, ring, loss, predictions, state, alpha):
+    """Skip-gram with subwords: the mean of each context word's rows predicts the word at the centre."""
+    composed = 0
     for p in range(n):
         lo, hi, state = dynamic_window(state, p, n, cfg.window)
-        if hi - lo > 1:
-            l, m, state = sg_subword_step(weights, sen, p, lo, hi, out, cfg, sc, state, alpha)
-            loss += l
-            predictions += m
+        composed = _slide(ring, weights, sen, hi, composed)
+        l, m, state = sg_subword_centre(ring, sen, p, lo, hi, weights.W_out, out, cfg, state, alpha)
+        loss += l
+        predictions += m
+        if p >= cfg.window:  # no later window reaches position p - window
+            release(ring, weights, sen[p - cfg.window], p - cfg.window, alpha)
+    for q in range(max(0, n - cfg.window), composed):
+        release(ring, weights, sen[q], q, alpha)
     return loss, predictions, state
 
 
-@architecture()
-def cbow_subword_sentence(sen, n, weights, out, cfg, sc, loss, predictions, state, alpha):
+@architecture(start=ring_start)
+def cbow_subword_sentence(sen, n, weights, out, cfg, ring, loss, predictions, state, alpha):
     """CBOW with subwords: the mean (or with --cbow-sum the sum) of every row of the window's context
     words predicts the word at its centre."""
+    composed = 0
     for p in range(n):
         lo, hi, state = dynamic_window(state, p, n, cfg.window)
+        composed = _slide(ring, weights, sen, hi, composed)
         if hi - lo > 1:
-            l, state = cbow_subword_step(weights, sen, p, lo, hi, out, cfg, sc, state, alpha)
+            l, state = cbow_subword_centre(ring, sen, p, lo, hi, weights.W_out, out, cfg, state, alpha)
             loss += l
             predictions += 1
+        if p >= cfg.window:
+            release(ring, weights, sen[p - cfg.window], p - cfg.window, alpha)
+    for q in range(max(0, n - cfg.window), composed):
+        release(ring, weights, sen[q], q, alpha)
     return loss, predictions, state

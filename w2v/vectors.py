@@ -441,17 +441,15 @@ class SubwordVectors(Vectors):
         if not (format in ("fasttext", "ft") or (format is None and os.fspath(path).lower().endswith(".bin"))):
             return super().save(path, format)
         V = len(self)
-        W_in = np.concatenate([np.zeros((V, self.dim), np.float32), self.ngrams])
-        if self.word_rows is not None:
-            W_in[:V] = self.word_rows
-        else:
+        word_rows = self.word_rows
+        if word_rows is None:
             from w2v.subwords import input_rows
 
             ptr, rows = input_rows(self.words, self.minn, self.maxn, self.buckets)
-            W_in[:V] = fasttext_format.word_rows_for(self.vectors, W_in, ptr, rows)
+            word_rows = fasttext_format.word_rows_for(self.vectors, self.ngrams, ptr, rows)
         counts = self.counts if self.counts is not None else np.ones(V, np.int64)
         W_out = self.W_out if self.W_out is not None else np.zeros((V, self.dim), np.float32)
-        fasttext_format.write(path, self.words, counts, W_in, W_out,
+        fasttext_format.write(path, self.words, counts, (word_rows, self.ngrams), W_out,
                               {**self.info, "dim": self.dim, "bucket": self.buckets, "minn": self.minn,
                                "maxn": self.maxn})
 

@@ -76,7 +76,7 @@ class Replica:
         stream, or read the shard again when it was not counted here or pruning dropped occurrences; make
         the model (``W_in`` None: the fresh initial model, from the seed as the client's); load the kernel."""
         from w2v import kernels
-        from w2v.choices import MODELS
+        from w2v.choices import sentence_kernel
         from w2v.corpus import encode
         from w2v.prepare import prepare
         from w2v.trainers.stream import BLOCK_IDS, kernel_config, output_tables, plan_chunks, warm_up
@@ -94,13 +94,13 @@ class Replica:
             _, self.encoded = prepare(Shard(self.pieces), self.cfg, self.work, known=vocab)
         self.tabs = output_tables(vocab.counts, self.cfg, self.cfg.sample)
         n_out = layer(self.cfg.loss).n_out(len(vocab))
-        if W_in is None:  # a fresh run: the client's initial model, made here from the same seed
-            from w2v.trainers.word2vec import init_weights
+        from w2v.trainers.word2vec import fresh_params, kernel_weights
 
-            W_in, W_out = init_weights(len(vocab), self.cfg.dim, self.cfg.seed, n_out)
-        self.weights = kernels.Weights.word2vec(np.array(W_in, np.float32), np.array(W_out, np.float32))
+        if W_in is None:  # a fresh run: the client's initial model, made here from the same seed
+            W_in, W_out = fresh_params(self.cfg, len(vocab), n_out)
+        self.weights = kernel_weights(self.cfg, vocab.words, np.array(W_in, np.float32), np.array(W_out, np.float32))
         self.kcfg = kernel_config(self.cfg, self.encoded, self.tabs, n_out)._replace(seed=shard_seed(self.cfg.seed, self.shard))
-        self.kernel = kernels.lane_kernel(MODELS[self.cfg.model].kernel)
+        self.kernel = kernels.lane_kernel(sentence_kernel(self.cfg))
         # the chunks of a local run's epoch, in order (block position, start, end): rounds are runs of them,
         # so with one shard the kernel sees exactly the calls of a local --threads 1 run
         plan = []

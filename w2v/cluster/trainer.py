@@ -133,13 +133,15 @@ class Trainer:
     def memory(self):
         from w2v.trainers.stream import memory_estimate
 
-        return memory_estimate(len(self.vocab), self.cfg, self.n_out)
+        from w2v.trainers.word2vec import n_inputs
+
+        return memory_estimate(len(self.vocab), self.cfg, self.n_out, n_in=n_inputs(self.cfg, len(self.vocab)))
 
     def init(self):
-        from w2v.trainers.word2vec import init_weights
+        from w2v.trainers.word2vec import fresh_params
 
         self.resumed = False  # (the driver calls init only for a fresh run: the replicas make these themselves)
-        W_in, W_out = init_weights(len(self.vocab), self.cfg.dim, self.cfg.seed, self.n_out)
+        W_in, W_out = fresh_params(self.cfg, len(self.vocab), self.n_out)
         return {"W_in": W_in, "W_out": W_out}
 
     @property

@@ -12,7 +12,9 @@ def init_weights(n_words, dim, seed, n_out, spread=1.0):
     """word2vec.c's initialisation: W_in uniform in [-0.5, 0.5) / dim, W_out zeros; fastText's subword model
     (``spread`` 2) draws W_in in [-1, 1) / dim."""
     rng = np.random.Generator(np.random.PCG64(seed))
-    W_in = (rng.random((n_words, dim), dtype=np.float32) - np.float32(0.5)) / np.float32(dim)
+    W_in = rng.random((n_words, dim), dtype=np.float32)
+    W_in -= np.float32(0.5)  # (in place: the same values as a new array, without two more copies)
+    W_in /= np.float32(dim)
     if spread != 1.0:
         W_in *= np.float32(spread)
     W_out = np.zeros((n_out, dim), np.float32)
@@ -43,6 +45,24 @@ def n_inputs(cfg, n_words):
     return n_words + (cfg.buckets if cfg.subwords[1] else 0)
 
 
+def fresh_params(cfg, n_words, n_out):
+    """A fresh run's (W_in, W_out): word2vec.c's initialisation, or fastText's for a subword model."""
+    return init_weights(n_inputs(cfg, n_words), cfg.dim, cfg.seed, n_out, 2.0 if cfg.subwords[1] else 1.0)
+
+
+def kernel_weights(cfg, words, W_in, W_out, lock=None):
+    """What the lane kernel trains: kernels.Weights, or for a subword model SubwordWeights with each word's
+    input rows (its own and its n-grams', subwords.input_rows)."""
+    if cfg.subwords[1]:
+        from w2v.subword_kernels import SubwordWeights
+        from w2v.subwords import input_rows
+
+        return SubwordWeights.make(W_in, W_out, *input_rows(words, *cfg.subwords, cfg.buckets))
+    from w2v import kernels
+
+    return kernels.Weights.word2vec(W_in, W_out, lock)
+
+
 def check_options(cfg, bad):
     """Skip-gram and CBOW read only the common options (config.TrainConfig checks them)."""
 
@@ -59,10 +79,6 @@ class Trainer:
         self.vocab, self.encoded = prepare(corpus, self.cfg, workdir, known_vocab(self.run.read_vocab, resumed_vocab))
         self.n_out = layer(self.cfg.loss).n_out(len(self.vocab))
         self.n_in = n_inputs(self.cfg, len(self.vocab))
-        if self.cfg.subwords[1]:
-            from w2v.subwords import input_rows
-
-            self.ptr, self.rows = input_rows(self.vocab.words, *self.cfg.subwords, self.cfg.buckets)
         info = {"total_tokens": self.encoded.total_tokens, "n_ids": self.encoded.n_ids}
         return Prepared(self.vocab, self.vocab, info, f"vocabulary: {len(self.vocab)} words, {self.encoded.n_words} "
                                                       f"of {self.encoded.total_tokens} tokens")
@@ -87,7 +103,7 @@ class Trainer:
         prepared = self.prepare(corpus, workdir, known)
         at = np.array([old.index.get(w, -1) for w in self.vocab.words])
         have = at >= 0
-        W_in, W_out = self.fresh()
+        W_in, W_out = fresh_params(self.cfg, len(self.vocab), self.n_out)
         W_in[:len(self.vocab)][have] = ck.arrays["W_in"][at[have]]
         if self.cfg.subwords[1]:  # the n-gram buckets: the same rows whatever the words
             W_in[len(self.vocab):] = ck.arrays["W_in"][len(old):]
@@ -129,24 +145,13 @@ class Trainer:
     def memory(self):
         return memory_estimate(len(self.vocab), self.cfg, self.n_out, n_in=self.n_in)
 
-    def fresh(self):
-        """Fresh (W_in, W_out): word2vec.c's, or fastText's for a subword model."""
-        return init_weights(self.n_in, self.cfg.dim, self.cfg.seed, self.n_out, 2.0 if self.cfg.subwords[1] else 1.0)
-
     def init(self):
-        W_in, W_out = self.fresh()
+        W_in, W_out = fresh_params(self.cfg, len(self.vocab), self.n_out)
         return {"W_in": W_in, "W_out": W_out}
 
     def epochs(self, params):
         tabs = output_tables(self.vocab.counts, self.cfg, self.cfg.sample)
-        if self.cfg.subwords[1]:
-            from w2v.subword_kernels import SubwordWeights
-
-            weights = SubwordWeights.make(params["W_in"], params["W_out"], self.ptr, self.rows)
-        else:
-            from w2v import kernels
-
-            weights = kernels.Weights.word2vec(params["W_in"], params["W_out"], params.get("lock"))
+        weights = kernel_weights(self.cfg, self.vocab.words, params["W_in"], params["W_out"], params.get("lock"))
         return stream_epochs(self.encoded, weights, tabs, kernel_config(self.cfg, self.encoded, tabs, self.n_out),
                              self.cfg)
 
