@@ -381,5 +381,10 @@ def test_subword_resume_and_continue_training(trained, tmp_path, monkeypatch):
                      progress=False)
     assert isinstance(more.vectors, SubwordVectors) and more.vectors.buckets == 500
     assert not np.array_equal(more.vectors.ngrams, full.vectors.ngrams)
+    from w2v.errors import ResumeError
+
+    for changed in (dict(subwords=(3, 4)), dict(buckets=600), dict(subwords=0)):
+        with pytest.raises(ResumeError, match="cannot continue"):
+            w2v.train(str(d / "c.txt"), continue_from=str(tmp_path / "full.model"), progress=False, **changed)
     loaded = w2v.Model.load(str(tmp_path / "full.model"))
     assert np.array_equal(loaded.vectors.vectors, full.vectors.vectors)

@@ -35,7 +35,8 @@ def resolve_config(options, resume=None):
     return cfg, resumed
 
 
-FIXED = ("model", "loss", "dim")  # what a continued run may not change: the parameters' shapes and meaning
+FIXED = ("model", "loss", "dim", "subwords", "buckets")  # what a continued run may not change: the parameters'
+# shapes and meaning
 
 
 def resolve_continue(options, path):
@@ -51,10 +52,25 @@ def resolve_continue(options, path):
         raise OptionError(f"--continue supports --model {' and '.join(continuable)}; {path} holds a "
                           f"{saved.get('model')} model")
     for key in FIXED:
-        if key in options and options[key] != saved.get(key):
+        if key in options and _fixed(key, options[key]) != _fixed(key, saved.get(key, _DEFAULTS.get(key))):
             raise ResumeError(f"cannot continue from {path} with --{key} {options[key]}: it was trained with "
-                              f"--{key} {saved.get(key)}")
+                              f"--{key} {saved.get(key, _DEFAULTS.get(key))}")
     return merged(saved, options), ck
+
+
+_DEFAULTS = {"subwords": (0, 0), "buckets": 2_000_000}  # (a checkpoint from before subwords has neither)
+
+
+def _fixed(key, value):
+    """An option's value as compared for --continue (--subwords "3-6", [3, 6] and (3, 6) are one)."""
+    if key == "subwords":
+        from w2v.config import parse_subwords
+
+        try:
+            return parse_subwords(tuple(value) if isinstance(value, list) else value)
+        except ValueError:
+            return value
+    return value
 
 
 def trainer_for(cfg, run):

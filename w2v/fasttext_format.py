@@ -11,8 +11,10 @@ type (0 word, 1 label), then pruneidx_size int32 pairs); uint8 quantized flag, t
 rows, int64 cols, float32 values); uint8 quantized flag, the output matrix likewise.
 
 Output layers: negative sampling's output rows are the words', as w2v's. fastText's hierarchical softmax
-numbers its inner nodes as word2vec.c does but scores a node's code as the label where word2vec scores
-1 - code, so its rows are w2v's negated (and it keeps V rows where w2v keeps V - 1).
+builds its Huffman tree as word2vec.c does (inner node ``V + k`` made k-th) but scores a node's code as
+the label where word2vec scores 1 - code, so its rows are written as w2v's negated (and it keeps V rows
+where w2v keeps V - 1). That the two trees number their nodes alike is read from both sources, not
+tested: the tests compare the input vectors, which is what fastText's and gensim's loaders give.
 """
 
 import mmap

@@ -129,7 +129,7 @@ class Trainer:
 
         if self.cfg.subwords[1]:
             raise OptionError("--init-vectors does not apply to --subwords models (a word's vector is the mean "
-                              "of its rows and its n-grams'); continue a saved subword model with --continue-from")
+                              "of its rows and its n-grams'); continue a saved subword model with --continue")
         given = Vectors.load(path)
         if given.dim != self.cfg.dim:
             raise OptionError(f"--init-vectors {path} holds vectors of dimension {given.dim}; this run trains "
