@@ -165,7 +165,7 @@ def similarity(vectors, path=None, restrict=300000, oov="skip"):
     """Spearman and Pearson correlation of cosine similarity with human scores (``path``: a word-pair
     file; by default the shipped WS-353). A pair with a word outside the (first ``restrict``) words is
     skipped, or with ``oov="ngrams"`` answered from the word's n-grams (a subword model's vectors,
-    subwords.SubwordVectors; ``from_ngrams`` counts those pairs)."""
+    vectors.SubwordVectors; ``from_ngrams`` counts those pairs)."""
     if oov not in ("skip", "ngrams"):
         raise OptionError(f"oov must be skip or ngrams, not {oov!r}")
     if oov == "ngrams" and not hasattr(vectors, "word_vector"):
@@ -184,14 +184,11 @@ def similarity(vectors, path=None, restrict=300000, oov="skip"):
         if i is None or j is None:
             if oov == "skip":
                 continue
-            a = unit[i] if i is not None else _unit(vectors.word_vector(w1))
-            b = unit[j] if j is not None else _unit(vectors.word_vector(w2))
             from_ngrams += 1
-            human.append(score)
-            model.append(float(a @ b))
-            continue
+        a = unit[i] if i is not None else _unit(vectors.word_vector(w1))
+        b = unit[j] if j is not None else _unit(vectors.word_vector(w2))
         human.append(score)
-        model.append(float(unit[i] @ unit[j]))
+        model.append(float(a @ b))
     n = len(human)
     result = {"dataset": path, "pairs": len(pairs), "found": n, "oov": len(pairs) - n,
               "spearman": spearman(human, model) if n > 1 else float("nan"),

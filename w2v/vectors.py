@@ -92,7 +92,7 @@ class Vectors:
 
     def _vector(self, key, norm=False):
         """The vector of ``key`` (a word or an index), of unit length with ``norm``. A subclass that can
-        answer more keys (subwords.SubwordVectors: any word) overrides it with ``_known``."""
+        answer more keys (SubwordVectors: any word) overrides it with ``_known``."""
         return (self.unit if norm else self.vectors)[self._get(key)]
 
     def _known(self, key):
