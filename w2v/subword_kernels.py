@@ -19,10 +19,12 @@ output) pair of a window is also a pair the other way round in its neighbour's w
 the pairs fastText's direction (the centre predicts its contexts) trains. The output layers are the
 window models' (output/kernels.py), reached through ``output_block`` / ``output_step``.
 
-The helpers below are plain compiled calls, not inlined: with ``inline="always"``, two levels deep in the
-lane loop, a store into the ring's row counts was lost (Numba 0.68; the count read back 0 in the next
-statement), and without the counts the inlined kernel crashed. A test checks that the lane loop trains a
-sentence exactly as this module's sentence kernel compiled on its own.
+Numba's inlining needed care here: when ``compose`` took the ring (a NamedTuple holding the window
+models' Scratch) and was inlined two levels deep in the lane loop, its store into the ring's row counts
+was lost (Numba 0.68; the count read back 0 in the next statement), and a variant crashed. The row
+loops now take plain arrays (``_compose``, ``_release``) and are inlined; the centre steps, which take
+the ring, are compiled calls. A test checks that the lane loop trains a sentence exactly as this module's
+sentence kernel compiled on its own.
 """
 
 from typing import NamedTuple
@@ -70,31 +72,41 @@ def ring_start(weights, cfg):
                 np.empty((slots, dim), weights.W_in.dtype), np.zeros(slots, np.int64))
 
 
-@numba.njit(fastmath=FASTMATH)
 def compose(ring, weights, w, q):
     """Position ``q`` (word ``w``) enters the window: the sum of its rows into its slot, its gradient 0."""
-    W_in, ptr, rows = weights.W_in, weights.ptr, weights.rows
-    slot = q % ring.S.shape[0]
-    s, g = ring.S[slot], ring.G[slot]
+    _compose(ring.S, ring.G, ring.count, weights.W_in, weights.ptr, weights.rows, w, q)
+
+
+@numba.njit(fastmath=FASTMATH, inline="always")
+def _compose(S, G, count, W_in, ptr, rows, w, q):
+    slot = q % S.shape[0]
+    s, g = S[slot], G[slot]
     s.fill(0)
     g.fill(0)
     for j in range(ptr[w], ptr[w + 1]):
         row = W_in[rows[j]]
         for k in range(s.shape[0]):
             s[k] += row[k]
-    ring.count[slot] = ptr[w + 1] - ptr[w]
+    count[slot] = ptr[w + 1] - ptr[w]
 
 
-@numba.njit(fastmath=FASTMATH)
 def release(ring, weights, w, q, alpha):
     """Position ``q`` (word ``w``) leaves the window: every row of it takes the gradient it collected."""
-    W_in, ptr, rows = weights.W_in, weights.ptr, weights.rows
-    g = ring.G[q % ring.S.shape[0]]
+    _release(ring.G, weights.W_in, weights.ptr, weights.rows, w, q, alpha)
+
+
+@numba.njit(fastmath=FASTMATH, inline="always")
+def _release(G, W_in, ptr, rows, w, q, alpha):
+    g = G[q % G.shape[0]]
     step = cast_like(alpha, g)
     for j in range(ptr[w], ptr[w + 1]):
         row = W_in[rows[j]]
         for k in range(row.shape[0]):
             row[k] -= step * g[k]
+
+
+compose = numba.njit(inline="always")(compose)
+release = numba.njit(inline="always")(release)
 
 
 @numba.njit(fastmath=FASTMATH)
@@ -164,7 +176,7 @@ def cbow_subword_centre(ring, sen, p, lo, hi, W_out, out, cfg, state, alpha):
     return loss, state
 
 
-@numba.njit
+@numba.njit(inline="always")
 def _slide(ring, weights, sen, hi, composed):
     """Before a centre whose window ends at ``hi``: compose the positions up to it; returns how many are."""
     while composed < hi:
