@@ -72,6 +72,7 @@ def ring_start(weights, cfg):
                 np.empty((slots, dim), weights.W_in.dtype), np.zeros(slots, np.int64))
 
 
+@numba.njit(inline="always")
 def compose(ring, weights, w, q):
     """Position ``q`` (word ``w``) enters the window: the sum of its rows into its slot, its gradient 0."""
     _compose(ring.S, ring.G, ring.count, weights.W_in, weights.ptr, weights.rows, w, q)
@@ -90,6 +91,7 @@ def _compose(S, G, count, W_in, ptr, rows, w, q):
     count[slot] = ptr[w + 1] - ptr[w]
 
 
+@numba.njit(inline="always")
 def release(ring, weights, w, q, alpha):
     """Position ``q`` (word ``w``) leaves the window: every row of it takes the gradient it collected."""
     _release(ring.G, weights.W_in, weights.ptr, weights.rows, w, q, alpha)
@@ -103,10 +105,6 @@ def _release(G, W_in, ptr, rows, w, q, alpha):
         row = W_in[rows[j]]
         for k in range(row.shape[0]):
             row[k] -= step * g[k]
-
-
-compose = numba.njit(inline="always")(compose)
-release = numba.njit(inline="always")(release)
 
 
 @numba.njit(fastmath=FASTMATH)
