@@ -150,13 +150,15 @@ def _vectors_line(vectors, path, fmt):
 def _fasttext_output(vectors, path, fmt):
     """Whether a subword model's output ``path`` gets fastText's model file (a .bin path, or --format
     fasttext) rather than a vectors file."""
-    return getattr(vectors, "buckets", None) is not None and (fmt == "fasttext" or (
-        fmt is None and os.fspath(path).lower().endswith(".bin")))
+    from w2v.fasttext_format import is_target
+
+    return getattr(vectors, "buckets", None) is not None and is_target(path, fmt)
 
 
 def _check_outputs(cfg, output, fmt, vectors_output, classes=None):
     """Refuse unwritable or ill-named outputs before any training."""
     from w2v.atomic import check_target
+    from w2v.fasttext_format import is_target
     from w2v.formats import format_for_path
 
     output = os.fspath(output)
@@ -172,8 +174,7 @@ def _check_outputs(cfg, output, fmt, vectors_output, classes=None):
             format_for_path(vectors_output)
     elif fmt == "fasttext" and not cfg.subwords[1]:
         raise OptionError("--format fasttext writes a subword model: add --subwords MIN-MAX (e.g. 3-6)")
-    elif not classes and not (cfg.subwords[1] and (fmt == "fasttext" or (fmt is None and output.lower().endswith(
-            ".bin")))):
+    elif not classes and not (cfg.subwords[1] and is_target(output, fmt)):
         format_for_path(output, fmt)
 
 

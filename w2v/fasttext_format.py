@@ -34,6 +34,12 @@ LOSSES = {"hs": 1, "ns": 2, "softmax": 3, "ova": 4}
 MODELS = {"cbow": 1, "sg": 2, "sup": 3}
 
 
+def is_target(path, fmt=None):
+    """Whether a subword model written to ``path`` in ``fmt`` is fastText's model file: ``fmt`` fasttext, or
+    no format and a .bin path (other formats hold the vocabulary's vectors)."""
+    return fmt in ("fasttext", "ft") or (fmt is None and os.fspath(path).lower().endswith(".bin"))
+
+
 def is_fasttext(path):
     """Whether ``path`` starts with fastText's magic number."""
     try:
@@ -144,13 +150,6 @@ def output_for_fasttext(loss, W_out, n_words):
         out = np.zeros((n_words, W_out.shape[1]), np.float32)
         out[:len(W_out)] = -W_out
         return out
-    return W_out
-
-
-def output_from_fasttext(loss, W_out, n_words):
-    """The inverse of ``output_for_fasttext``."""
-    if loss == "hs":
-        return -W_out[:max(n_words - 1, 1)]
     return W_out
 
 

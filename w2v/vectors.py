@@ -434,11 +434,9 @@ class SubwordVectors(Vectors):
         """A ``.bin`` path (or ``format="fasttext"``) writes fastText's model file (the output layer zeros
         unless one came with the vectors); other formats write the words' vectors. Without the words' own
         rows (vectors made or edited here), each word's row is made so that its mean is its vector."""
-        import os
-
         from w2v import fasttext_format
 
-        if not (format in ("fasttext", "ft") or (format is None and os.fspath(path).lower().endswith(".bin"))):
+        if not fasttext_format.is_target(path, format):
             return super().save(path, format)
         V = len(self)
         word_rows = self.word_rows
