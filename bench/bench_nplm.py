@@ -103,7 +103,7 @@ def main():
         model = r.language_model
         row = {"examples_per_s": sum(r.epoch_predictions) / r.train_seconds, "train_s": r.train_seconds,
                "wall_s": wall, "epoch_losses": r.epoch_losses, "perplexity": rep.perplexity,
-               "mean_log_z": rep.mean_log_z, "alpha": cfg.start_alpha, "batch": cfg.batch,
+               "mean_log_z": rep.mean_log_z, "alpha": r.config.start_alpha, "batch": r.config.batch,
                **similarity(r.vectors, args.eval_dir)}
         results["layers"][spec] = row
         print(f"{spec}: {json.dumps(row)}", flush=True)

@@ -369,3 +369,27 @@ def test_hostile_inputs_give_one_line_errors(tmp_path):
         out = r.output.strip()
         assert r.exit_code == 1 and message in out and len(out.splitlines()) == 1, (argv, out)
     assert not os.path.exists(tmp_path / "o.npz")
+
+
+def test_lanes_keep_blas_to_one_thread_while_they_run():
+    """The softmax's kernel calls BLAS inside every lane: while lanes that ask for it run, each BLAS that
+    Numba's np.dot may call uses the calling thread alone (else --threads N would run N x BLAS's threads),
+    and the limits before come back after."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from w2v.lanes import Lanes
+    from w2v.output import layer
+
+    assert layer("softmax").blas and not layer("hs").blas and not layer("ns").blas
+
+    def blas_threads():
+        return {i["filepath"]: i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+
+    with threadpool_limits(2, user_api="blas"):  # as on a machine with cores to spare
+        before = blas_threads()
+        with Lanes(2, one_blas_thread=True) as lanes:
+            inside = lanes.call(blas_threads)
+        after = blas_threads()
+    assert any("scipy" in path for path in inside)  # scipy's BLAS, which Numba's np.dot calls
+    assert set(inside.values()) == {1}
+    assert all(after[path] == n for path, n in before.items())

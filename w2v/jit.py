@@ -87,17 +87,6 @@ def axpy4(y, a0, x0, a1, x1, a2, x2, a3, x3):
         y[k] += a0 * x0[k] + a1 * x1[k] + a2 * x2[k] + a3 * x3[k]
 
 
-@numba.njit(fastmath=FASTMATH, inline="always")
-def scatter4(row, g0, y0, g1, y1, g2, y2, g3, y3):
-    """y_j += g_j row for four vectors in one pass over ``row``."""
-    for k in range(row.shape[0]):
-        r = row[k]
-        y0[k] += g0 * r
-        y1[k] += g1 * r
-        y2[k] += g2 * r
-        y3[k] += g3 * r
-
-
 # ---------------------------------------------------------------- one body, several cached kernels
 def renamed(fn, name, **globals_):
     """``fn`` as a new function called ``name``, with ``globals_`` overriding its module's globals.

@@ -6,13 +6,23 @@ class Lanes:
     *args)`` for every lane t, each in its own thread (the kernels release the GIL), and waits for all.
     A single lane runs in a thread too, so that the main thread, waiting, runs the signal handlers (which
     set the kernels' stop flag) at once rather than when the kernel returns. A context manager: the
-    threads end with it."""
+    threads end with it.
 
-    def __init__(self, lanes):
+    ``one_blas_thread``: the kernel calls BLAS (the NPLM's softmax, through Numba's ``np.dot``), which would
+    start threads of its own in every lane; while the lanes run, BLAS keeps to the calling thread, so that
+    ``--threads N`` uses N cores (threadpoolctl; the limits before are restored at the end)."""
+
+    def __init__(self, lanes, one_blas_thread=False):
         from concurrent.futures import ThreadPoolExecutor
 
         self.lanes = max(1, int(lanes))
         self.pool = ThreadPoolExecutor(self.lanes, thread_name_prefix="w2v-lane")
+        self.blas_limits = None
+        if one_blas_thread:
+            import scipy.linalg.cython_blas  # noqa: F401 - the BLAS that Numba's np.dot calls, loaded so the limit reaches it
+            from threadpoolctl import threadpool_limits
+
+            self.blas_limits = threadpool_limits(1, user_api="blas")
 
     def run(self, kernel, *args):
         for f in [self.pool.submit(kernel, t, self.lanes, *args) for t in range(self.lanes)]:
@@ -27,6 +37,8 @@ class Lanes:
 
     def __exit__(self, *exc):
         self.pool.shutdown()
+        if self.blas_limits is not None:
+            self.blas_limits.restore_original_limits()
 
 
 def stop_flag():

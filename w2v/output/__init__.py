@@ -19,6 +19,7 @@ class Layer:
     name = ""
     rows_are_words = True  # W_out's row i belongs to word i (else the layer's own rows: Huffman inner nodes)
     min_words = 1  # the smallest vocabulary it can train on
+    blas = False  # its kernel multiplies matrices through BLAS (np.dot): the lanes keep BLAS to one thread each
 
     def n_out(self, n_words):
         """Rows of ``W_out`` for ``n_words`` words."""

@@ -28,7 +28,7 @@ import numpy as np
 from numba.core.errors import TypingError
 from numba.extending import overload
 
-from w2v.jit import FASTMATH, axpy4, cast_like, dot, dots4, draw_noise, rng_next, scatter4
+from w2v.jit import FASTMATH, axpy4, cast_like, dots4, draw_noise, rng_next
 from w2v.output import hs, nce, ns, softmax
 
 # ---------------------------------------------------------------- registration
@@ -265,65 +265,50 @@ def hs_targets(target, out, cfg, sc, state):
 
 
 # ---------------------------------------------------------------- the full softmax
+@numba.njit(inline="always")
+def _as_matrix(S, rows, cols, like):
+    """The first ``rows x cols`` elements of the float64 scratch ``S`` as a C-contiguous matrix of ``like``'s
+    dtype: BLAS multiplies matrices of one dtype, and float32 scores take half of ``S``'s room."""
+    return S.reshape(S.size).view(like.dtype)[:rows * cols].reshape((rows, cols))
+
+
 @numba.njit(fastmath=FASTMATH, cache=True)
 def softmax_block(H, n_in, W_out, targets, alpha, G, S):
     """The full softmax: ``-log p(targets[i] | H[i])`` with ``p = softmax(W_out H[i])`` over every row of
     ``W_out``, for a block of ``n_in`` hidden vectors; returns the summed loss.
 
-    One pass over ``W_out`` computes all scores (each row loaded once for the whole block, four inputs or
-    four rows per multiply-add), a stable log-sum-exp turns each score into ``p - y`` (dL/dscore), and a
-    second pass adds every row's share of dL/dH (from the row before it moves) and then updates the row:
-    the exact gradient step of the summed loss. ``S`` (float64, ``n_in`` x V) is scratch.
+    Three matrix products, the first two through BLAS (``np.dot``, in ``W_out``'s dtype; the lanes limit
+    BLAS to one thread each): the scores ``P = H W_out^T``; after a stable log-sum-exp turns each score into
+    ``p - y`` (dL/dscore), dL/dH ``= P W_out`` from the rows before they move; then each row's update
+    ``-alpha sum_i P[i, v] H[i]`` (a rank-``n_in`` update, done here one row at a time, so no ``V x len(h)``
+    buffer is needed). The exact gradient step of the summed loss. ``S`` (float64, at least ``n_in`` x V) is
+    scratch.
     """
     V = W_out.shape[0]
-    n4 = n_in - n_in % 4
-    V4 = V - V % 4
-    if n_in >= 4:
-        for v in range(V):
-            row = W_out[v]
-            for i in range(0, n4, 4):
-                S[i, v], S[i + 1, v], S[i + 2, v], S[i + 3, v] = dots4(row, H[i], H[i + 1], H[i + 2], H[i + 3])
-            for i in range(n4, n_in):
-                S[i, v] = dot(H[i], row)
-    else:
-        for i in range(n_in):
-            h = H[i]
-            for v in range(0, V4, 4):
-                S[i, v], S[i, v + 1], S[i, v + 2], S[i, v + 3] = dots4(h, W_out[v], W_out[v + 1], W_out[v + 2],
-                                                                       W_out[v + 3])
-            for v in range(V4, V):
-                S[i, v] = dot(h, W_out[v])
+    P = _as_matrix(S, n_in, V, W_out)
+    Hb = H[:n_in]
+    np.dot(Hb, W_out.T, P)
     loss = 0.0
     for i in range(n_in):
-        s = S[i]
-        score_t = s[targets[i]]
-        m = s[0]
+        p = P[i]
+        t = targets[i]
+        score_t = np.float64(p[t])
+        m = p[0]
         for v in range(1, V):
-            m = max(m, s[v])
+            m = max(m, p[v])
         z = 0.0
         for v in range(V):
-            e = math.exp(s[v] - m)
-            s[v] = e
+            e = math.exp(p[v] - m)  # in the scores' dtype: float32's exp is twice float64's speed
+            p[v] = e
             z += e
-        t = targets[i]
-        loss += m + math.log(z) - score_t  # log Z - score[t]
-        inv = 1.0 / z
+        loss += np.float64(m) + math.log(z) - score_t  # log Z - score[t]
+        inv = cast_like(1.0 / z, p)
         for v in range(V):
-            s[v] *= inv
-        s[t] -= 1.0
-    for i in range(n_in):
-        G[i].fill(0)
+            p[v] *= inv
+        p[t] -= 1.0
+    np.dot(P, W_out, G[:n_in])
     for v in range(V):
-        row = W_out[v]
-        for i in range(0, n4, 4):
-            scatter4(row, cast_like(S[i, v], row), G[i], cast_like(S[i + 1, v], row), G[i + 1],
-                     cast_like(S[i + 2, v], row), G[i + 2], cast_like(S[i + 3, v], row), G[i + 3])
-        for i in range(n4, n_in):
-            g = cast_like(S[i, v], row)
-            gi = G[i]
-            for k in range(row.shape[0]):
-                gi[k] += g * row[k]
-        step_row(row, S, v, H, n_in, alpha)
+        step_row(W_out[v], P, v, H, n_in, alpha)
     return loss
 
 

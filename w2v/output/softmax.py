@@ -19,6 +19,7 @@ def unigram_bias(counts):
 
 class Softmax(Layer):
     name = "softmax"
+    blas = True
 
     def tables(self, counts, cfg):
         return Tables()

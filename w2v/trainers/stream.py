@@ -90,11 +90,13 @@ def stream_epochs(encoded, weights, tabs, kcfg, cfg, chunk_ids=CHUNK_IDS):
     sentence kernel). A signal ends a step at a chunk's end; a resume from there rebuilds the block's
     chunks as the uninterrupted run cut them and continues bit for bit (with one thread)."""
     from w2v import kernels
+    from w2v.output import layer
 
     kernel = kernels.lane_kernel(sentence_kernel(cfg))
+    blas = layer(cfg.loss).blas
 
     def steps(epoch, start, stop):
-        with Lanes(cfg.n_threads) as lanes:
+        with Lanes(cfg.n_threads, one_blas_thread=blas) as lanes:
             for position, block in encoded.blocks(BLOCK_IDS, start=encoded.block_start(start, BLOCK_IDS)):
                 starts, ends = plan_chunks(block, chunk_ids)
                 if position < start:  # resumed inside this block: from the chunk that starts there
