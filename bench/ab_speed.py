@@ -1,0 +1,63 @@
+"""Two checkouts of w2v, alternated on one machine: the training rate of the same run from each.
+
+    python bench/ab_speed.py --roots /tmp/base,. --corpus /tmp/w2v-bench/bench-en-first10M.txt \\
+        --rounds 2 model=cbow loss=hs threads=1
+    python bench/ab_speed.py --roots /tmp/base,. --corpus c200k.txt model=nplm loss=softmax dim=60 \\
+        hidden=100 context=4 min_count=20
+
+Each run is a fresh process (``w2v.api.train`` from that checkout, ``epochs=1, seed=1`` unless given),
+so a checkout's first run includes compiling its kernels (its ``total`` shows it); the rounds alternate
+the checkouts, because this machine's speed drifts. Prints one JSON line per run: the training seconds,
+the rate (tokens/s, and examples/s for the NPLM), the whole call's seconds.
+"""
+
+import argparse
+import ast
+import json
+import os
+import subprocess
+import sys
+
+CHILD = r"""
+import json, sys, time
+sys.path.insert(0, {root!r})
+from w2v.api import train
+t0 = time.perf_counter()
+r = train({corpus!r}, progress=False, **{kw!r})
+total = time.perf_counter() - t0
+row = dict(train_s=round(r.train_seconds, 2), tokens_per_s=round(r.total_tokens / r.train_seconds),
+           total_s=round(total, 2))
+if "examples_per_second" in r.stats:
+    row["examples_per_s"] = round(r.stats["examples_per_second"])
+print(json.dumps(row))
+"""
+
+
+def value(text):
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--roots", required=True, help="checkouts, comma-separated")
+    ap.add_argument("--corpus", required=True)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("options", nargs="*", help="KEY=VALUE options of w2v.api.train")
+    args = ap.parse_args()
+    kw = {"epochs": 1, "seed": 1, **{k: value(v) for k, v in (o.split("=", 1) for o in args.options)}}
+    for rnd in range(args.rounds):
+        for root in args.roots.split(","):
+            root = os.path.abspath(root)
+            res = subprocess.run([sys.executable, "-c", CHILD.format(root=root, corpus=args.corpus, kw=kw)],
+                                 capture_output=True, text=True)
+            if res.returncode != 0:
+                raise SystemExit(f"{root} failed:\n{res.stderr[-2000:]}")
+            row = json.loads(res.stdout.strip().splitlines()[-1])
+            print(json.dumps({"round": rnd, "root": root, **row}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
