@@ -13,8 +13,10 @@ rows, int64 cols, float32 values); uint8 quantized flag, the output matrix likew
 Output layers: negative sampling's output rows are the words', as w2v's. fastText's hierarchical softmax
 builds its Huffman tree as word2vec.c does (inner node ``V + k`` made k-th) but scores a node's code as
 the label where word2vec scores 1 - code, so its rows are written as w2v's negated (and it keeps V rows
-where w2v keeps V - 1). That the two trees number their nodes alike is read from both sources, not
-tested: the tests compare the input vectors, which is what fastText's and gensim's loaders give.
+where w2v keeps V - 1). That the two trees number their nodes alike is tested on fastText's own HS model
+(tests/test_subwords.py): its rows, converted back, score real pairs under w2v's tree. gensim's
+``load_facebook_model`` takes the rows as they are for its own HS (word2vec's label), so gensim training
+further from any fastText HS file starts from flipped output rows; its word vectors are unaffected.
 """
 
 import mmap
