@@ -14,9 +14,10 @@ Output layers: negative sampling's output rows are the words', as w2v's. fastTex
 builds its Huffman tree as word2vec.c does (inner node ``V + k`` made k-th) but scores a node's code as
 the label where word2vec scores 1 - code, so its rows are written as w2v's negated (and it keeps V rows
 where w2v keeps V - 1). That the two trees number their nodes alike is tested on fastText's own HS model
-(tests/test_subwords.py): its rows, converted back, score real pairs under w2v's tree. gensim's
-``load_facebook_model`` takes the rows as they are for its own HS (word2vec's label), so gensim training
-further from any fastText HS file starts from flipped output rows; its word vectors are unaffected.
+(tests/test_subwords.py): its rows, converted back, score real pairs under w2v's tree. (gensim's
+``load_facebook_model``, as we read its ``_init_post_load``, takes the rows as they are for its own HS,
+which scores word2vec's label: its further training of any fastText HS file would start from flipped
+output rows. The word vectors it loads are unaffected.)
 """
 
 import mmap
