@@ -102,3 +102,31 @@ def test_a_saved_model_loads_back_whole_and_trains_further(pretrained, tmp_path,
         more = api.train(corpus, continue_from=str(tmp_path / "m.model"), progress=False)
         assert more.vectors.words == trained.vectors.words
         assert not np.array_equal(more.vectors.vectors, trained.vectors.vectors)
+
+
+def test_a_subword_model_starts_each_found_word_at_its_vector(pretrained):
+    """With --subwords, a found word's own row is set so that the mean of its rows (its vector) is the given
+    vector: with a learning rate too small to move anything, the trained model gives the file's vectors
+    back for those words; the others keep their random start; --lock-init is refused."""
+    corpus, path, given = pretrained
+    opts = dict(OPTS, epochs=1, subwords=(3, 4), buckets=500)
+    still = api.train(corpus, init_vectors=path, alpha=1e-9, **opts)
+    plain = api.train(corpus, alpha=1e-9, **opts)
+    found = [w for w in still.vectors.words if w in given.key_to_index]
+    absent = [w for w in still.vectors.words if w not in given.key_to_index]
+    assert len(found) > 10 and len(absent) > 10
+    for w in found:
+        assert np.allclose(still.vectors[w], given[w], atol=1e-5), w
+        assert not np.allclose(plain.vectors[w], given[w], atol=1e-2)
+    for w in absent:
+        assert np.allclose(still.vectors[w], plain.vectors[w], atol=1e-6)
+    moved = api.train(corpus, init_vectors=path, **opts)
+    assert not np.allclose(moved.vectors[found[0]], given[found[0]], atol=1e-3)  # and it trains from there
+    with pytest.raises(OptionError, match="--lock-init does not apply to --subwords"):
+        api.train(corpus, init_vectors=path, lock_init=True, **opts)
+
+
+def test_fasttexts_pretrained_vectors_option_is_answered():
+    from w2v.habits import foreign_option
+
+    assert "--init-vectors" in foreign_option(["-pretrainedVectors", "v.vec"], set())

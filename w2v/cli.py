@@ -118,9 +118,10 @@ def cli():
                    "its model, loss or dim), the learning rate restarting at --alpha.")
 @click.option("--init-vectors", default=None,
               help="sg/cbow: start the words found in this vectors file (any format w2v reads; same --dim) from "
-                   "its vectors, as gensim's intersect_word2vec_format.")
+                   "its vectors, as gensim's intersect_word2vec_format (with --subwords: fastText's "
+                   "-pretrainedVectors, each word's mean of rows set to its vector).")
 @click.option("--lock-init", is_flag=True, default=False,
-              help="With --init-vectors: do not train the vectors taken from the file.")
+              help="With --init-vectors: do not train the vectors taken from the file (not with --subwords).")
 @click.option("--update-vocab", is_flag=True, default=False,
               help="With --continue: add CORPUS's words that pass --min-count in it, with fresh vectors.")
 @click.option("--log-json", default=None, help="Append one JSON line per progress step and per epoch here.")

@@ -36,6 +36,8 @@ OPTIONS = {
     "-minn": "--subwords MIN-MAX", "-maxn": "--subwords MIN-MAX", "--minn": "--subwords MIN-MAX",
     "--maxn": "--subwords MIN-MAX", "--min-n": "--subwords MIN-MAX", "--max-n": "--subwords MIN-MAX",
     "-bucket": "--buckets", "--bucket": "--buckets",
+    "-pretrainedVectors": "--init-vectors", "--pretrainedVectors": "--init-vectors",
+    "--pretrained-vectors": "--init-vectors",
     "--export": "--glove-vectors w|w+c (GloVe) or --vectors-output FILE (the NPLM's word vectors)",
 }
 

@@ -122,24 +122,36 @@ class Trainer:
     def start_from(self, params, path, lock):
         """Start the words of the vocabulary found in the vectors file ``path`` from its vectors (gensim's
         ``intersect_word2vec_format``), the others as init() made them; with ``lock`` the found rows are not
-        trained (``params["lock"]``: 0 for them, 1 for the others, as gensim's ``vectors_lockf``). Returns
-        the line that says so."""
+        trained (``params["lock"]``: 0 for them, 1 for the others, as gensim's ``vectors_lockf``). A subword
+        model sets each found word's own row so that the mean of its rows (its vector) is the given vector
+        (fastText's ``-pretrainedVectors`` sets the word's own row to it, which its n-gram rows then
+        shift). Returns the line that says so."""
         from w2v.errors import OptionError
         from w2v.vectors import Vectors
 
-        if self.cfg.subwords[1]:
-            raise OptionError("--init-vectors does not apply to --subwords models (a word's vector is the mean "
-                              "of its rows and its n-grams'); continue a saved subword model with --continue")
+        if self.cfg.subwords[1] and lock:
+            raise OptionError("--lock-init does not apply to --subwords models: a word's vector is the mean of "
+                              "its own row and its n-grams' rows, which other words share and train")
         given = Vectors.load(path)
         if given.dim != self.cfg.dim:
             raise OptionError(f"--init-vectors {path} holds vectors of dimension {given.dim}; this run trains "
                               f"--dim {self.cfg.dim}")
         at = np.array([given.key_to_index.get(w, -1) for w in self.vocab.words], np.int64)
         found = at >= 0
-        params["W_in"][found] = given.vectors[at[found]]
+        W_in, V = params["W_in"], len(self.vocab)
+        if self.cfg.subwords[1]:
+            from w2v.fasttext_format import word_rows_for
+            from w2v.subwords import input_rows
+
+            wanted = np.zeros((V, self.cfg.dim), np.float32)
+            wanted[found] = given.vectors[at[found]]
+            own = word_rows_for(wanted, W_in[V:], *input_rows(self.vocab.words, *self.cfg.subwords, self.cfg.buckets))
+            W_in[:V][found] = own[found]
+        else:
+            W_in[found] = given.vectors[at[found]]
         if lock:
             params["lock"] = np.where(found, 0, 1).astype(np.float32)
-        return (f"{int(found.sum())} of {len(self.vocab)} words start from the vectors of {path}"
+        return (f"{int(found.sum())} of {V} words start from the vectors of {path}"
                 f"{' (locked)' if lock else ''}")
 
     def memory(self):
