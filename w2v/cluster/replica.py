@@ -173,8 +173,9 @@ class Replica:
         last figures) took. ``step_start``: the model taken is a step's start (``base``)."""
         t_take = time.perf_counter()
         self.rows.take(taken)
-        if step_start and taken:
-            self.base = tuple(M.copy() for M in (self.weights.W_in, self.weights.W_out))
+        if step_start and taken:  # (into the same arrays: a fresh copy page-faults a whole model in every step)
+            for B, M in zip(self.base, (self.weights.W_in, self.weights.W_out)):
+                np.copyto(B, M)
         received = sum(a.nbytes for j, t in enumerate(taken) if j != self.shard for m in t for a in m)
         t0 = time.perf_counter()
         take_s = t0 - t_take

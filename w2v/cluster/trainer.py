@@ -33,9 +33,12 @@ class _Stopped(Exception):
 
 
 def _wait(futures, stop, alive):
-    """Wait for the tasks ``futures`` in short sleeps (so the main thread takes signals at once): raises
-    _Stopped as soon as ``stop`` is set, and _Lost naming the shards whose worker is gone (``alive()``
-    returns them, or raises W2VError) or whose task failed; a task's W2VError is raised as it is."""
+    """Wait for the tasks ``futures`` in waits of at most 50 ms (so the main thread takes signals soon; each
+    returns as soon as every task is done): raises _Stopped as soon as ``stop`` is set, and _Lost naming the
+    shards whose worker is gone (``alive()`` returns them, or raises W2VError) or whose task failed; a
+    task's W2VError is raised as it is."""
+    from distributed import wait
+
     checked = time.monotonic()
     while True:
         failed = [(s, f) for s, f in enumerate(futures) if f.status in ("error", "lost", "cancelled")]
@@ -57,7 +60,10 @@ def _wait(futures, stop, alive):
             gone = alive()
             if gone:
                 raise _Lost([(s, _WorkerGone()) for s in gone])
-        time.sleep(0.005)
+        try:
+            wait(futures, timeout=0.05)
+        except TimeoutError:
+            pass
 
 
 class Trainer:
