@@ -64,6 +64,8 @@ def _wait(futures, stop, alive):
             wait(futures, timeout=0.05)
         except TimeoutError:
             pass
+        except Exception:  # noqa: BLE001 - e.g. a task cancelled meanwhile: the statuses above say what happened
+            time.sleep(0.005)
 
 
 class Trainer:
