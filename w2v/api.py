@@ -91,6 +91,9 @@ def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_ou
         starts = [m for m in MODELS if hasattr(trainer_module(m).Trainer, "start_from")]  # (the protocol's option)
         if cfg.model not in starts:
             raise OptionError(f"--init-vectors applies to --model {' and '.join(starts)}, not {cfg.model}")
+        if run.lock_init and cfg.subwords[1]:
+            raise OptionError("--lock-init does not apply to --subwords models: a word's vector is the mean of "
+                              "its own row and its n-grams' rows, which other words share and train")
     if vectors_output is not None and cfg.model != "nplm":
         raise OptionError(f"--vectors-output applies to --model nplm (its word vectors beside the model); {cfg.model} "
                           f"writes its vectors to -o" + (" (--glove-vectors w|w+c picks which)" if cfg.model == "glove"

@@ -129,9 +129,6 @@ class Trainer:
         from w2v.errors import OptionError
         from w2v.vectors import Vectors
 
-        if self.cfg.subwords[1] and lock:
-            raise OptionError("--lock-init does not apply to --subwords models: a word's vector is the mean of "
-                              "its own row and its n-grams' rows, which other words share and train")
         given = Vectors.load(path)
         if given.dim != self.cfg.dim:
             raise OptionError(f"--init-vectors {path} holds vectors of dimension {given.dim}; this run trains "
@@ -149,7 +146,7 @@ class Trainer:
             W_in[:V][found] = own[found]
         else:
             W_in[found] = given.vectors[at[found]]
-        if lock:
+        if lock:  # (not with --subwords: api.train refuses it before the run)
             params["lock"] = np.where(found, 0, 1).astype(np.float32)
         return (f"{int(found.sum())} of {V} words start from the vectors of {path}"
                 f"{' (locked)' if lock else ''}")
