@@ -8,7 +8,11 @@
 Each run is a fresh process (``w2v.api.train`` from that checkout, ``epochs=1, seed=1`` unless given),
 so a checkout's first run includes compiling its kernels (its ``total`` shows it); the rounds alternate
 the checkouts, because this machine's speed drifts. Prints one JSON line per run: the training seconds,
-the rate (tokens/s, and examples/s for the NPLM), the whole call's seconds.
+the rate (tokens/s, and examples/s for the NPLM), the whole call's seconds, the final loss.
+
+``--side-by-side`` starts the checkouts' runs of a round at once (two one-thread runs on this 2-core
+machine), so that both meet the same machine; the order of start alternates between rounds. Use it for
+one-thread runs only, with as many checkouts as cores.
 """
 
 import argparse
@@ -26,7 +30,7 @@ t0 = time.perf_counter()
 r = train({corpus!r}, progress=False, **{kw!r})
 total = time.perf_counter() - t0
 row = dict(train_s=round(r.train_seconds, 2), tokens_per_s=round(r.total_tokens / r.train_seconds),
-           total_s=round(total, 2))
+           total_s=round(total, 2), loss=round(r.epoch_losses[-1], 5))
 if "examples_per_second" in r.stats:
     row["examples_per_s"] = round(r.stats["examples_per_second"])
 print(json.dumps(row))
@@ -45,19 +49,30 @@ def main():
     ap.add_argument("--roots", required=True, help="checkouts, comma-separated")
     ap.add_argument("--corpus", required=True)
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--side-by-side", action="store_true", help="run a round's checkouts at the same time")
     ap.add_argument("options", nargs="*", help="KEY=VALUE options of w2v.api.train")
     args = ap.parse_args()
     kw = {"epochs": 1, "seed": 1, **{k: value(v) for k, v in (o.split("=", 1) for o in args.options)}}
+    roots = [os.path.abspath(r) for r in args.roots.split(",")]
     for rnd in range(args.rounds):
-        for root in args.roots.split(","):
-            root = os.path.abspath(root)
-            res = subprocess.run([sys.executable, "-c", CHILD.format(root=root, corpus=args.corpus, kw=kw)],
-                                 capture_output=True, text=True)
-            if res.returncode != 0:
-                raise SystemExit(f"{root} failed:\n{res.stderr[-2000:]}")
-            row = json.loads(res.stdout.strip().splitlines()[-1])
+        order = roots if rnd % 2 == 0 or not args.side_by_side else roots[::-1]
+        procs = []
+        for root in order:
+            cmd = [sys.executable, "-c", CHILD.format(root=root, corpus=args.corpus, kw=kw)]
+            procs.append((root, subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
+            if not args.side_by_side:
+                procs[-1] = (root, procs[-1][1].communicate(), procs[-1][1].returncode)
+        for item in procs:
+            if args.side_by_side:
+                root, p = item
+                out, err = p.communicate()
+                code = p.returncode
+            else:
+                root, (out, err), code = item
+            if code != 0:
+                raise SystemExit(f"{root} failed:\n{err[-2000:]}")
+            row = json.loads(out.strip().splitlines()[-1])
             print(json.dumps({"round": rnd, "root": root, **row}), flush=True)
-
 
 if __name__ == "__main__":
     main()

@@ -207,7 +207,6 @@ def test_merge_hidden_adds_every_threads_change_to_the_shared_layer():
 def test_a_private_hidden_layer_in_one_lane_trains_as_in_place(tmp_path):
     """One lane with ``sync`` (private copy, merged every 5 examples and at the chunk's end) trains the
     same network as training the shared layer in place, up to float32 rounding of the merges."""
-    from w2v.lanes import stop_flag
     from w2v.trainers import stream
 
     path = tmp_path / "c.txt"
@@ -221,9 +220,8 @@ def test_a_private_hidden_layer_in_one_lane_trains_as_in_place(tmp_path):
         weights = kernels.Weights(W_in, W_out, W_hid, b_hid)
         for position, block in encoded.blocks(stream.BLOCK_IDS):
             starts, ends = stream.plan_chunks(block)
-            kernels.lane_kernel("w2v.nplm_kernels.nplm_sentence")(0, 1, block, starts, ends, position, 0, weights, tabs,
-                                                     kcfg._replace(sync=sync), np.zeros(len(starts)),
-                                                     np.zeros(len(starts), np.int64), stop_flag())
+            stream.train_chunks(kernels.lane_kernel("w2v.nplm_kernels.nplm_sentence"), weights, tabs,
+                                kcfg._replace(sync=sync), block, starts, ends, position, 0)
         results.append((W_in, W_hid, b_hid, W_out))
     for x0, x, y in zip(init, *results):
         assert not np.allclose(x, x0, atol=1e-4)  # trained (the merged copy reached the shared arrays)

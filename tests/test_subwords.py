@@ -77,10 +77,10 @@ def _subword_setup(rng, loss, cbow_mean=True):
 def _one_centre(centre, W_in, W_out, ptr, rows, SW, tabs, cfg, sen, p, alpha):
     """Compose every position of ``sen``, train centre ``p`` with its window the whole sentence, release
     every position: the rows' updates are the gradients at the point before the step."""
-    from w2v.subword_kernels import compose, release, ring_start
+    from w2v.subword_kernels import compose, release, ring_alloc
 
     weights = SW.make(W_in, W_out, ptr, rows)
-    ring = ring_start(weights, cfg)
+    ring = ring_alloc(weights, cfg)
     for q in range(len(sen)):
         compose(ring, weights, sen[q], q)
     value = centre(ring, sen, p, 0, len(sen), W_out, tabs, cfg, np.uint64(11), alpha)[0]
@@ -163,7 +163,7 @@ def test_the_lane_loop_trains_a_sentence_as_the_sentence_kernel_alone(model, sha
     sen = rng.integers(0, V, 30).astype(np.int32)
     alone = subword_kernels.SubwordWeights.make(W_in.copy(), W_out.copy(), ptr, rows)
     fn = getattr(subword_kernels, f"{model}_subword_sentence")
-    loss_alone, n_alone, _ = fn(sen, len(sen), alone, out, cfg, subword_kernels.ring_start(alone, cfg), 0.0, 0,
+    loss_alone, n_alone, _ = fn(sen, len(sen), alone, out, cfg, subword_kernels.ring_alloc(alone, cfg), 0.0, 0,
                                 np.uint64(chunk_seed(cfg.seed, 0, 0)), 0.05)
     lane = subword_kernels.SubwordWeights.make(W_in.copy(), W_out.copy(), ptr, rows)
     block = np.append(sen, -1).astype(np.int32)

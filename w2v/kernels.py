@@ -33,6 +33,7 @@ from w2v import jit
 from w2v.jit import FASTMATH, MASK32, cast_like, chunk_seed, rng_next
 from w2v.output import kernels as output_kernels
 from w2v.output.kernels import output_block, output_step
+from w2v.scan import MAX_SENTENCE
 
 
 class Config(NamedTuple):
@@ -86,7 +87,7 @@ def row_step(step, lock, w):
 
 
 class Scratch(NamedTuple):
-    """A chunk's scratch space for skip-gram and CBOW (make_scratch), allocated once per chunk."""
+    """A lane's scratch space for skip-gram and CBOW (make_scratch); every field is written before it is read."""
 
     h: np.ndarray  # (dim,) CBOW's hidden vector
     grad_h: np.ndarray  # (dim,) dL/dh
@@ -105,9 +106,9 @@ class Tables(NamedTuple):
 
 
 # ---------------------------------------------------------------- the window models' steps
-@numba.njit(inline="always")
 def make_scratch(W_in, cfg):
-    """Per-chunk scratch space (Scratch), allocated once per chunk and never per example."""
+    """A lane's scratch space (Scratch), allocated by Python once per block of chunks (``lane_state``):
+    the kernels allocate nothing (they are compiled without Numba's reference counting)."""
     dim = W_in.shape[1]
     ns_codes = np.ones(cfg.negative + 1, np.uint8)  # the data word has code 0 (label 1), noise words 1
     ns_codes[0] = 0
@@ -206,16 +207,25 @@ def keep_word(keep, w, state):
 # ---------------------------------------------------------------- architectures: what a sentence trains
 # An architecture is a sentence kernel registered with ``@architecture``: given a sentence (the subsampled
 # ids ``sen[:n]``), it makes its examples and trains them through the output layer (the tables ``out``),
-# adding to the chunk's running ``loss`` and ``predictions``. ``start`` makes a chunk's state (its scratch
-# space), ``finish`` trains what the chunk left pending; both default to the window models'.
+# adding to the chunk's running ``loss`` and ``predictions``. Its lane state (scratch space, buffers) is
+# made by ``alloc(weights, cfg)`` in Python, once per lane and block: the lane loop is compiled without
+# Numba's reference counting (an atomic increment and decrement of an array's count for every row view
+# and inlined call, which cost CBOW about an eighth of its time) and so allocates nothing (the NPLM's
+# keeps it: see ``refcounts``). ``start``
+# readies that state in place for a chunk, ``finish`` trains what the chunk left pending; all three
+# default to the window models'.
 # choices.MODELS names each model's sentence kernel; lane_kernel compiles it into the lane loop.
-ARCHITECTURES = {}  # sentence kernel -> (start, finish)
+ARCHITECTURES = {}  # sentence kernel -> (alloc, start, finish, refcounts)
+
+
+def window_alloc(weights, cfg):
+    """A window model's lane state: its Scratch."""
+    return make_scratch(weights.W_in, cfg)
 
 
 @numba.njit(inline="always")
-def window_start(weights, cfg):
-    """A window model's chunk state: its Scratch."""
-    return make_scratch(weights.W_in, cfg)
+def window_start(st, weights, cfg):
+    """Nothing to ready: every field of the Scratch is written before it is read."""
 
 
 @numba.njit(inline="always")
@@ -223,12 +233,14 @@ def nothing_pending(weights, out, cfg, st, loss, predictions, state, alpha):
     return loss, predictions, state
 
 
-def architecture(start=window_start, finish=nothing_pending):
+def architecture(alloc=window_alloc, start=window_start, finish=nothing_pending, refcounts=False):
     """Register ``fn(sen, n, weights, out, cfg, st, loss, predictions, state, alpha) -> (loss, predictions,
-    state)`` as an architecture's sentence kernel (see above); returns it compiled for inlining."""
+    state)`` as an architecture's sentence kernel (see above); returns it compiled for inlining.
+    ``refcounts``: its lane loop keeps Numba's reference counting (the NPLM's, whose softmax calls BLAS
+    through ``np.dot``, which needs it)."""
     def register(fn):
         fn = numba.njit(fastmath=FASTMATH, inline="always")(fn)
-        ARCHITECTURES[fn] = (start, finish)
+        ARCHITECTURES[fn] = (alloc, start, finish, refcounts)
         return fn
     return register
 
@@ -293,7 +305,7 @@ def cbow_sentence(sen, n, weights, out, cfg, sc, loss, predictions, state, alpha
 START = SENTENCE = FINISH = None  # placeholders: only the specialised copies run
 
 
-def _train_lane(lane, lanes, stream, starts, ends, position, epoch, weights, tables, cfg, losses, counts, stop):
+def _train_lane(lane, lanes, stream, starts, ends, position, epoch, weights, tables, cfg, losses, counts, stop, st, sen):
     """Train lane ``lane`` of ``lanes``: chunks lane, lane + lanes, ... of the block ``stream`` (whole
     sentences each), in order; writes each chunk's loss and number of predictions to ``losses[c]`` and
     ``counts[c]`` (which the caller fills with -1: a chunk not trained keeps it). Once ``stop[0]`` is
@@ -306,15 +318,15 @@ def _train_lane(lane, lanes, stream, starts, ends, position, epoch, weights, tab
     ``position`` is the global index of ``stream[0]`` in the epoch; with ``epoch`` it fixes both the
     learning rate (linear decay over all epochs) and each chunk's random state, so the result does not
     depend on the number of threads or the order chunks run in. Each sentence is read with its frequent
-    words subsampled, then trained by the architecture's sentence kernel.
+    words subsampled (into ``sen``, which holds scan.MAX_SENTENCE ids), then trained by the architecture's sentence kernel;
+    ``st`` is the lane's state (``lane_state``), readied for each chunk by the architecture's ``start``.
     """
     out = tables.out
     for c in range(lane, starts.shape[0], lanes):
         if stop[0] != 0:
             break
         start, end = starts[c], ends[c]
-        st = START(weights, cfg)
-        sen = np.empty(1024, np.int32)
+        START(st, weights, cfg)
         state = chunk_seed(cfg.seed, epoch, position + start)
         loss = 0.0
         n_pred = 0
@@ -338,6 +350,7 @@ def _train_lane(lane, lanes, stream, starts, ends, position, epoch, weights, tab
 
 
 _LANE_KERNELS = {}
+_LANE_ALLOC = {}  # compiled lane loop -> its architecture's alloc
 
 
 def lane_kernel(path):
@@ -345,15 +358,24 @@ def lane_kernel(path):
     as choices.MODELS gives it): one Numba dispatcher per architecture, made on first use and cached on
     disk under its own name; each output layer (the type of ``tables.out``) is a signature of it. The name
     carries a digest of the kernel modules it inlines, so a change to any of them is compiled, not loaded
-    stale."""
+    stale. It is compiled without reference counting (``_nrt=False``) unless the architecture asks for it,
+    so it may not allocate."""
     if path not in _LANE_KERNELS:
         import importlib
         import inspect
 
         module, _, name = path.rpartition(".")
         sentence = getattr(importlib.import_module(module), name)
-        start, finish = ARCHITECTURES[sentence]
+        alloc, start, finish, refcounts = ARCHITECTURES[sentence]
         digest = jit.source_digest(jit.__file__, output_kernels.__file__, __file__, inspect.getfile(sentence.py_func))
         fn = jit.renamed(_train_lane, f"train_lane_{name}_{digest}", START=start, SENTENCE=sentence, FINISH=finish)
-        _LANE_KERNELS[path] = numba.njit(cache=True, nogil=True, fastmath=FASTMATH)(fn)
+        kernel = numba.njit(cache=True, nogil=True, fastmath=FASTMATH, _nrt=refcounts)(fn)
+        _LANE_KERNELS[path] = kernel
+        _LANE_ALLOC[kernel] = alloc
     return _LANE_KERNELS[path]
+
+
+def lane_state(kernel, weights, cfg):
+    """A lane's own arrays for ``kernel`` (a ``lane_kernel``): its architecture's state and a sentence
+    buffer, the last two arguments of every call of the lane loop."""
+    return _LANE_ALLOC[kernel](weights, cfg), np.empty(MAX_SENTENCE, np.int32)  # (the encoder's cut)

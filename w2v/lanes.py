@@ -24,8 +24,10 @@ class Lanes:
 
             self.blas_limits = threadpool_limits(1, user_api="blas")
 
-    def run(self, kernel, *args):
-        for f in [self.pool.submit(kernel, t, self.lanes, *args) for t in range(self.lanes)]:
+    def run(self, kernel, *args, per_lane=None):
+        """``kernel(t, lanes, *args, *per_lane[t])`` for every lane t (``per_lane``: each lane's own arguments)."""
+        own = per_lane or [()] * self.lanes
+        for f in [self.pool.submit(kernel, t, self.lanes, *args, *own[t]) for t in range(self.lanes)]:
             f.result()
 
     def call(self, fn, *args):

@@ -35,7 +35,6 @@ class NPLMScratch(NamedTuple):
     grad_x: np.ndarray  # (batch, context dim) dL/dx
 
 
-@numba.njit(inline="always")
 def make_nplm_scratch(W_in, W_out, cfg):
     """The NPLM's scratch space (NPLMScratch) for a block of ``cfg.batch`` examples."""
     nb = cfg.batch
@@ -128,7 +127,6 @@ def nplm_step(W_in, hidden, W_out, nb, out, cfg, lm, sc, state, alpha):
     return loss, state
 
 
-@numba.njit(inline="always")
 def private_hidden(hidden, cfg):
     """The hidden layer a chunk trains: with ``cfg.sync`` (NPLM with threads) a private copy and the
     snapshot it started from, so threads do not write the dense ``W_hid`` on every example; else the
@@ -168,11 +166,24 @@ class NPLMChunk(NamedTuple):
     pending: np.ndarray  # int64[2]
 
 
-@numba.njit(inline="always")
-def nplm_start(weights, cfg):
+def nplm_alloc(weights, cfg):
+    """A lane's NPLMChunk (kernels.architecture's ``alloc``)."""
     W_in = weights.W_in
     return NPLMChunk(make_scratch(W_in, cfg), make_nplm_scratch(W_in, weights.W_out, cfg),
                      private_hidden(Hidden(weights.W_hid, weights.b_hid), cfg), np.zeros(2, np.int64))
+
+
+@numba.njit(inline="always")
+def nplm_start(st, weights, cfg):
+    """A chunk starts with no example waiting and, with ``cfg.sync``, its private hidden layer and snapshot
+    copied from the shared one."""
+    st.pending.fill(0)
+    if cfg.sync > 0:
+        mine, snap = st.own
+        for j in range(weights.W_hid.shape[0]):
+            for k in range(weights.W_hid.shape[1]):
+                mine.W_hid[j, k] = snap.W_hid[j, k] = weights.W_hid[j, k]
+            mine.b_hid[j] = snap.b_hid[j] = weights.b_hid[j]
 
 
 @numba.njit(fastmath=FASTMATH, inline="always")
@@ -188,7 +199,7 @@ def nplm_finish(weights, out, cfg, st, loss, predictions, state, alpha):
     return loss, predictions, state
 
 
-@architecture(start=nplm_start, finish=nplm_finish)
+@architecture(alloc=nplm_alloc, start=nplm_start, finish=nplm_finish, refcounts=True)
 def nplm_sentence(sen, n, weights, out, cfg, st, loss, predictions, state, alpha):
     """The NPLM predicts every word and the sentence end from the ``cfg.context`` words before it, in
     blocks of ``cfg.batch`` examples (which may span sentences); the last row of ``W_in``/``W_out`` is the

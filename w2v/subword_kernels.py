@@ -64,12 +64,18 @@ class Ring(NamedTuple):
     count: np.ndarray  # (slots,) int64: rows per position
 
 
-@numba.njit
-def ring_start(weights, cfg):
+def ring_alloc(weights, cfg):
+    """A lane's Ring (kernels.architecture's ``alloc``)."""
     slots = 2 * cfg.window + 2  # a centre's window and the next position, with room to spare
     dim = weights.W_in.shape[1]
     return Ring(make_scratch(weights.W_in, cfg), np.empty((slots, dim), weights.W_in.dtype),
                 np.empty((slots, dim), weights.W_in.dtype), np.zeros(slots, np.int64))
+
+
+@numba.njit(inline="always")
+def ring_start(ring, weights, cfg):
+    """A chunk starts with no position in its window."""
+    ring.count.fill(0)
 
 
 @numba.njit(inline="always")
@@ -183,7 +189,7 @@ def _slide(ring, weights, sen, hi, composed):
     return composed
 
 
-@architecture(start=ring_start)
+@architecture(alloc=ring_alloc, start=ring_start)
 def sg_subword_sentence(sen, n, weights, out, cfg, ring, loss, predictions, state, alpha):
     """Skip-gram with subwords: the mean of each context word's rows predicts the word at the centre."""
     composed = 0
@@ -200,7 +206,7 @@ def sg_subword_sentence(sen, n, weights, out, cfg, ring, loss, predictions, stat
     return loss, predictions, state
 
 
-@architecture(start=ring_start)
+@architecture(alloc=ring_alloc, start=ring_start)
 def cbow_subword_sentence(sen, n, weights, out, cfg, ring, loss, predictions, state, alpha):
     """CBOW with subwords: the mean (or with --cbow-sum the sum) of every row of the window's context
     words predicts the word at its centre."""

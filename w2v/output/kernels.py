@@ -148,9 +148,10 @@ def logistic_layer(h, W_out, rows, codes, log_kq, alpha, grad_h, f, may_repeat=T
     twice. Updates ``W_out`` rows in place and sets ``grad_h`` to dL/dh; ``f`` is scratch space.
     """
     n = rows.shape[0]
-    d = h.shape[0]
-    return logistic_block(h.reshape(1, d), 1, W_out, rows, codes, log_kq, alpha, grad_h.reshape(1, d),
-                          f[:n].reshape(1, n), may_repeat)
+    # h[None, :] rather than h.reshape(1, d): the same C-contiguous view, without reshape's call into
+    # Numba's runtime (three per prediction; CBOW ran 8-13% faster without them, bench/RESULTS.md)
+    return logistic_block(h[None, :], 1, W_out, rows, codes, log_kq, alpha, grad_h[None, :], f[:n][None, :],
+                          may_repeat)
 
 
 @numba.njit(fastmath=FASTMATH, inline="always")

@@ -65,15 +65,18 @@ def train_chunks(kernel, weights, tabs, kcfg, block, starts, ends, position, epo
     counts = np.full(len(starts), -1, np.int64)  # -1: not trained (the kernel writes the others)
     args = (block, starts, ends, position, epoch, weights, tabs, kcfg, losses, counts,
             stop_flag() if stop is None else stop)
+    from w2v.kernels import lane_state
+
+    states = [lane_state(kernel, weights, kcfg) for _ in range(1 if lanes is None else lanes.lanes)]
     if lanes is None:
-        kernel(0, 1, *args)
+        kernel(0, 1, *args, *states[0])
     else:
-        lanes.run(kernel, *args)
+        lanes.run(kernel, *args, per_lane=states)
     trained, gaps = trained_prefix(counts >= 0)
     if len(gaps):
         gap_losses, gap_counts = np.zeros(len(gaps)), np.zeros(len(gaps), np.int64)
         kernel(0, 1, block, starts[gaps], ends[gaps], position, epoch, weights, tabs, kcfg, gap_losses, gap_counts,
-               stop_flag())
+               stop_flag(), *states[0])
         losses[gaps], counts[gaps] = gap_losses, gap_counts
     return float(losses[:trained].sum()), int(counts[:trained].sum()), trained
 
