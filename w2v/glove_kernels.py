@@ -69,8 +69,10 @@ def _epoch(rows, cols, vals, starts, ends, params, x_max, power, eta, clip, cost
 # a plain function, whose AdaGrad update LLVM leaves scalar (vsqrtss in its assembly; splitting the update
 # into loops that each write one row did not change that) while the gufunc's is vectorised. A plain-function
 # twin for --threads 1 was dropped for it (bench/RESULTS.md, issue 26); the reference bits of GloVe changed.
-# It releases the GIL: the trainer runs it in a thread, so the main thread takes signals at once.
-epoch = numba.njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)(renamed(_epoch, "glove_epoch"))
+# It releases the GIL: the trainer runs it in a thread, so the main thread takes signals at once. No
+# reference counting (``_nrt=False``): the four row views of every update each took an atomic increment
+# and decrement of a shared array's count (2 threads: 8-19% faster without, the same bits; RESULTS.md).
+epoch = numba.njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True, _nrt=False)(renamed(_epoch, "glove_epoch"))
 
 
 @numba.njit(cache=True)
