@@ -90,9 +90,13 @@ def run_trainer(corpus, cfg, run=RunOptions(), resumed=None, continued=None):
 
     trainer = trainer_for(cfg, run)
     workdir = tempfile.mkdtemp(prefix="w2v-", dir=run.tmp_dir)
+    ahead = None
     try:
         if not (run.cooccur and cfg.model == "glove"):
             check_disk(corpus, cfg, workdir)
+        from w2v.ahead import KernelsAhead
+
+        ahead = KernelsAhead(trainer, cfg, run)  # (started first: it compiles beside the scan's start-up too)
         scan.warm_up()  # Numba's start-up, once per process, is not part of the vocabulary pass
         t0 = time.perf_counter()
         if continued:
@@ -149,7 +153,7 @@ def run_trainer(corpus, cfg, run=RunOptions(), resumed=None, continued=None):
             write()
 
         epochs = trainer.epochs(params)
-        compile_seconds = load_kernels(epochs, run)
+        compile_seconds = load_kernels(epochs, run, ahead)
         start_epoch = progress.epoch
         seconds = run_epochs(epochs, cfg.epochs, progress, run, save if run.checkpoint else None)
         gather()
@@ -163,6 +167,8 @@ def run_trainer(corpus, cfg, run=RunOptions(), resumed=None, continued=None):
                      stats={**done.stats, "kernel_seconds": compile_seconds}, language_model=done.language_model,
                      rows=prepared.rows, corpus_info=prepared.corpus_info)
     finally:
+        if ahead is not None:
+            ahead.close()
         shutil.rmtree(workdir, ignore_errors=True)
         getattr(trainer, "close", lambda: None)()
 

@@ -45,27 +45,36 @@ class Epochs(NamedTuple):
     # where the steps keep them elsewhere (the Dask replicas' owners); None: always up to date
 
 
-def load_kernels(epochs, run):
+def load_kernels(epochs, run, ahead=None):
     """Compile (first run) or load the run's kernels before training, and say which and how long: compile
-    time is its own line, never in the progress bar or the words/s. Returns the seconds."""
+    time is its own line, never in the progress bar or the words/s. ``ahead`` (ahead.KernelsAhead) may
+    have compiled them already, beside the vocabulary pass: waited for here. Returns the seconds spent
+    compiling (beside the vocabulary pass: the child's whole time, most of which the run did not wait for)."""
     def misses():
         return sum(sum(k.stats.cache_misses.values()) for k in epochs.kernels)
 
+    def where():
+        return ", ".join(sorted({k.stats.cache_path for k in epochs.kernels}))
+
+    ahead_compiled = ahead is not None and ahead.join()
     before = misses()
-    if not all(_in_cache(k) for k in epochs.kernels):
+    if not all(in_cache(k) for k in epochs.kernels):
         log(run.quiet, "compiling kernels (first run only) ...")
     t0 = time.perf_counter()
     epochs.warm_up()
     seconds = time.perf_counter() - t0
     if misses() > before:
-        where = ", ".join(sorted({k.stats.cache_path for k in epochs.kernels}))
-        log(run.quiet, f"compiled kernels in {seconds:.1f} s; later runs load them from {where}")
+        log(run.quiet, f"compiled kernels in {seconds:.1f} s; later runs load them from {where()}")
+    elif ahead_compiled:
+        log(run.quiet, f"compiled kernels in {ahead.seconds:.1f} s beside the vocabulary pass; later runs load "
+                       f"them from {where()}")
+        return ahead.seconds
     else:
         log(run.quiet, f"{epochs.ready} in {seconds:.2f} s")
     return seconds
 
 
-def _in_cache(dispatcher):
+def in_cache(dispatcher):
     """Whether Numba's disk cache has an entry for this version of ``dispatcher`` (its index file is named
     after the function and its line, so an edited kernel is not mistaken for a cached one)."""
     try:

@@ -83,6 +83,25 @@ class Trainer:
         return Prepared(self.vocab, self.vocab, info, f"vocabulary: {len(self.vocab)} words, {self.encoded.n_words} "
                                                       f"of {self.encoded.total_tokens} tokens")
 
+    def kernel_ahead(self):
+        """(lane kernel, a function of no arguments that makes its warm-up arguments with this run's types on
+        a made-up vocabulary of eight words): ahead.KernelsAhead compiles it beside the vocabulary pass."""
+        from w2v import kernels
+        from w2v.choices import sentence_kernel
+
+        def arguments():
+            import types
+
+            cfg = self.cfg
+            words, counts = [f"w{i}" for i in range(8)], np.arange(16, 8, -1, dtype=np.int64)
+            n_out = layer(cfg.loss).n_out(len(words))
+            tabs = output_tables(counts, cfg, cfg.sample)
+            W_in, W_out = np.zeros((len(words), cfg.dim), np.float32), np.zeros((n_out, cfg.dim), np.float32)
+            weights = kernel_weights(cfg, words, W_in, W_out)  # (a lock array has the type of no lock)
+            return weights, tabs, kernel_config(cfg, types.SimpleNamespace(n_ids=1), tabs, n_out)
+
+        return kernels.lane_kernel(sentence_kernel(self.cfg)), arguments
+
     def extend(self, corpus, workdir, ck, update_vocab):
         """Continue from checkpoint ``ck`` on new text: (Prepared, params). Known words keep their rows;
         with ``update_vocab`` the new text's words that pass --min-count in it join the vocabulary, their

@@ -1,0 +1,92 @@
+"""A first run's kernels compiled beside the vocabulary pass.
+
+The vocabulary pass reads the corpus on one core; a first run then waited for Numba to compile its lane
+kernel (5-10 s). ``KernelsAhead`` starts a second process that compiles that kernel into Numba's disk
+cache while the pass runs, and the run loads it from there when it needs it. A process, not a thread:
+Numba's compiler is Python and holds the GIL, which a thread would take from the vocabulary pass (tried:
+both slowed down, the whole run no shorter).
+
+The trainer says what to compile (``kernel_ahead()``: the lane kernel, and a function that makes warm-up
+arguments with this run's types on a made-up vocabulary). Nothing starts when the kernel is already cached, when the trainer has no
+``kernel_ahead``, or on a single core; a child that fails changes nothing (``load_kernels`` compiles then,
+and reports any error itself).
+"""
+
+import os
+import pickle
+import subprocess
+import sys
+import time
+
+
+def _cores():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+class KernelsAhead:
+    def __init__(self, trainer, cfg, run):
+        from w2v.messages import log
+
+        self.proc = None
+        self.started = 0.0
+        self.seconds = 0.0
+        make = getattr(trainer, "kernel_ahead", None)
+        if make is None or _cores() < 2:
+            return
+        from w2v.epochs import in_cache
+
+        try:
+            kernel, _ = make()
+        except Exception:  # noqa: BLE001 - the run's own warm-up will say what is wrong
+            return
+        if in_cache(kernel):
+            return
+        log(run.quiet, "compiling kernels (first run only) beside the vocabulary pass ...")
+        self.started = time.perf_counter()
+        import w2v
+
+        env = dict(os.environ)  # the child imports this very w2v (whatever put it on this process's path)
+        root = os.path.dirname(os.path.dirname(os.path.abspath(w2v.__file__)))
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        self.proc = subprocess.Popen([sys.executable, "-m", "w2v.ahead"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        try:
+            self.proc.stdin.write(pickle.dumps((type(trainer).__module__, cfg, run)))
+            self.proc.stdin.close()
+        except OSError:
+            pass
+
+    def join(self):
+        """Wait for the child (it is done, or nearly, by the end of the vocabulary pass); True when it
+        compiled the kernel."""
+        if self.proc is None:
+            return False
+        code = self.proc.wait()
+        self.seconds = time.perf_counter() - self.started
+        return code == 0
+
+
+    def close(self):
+        """Stop a child still compiling (the run failed or was interrupted before it needed the kernel)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def main():
+    """The child: compile the kernel of the trainer (module, TrainConfig, RunOptions) pickled on stdin into
+    the disk cache."""
+    import importlib
+
+    from w2v.trainers.stream import warm_up
+
+    module, cfg, run = pickle.loads(sys.stdin.buffer.read())
+    kernel, arguments = importlib.import_module(module).Trainer(cfg, run).kernel_ahead()
+    warm_up(kernel, *arguments())
+
+
+if __name__ == "__main__":
+    main()
