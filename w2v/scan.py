@@ -148,17 +148,23 @@ def find_entry(buf, s, length, h, slots, e_hash, e_off, e_len, arena):
         j = (j + 1) & mask
 
 
-@numba.njit(cache=True, nogil=True)
-def scan_block(buf, pos, end, final, slots, e_hash, e_off, e_len, e_count, e_pid, arena, st, out, out_n):
+def fix_buffer():
+    """``scan_block``'s scratch for one token made canonical."""
+    return np.empty(3 * MAX_TOKEN_BYTES, np.uint8)
+
+
+@numba.njit(cache=True, nogil=True, _nrt=False)
+def scan_block(buf, pos, end, final, slots, e_hash, e_off, e_len, e_count, e_pid, arena, st, out, out_n, fix):
     """Tokenize ``buf[pos:end]``; returns ``(pos, out_n, status)``.
 
     On ``DONE`` ``pos`` is where an unfinished token starts (to be carried into the next buffer), or
     ``end``. On ``NEED_GROW``/``OUT_FULL``/``NEED_PRUNE`` nothing of the token at ``pos`` has been
     recorded yet: grow the tables (flush ``out``, prune rare types) and call again from ``pos``.
-    ``st[ST_LIMIT]`` bounds the number of live types (0: no bound).
+    ``st[ST_LIMIT]`` bounds the number of live types (0: no bound). ``fix`` (``fix_buffer()``) is scratch
+    for a token with invalid UTF-8 made canonical: compiled without reference counting, the scan allocates
+    nothing (the counts of the many arrays its inlined steps name cost it time per token).
     """
     frozen = st[ST_FROZEN] != 0
-    fix = np.empty(3 * MAX_TOKEN_BYTES, np.uint8)  # a token with invalid UTF-8, made canonical
     i = pos
     while i < end:
         if st[ST_SKIP] != 0:
@@ -277,7 +283,7 @@ def prune_entries(e_hash, e_off, e_len, e_count, e_pid, arena, st, min_reduce):
     return dropped_tokens
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, _nrt=False)
 def remap_block(prov, n, remap, out, sent_len):
     """Map provisional ids to final ids; returns the number of ids written to ``out``.
 
@@ -319,7 +325,7 @@ def warm_up():
     entries = [np.zeros(2, t) for t in (np.uint64, np.int64, np.int32, np.int64, np.int64)]
     st = np.zeros(ST_SIZE, np.int64)
     out = np.empty(4, np.int32)
-    scan_block(buf, 0, 2, True, slots, *entries, np.zeros(8, np.uint8), st, out, 0)
+    scan_block(buf, 0, 2, True, slots, *entries, np.zeros(8, np.uint8), st, out, 0, fix_buffer())
     rebuild_slots(slots, entries[0], 1)
     prune_entries(*entries, np.zeros(8, np.uint8), st, 0)
     remap_block(out, 0, np.zeros(1, np.int32), out, np.zeros(1, np.int64))

@@ -164,6 +164,7 @@ def scan_corpus(path, workdir, count_limit=None, known_words=None, sink=None, se
         table.st[scan.ST_SEEDED] = len(seed_words)  # (kept by pruning: their ids stay 0, 1, ...)
     buf = np.zeros(reading.READ_BYTES + 2 * scan.MAX_TOKEN_BYTES + 16, np.uint8)
     out = np.empty(encoded.OUT_IDS, np.int32)
+    fix = scan.fix_buffer()
     out_n = 0
     carry = 0
     min_reduce = 1
@@ -190,7 +191,7 @@ def scan_corpus(path, workdir, count_limit=None, known_words=None, sink=None, se
                 buf[carry:end] = np.frombuffer(chunk, np.uint8)
                 pos = 0
                 while True:
-                    pos, out_n, status = scan.scan_block(buf, pos, end, final, *table.args(), out, out_n)
+                    pos, out_n, status = scan.scan_block(buf, pos, end, final, *table.args(), out, out_n, fix)
                     if status == scan.DONE:
                         break
                     if status == scan.OUT_FULL:
