@@ -36,13 +36,14 @@ class KernelsAhead:
         make = getattr(trainer, "kernel_ahead", None)
         if make is None or _cores() < 2:
             return
-        from w2v.epochs import in_cache
+        from w2v.epochs import cached_for
+        from w2v.trainers.stream import warm_up_call
 
         try:
-            kernel, _ = make()
+            kernel, arguments = make()
+            if cached_for(kernel, warm_up_call(kernel, *arguments())):
+                return
         except Exception:  # noqa: BLE001 - the run's own warm-up will say what is wrong
-            return
-        if in_cache(kernel):
             return
         log(run.quiet, "compiling kernels (first run only) beside the vocabulary pass ...")
         self.started = time.perf_counter()

@@ -74,6 +74,19 @@ def load_kernels(epochs, run, ahead=None):
     return seconds
 
 
+def cached_for(dispatcher, args):
+    """Whether calling ``dispatcher`` with ``args`` would compile nothing: compiled in this process, or in
+    Numba's disk cache for these argument types (read from the cache's index; where Numba's internals
+    differ, ``in_cache``)."""
+    try:
+        sig = tuple(dispatcher.typeof_pyval(a) for a in args)
+        if sig in dispatcher.overloads:
+            return True
+        return any(key[0] == sig for key in dispatcher._cache._cache_file._load_index())
+    except Exception:  # noqa: BLE001 - a Numba without these internals
+        return in_cache(dispatcher)
+
+
 def in_cache(dispatcher):
     """Whether Numba's disk cache has an entry for this version of ``dispatcher`` (its index file is named
     after the function and its line, so an edited kernel is not mistaken for a cached one)."""

@@ -83,8 +83,16 @@ def train_chunks(kernel, weights, tabs, kcfg, block, starts, ends, position, epo
 
 def warm_up(kernel, weights, tabs, kcfg):
     """Compile (first run) or load ``kernel`` for these arrays' types, training nothing."""
+    kernel(*warm_up_call(kernel, weights, tabs, kcfg))
+
+
+def warm_up_call(kernel, weights, tabs, kcfg):
+    """The arguments of a kernel call that trains nothing, of the types ``train_chunks`` passes."""
+    from w2v.kernels import lane_state
+
     none = np.zeros(0, np.int64)
-    train_chunks(kernel, weights, tabs, kcfg, np.zeros(0, np.int32), none, none, 0, 0)
+    return (0, 1, np.zeros(0, np.int32), none, none, 0, 0, weights, tabs, kcfg, np.zeros(0), np.full(0, -1, np.int64),
+            stop_flag(), *lane_state(kernel, weights, kcfg))
 
 
 def stream_epochs(encoded, weights, tabs, kcfg, cfg, chunk_ids=CHUNK_IDS):
