@@ -133,3 +133,8 @@ def test_a_first_run_compiles_its_kernel_beside_the_vocabulary_pass(tmp_path):
         assert "compiling kernels (first run only) ...\n" not in first
     again = run("--model", "cbow", "--loss", "hs")
     assert "kernels loaded" in again and "beside" not in again
+    # the Python API with a callback (which does not pickle): the child gets the model's options only
+    api = subprocess.run([sys.executable, "-c", f"import w2v; w2v.train({str(corpus)!r}, model='sg', loss='nce', "
+                          "min_count=1, dim=8, epochs=1, callback=lambda r: None)"],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert api.returncode == 0 and "beside the vocabulary pass" in api.stderr, api.stderr[-2000:]

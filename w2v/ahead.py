@@ -43,6 +43,9 @@ class KernelsAhead:
             kernel, arguments = make()
             if cached_for(kernel, warm_up_call(kernel, *arguments())):
                 return
+            # (the options of the run are not sent: a callback in them need not pickle, and the kernel's
+            # types follow from the model's options alone)
+            request = pickle.dumps((type(trainer).__module__, cfg))
         except Exception:  # noqa: BLE001 - the run's own warm-up will say what is wrong
             return
         log(run.quiet, "compiling kernels (first run only) beside the vocabulary pass ...")
@@ -55,7 +58,7 @@ class KernelsAhead:
         self.proc = subprocess.Popen([sys.executable, "-m", "w2v.ahead"], stdin=subprocess.PIPE,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         try:
-            self.proc.stdin.write(pickle.dumps((type(trainer).__module__, cfg, run)))
+            self.proc.stdin.write(request)
             self.proc.stdin.close()
         except OSError:
             pass
@@ -69,7 +72,6 @@ class KernelsAhead:
         self.seconds = time.perf_counter() - self.started
         return code == 0
 
-
     def close(self):
         """Stop a child still compiling (the run failed or was interrupted before it needed the kernel)."""
         if self.proc is not None and self.proc.poll() is None:
@@ -78,14 +80,15 @@ class KernelsAhead:
 
 
 def main():
-    """The child: compile the kernel of the trainer (module, TrainConfig, RunOptions) pickled on stdin into
-    the disk cache."""
+    """The child: compile the kernel of the trainer (its module, the TrainConfig) pickled on stdin into the
+    disk cache."""
     import importlib
 
+    from w2v.config import RunOptions
     from w2v.trainers.stream import warm_up
 
-    module, cfg, run = pickle.loads(sys.stdin.buffer.read())
-    kernel, arguments = importlib.import_module(module).Trainer(cfg, run).kernel_ahead()
+    module, cfg = pickle.loads(sys.stdin.buffer.read())
+    kernel, arguments = importlib.import_module(module).Trainer(cfg, RunOptions()).kernel_ahead()
     warm_up(kernel, *arguments())
 
 

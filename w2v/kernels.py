@@ -210,10 +210,9 @@ def keep_word(keep, w, state):
 # adding to the chunk's running ``loss`` and ``predictions``. Its lane state (scratch space, buffers) is
 # made by ``alloc(weights, cfg)`` in Python, once per lane and block: the lane loop is compiled without
 # Numba's reference counting (an atomic increment and decrement of an array's count for every row view
-# and inlined call, which cost CBOW about an eighth of its time) and so allocates nothing (the NPLM's
-# keeps it: see ``refcounts``). ``start``
-# readies that state in place for a chunk, ``finish`` trains what the chunk left pending; all three
-# default to the window models'.
+# and inlined call, which cost CBOW a fifth of its time) and so allocates nothing (the NPLM's keeps it:
+# see ``refcounts``). ``start`` readies that state in place for a chunk, ``finish`` trains what the chunk
+# left pending; all three default to the window models'.
 # choices.MODELS names each model's sentence kernel; lane_kernel compiles it into the lane loop.
 ARCHITECTURES = {}  # sentence kernel -> (alloc, start, finish, refcounts)
 
@@ -318,8 +317,8 @@ def _train_lane(lane, lanes, stream, starts, ends, position, epoch, weights, tab
     ``position`` is the global index of ``stream[0]`` in the epoch; with ``epoch`` it fixes both the
     learning rate (linear decay over all epochs) and each chunk's random state, so the result does not
     depend on the number of threads or the order chunks run in. Each sentence is read with its frequent
-    words subsampled (into ``sen``, which holds scan.MAX_SENTENCE ids), then trained by the architecture's sentence kernel;
-    ``st`` is the lane's state (``lane_state``), readied for each chunk by the architecture's ``start``.
+    words subsampled (into ``sen``, which holds scan.MAX_SENTENCE ids), then trained by the architecture's
+    sentence kernel; ``st`` is the lane's state (``lane_state``), readied for each chunk by its ``start``.
     """
     out = tables.out
     for c in range(lane, starts.shape[0], lanes):
