@@ -120,14 +120,16 @@ def test_a_first_run_compiles_its_kernel_beside_the_vocabulary_pass(tmp_path):
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba"))
 
     def run(*options):
+        out = tmp_path / ("m.npz" if "nplm" in options else "v.txt")
         cmd = [sys.executable, "-m", "w2v.cli", "train", str(corpus), "--min-count", "1", "--dim", "8", "--epochs",
-               "1", "-o", str(tmp_path / "v.txt"), *options]
+               "1", "-o", str(out), *options]
         r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
         assert r.returncode == 0, r.stderr[-2000:]
         return r.stderr
 
     for options in (["--model", "cbow"], ["--model", "cbow", "--loss", "hs"],
-                    ["--model", "sg", "--subwords", "3-4", "--buckets", "1000"]):
+                    ["--model", "sg", "--subwords", "3-4", "--buckets", "1000"],
+                    ["--model", "nplm", "--loss", "hs", "--hidden", "8", "--context", "2", "--threads", "2"]):
         first = run(*options)
         assert "compiled kernels in" in first and "beside the vocabulary pass" in first, (options, first)
         assert "compiling kernels (first run only) ...\n" not in first

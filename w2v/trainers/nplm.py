@@ -92,6 +92,25 @@ class Trainer:
                         f"vocabulary: {len(vocab)} words + <unk> ({int(self.counts[self.unk])} tokens) + </s> "
                         f"({int(self.counts[-1])} sentences), {self.encoded.total_tokens} tokens")
 
+    def kernel_ahead(self):
+        """(lane kernel, a function of no arguments that makes its warm-up arguments with this run's types on
+        a made-up vocabulary of eight words): ahead.KernelsAhead compiles it beside the vocabulary pass."""
+        from w2v import kernels
+        from w2v.choices import sentence_kernel
+
+        def arguments():
+            import types
+
+            cfg = self.cfg
+            counts = np.arange(16, 8, -1, dtype=np.int64)
+            n_out = layer(cfg.loss).n_out(len(counts))
+            tabs = output_tables(counts, cfg, 0.0)
+            W_in, W_hid, b_hid, W_out = init_nplm(len(counts), cfg, counts, n_out, tabs.out)
+            weights = kernels.Weights(W_in, W_out, W_hid, b_hid)
+            return weights, tabs, kernel_config(cfg, types.SimpleNamespace(n_ids=1), tabs, n_out)
+
+        return kernels.lane_kernel(sentence_kernel(self.cfg)), arguments
+
     def memory(self):
         cfg = self.cfg
         n_x = cfg.context * cfg.dim
