@@ -7,9 +7,9 @@ Numba's compiler is Python and holds the GIL, which a thread would take from the
 both slowed down, the whole run no shorter).
 
 The trainer says what to compile (``kernel_ahead()``: the lane kernel, and a function that makes warm-up
-arguments with this run's types on a made-up vocabulary). Nothing starts when the kernel is already cached, when the trainer has no
-``kernel_ahead``, or on a single core; a child that fails changes nothing (``load_kernels`` compiles then,
-and reports any error itself).
+arguments with this run's types on a made-up vocabulary). Nothing starts when the kernel is cached for
+those types, when the trainer has no ``kernel_ahead`` (GloVe, Dask), or on a single core; a child that
+fails changes nothing (``load_kernels`` compiles then, and reports any error itself).
 """
 
 import os

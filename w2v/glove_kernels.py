@@ -72,7 +72,8 @@ def _epoch(rows, cols, vals, starts, ends, params, x_max, power, eta, clip, cost
 # It releases the GIL: the trainer runs it in a thread, so the main thread takes signals at once. No
 # reference counting (``_nrt=False``): the four row views of every update each took an atomic increment
 # and decrement of a shared array's count (2 threads: 8-19% faster without, the same bits; RESULTS.md).
-epoch = numba.njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True, _nrt=False)(renamed(_epoch, "glove_epoch"))
+epoch = numba.njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True, _nrt=False)(
+    renamed(_epoch, "glove_epoch"))
 
 
 @numba.njit(cache=True)

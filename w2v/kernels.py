@@ -210,7 +210,7 @@ def keep_word(keep, w, state):
 # adding to the chunk's running ``loss`` and ``predictions``. Its lane state (scratch space, buffers) is
 # made by ``alloc(weights, cfg)`` in Python, once per lane and block: the lane loop is compiled without
 # Numba's reference counting (an atomic increment and decrement of an array's count for every row view
-# and inlined call, which cost CBOW a fifth of its time) and so allocates nothing (the NPLM's keeps it:
+# and inlined call, about an eighth of CBOW's time) and so allocates nothing (the NPLM's keeps it:
 # see ``refcounts``). ``start`` readies that state in place for a chunk, ``finish`` trains what the chunk
 # left pending; all three default to the window models'.
 # choices.MODELS names each model's sentence kernel; lane_kernel compiles it into the lane loop.
