@@ -10,7 +10,7 @@ import numpy as np
 from w2v.errors import CorpusError, OptionError
 from w2v.output import layer
 from w2v.trainers import Finished, Prepared
-from w2v.trainers.stream import chunk_ids, kernel_config, memory_estimate, output_tables, stream_epochs
+from w2v.trainers.stream import ahead_kernel, chunk_ids, kernel_config, memory_estimate, output_tables, stream_epochs
 from w2v.vocab import Vocab
 
 
@@ -93,23 +93,17 @@ class Trainer:
                         f"({int(self.counts[-1])} sentences), {self.encoded.total_tokens} tokens")
 
     def kernel_ahead(self):
-        """(lane kernel, a function of no arguments that makes its warm-up arguments with this run's types on
-        a made-up vocabulary of eight words): ahead.KernelsAhead compiles it beside the vocabulary pass."""
+        """For ahead.KernelsAhead: stream.ahead_kernel with the NPLM's weights (every word predicted: no
+        subsampling)."""
         from w2v import kernels
-        from w2v.choices import sentence_kernel
 
-        def arguments():
-            import types
+        cfg = self.cfg
 
-            cfg = self.cfg
-            counts = np.arange(16, 8, -1, dtype=np.int64)
-            n_out = layer(cfg.loss).n_out(len(counts))
-            tabs = output_tables(counts, cfg, 0.0)
-            W_in, W_hid, b_hid, W_out = init_nplm(len(counts), cfg, counts, n_out, tabs.out)
-            weights = kernels.Weights(W_in, W_out, W_hid, b_hid)
-            return weights, tabs, kernel_config(cfg, types.SimpleNamespace(n_ids=1), tabs, n_out)
+        def weights(words, counts, n_out, tabs):
+            W_in, W_hid, b_hid, W_out = init_nplm(len(words), cfg, counts, n_out, tabs.out)
+            return kernels.Weights(W_in, W_out, W_hid, b_hid)
 
-        return kernels.lane_kernel(sentence_kernel(self.cfg)), arguments
+        return ahead_kernel(cfg, 0.0, weights)
 
     def memory(self):
         cfg = self.cfg

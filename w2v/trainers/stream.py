@@ -95,6 +95,25 @@ def warm_up_call(kernel, weights, tabs, kcfg):
             stop_flag(), *lane_state(kernel, weights, kcfg))
 
 
+def ahead_kernel(cfg, sample, make_weights):
+    """What ahead.KernelsAhead compiles for a trainer: (this run's lane kernel, a function of no arguments
+    that makes warm-up arguments of this run's types on a made-up vocabulary of eight words).
+    ``make_weights(words, counts, n_out, tabs)`` makes the trainer's kernel weights for them."""
+    import types
+
+    from w2v import kernels
+    from w2v.output import layer
+
+    def arguments():
+        words, counts = [f"w{i}" for i in range(8)], np.arange(16, 8, -1, dtype=np.int64)
+        n_out = layer(cfg.loss).n_out(len(words))
+        tabs = output_tables(counts, cfg, sample)
+        weights = make_weights(words, counts, n_out, tabs)
+        return weights, tabs, kernel_config(cfg, types.SimpleNamespace(n_ids=1), tabs, n_out)
+
+    return kernels.lane_kernel(sentence_kernel(cfg)), arguments
+
+
 def stream_epochs(encoded, weights, tabs, kcfg, cfg, chunk_ids=CHUNK_IDS):
     """The epochs over the encoded corpus: one step per block of whole sentences, its chunks (of about
     ``chunk_ids`` ids) shared out to ``--threads`` lanes (kernels.lane_kernel, compiled for the model's

@@ -5,7 +5,7 @@ import numpy as np
 
 from w2v.output import layer
 from w2v.trainers import Finished, Prepared
-from w2v.trainers.stream import kernel_config, memory_estimate, output_tables, stream_epochs
+from w2v.trainers.stream import ahead_kernel, kernel_config, memory_estimate, output_tables, stream_epochs
 
 
 def init_weights(n_words, dim, seed, n_out, spread=1.0):
@@ -84,23 +84,14 @@ class Trainer:
                                                       f"of {self.encoded.total_tokens} tokens")
 
     def kernel_ahead(self):
-        """(lane kernel, a function of no arguments that makes its warm-up arguments with this run's types on
-        a made-up vocabulary of eight words): ahead.KernelsAhead compiles it beside the vocabulary pass."""
-        from w2v import kernels
-        from w2v.choices import sentence_kernel
+        """For ahead.KernelsAhead: stream.ahead_kernel with this model's weights."""
+        cfg = self.cfg
 
-        def arguments():
-            import types
+        def weights(words, counts, n_out, tabs):  # (a lock array has the type of no lock)
+            return kernel_weights(cfg, words, np.zeros((len(words), cfg.dim), np.float32),
+                                  np.zeros((n_out, cfg.dim), np.float32))
 
-            cfg = self.cfg
-            words, counts = [f"w{i}" for i in range(8)], np.arange(16, 8, -1, dtype=np.int64)
-            n_out = layer(cfg.loss).n_out(len(words))
-            tabs = output_tables(counts, cfg, cfg.sample)
-            W_in, W_out = np.zeros((len(words), cfg.dim), np.float32), np.zeros((n_out, cfg.dim), np.float32)
-            weights = kernel_weights(cfg, words, W_in, W_out)  # (a lock array has the type of no lock)
-            return weights, tabs, kernel_config(cfg, types.SimpleNamespace(n_ids=1), tabs, n_out)
-
-        return kernels.lane_kernel(sentence_kernel(self.cfg)), arguments
+        return ahead_kernel(cfg, cfg.sample, weights)
 
     def extend(self, corpus, workdir, ck, update_vocab):
         """Continue from checkpoint ``ck`` on new text: (Prepared, params). Known words keep their rows;
