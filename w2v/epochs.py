@@ -104,7 +104,8 @@ def run_epochs(epochs, n_epochs, progress, run, save):
     count_key, speed_key, rate_key = epochs.names
     rate_label, loss_label = epochs.labels
     total = epochs.length * n_epochs
-    bar = tqdm(total=total * epochs.per_position, unit=epochs.unit, unit_scale=True, disable=run.quiet,
+    bar_total = total * epochs.per_position
+    bar = tqdm(total=bar_total, unit=epochs.unit, unit_scale=True, disable=run.quiet,
                file=sys.stderr, dynamic_ncols=True, smoothing=0.1,
                initial=(progress.epoch * epochs.length + progress.position) * epochs.per_position)
     t_train = time.perf_counter()
@@ -127,7 +128,8 @@ def run_epochs(epochs, n_epochs, progress, run, save):
                     mean_loss = progress.loss_sum / max(progress.n_sum, 1)
                     bar.set_postfix_str(f"epoch {epoch + 1}/{n_epochs} {rate_label} {rate:.5f} {loss_label} "
                                         f"{mean_loss:.4f}", refresh=False)
-                    bar.update(step)
+                    # the bar is set to its point, not stepped: a sum of float steps may pass the total
+                    bar.update(min(at * epochs.per_position, bar_total) - bar.n)
                     record = {"event": "progress", "epoch": epoch + 1, count_key: round(at * epochs.per_position),
                               speed_key: done / max(time.perf_counter() - t_train, 1e-9), rate_key: rate,
                               "loss": mean_loss}

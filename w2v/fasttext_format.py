@@ -142,8 +142,8 @@ def write(path, words, counts, W_in, W_out, args):
         for mats in (parts, (W_out,)):
             f.write(struct.pack("<?qq", False, sum(len(m) for m in mats), full["dim"]))
             for mat in mats:
-                for s in range(0, len(mat), 1 << 16):
-                    f.write(np.ascontiguousarray(mat[s:s + (1 << 16)], "<f4").tobytes())
+                for s in range(0, len(mat), 1 << 16):  # (a contiguous slice is written from its own memory)
+                    f.write(memoryview(np.ascontiguousarray(mat[s:s + (1 << 16)], "<f4")).cast("B"))
 
 
 def output_for_fasttext(loss, W_out, n_words):

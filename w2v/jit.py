@@ -58,6 +58,37 @@ def chunk_seed(seed, epoch, position):
     return r
 
 
+def _uniform_rows(W, seed, lo, scale):
+    """Fill ``W`` (rows x dim, float32) with ``lo + scale * u``, ``u`` uniform on [0, 1) with 24 random
+    bits, two values per 64 random bits; row ``r``'s values come from its own stream (``chunk_seed(seed, 0,
+    r)``), so they depend on neither the threads nor the order the rows are filled in."""
+    unit = np.float32(1.0 / (1 << 24))
+    dim = W.shape[1]
+    for r in numba.prange(W.shape[0]):
+        row = W[r]
+        state = chunk_seed(seed, 0, r)
+        for k in range(0, dim, 2):
+            state, bits = rng_next(state)
+            row[k] = lo + scale * (np.float32(bits >> np.uint64(40)) * unit)
+            if k + 1 < dim:
+                row[k + 1] = lo + scale * (np.float32((bits >> np.uint64(16)) & np.uint64(0xFFFFFF)) * unit)
+
+
+_uniform_rows_kernel = None
+
+
+def uniform_rows(shape, seed, lo, hi):
+    """A new float32 array of ``shape`` (rows, dim), uniform on [lo, hi) (see ``_uniform_rows``), filled by
+    every core Numba has: about 2 ns a value on one core, where numpy's PCG64 takes 10 (2.1M fastText rows of
+    100: 2.2 s with numpy)."""
+    global _uniform_rows_kernel
+    if _uniform_rows_kernel is None:
+        _uniform_rows_kernel = numba.njit(cache=True, parallel=True, _nrt=False)(_uniform_rows)
+    W = np.empty(shape, np.float32)
+    _uniform_rows_kernel(W, np.uint64(seed & 0xFFFFFFFFFFFFFFFF), np.float32(lo), np.float32(hi - lo))
+    return W
+
+
 # ---------------------------------------------------------------- blocked vector loops
 @numba.njit(fastmath=FASTMATH, inline="always")
 def dot(a, b):

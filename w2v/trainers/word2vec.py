@@ -10,13 +10,11 @@ from w2v.trainers.stream import ahead_kernel, kernel_config, memory_estimate, ou
 
 def init_weights(n_words, dim, seed, n_out, spread=1.0):
     """word2vec.c's initialisation: W_in uniform in [-0.5, 0.5) / dim, W_out zeros; fastText's subword model
-    (``spread`` 2) draws W_in in [-1, 1) / dim."""
-    rng = np.random.Generator(np.random.PCG64(seed))
-    W_in = rng.random((n_words, dim), dtype=np.float32)
-    W_in -= np.float32(0.5)  # (in place: the same values as a new array, without two more copies)
-    W_in /= np.float32(dim)
-    if spread != 1.0:
-        W_in *= np.float32(spread)
+    (``spread`` 2) draws W_in in [-1, 1) / dim. Each row's values depend on the seed and its index only."""
+    from w2v.jit import uniform_rows
+
+    half = 0.5 * spread / dim
+    W_in = uniform_rows((n_words, dim), seed, -half, half)
     W_out = np.zeros((n_out, dim), np.float32)
     return W_in, W_out
 
