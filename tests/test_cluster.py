@@ -17,7 +17,8 @@ distributed = pytest.importorskip("distributed")
 
 from conftest import cluster_purity, planted_corpus  # noqa: E402
 from w2v import api  # noqa: E402
-from w2v.cluster import connection, counting, rowsync, shards as sharding, trainer  # noqa: E402
+from w2v.cluster import connection, counting, rowsync, trainer  # noqa: E402
+from w2v.corpus import pieces as sharding  # noqa: E402
 from w2v.errors import OptionError  # noqa: E402
 
 

@@ -126,3 +126,107 @@ def test_canonical_is_pythons_replacement_decoding():
                     np.uint8)
     for _ in range(20000):
         check(rng.choice(pool, rng.integers(1, 9)).tobytes())
+
+
+# ---------------------------------------------------------------- counting in two halves
+def _scan_all(path, tmp, threads, min_count=1):
+    from w2v.corpus import scan_corpus
+
+    work = tmp / f"work{threads}"
+    work.mkdir()
+    r = scan_corpus(path if isinstance(path, list) else str(path), str(work), min_count=min_count, threads=threads)
+    stream = np.fromfile(r.prov_path, np.int32) if r.prov_path else None
+    return r, stream
+
+
+def _mixed_corpus(path, lines=3000, seed=0):
+    """Lines of Zipf words, some only in the second half, with invalid UTF-8 and overlong tokens."""
+    rng = np.random.default_rng(seed)
+    words = [f"w{i}" for i in range(2000)]
+    p = 1 / np.arange(1, 2001)
+    p /= p.sum()
+    with open(path, "wb") as f:
+        for i in range(lines):
+            toks = [w.encode() for w in rng.choice(words, rng.integers(0, 30), p=p)]
+            if i > lines // 2 and i % 7 == 0:
+                toks.append(f"late{i % 50}".encode())  # types first seen in the second half
+            if i % 97 == 0:
+                toks.append(b"bad\xff\xfe" + bytes([i % 256]))
+            if i % 331 == 0:
+                toks.append(b"x" * 1500)  # overlong: skipped, a gap in the stream
+            f.write(b" ".join(toks) + b"\n")
+
+
+def test_two_halves_count_and_encode_exactly_as_one_scan(tmp_path, monkeypatch):
+    """scan_corpus with threads counts a file in two halves side by side: the same words, counts, provisional
+    ids (a type first seen in the second half takes the next id, as in one pass), the same stream, tokens,
+    overlong and invalid tokens as the one scan; several files too."""
+    from w2v.corpus import counting
+
+    monkeypatch.setattr(counting, "HALVES_BYTES", 0)
+    path = tmp_path / "c.txt"
+    _mixed_corpus(path)
+    calls = []
+    real = counting._scan_halves
+    monkeypatch.setattr(counting, "_scan_halves", lambda *a: calls.append(real(*a)) or calls[-1])
+    for min_count in (1, 3):
+        (tmp_path / f"a{min_count}").mkdir()
+        one, s1 = _scan_all(path, tmp_path / f"a{min_count}", 1, min_count)
+        two, s2 = _scan_all(path, tmp_path / f"a{min_count}", 2, min_count)
+        assert one.words == two.words and any(w.startswith("late") for w in two.words)
+        assert np.array_equal(one.counts, two.counts) and np.array_equal(one.pids, two.pids)
+        assert (one.n_pids, one.total_tokens, one.overlong, one.invalid_utf8, one.types) == \
+               (two.n_pids, two.total_tokens, two.overlong, two.invalid_utf8, two.types)
+        assert one.overlong > 0 and one.invalid_utf8 > 0
+        assert np.array_equal(s1, s2)
+    assert len(calls) == 2 and None not in calls  # (the halves counted, not the one scan)
+    folder = tmp_path / "dir"
+    folder.mkdir()
+    for k in range(3):
+        _mixed_corpus(folder / f"part{k}.txt", lines=700, seed=k)
+    (tmp_path / "d").mkdir()
+    files = counting.reading.expand_inputs(str(folder))
+    assert len(files) == 3
+    one, s1 = _scan_all(files, tmp_path / "d", 1)
+    two, s2 = _scan_all(files, tmp_path / "d", 2)
+    assert one.words == two.words and np.array_equal(one.counts, two.counts) and np.array_equal(s1, s2)
+    assert len(calls) == 3 and calls[-1] is not None
+
+
+def test_two_halves_give_way_to_the_one_scan_where_it_must_spill(tmp_path, monkeypatch):
+    """A half with more than its share of LIVE_TYPES types: the one scan counts the corpus (spilling to
+    disk, exactly), and the halves' files are gone."""
+    from w2v.corpus import counting
+
+    monkeypatch.setattr(counting, "HALVES_BYTES", 0)
+    monkeypatch.setattr(counting, "LIVE_TYPES", 400)
+    path = tmp_path / "c.txt"
+    _mixed_corpus(path)
+    (tmp_path / "w").mkdir()
+    r, _ = _scan_all(path, tmp_path / "w", 2)
+    assert r.spilled > 0 and not r.complete
+    with open(path, "rb") as f:
+        toks = [t for t in f.read().split() if len(t) <= 1000]
+    assert r.total_tokens == len(toks) + r.overlong
+    assert not [p for p in (tmp_path / "w" / "work2").iterdir() if p.name in ("provisional.0.i32", "provisional.1.i32")]
+
+
+def test_a_long_invalid_token_when_the_arena_is_nearly_full_is_counted(tmp_path):
+    """A 1000-byte token of invalid bytes becomes 3000 bytes of U+FFFD; with 1001-3000 bytes left in the
+    arena the table used not to grow and the scan asked again for ever. It now grows."""
+    import subprocess
+    import sys
+
+    words, used, i = [], 0, 0
+    while used < (1 << 20) - 2000:  # the arena's first size is 1 MiB
+        w = f"w{i:07d}"
+        words.append(w)
+        used += len(w) + 1
+        i += 1
+    path = tmp_path / "c.txt"
+    path.write_bytes(" ".join(words).encode() + b"\n" + b"\xff" * 1000 + b"\n")
+    code = ("import sys; from w2v.corpus import scan_corpus; "
+            f"r = scan_corpus({str(path)!r}, {str(tmp_path)!r}); print(r.invalid_utf8, r.types)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["1", str(len(words) + 1)]

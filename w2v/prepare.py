@@ -26,7 +26,7 @@ def prepare(corpus, cfg, workdir, known=None, unk=None):
     scanned = corpus_mod.scan_corpus(corpus, workdir, count_limit=limit, known_words=known.words if known else None,
                                      keep_text=known is None and not corpus_mod.rereadable(corpus),
                                      reread_if_pruned=known is None, min_count=1 if known else cfg.min_count,
-                                     max_vocab=None if known else cfg.max_vocab)
+                                     max_vocab=None if known else cfg.max_vocab, threads=cfg.n_threads)
     if scanned.total_tokens == 0:
         raise CorpusError(f"corpus is empty (no tokens): {name}")
     if scanned.invalid_utf8 > 0.3 * scanned.total_tokens and corpus_mod.text_only():

@@ -148,6 +148,33 @@ def find_entry(buf, s, length, h, slots, e_hash, e_off, e_len, arena):
         j = (j + 1) & mask
 
 
+@numba.njit(inline="always")
+def _room(st, length, slots, e_hash, arena):
+    """Whether the table has room for one more entry of ``length`` bytes (Table.grow makes it)."""
+    return st[ST_N] < e_hash.shape[0] and st[ST_ARENA] + length + 1 <= arena.shape[0] and 2 * st[ST_N] < slots.shape[0]
+
+
+@numba.njit(inline="always")
+def _new_entry(src, at, length, h, j, slots, e_hash, e_off, e_len, e_count, e_pid, arena, st):
+    """Add the type ``src[at:at + length]`` (hash ``h``) in the empty slot ``j`` with count 0 and the next
+    provisional id; returns its entry."""
+    e = st[ST_N]
+    st[ST_N] += 1
+    slots[j] = e
+    e_hash[e] = h
+    o = st[ST_ARENA]
+    e_off[e] = o
+    e_len[e] = length
+    for k in range(length):
+        arena[o + k] = src[at + k]
+    arena[o + length] = 10
+    st[ST_ARENA] = o + length + 1
+    e_count[e] = 0
+    e_pid[e] = st[ST_NEXT_PID]
+    st[ST_NEXT_PID] += 1
+    return e
+
+
 def fix_buffer():
     """``scan_block``'s scratch for one token made canonical."""
     return np.empty(3 * MAX_TOKEN_BYTES, np.uint8)
@@ -206,8 +233,7 @@ def scan_block(buf, pos, end, final, slots, e_hash, e_off, e_len, e_count, e_pid
         fixed = canonical(buf, s, i, fix)
         if fixed >= 0:
             src, at, length = fix, 0, fixed
-        if not frozen and (st[ST_N] >= e_hash.shape[0] or st[ST_ARENA] + length + 1 > arena.shape[0]
-                           or 2 * st[ST_N] >= slots.shape[0]):
+        if not frozen and not _room(st, length, slots, e_hash, arena):
             return s, out_n, NEED_GROW
         h = token_hash(src, at, at + length)
         j, e = find_entry(src, at, length, h, slots, e_hash, e_off, e_len, arena)
@@ -220,25 +246,39 @@ def scan_block(buf, pos, end, final, slots, e_hash, e_off, e_len, e_count, e_pid
             st[ST_SENT] += 1
             continue
         if e < 0:
-            e = st[ST_N]
-            st[ST_N] += 1
-            slots[j] = e
-            e_hash[e] = h
-            o = st[ST_ARENA]
-            e_off[e] = o
-            e_len[e] = length
-            for k in range(length):
-                arena[o + k] = src[at + k]
-            arena[o + length] = 10
-            st[ST_ARENA] = o + length + 1
-            e_count[e] = 0
-            e_pid[e] = st[ST_NEXT_PID]
-            st[ST_NEXT_PID] += 1
+            e = _new_entry(src, at, length, h, j, slots, e_hash, e_off, e_len, e_count, e_pid, arena, st)
         e_count[e] += 1
         out[out_n] = e_pid[e]
         out_n += 1
         st[ST_SENT] += 1
     return end, out_n, DONE
+
+
+@numba.njit(cache=True, nogil=True, _nrt=False)
+def merge_entries(b_start, b_n, b_hash, b_off, b_len, b_count, b_pid, b_arena, slots, e_hash, e_off, e_len, e_count,
+                  e_pid, arena, st, pid_map):
+    """Add the entries ``b_start..b_n-1`` of a second table (the ``b_`` arrays: the count of a later part of
+    the corpus) to this one, in their order: a type already here adds its count, a new one takes the next
+    provisional id; ``pid_map[b_pid[e]]`` receives the id here. Returns the entry it stopped at: ``b_n``, or
+    an earlier one when this table needs to grow (Table.grow; call again from there)."""
+    for e in range(b_start, b_n):
+        o, length = b_off[e], np.int64(b_len[e])
+        j, a = find_entry(b_arena, o, length, b_hash[e], slots, e_hash, e_off, e_len, arena)
+        if a < 0:
+            if not _room(st, length, slots, e_hash, arena):
+                return e
+            a = _new_entry(b_arena, o, length, b_hash[e], j, slots, e_hash, e_off, e_len, e_count, e_pid, arena, st)
+        e_count[a] += b_count[e]
+        pid_map[b_pid[e]] = e_pid[a]
+    return b_n
+
+
+@numba.njit(cache=True, nogil=True, _nrt=False)
+def map_ids(ids, n, pid_map):
+    """Provisional ids ``ids[:n]`` through ``pid_map`` in place (line ends and GAP stay)."""
+    for i in range(n):
+        if ids[i] >= 0:
+            ids[i] = pid_map[ids[i]]
 
 
 @numba.njit(cache=True, nogil=True)

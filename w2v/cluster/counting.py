@@ -9,7 +9,7 @@ from typing import NamedTuple
 import numpy as np
 
 from w2v.cluster.connection import workers_of
-from w2v.cluster.shards import Shard, shards
+from w2v.corpus.pieces import Shard, shards
 from w2v.errors import CorpusError
 
 class Words:

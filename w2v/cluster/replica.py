@@ -16,7 +16,7 @@ import numpy as np
 
 from w2v.cluster.counting import scan_shard
 from w2v.cluster.rowsync import RowSync, aligned, apply, combine, part
-from w2v.cluster.shards import Shard
+from w2v.corpus.pieces import Shard
 from w2v.output import layer
 from w2v.trainers.stream import train_chunks
 

@@ -12,7 +12,7 @@ from w2v.output import layer
 from w2v.cluster.connection import close, connect, workers_of
 from w2v.cluster.counting import Words, merge_counts, replica_count, report, tree
 from w2v.cluster.replica import Replica, combine_task, hot_rows, slices_task, train_task
-from w2v.cluster.shards import shards
+from w2v.corpus.pieces import shards
 from w2v.trainers import Prepared
 
 class _Lost(Exception):

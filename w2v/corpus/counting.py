@@ -1,13 +1,14 @@
 """Counting a corpus once: the Numba scan (scan.py) fills a growable table of token types and writes the
 provisional id stream; an exact count spills the table to disk beyond LIVE_TYPES types (spill.py)."""
 
+import contextlib
 import os
 from typing import NamedTuple
 
 import numpy as np
 
 from w2v.corpus import encoded, reading
-from w2v.errors import CorpusError
+from w2v.errors import CorpusError, OptionError
 
 DEFAULT_COUNT_LIMIT = 21_000_000  # word2vec.c prunes at 0.7 * 30M hash slots
 LIVE_TYPES = 4_000_000  # live types beyond which an exact count spills the table to disk (about 0.25 GB)
@@ -75,7 +76,8 @@ class Table:
             self.slots = None  # (the old slots go before the new ones come)
             self.slots = np.empty(1 << int(2 * cap - 1).bit_length(), np.int32)  # a power of two, >= 2 cap
             scan.rebuild_slots(self.slots, self.e_hash, n)
-        if self.st[scan.ST_ARENA] + scan.MAX_TOKEN_BYTES + 1 > len(self.arena):
+        # (a token's invalid bytes each become U+FFFD's three: up to three times the longest token)
+        if self.st[scan.ST_ARENA] + 3 * scan.MAX_TOKEN_BYTES + 1 > len(self.arena):
             new = np.zeros(2 * len(self.arena), np.uint8)
             new[: self.st[scan.ST_ARENA]] = self.arena[: self.st[scan.ST_ARENA]]
             self.arena = new
@@ -130,7 +132,7 @@ class Table:
 
 
 def scan_corpus(path, workdir, count_limit=None, known_words=None, sink=None, seed_words=(),
-                keep_text=False, reread_if_pruned=False, min_count=1, max_vocab=None):
+                keep_text=False, reread_if_pruned=False, min_count=1, max_vocab=None, threads=1):
     """Count token types and write the provisional id stream to ``workdir``.
 
     ``count_limit`` None counts exactly: beyond ``LIVE_TYPES`` live types the table is spilled to disk and
@@ -147,13 +149,64 @@ def scan_corpus(path, workdir, count_limit=None, known_words=None, sink=None, se
     written once pruning starts (the caller reads the corpus again). ``min_count`` leaves the types counted
     fewer times out of the result's words, counts and pids (their ids map to nothing; where some word is
     invalid UTF-8 all are kept, see Table.decode_words).
+
+    ``threads`` 2 or more counts plain files of at least ``HALVES_BYTES`` in two halves side by side (an
+    exact count with nothing else asked: ``_scan_halves``); the result is the one scan's, the same words,
+    counts, provisional ids and stream.
     """
-    from w2v import scan
     from w2v.spill import Runs
 
+    if (threads > 1 and count_limit is None and known_words is None and sink is None and not seed_words
+            and not keep_text):
+        halves = _scan_halves(path, workdir, min_count)
+        if halves is not None:
+            return halves
     runs = Runs(workdir) if count_limit is None and sink is None else None
     if count_limit is None:
         count_limit = DEFAULT_COUNT_LIMIT if runs is None else LIVE_TYPES
+    table = _table(count_limit, known_words, seed_words)
+    prov_path = None if sink else os.path.join(workdir, "provisional.i32")
+    text_path = os.path.join(workdir, "text.txt") if keep_text else None
+    pruned = 0
+    min_reduce = 1
+    try:
+        with open(prov_path or os.devnull, "wb") as fout:
+            flush = sink or (lambda ids: ids.tofile(fout))
+
+            def at_limit(flush):
+                nonlocal pruned, min_reduce
+                if runs is not None:
+                    runs.spill(table)
+                else:
+                    table.prune(min_reduce)  # word2vec.c's ReduceVocab
+                    min_reduce += 1
+                    pruned += 1
+                if (runs is not None and runs.n == 1) or (reread_if_pruned and pruned == 1):
+                    # the stream will be encoded by a second read (prepare.py): stop writing it,
+                    # so neither its disk nor its provisional ids grow with the pruning's churn
+                    fout.truncate(0)
+                    return _discard
+                return flush
+
+            table_bytes, scratch = _scan_into(table, path, flush, at_limit, text_path)
+    except OSError as e:
+        raise CorpusError(f"cannot write the encoded corpus{' or the counts spilled' if runs else ''} to "
+                          f"{workdir}: {e.strerror or e}") from None
+    if runs is not None and runs.n:
+        try:
+            runs.spill(table)  # the live types join the runs, and the table goes before they are merged
+            st, table = table.st, None
+            return _spilled_result(runs, st, min_count, max_vocab, count_limit, prov_path, text_path, table_bytes,
+                                   scratch)
+        except OSError as e:
+            raise CorpusError(f"cannot write or read the counts spilled to {workdir}: {e.strerror or e}") from None
+    return _result(table, min_count, prov_path, text_path, pruned, table_bytes, scratch, known_words is not None)
+
+
+def _table(count_limit, known_words=None, seed_words=()):
+    """An empty Table for a scan with this live-type limit, frozen with ``known_words`` or seeded."""
+    from w2v import scan
+
     table = Table()
     table.st[scan.ST_LIMIT] = count_limit
     if known_words is not None:
@@ -162,76 +215,65 @@ def scan_corpus(path, workdir, count_limit=None, known_words=None, sink=None, se
         table.freeze(seed_words)
         table.st[scan.ST_FROZEN] = 0
         table.st[scan.ST_SEEDED] = len(seed_words)  # (kept by pruning: their ids stay 0, 1, ...)
+    return table
+
+
+def _scan_into(table, path, flush, at_limit, text_path=None):
+    """Scan the corpus ``path`` into ``table``, handing the provisional ids to ``flush`` in blocks; at the
+    table's live-type limit ``at_limit(flush)`` prunes or spills it and returns the flush to go on with.
+    ``text_path``: copy what is read there. Returns (the table's peak bytes, the scan's buffers' bytes)."""
+    from w2v import scan
+
     buf = np.zeros(reading.READ_BYTES + 2 * scan.MAX_TOKEN_BYTES + 16, np.uint8)
     out = np.empty(encoded.OUT_IDS, np.int32)
     fix = scan.fix_buffer()
     out_n = 0
     carry = 0
-    min_reduce = 1
-    prov_path = None if sink else os.path.join(workdir, "provisional.i32")
     f = reading.open_corpus(path)
-    text_path = os.path.join(workdir, "text.txt") if keep_text else None
-    source = reading.Copy(f, text_path) if keep_text else f
+    source = reading.Copy(f, text_path) if text_path else f
     reader = reading.Prefetch(source, reading.describe(path))
-    pruned = 0
     table_bytes = table.nbytes()
     try:
-        with open(prov_path or os.devnull, "wb") as fout:
-            flush = sink or (lambda ids: ids.tofile(fout))
-            blocks = iter(reader)
+        blocks = iter(reader)
+        while True:
+            chunk = next(blocks, None)
+            final = chunk is None
+            if final:
+                # a virtual newline closes the last line
+                chunk = b"\n"
+            end = carry + len(chunk)
+            if end > len(buf):
+                buf = np.concatenate([buf[:carry], np.zeros(end - carry, np.uint8)])
+            buf[carry:end] = np.frombuffer(chunk, np.uint8)
+            pos = 0
             while True:
-                chunk = next(blocks, None)
-                final = chunk is None
-                if final:
-                    # a virtual newline closes the last line
-                    chunk = b"\n"
-                end = carry + len(chunk)
-                if end > len(buf):
-                    buf = np.concatenate([buf[:carry], np.zeros(end - carry, np.uint8)])
-                buf[carry:end] = np.frombuffer(chunk, np.uint8)
-                pos = 0
-                while True:
-                    pos, out_n, status = scan.scan_block(buf, pos, end, final, *table.args(), out, out_n, fix)
-                    if status == scan.DONE:
-                        break
-                    if status == scan.OUT_FULL:
-                        flush(out[:out_n])
-                        out_n = 0
-                    elif status == scan.NEED_PRUNE:
-                        if runs is not None:
-                            runs.spill(table)
-                        else:
-                            table.prune(min_reduce)  # word2vec.c's ReduceVocab
-                            min_reduce += 1
-                            pruned += 1
-                        if (runs is not None and runs.n == 1) or (reread_if_pruned and pruned == 1):
-                            # the stream will be encoded by a second read (prepare.py): stop writing it,
-                            # so neither its disk nor its provisional ids grow with the pruning's churn
-                            fout.truncate(0)
-                            flush = _discard
-                    else:
-                        before = table.nbytes()
-                        table.grow()
-                        table_bytes = max(table_bytes, before + table.nbytes())  # old and new arrays, briefly
-                carry = end - pos
-                buf[:carry] = buf[pos:end]
-                if final:
+                pos, out_n, status = scan.scan_block(buf, pos, end, final, *table.args(), out, out_n, fix)
+                if status == scan.DONE:
                     break
-            flush(out[:out_n])
-    except OSError as e:
-        raise CorpusError(f"cannot write the encoded corpus{' or the counts spilled' if runs else ''} to "
-                          f"{workdir}: {e.strerror or e}") from None
+                if status == scan.OUT_FULL:
+                    flush(out[:out_n])
+                    out_n = 0
+                elif status == scan.NEED_PRUNE:
+                    flush = at_limit(flush)
+                else:
+                    before = table.nbytes()
+                    table.grow()
+                    table_bytes = max(table_bytes, before + table.nbytes())  # old and new arrays, briefly
+            carry = end - pos
+            buf[:carry] = buf[pos:end]
+            if final:
+                break
+        flush(out[:out_n])
     finally:
         reader.close()
         reading.close_source(source)
-    if runs is not None and runs.n:
-        try:
-            runs.spill(table)  # the live types join the runs, and the table goes before they are merged
-            st, table = table.st, None
-            return _spilled_result(runs, st, min_count, max_vocab, count_limit, prov_path, text_path, table_bytes,
-                           buf.nbytes + out.nbytes + 4 * reading.READ_BYTES)
-        except OSError as e:
-            raise CorpusError(f"cannot write or read the counts spilled to {workdir}: {e.strerror or e}") from None
+    return table_bytes, buf.nbytes + out.nbytes + 4 * reading.READ_BYTES
+
+
+def _result(table, min_count, prov_path, text_path, pruned, table_bytes, scratch, frozen=False):
+    """The ScanResult of a scan that kept its table (``frozen``: a table of known words)."""
+    from w2v import scan
+
     n = int(table.st[scan.ST_N])
     words, keep = table.decode_words(min_count)
     counts, pids = table.e_count[:n], table.e_pid[:n]
@@ -242,10 +284,95 @@ def scan_corpus(path, workdir, count_limit=None, known_words=None, sink=None, se
     kept = n if keep is None else len(keep)
     decoded = table.nbytes() + 2 * arena + 64 * kept
     return ScanResult(words=words, counts=counts.copy(), pids=pids.copy(),
-                      n_pids=int(table.st[scan.ST_NEXT_PID]) + (known_words is not None), prov_path=prov_path,
+                      n_pids=int(table.st[scan.ST_NEXT_PID]) + frozen, prov_path=prov_path,
                       total_tokens=int(table.st[scan.ST_TOKENS]), overlong=int(table.st[scan.ST_OVERLONG]),
                       invalid_utf8=int(table.st[scan.ST_INVALID]), pruned=pruned, text_path=text_path,
-                      table_bytes=max(table_bytes, decoded) + buf.nbytes + out.nbytes + 4 * reading.READ_BYTES, types=n)
+                      table_bytes=max(table_bytes, decoded) + scratch, types=n)
+
+
+HALVES_BYTES = 32 << 20  # corpora smaller than this are counted in one pass even with threads
+
+
+class _TooManyTypes(Exception):
+    """A half reached its share of LIVE_TYPES: the one scan, which spills, counts the corpus instead."""
+
+
+def _scan_halves(path, workdir, min_count):
+    """The exact count of ``path`` in two halves side by side (threads: the scan releases the GIL): each half
+    counted into its own table and stream, the second table's entries added to the first's in their order
+    (``scan.merge_entries``: a type first seen in the second half takes the next provisional id, as in one
+    scan) and its stream, mapped to those ids, appended to the first's. Equal to the one scan's result. None
+    where it does not apply: not plain files (standard input, an iterable, one compressed file), a corpus
+    under HALVES_BYTES, or more than half of LIVE_TYPES types in a half (the one scan spills them)."""
+    import threading
+
+    from w2v import scan
+    from w2v.corpus.pieces import Shard, shards
+
+    paths = reading.input_paths(path)
+    if paths is None or hasattr(path, "corpus") or any(reading.is_url(p) for p in paths):
+        return None  # (standard input, an iterable, text joined into phrases as it is read, remote files)
+    try:
+        parts = shards(path, 2)
+        if len(parts) < 2 or sum(os.path.getsize(p) for p in {q.path for s in parts for q in s}) < HALVES_BYTES:
+            return None
+    except (OSError, CorpusError, OptionError):
+        return None  # (the one scan says what is wrong with the input)
+    prov = [os.path.join(workdir, f"provisional.{i}.i32") for i in range(2)]
+    tables = [_table(LIVE_TYPES // 2) for _ in range(2)]
+    done, errors = [None, None], [None, None]
+
+    def count(i):
+        def at_limit(flush):
+            raise _TooManyTypes
+        try:
+            with open(prov[i], "wb") as fout:
+                done[i] = _scan_into(tables[i], Shard(parts[i]), lambda ids: ids.tofile(fout), at_limit)
+        except BaseException as e:  # delivered to the caller
+            errors[i] = e
+
+    second = threading.Thread(target=count, args=(1,), daemon=True)
+    second.start()
+    count(0)
+    second.join()
+    try:
+        for e in errors:
+            if isinstance(e, _TooManyTypes):
+                return None
+            if isinstance(e, OSError):
+                raise CorpusError(f"cannot write the encoded corpus to {workdir}: {e.strerror or e}") from None
+            if e is not None:
+                raise e
+        a, b = tables
+        n_b = int(b.st[scan.ST_N])
+        pid_map = np.full(int(b.st[scan.ST_NEXT_PID]), -1, np.int64)
+        e = 0
+        while True:
+            e = scan.merge_entries(e, n_b, *(x[:n_b] for x in (b.e_hash, b.e_off, b.e_len, b.e_count, b.e_pid)),
+                                   b.arena, *a.args(), pid_map)
+            if e == n_b:
+                break
+            a.grow()
+        for k in (scan.ST_TOKENS, scan.ST_OVERLONG, scan.ST_INVALID):
+            a.st[k] += b.st[k]
+        try:
+            with open(prov[1], "rb") as fin, open(prov[0], "ab") as fout:
+                ids = np.empty(encoded.OUT_IDS, np.int32)
+                while True:
+                    n = fin.readinto(memoryview(ids).cast("B")) // 4
+                    if n == 0:
+                        break
+                    scan.map_ids(ids, n, pid_map)
+                    ids[:n].tofile(fout)
+        except OSError as err:
+            raise CorpusError(f"cannot write the encoded corpus to {workdir}: {err.strerror or err}") from None
+        table_bytes = done[0][0] + done[1][0] + pid_map.nbytes
+        return _result(a, min_count, prov[0], None, 0, table_bytes, done[0][1] + done[1][1])
+    finally:
+        for i, p in enumerate(prov):
+            if i == 1 or errors[0] is not None or errors[1] is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(p)
 
 
 def _spilled_result(runs, st, min_count, max_vocab, limit, prov_path, text_path, table_bytes, buffers):

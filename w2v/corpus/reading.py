@@ -272,7 +272,7 @@ def open_corpus(corpus):
 
 class Files:
     """Files read one after another, with a newline after any file whose text does not end in one.
-    ``open_one`` opens each source (default: a path, by open_binary; cluster/shards.py passes byte ranges)."""
+    ``open_one`` opens each source (default: a path, by open_binary; corpus/pieces.py passes byte ranges)."""
 
     def __init__(self, sources, open_one=None):
         self.sources = list(sources)

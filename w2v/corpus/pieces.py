@@ -1,5 +1,6 @@
 """Shards: the inputs (files, directories, globs, URLs) cut into pieces (plain files at line ends, compressed
-files whole) and dealt into shards of about equal bytes, which workers open themselves."""
+files whole) and dealt into shards of about equal bytes, which Dask's workers open themselves and a local
+count reads in two halves side by side (counting.py)."""
 
 import os
 from typing import NamedTuple
@@ -22,7 +23,7 @@ class Piece(NamedTuple):
 
 def _files(corpus):
     """The input files as (path, bytes), expanded and sized once (a URL's glob and sizes are remote calls)."""
-    from w2v.corpus import expand_inputs, file_size, is_file, is_url
+    from w2v.corpus.reading import expand_inputs, file_size, is_file, is_url
 
     paths = expand_inputs(corpus)
     if paths == "-" or not isinstance(paths, (str, list)):
@@ -67,7 +68,7 @@ class _PieceReader:
     """A binary reader over the lines of one Piece."""
 
     def __init__(self, piece):
-        from w2v.corpus import open_binary, open_raw
+        from w2v.corpus.reading import open_binary, open_raw
 
         self.piece = piece
         if piece.end is None and piece.start == 0:
@@ -109,6 +110,6 @@ class Shard:
         return f"a shard of {len(self.pieces)} pieces"
 
     def open_binary(self):
-        from w2v.corpus import Files
+        from w2v.corpus.reading import Files
 
         return Files(self.pieces, open_one=_PieceReader)
