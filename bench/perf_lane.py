@@ -28,11 +28,14 @@ def child(args):
     from w2v.api import train
 
     kw = dict(model=args.model, loss=args.loss, threads=1, epochs=1, progress=False, seed=1)
+    if args.subwords:
+        kw["subwords"] = tuple(int(x) for x in args.subwords.split("-"))
     small = os.path.join(args.out, "small.txt")
     with open(args.corpus, "rb") as f, open(small, "wb") as g:
         g.write(f.read(2_000_000).rsplit(b"\n", 1)[0] + b"\n")
     train(small, **kw)  # compiles or loads the kernel
-    path = next(p for p in kernels._LANE_KERNELS if p.endswith(f".{args.model}_sentence"))
+    name = f".{args.model}_subword_sentence" if args.subwords else f".{args.model}_sentence"
+    path = next(p for p in kernels._LANE_KERNELS if p.endswith(name))
     cres = list(kernels._LANE_KERNELS[path].overloads.values())[0]
     addr = cres.library.get_pointer_to_function(cres.fndesc.llvm_func_name)
     end = next(b for a, b in ((int(x, 16) for x in line.split()[0].split("-")) for line in open("/proc/self/maps"))
@@ -52,6 +55,7 @@ def main():
     ap.add_argument("--corpus", required=True)
     ap.add_argument("--model", default="cbow")
     ap.add_argument("--loss", default="ns")
+    ap.add_argument("--subwords", help="character n-grams, as MINN-MAXN (a subword model)")
     ap.add_argument("--top", type=int, default=8, help="windows to show")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
@@ -62,7 +66,7 @@ def main():
     data = os.path.join(out, "perf.data")
     subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-F", "4000", "-o", data, "--", sys.executable,
                     os.path.abspath(__file__), "--child", "--out", out, "--corpus", args.corpus, "--model",
-                    args.model, "--loss", args.loss], check=True)
+                    args.model, "--loss", args.loss] + (["--subwords", args.subwords] if args.subwords else []), check=True)
     script = subprocess.run(["perf", "script", "-i", data, "-F", "ip,sym"], capture_output=True, text=True).stdout
     addr = json.load(open(os.path.join(out, "lane.json")))["addr"]
     rows = [line.split() for line in script.splitlines() if line.strip()]

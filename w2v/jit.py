@@ -11,6 +11,7 @@ from numba.extending import overload
 
 FASTMATH = {"reassoc", "contract", "nsz", "arcp"}  # no nnan/ninf: NaN must propagate to the guard
 MASK32 = np.uint64(0xFFFFFFFF)
+MASK31 = np.uint64(0x7FFFFFFF)
 _U32 = np.uint64(32)
 
 
@@ -42,10 +43,11 @@ def rng_next(state):
 
 @numba.njit(inline="always")
 def draw_noise(noise, r):
-    """One draw from the alias table with 64 random bits: the high half picks the slot, the low half decides."""
+    """One draw from the alias table (tables.alias_table) with 64 random bits: the high half picks the slot,
+    31 bits of the low half decide."""
     v = np.uint64(noise.shape[0])
     slot = np.int64(((r >> _U32) * v) >> _U32)
-    if np.int64(r & MASK32) < noise[slot, 0]:
+    if np.uint32(r & MASK31) < noise[slot, 0]:
         return slot
     return noise[slot, 1]
 
