@@ -30,7 +30,7 @@ class Trainer:
     def __init__(self, cfg, run):
         self.cfg = cfg
 
-    def prepare(self, corpus, workdir, resumed_vocab):
+    def prepare(self, corpus, workdir, resumed_vocab, threads=None):
         from w2v.vocab import Vocab
 
         CALLS.append("prepare")

@@ -63,6 +63,11 @@ class KernelsAhead:
         except OSError:
             pass
 
+    def scan_threads(self, threads):
+        """The threads the vocabulary pass may take: one fewer while the child compiles (its core; on two
+        cores, a count in two halves beside it slowed the compile the run then waits for)."""
+        return max(1, threads - 1) if self.proc is not None else threads
+
     def join(self):
         """Wait for the child (it is done, or nearly, by the end of the vocabulary pass); True when it
         compiled the kernel."""

@@ -102,7 +102,8 @@ def run_trainer(corpus, cfg, run=RunOptions(), resumed=None, continued=None):
         if continued:
             prepared, params = trainer.extend(corpus, workdir, continued, run.update_vocab)
         else:
-            prepared = trainer.prepare(corpus, workdir, resumed.vocab if resumed else None)
+            prepared = trainer.prepare(corpus, workdir, resumed.vocab if resumed else None,
+                                       threads=ahead.scan_threads(cfg.n_threads))
         from w2v.corpus import fingerprint_files
 
         files = fingerprint_files(corpus)

@@ -9,12 +9,13 @@ from w2v.output import layer
 from w2v.vocab import Vocab
 
 
-def prepare(corpus, cfg, workdir, known=None, unk=None):
+def prepare(corpus, cfg, workdir, known=None, unk=None, threads=None):
     """Scan and encode ``corpus`` (see corpus.open_corpus for what it may be); returns (Vocab, EncodedCorpus).
 
     ``known`` (a Vocab: ``--read-vocab``, or a checkpoint's) fixes the vocabulary instead of counting it.
     ``unk`` (a word) keeps out-of-vocabulary tokens in the stream as that word's id: the word's index
-    if the vocabulary has it, else ``len(vocab)`` (the language model's unknown token).
+    if the vocabulary has it, else ``len(vocab)`` (the language model's unknown token). ``threads``: what the
+    count may use (None: ``cfg.n_threads``; the driver gives one fewer while a first run compiles beside it).
     """
     from w2v import corpus as corpus_mod
     from w2v.vocab import build_vocab
@@ -26,7 +27,8 @@ def prepare(corpus, cfg, workdir, known=None, unk=None):
     scanned = corpus_mod.scan_corpus(corpus, workdir, count_limit=limit, known_words=known.words if known else None,
                                      keep_text=known is None and not corpus_mod.rereadable(corpus),
                                      reread_if_pruned=known is None, min_count=1 if known else cfg.min_count,
-                                     max_vocab=None if known else cfg.max_vocab, threads=cfg.n_threads)
+                                     max_vocab=None if known else cfg.max_vocab,
+                                     threads=cfg.n_threads if threads is None else threads)
     if scanned.total_tokens == 0:
         raise CorpusError(f"corpus is empty (no tokens): {name}")
     if scanned.invalid_utf8 > 0.3 * scanned.total_tokens and corpus_mod.text_only():

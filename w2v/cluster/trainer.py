@@ -107,7 +107,7 @@ class Trainer:
                      "bytes_taken_hot": 0, "bytes_taken_full": 0, "rebuilt": 0, "compute_s": 0.0, "round_s": 0.0,
                      "overhead_full_s": 0.0, "overhead_hot_s": 0.0, "take_s": 0.0, "report_s": 0.0, "combine_s": 0.0}
 
-    def prepare(self, corpus, workdir, resumed_vocab):
+    def prepare(self, corpus, workdir, resumed_vocab, threads=None):
         from w2v.prepare import known_vocab
 
         self.parts = shards(corpus, self.run.shards or len(workers_of(self.client)))

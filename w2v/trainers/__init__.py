@@ -2,8 +2,9 @@
 
 A trainer is a class ``Trainer(cfg, run)`` with:
 
-* ``prepare(corpus, workdir, resumed_vocab) -> Prepared``: read the corpus (or a co-occurrence file) into
-  what its kernel consumes; ``resumed_vocab`` is a checkpoint's vocabulary, or None;
+* ``prepare(corpus, workdir, resumed_vocab, threads=None) -> Prepared``: read the corpus (or a co-occurrence
+  file) into what its kernel consumes; ``resumed_vocab`` is a checkpoint's vocabulary, or None; ``threads``
+  the ones the reading may use (None: the run's);
 * ``memory() -> dict | None``: the memory estimate (resources.memory_estimate) to check before allocating,
   with ``memory_remedy`` naming the options that lower it;
 * ``init() -> dict``: fresh parameters, named arrays (what a checkpoint saves and a resume restores);

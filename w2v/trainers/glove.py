@@ -106,7 +106,7 @@ class Trainer:
     def __init__(self, cfg, run):
         self.cfg, self.run = cfg, run
 
-    def prepare(self, corpus, workdir, resumed_vocab):
+    def prepare(self, corpus, workdir, resumed_vocab, threads=None):
         """Count (or load) the co-occurrences and shuffle them with the seed; a resumed run does the same
         and so continues on the same order."""
         from w2v import cooccur, glove_kernels

@@ -72,12 +72,12 @@ class Trainer:
                               "have to become <unk>)")
         self.cfg, self.run = cfg, run
 
-    def prepare(self, corpus, workdir, resumed_vocab):
+    def prepare(self, corpus, workdir, resumed_vocab, threads=None):
         """Counts its own vocabulary even when resuming (the driver checks that the words are the same)."""
         from w2v.language_model import BOUNDARY, UNK
         from w2v.prepare import prepare
 
-        vocab, self.encoded = prepare(corpus, self.cfg, workdir, None, unk=UNK)
+        vocab, self.encoded = prepare(corpus, self.cfg, workdir, None, unk=UNK, threads=threads)
         if BOUNDARY in vocab.index:
             raise CorpusError(f"the corpus contains the token {BOUNDARY}, which the NPLM reserves for sentence ends")
         self.unk_in_corpus = UNK in vocab.index

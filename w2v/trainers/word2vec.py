@@ -71,10 +71,11 @@ class Trainer:
     def __init__(self, cfg, run):
         self.cfg, self.run = cfg, run
 
-    def prepare(self, corpus, workdir, resumed_vocab):
+    def prepare(self, corpus, workdir, resumed_vocab, threads=None):
         from w2v.prepare import known_vocab, prepare
 
-        self.vocab, self.encoded = prepare(corpus, self.cfg, workdir, known_vocab(self.run.read_vocab, resumed_vocab))
+        self.vocab, self.encoded = prepare(corpus, self.cfg, workdir, known_vocab(self.run.read_vocab, resumed_vocab),
+                                           threads=threads)
         self.n_out = layer(self.cfg.loss).n_out(len(self.vocab))
         self.n_in = n_inputs(self.cfg, len(self.vocab))
         info = {"total_tokens": self.encoded.total_tokens, "n_ids": self.encoded.n_ids}
