@@ -52,11 +52,14 @@ class KernelsAhead:
         self.started = time.perf_counter()
         import w2v
 
-        env = dict(os.environ)  # the child imports this very w2v (whatever put it on this process's path)
+        # The child imports this very w2v, whatever put it on this process's path: its folder goes first on
+        # the child's path (with PYTHONPATH alone, a child of a second checkout once imported the installed
+        # one, compiled nothing there, and the run then compiled after the vocabulary pass), and the child
+        # checks the package it imported before compiling.
         root = os.path.dirname(os.path.dirname(os.path.abspath(w2v.__file__)))
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-        self.proc = subprocess.Popen([sys.executable, "-m", "w2v.ahead"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        code = f"import sys; sys.path.insert(0, {root!r}); from w2v.ahead import main; main({w2v.__file__!r})"
+        self.proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             self.proc.stdin.write(request)
             self.proc.stdin.close()
@@ -84,12 +87,17 @@ class KernelsAhead:
             self.proc.wait()
 
 
-def main():
+def main(package=None):
     """The child: compile the kernel of the trainer (its module, the TrainConfig) pickled on stdin into the
-    disk cache."""
+    disk cache; ``package``: the parent's ``w2v/__init__.py``, which this process must have imported (else it
+    would fill another checkout's cache: exit 2, and the run compiles for itself)."""
     import importlib
 
+    import w2v
     from w2v.config import RunOptions
+
+    if package is not None and os.path.abspath(w2v.__file__) != os.path.abspath(package):
+        sys.exit(2)
     from w2v.trainers.stream import warm_up
 
     module, cfg = pickle.loads(sys.stdin.buffer.read())
