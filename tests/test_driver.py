@@ -117,7 +117,7 @@ def test_a_first_run_compiles_its_kernel_beside_the_vocabulary_pass(tmp_path):
     rng = np.random.default_rng(0)
     corpus = tmp_path / "c.txt"
     corpus.write_text("\n".join(" ".join(f"w{i}" for i in rng.integers(0, 40, 30)) for _ in range(300)))
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba"))
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba"), W2V_AHEAD_MIN_BYTES="0")
 
     def run(*options):
         out = tmp_path / ("m.npz" if "nplm" in options else "v.txt")
@@ -140,3 +140,24 @@ def test_a_first_run_compiles_its_kernel_beside_the_vocabulary_pass(tmp_path):
                           "min_count=1, dim=8, epochs=1, callback=lambda r: None)"],
                          capture_output=True, text=True, env=env, timeout=300)
     assert api.returncode == 0 and "beside the vocabulary pass" in api.stderr, api.stderr[-2000:]
+
+
+def test_the_compile_ahead_waits_for_a_vocabulary_pass_long_enough_to_hide_it(tmp_path, monkeypatch):
+    """A corpus under ahead.MIN_BYTES is counted too quickly for a second process's start-up to pay: the run
+    compiles for itself; larger files (all the inputs together), standard input and iterables start it."""
+    from w2v import ahead
+
+    small = tmp_path / "a.txt"
+    small.write_text("a b c\n" * 100)
+    monkeypatch.delenv("W2V_AHEAD_MIN_BYTES", raising=False)
+    assert not ahead._long_pass(str(small)) and not ahead._long_pass([str(small)] * 3)
+    assert ahead._long_pass("-") and ahead._long_pass([["a", "b"]])
+    monkeypatch.setattr(ahead, "MIN_BYTES", 3 * small.stat().st_size)
+    assert not ahead._long_pass(str(small)) and ahead._long_pass([str(small)] * 3)
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    for k in range(3):
+        (folder / f"p{k}.txt").write_text(small.read_text())
+    assert ahead._long_pass(str(folder))  # (a folder: its files together)
+    monkeypatch.setenv("W2V_AHEAD_MIN_BYTES", "0")
+    assert ahead._long_pass(str(small))

@@ -26,15 +26,36 @@ def _cores():
         return os.cpu_count() or 1
 
 
+MIN_BYTES = 128 << 20  # files smaller than this: the run compiles for itself (W2V_AHEAD_MIN_BYTES overrides)
+
+
+def _long_pass(corpus):
+    """Whether the vocabulary pass over ``corpus`` is long enough to hide the child: its start-up (imports,
+    made-up tables) costs 3-4 s and competes with the run's own set-up, so on 57 MB (the first 10M tokens
+    of bench-en, subword CBOW) the run was 1-2 s slower with it, on 231 MB (plain CBOW) 1-5 s faster
+    (bench/RESULTS.md). Standard input and iterables count as long; URLs too."""
+    from w2v.corpus import reading
+
+    paths = None if corpus is None else reading.input_paths(corpus)
+    if paths is None or any(reading.is_url(p) for p in paths):
+        return True
+    limit = int(os.environ.get("W2V_AHEAD_MIN_BYTES", MIN_BYTES))
+    try:
+        files = reading.expand_inputs(paths)
+        return sum(os.path.getsize(p) for p in ([files] if isinstance(files, str) else files)) >= limit
+    except Exception:  # noqa: BLE001 - the run says what is wrong with its input
+        return True
+
+
 class KernelsAhead:
-    def __init__(self, trainer, cfg, run):
+    def __init__(self, trainer, cfg, run, corpus=None):
         from w2v.messages import log
 
         self.proc = None
         self.started = 0.0
         self.seconds = 0.0
         make = getattr(trainer, "kernel_ahead", None)
-        if make is None or _cores() < 2:
+        if make is None or _cores() < 2 or not _long_pass(corpus):
             return
         from w2v.epochs import cached_for
         from w2v.trainers.stream import warm_up_call

@@ -96,7 +96,7 @@ def run_trainer(corpus, cfg, run=RunOptions(), resumed=None, continued=None):
             check_disk(corpus, cfg, workdir)
         from w2v.ahead import KernelsAhead
 
-        ahead = KernelsAhead(trainer, cfg, run)  # (started first: it compiles beside the scan's start-up too)
+        ahead = KernelsAhead(trainer, cfg, run, corpus)  # (started first: it compiles beside the scan's start-up too)
         scan.warm_up()  # Numba's start-up, once per process, is not part of the vocabulary pass
         t0 = time.perf_counter()
         if continued:
