@@ -230,3 +230,30 @@ def test_a_long_invalid_token_when_the_arena_is_nearly_full_is_counted(tmp_path)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["1", str(len(words) + 1)]
+
+
+def test_two_halves_refuse_binary_data_as_one_scan_does_and_read_it_with_force_text(tmp_path, monkeypatch):
+    """A file that does not start as text is refused with threads as without; within forcing_text (the
+    second half's thread too) it is counted, equal to the one scan."""
+    import pytest
+
+    from w2v.corpus import counting, forcing_text, scan_corpus
+    from w2v.errors import CorpusError
+
+    monkeypatch.setattr(counting, "HALVES_BYTES", 0)
+    rng = np.random.default_rng(1)
+    path = tmp_path / "blob.txt"
+    path.write_bytes(bytes(rng.integers(0, 256, 400_000, dtype=np.uint8)))
+    for threads in (1, 2):
+        with pytest.raises(CorpusError, match="binary"):
+            scan_corpus(str(path), str(tmp_path), threads=threads)
+    results = []
+    for threads in (1, 2):
+        work = tmp_path / f"f{threads}"
+        work.mkdir()
+        with forcing_text():
+            results.append(scan_corpus(str(path), str(work), threads=threads))
+    one, two = results
+    assert one.total_tokens > 1000 and one.invalid_utf8 > 0
+    assert (one.words, one.total_tokens, one.invalid_utf8) == (two.words, two.total_tokens, two.invalid_utf8)
+    assert np.array_equal(one.counts, two.counts)

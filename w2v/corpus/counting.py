@@ -2,6 +2,7 @@
 provisional id stream; an exact count spills the table to disk beyond LIVE_TYPES types (spill.py)."""
 
 import contextlib
+import contextvars
 import os
 from typing import NamedTuple
 
@@ -307,15 +308,21 @@ def _scan_halves(path, workdir, min_count):
     import threading
 
     from w2v import scan
-    from w2v.corpus.pieces import Shard, shards
+    from w2v.corpus.pieces import COMPRESSED, Shard, shards
 
     paths = reading.input_paths(path)
     if paths is None or hasattr(path, "corpus") or any(reading.is_url(p) for p in paths):
         return None  # (standard input, an iterable, text joined into phrases as it is read, remote files)
     try:
         parts = shards(path, 2)
-        if len(parts) < 2 or sum(os.path.getsize(p) for p in {q.path for s in parts for q in s}) < HALVES_BYTES:
+        files = sorted({q.path for s in parts for q in s})
+        if len(parts) < 2 or sum(os.path.getsize(p) for p in files) < HALVES_BYTES:
             return None
+        if reading.text_only():  # (a half read from the middle of a file is not checked as a file's start is)
+            for p in (p for p in files if os.path.splitext(p)[1].lower() not in COMPRESSED):
+                with reading.open_raw(p) as f:
+                    if reading.binary_reason(f.read(reading.SNIFF_BYTES)):
+                        return None
     except (OSError, CorpusError, OptionError):
         return None  # (the one scan says what is wrong with the input)
     prov = [os.path.join(workdir, f"provisional.{i}.i32") for i in range(2)]
@@ -331,7 +338,8 @@ def _scan_halves(path, workdir, min_count):
         except BaseException as e:  # delivered to the caller
             errors[i] = e
 
-    second = threading.Thread(target=count, args=(1,), daemon=True)
+    # (in this thread's context: --force-text's setting is a context variable)
+    second = threading.Thread(target=contextvars.copy_context().run, args=(count, 1), daemon=True)
     second.start()
     count(0)
     second.join()
