@@ -329,14 +329,23 @@ def _scan_halves(path, workdir, min_count):
     tables = [_table(LIVE_TYPES // 2) for _ in range(2)]
     done, errors = [None, None], [None, None]
 
+    given_up = threading.Event()  # a half reached its limit or failed: the other stops at its next flush
+
     def count(i):
         def at_limit(flush):
             raise _TooManyTypes
+
+        def flush(ids):
+            if given_up.is_set():
+                raise _TooManyTypes
+            ids.tofile(fout)
+
         try:
             with open(prov[i], "wb") as fout:
-                done[i] = _scan_into(tables[i], Shard(parts[i]), lambda ids: ids.tofile(fout), at_limit)
+                done[i] = _scan_into(tables[i], Shard(parts[i]), flush, at_limit)
         except BaseException as e:  # delivered to the caller
             errors[i] = e
+            given_up.set()
 
     # (in this thread's context: --force-text's setting is a context variable)
     second = threading.Thread(target=contextvars.copy_context().run, args=(count, 1), daemon=True)
@@ -344,8 +353,8 @@ def _scan_halves(path, workdir, min_count):
     count(0)
     second.join()
     try:
-        for e in errors:
-            if isinstance(e, _TooManyTypes):
+        for e in sorted((e for e in errors if e is not None), key=lambda e: isinstance(e, _TooManyTypes)):
+            if isinstance(e, _TooManyTypes):  # (a half stopped because the other failed: that error first)
                 return None
             if isinstance(e, OSError):
                 raise CorpusError(f"cannot write the encoded corpus to {workdir}: {e.strerror or e}") from None
