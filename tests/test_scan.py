@@ -257,3 +257,29 @@ def test_two_halves_refuse_binary_data_as_one_scan_does_and_read_it_with_force_t
     assert one.total_tokens > 1000 and one.invalid_utf8 > 0
     assert (one.words, one.total_tokens, one.invalid_utf8) == (two.words, two.total_tokens, two.invalid_utf8)
     assert np.array_equal(one.counts, two.counts)
+
+
+def test_w2v_vocab_with_threads_counts_in_halves_and_prints_what_one_thread_does(tmp_path, monkeypatch):
+    """`w2v vocab --threads 2` counts a file in two halves (HALVES_BYTES lowered here) and reports exactly
+    what `--threads 1` does."""
+    import json
+
+    from click.testing import CliRunner
+
+    from w2v.cli import cli
+    from w2v.corpus import counting
+
+    monkeypatch.setattr(counting, "HALVES_BYTES", 0)
+    calls = []
+    real = counting._scan_halves
+    monkeypatch.setattr(counting, "_scan_halves", lambda *a: calls.append(real(*a)) or calls[-1])
+    path = tmp_path / "c.txt"
+    _mixed_corpus(path)
+    out = {}
+    for threads in (1, 2):
+        r = CliRunner().invoke(cli, ["vocab", str(path), "--min-count", "2", "--top", "50", "--json", "-q",
+                                     "--threads", str(threads)], catch_exceptions=False)
+        assert r.exit_code == 0, r.output
+        out[threads] = json.loads(r.output)
+    assert out[1] == out[2] and out[1]["kept"] > 100
+    assert len(calls) == 1 and calls[0] is not None

@@ -266,7 +266,9 @@ def classes(vectors, k, output, iterations, init, seed, quiet):
 @click.option("--tmp-dir", default=None, help="Directory for the counting's work files [system temp].")
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics and the top words as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No line on stderr for the file written.")
-def vocab(corpus, min_count, max_vocab, max_types, top, output, dask, tmp_dir, as_json, quiet):
+@click.option("--threads", type=click.IntRange(min=0), default=0,
+              help="Threads for counting [0: all cores]; plain files of 32 MB or more are read in two halves.")
+def vocab(corpus, min_count, max_vocab, max_types, top, output, dask, tmp_dir, as_json, quiet, threads):
     """Vocabulary statistics of CORPUS: types, tokens, coverage at the min-count, the top words.
 
     \b
@@ -275,7 +277,8 @@ def vocab(corpus, min_count, max_vocab, max_types, top, output, dask, tmp_dir, a
     """
     from w2v import api
 
-    report = api.vocabulary(list(corpus), min_count, max_vocab, dask=dask, max_types=max_types, tmp_dir=tmp_dir)
+    report = api.vocabulary(list(corpus), min_count, max_vocab, dask=dask, max_types=max_types, tmp_dir=tmp_dir,
+                            threads=threads)
     v, total = report.vocab, report.total_tokens
     if output:
         v.save(output)
