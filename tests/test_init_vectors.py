@@ -130,3 +130,20 @@ def test_fasttexts_pretrained_vectors_option_is_answered():
     from w2v.habits import foreign_option
 
     assert "--init-vectors" in foreign_option(["-pretrainedVectors", "v.vec"], set())
+
+
+def test_initial_values_depend_on_the_seed_and_the_row_only():
+    """word2vec's initial W_in (jit.uniform_rows): the same values with one thread or two, a row's values
+    the same in a larger matrix, within [-0.5, 0.5) / dim with the uniform's mean and spread, another seed
+    other values."""
+    from w2v.jit import uniform_rows
+
+    one = uniform_rows((3000, 50), 11, -0.5, 0.5, threads=1)
+    two = uniform_rows((3000, 50), 11, -0.5, 0.5, threads=2)
+    assert np.array_equal(one, two)
+    assert np.array_equal(uniform_rows((5000, 50), 11, -0.5, 0.5)[:3000], one)
+    assert one.min() >= -0.5 and one.max() < 0.5
+    assert abs(one.mean()) < 0.005 and abs(one.std() - 1 / np.sqrt(12)) < 0.005
+    assert not np.allclose(uniform_rows((3000, 50), 12, -0.5, 0.5)[0], one[0])
+    W, W_out = init_weights(40, 16, 3, 7)
+    assert W.shape == (40, 16) and np.all(np.abs(W) <= 0.5 / 16) and not W_out.any()

@@ -79,15 +79,20 @@ def _uniform_rows(W, seed, lo, scale):
 _uniform_rows_kernel = None
 
 
-def uniform_rows(shape, seed, lo, hi):
+def uniform_rows(shape, seed, lo, hi, threads=None):
     """A new float32 array of ``shape`` (rows, dim), uniform on [lo, hi) (see ``_uniform_rows``), filled by
-    every core Numba has: about 1 ns a value on one core, where numpy's PCG64 takes 10 (2.1M fastText rows of
-    100: 2.2 s with numpy)."""
+    ``threads`` threads (None: every core Numba has; the values are the same): about 1 ns a value on one
+    core, where numpy's PCG64 takes 10 (2.1M fastText rows of 100: 2.2 s with numpy)."""
     global _uniform_rows_kernel
     if _uniform_rows_kernel is None:
         _uniform_rows_kernel = numba.njit(cache=True, parallel=True, _nrt=False)(_uniform_rows)
     W = np.empty(shape, np.float32)
-    _uniform_rows_kernel(W, np.uint64(seed & 0xFFFFFFFFFFFFFFFF), np.float32(lo), np.float32(hi - lo))
+    before = numba.get_num_threads()  # (Numba's count is this thread's own)
+    numba.set_num_threads(max(1, min(threads or before, numba.config.NUMBA_NUM_THREADS)))
+    try:
+        _uniform_rows_kernel(W, np.uint64(seed & 0xFFFFFFFFFFFFFFFF), np.float32(lo), np.float32(hi - lo))
+    finally:
+        numba.set_num_threads(before)
     return W
 
 

@@ -8,13 +8,13 @@ from w2v.trainers import Finished, Prepared
 from w2v.trainers.stream import ahead_kernel, kernel_config, memory_estimate, output_tables, stream_epochs
 
 
-def init_weights(n_words, dim, seed, n_out, spread=1.0):
+def init_weights(n_words, dim, seed, n_out, spread=1.0, threads=None):
     """word2vec.c's initialisation: W_in uniform in [-0.5, 0.5) / dim, W_out zeros; fastText's subword model
     (``spread`` 2) draws W_in in [-1, 1) / dim. Each row's values depend on the seed and its index only."""
     from w2v.jit import uniform_rows
 
     half = 0.5 * spread / dim
-    W_in = uniform_rows((n_words, dim), seed, -half, half)
+    W_in = uniform_rows((n_words, dim), seed, -half, half, threads)  # (the same values for any threads)
     W_out = np.zeros((n_out, dim), np.float32)
     return W_in, W_out
 
@@ -45,7 +45,8 @@ def n_inputs(cfg, n_words):
 
 def fresh_params(cfg, n_words, n_out):
     """A fresh run's (W_in, W_out): word2vec.c's initialisation, or fastText's for a subword model."""
-    return init_weights(n_inputs(cfg, n_words), cfg.dim, cfg.seed, n_out, 2.0 if cfg.subwords[1] else 1.0)
+    return init_weights(n_inputs(cfg, n_words), cfg.dim, cfg.seed, n_out, 2.0 if cfg.subwords[1] else 1.0,
+                        cfg.n_threads)
 
 
 def kernel_weights(cfg, words, W_in, W_out, lock=None):
