@@ -31,20 +31,14 @@ MIN_BYTES = 128 << 20  # files smaller than this: the run compiles for itself (W
 
 def _long_pass(corpus):
     """Whether the vocabulary pass over ``corpus`` is long enough to hide the child: its start-up (imports,
-    made-up tables) costs 3-4 s and competes with the run's own set-up, so on 57 MB (the first 10M tokens
-    of bench-en, subword CBOW) the run was 1-2 s slower with it, on 231 MB (plain CBOW) 1-5 s faster
-    (bench/RESULTS.md). Standard input and iterables count as long; URLs too."""
-    from w2v.corpus import reading
+    made-up tables) beside the run's own set-up made its compile slower than the run's (9.1-10.6 s in five of
+    six cold runs, 5.0-7.7 s in the run), so on 57 MB (the first 10M tokens of bench-en, subword CBOW) the run
+    was 1-2 s slower with it, on 231 MB (plain CBOW) 1-5 s faster (bench/RESULTS.md). Standard input,
+    iterables and URLs count as long."""
+    from w2v.corpus.reading import local_bytes
 
-    paths = None if corpus is None else reading.input_paths(corpus)
-    if paths is None or any(reading.is_url(p) for p in paths):
-        return True
-    limit = int(os.environ.get("W2V_AHEAD_MIN_BYTES", MIN_BYTES))
-    try:
-        files = reading.expand_inputs(paths)
-        return sum(os.path.getsize(p) for p in ([files] if isinstance(files, str) else files)) >= limit
-    except Exception:  # noqa: BLE001 - the run says what is wrong with its input
-        return True
+    size = None if corpus is None else local_bytes(corpus)
+    return size is None or size >= int(os.environ.get("W2V_AHEAD_MIN_BYTES", MIN_BYTES))
 
 
 class KernelsAhead:

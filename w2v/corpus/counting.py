@@ -308,23 +308,17 @@ def _scan_halves(path, workdir, min_count):
     import threading
 
     from w2v import scan
-    from w2v.corpus.pieces import COMPRESSED, Shard, shards
+    from w2v.corpus.pieces import Shard, shards
 
-    paths = reading.input_paths(path)
-    if paths is None or hasattr(path, "corpus") or any(reading.is_url(p) for p in paths):
-        return None  # (standard input, an iterable, text joined into phrases as it is read, remote files)
+    size = reading.local_bytes(path)
+    if size is None or size < HALVES_BYTES or hasattr(path, "corpus"):
+        return None  # (standard input, an iterable, remote files, text joined into phrases as it is read)
     try:
         parts = shards(path, 2)
-        files = sorted({q.path for s in parts for q in s})
-        if len(parts) < 2 or sum(os.path.getsize(p) for p in files) < HALVES_BYTES:
-            return None
-        if reading.text_only():  # (a half read from the middle of a file is not checked as a file's start is)
-            for p in (p for p in files if os.path.splitext(p)[1].lower() not in COMPRESSED):
-                with reading.open_raw(p) as f:
-                    if reading.binary_reason(f.read(reading.SNIFF_BYTES)):
-                        return None
     except (OSError, CorpusError, OptionError):
         return None  # (the one scan says what is wrong with the input)
+    if len(parts) < 2:
+        return None
     prov = [os.path.join(workdir, f"provisional.{i}.i32") for i in range(2)]
     tables = [_table(LIVE_TYPES // 2) for _ in range(2)]
     done, errors = [None, None], [None, None]

@@ -68,13 +68,14 @@ class _PieceReader:
     """A binary reader over the lines of one Piece."""
 
     def __init__(self, piece):
-        from w2v.corpus.reading import open_binary, open_raw
+        from w2v.corpus.reading import TextOnly, open_binary, open_raw, text_only
 
         self.piece = piece
         if piece.end is None and piece.start == 0:
             self.f, self.left = open_binary(piece.path), None
             return
-        self.f = open_raw(piece.path)
+        # (a file's first piece must start as text, as the whole file opened by open_binary must)
+        self.f = TextOnly(open_raw(piece.path), piece.path) if piece.start == 0 and text_only() else open_raw(piece.path)
         start = piece.start
         if start > 0:  # the line running through `start` belongs to the piece before
             self.f.seek(start - 1)

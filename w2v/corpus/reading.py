@@ -124,6 +124,11 @@ class TextOnly:
             self._check(line)
             yield line
 
+    def readline(self):
+        line = self.inner.readline()
+        self._check(line)
+        return line
+
     def close(self):
         close_source(self.inner)
 
@@ -230,6 +235,19 @@ def input_paths(corpus):
     return None
 
 
+def local_bytes(corpus):
+    """The bytes of the local files a corpus reads (as stored, compressed or not), or None: standard input,
+    an iterable, a URL, or an input that cannot be sized (reading it says what is wrong)."""
+    paths = input_paths(corpus)
+    if paths is None or any(is_url(p) for p in paths):
+        return None
+    try:
+        files = expand_inputs(paths)
+        return sum(os.path.getsize(p) for p in ([files] if isinstance(files, str) else files))
+    except Exception:  # noqa: BLE001 - the reading reports it
+        return None
+
+
 def fingerprint_files(corpus):
     """The file names a corpus reads (for a checkpoint's corpus check), or None for other corpora."""
     paths = input_paths(corpus)
@@ -291,6 +309,8 @@ class Files:
                 self.f = self.open_one(self.source)
             try:
                 b = self.f.read(n)
+            except CorpusError:  # (already says what and which file: binary data, say)
+                raise
             except Exception as e:  # name the file that failed, not the list
                 raise _read_error(getattr(self.source, "path", self.source), e) from None
             if b:
@@ -344,7 +364,9 @@ class Prefetch:
         self.q = queue.Queue(maxsize=3)
         self.path = path
         self.stop = False
-        self.t = threading.Thread(target=self._run, args=(f,), daemon=True)
+        # (in the caller's context: a reader that opens its files lazily, as Files does, must see its
+        # --force-text setting, a context variable)
+        self.t = threading.Thread(target=contextvars.copy_context().run, args=(self._run, f), daemon=True)
         self.t.start()
 
     def _run(self, f):
