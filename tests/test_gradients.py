@@ -40,7 +40,7 @@ def setup_step(rng, model, loss, **config):
     cfg = make_config(model, loss, tabs, **config)
     W_in = rng.normal(0, 0.5, (V, D))
     W_out = rng.normal(0, 0.5, (layer(loss).n_out(len(COUNTS)), D))
-    return tabs, cfg, W_in, W_out, kernels.make_scratch(W_in, cfg)
+    return tabs, cfg, W_in, W_out, kernels.make_scratch(kernels.Weights.word2vec(W_in, W_out), cfg)
 
 
 def fd_gradient(loss_fn, arr, index):
@@ -111,6 +111,48 @@ def test_float32_tabulated_logistic_is_close_to_exact(rng):
     assert l32 == pytest.approx(l64, rel=1e-4)
     assert np.allclose(g32, g64, rtol=1e-4, atol=1e-5)
     assert np.allclose(W32, W64, rtol=1e-4, atol=1e-5)
+
+
+def test_a_lanes_copy_of_the_hot_rows_takes_the_step_the_shared_rows_would(rng):
+    """With threads, the last rows of ``W_out`` are read and stepped in the lane's copy ``W_hot``: the same
+    step (loss, dL/dH, every row's change) as on the shared rows, which stay as they were; a repeated row
+    and rows on both sides of the boundary included."""
+    K = 4
+    first = V - K
+    W_out = rng.normal(0, 0.5, (V, D))
+    H = rng.normal(0, 0.5, (3, D))
+    rows = np.array([V - 1, 2, first, first - 1, V - 1, 5], np.int64)
+    codes = np.array([0, 1, 1, 0, 1, 1], np.uint8)
+    plain, G_plain = W_out.copy(), np.zeros((3, D))
+    l_plain = output_kernels.logistic_block(H, 3, plain, rows, codes, ZERO, 0.3, G_plain, np.empty((3, 6)), True)
+    shared, G_hot = W_out.copy(), np.zeros((3, D))
+    W_hot = W_out[first:].copy()
+    l_hot = output_kernels.logistic_block(H, 3, shared, rows, codes, ZERO, 0.3, G_hot, np.empty((3, 6)), True, W_hot)
+    assert l_hot == pytest.approx(l_plain, rel=1e-12)
+    assert np.allclose(G_hot, G_plain, rtol=0, atol=1e-12)
+    assert np.allclose(shared[:first], plain[:first], rtol=0, atol=1e-12)
+    assert np.array_equal(shared[first:], W_out[first:])  # the shared hot rows untouched
+    assert np.allclose(W_hot, plain[first:], rtol=0, atol=1e-12)
+    assert not np.allclose(W_hot, W_out[first:])  # (the step moved them)
+
+
+def test_the_hot_rows_take_the_mean_of_the_lanes_changes(rng):
+    """Two lanes take the hot rows, change their copies, and give them back with share 1/2 in turn: the
+    shared rows move by the mean of the two changes; the rows before them do not move."""
+    K = 3
+    W_out = rng.normal(0, 1, (V, D))
+    before = W_out.copy()
+    lanes = [(np.empty((K, D)), np.empty((K, D))) for _ in range(2)]
+    for W_hot, W_base in lanes:
+        output_kernels.take_hot(W_out, W_hot, W_base)
+        assert np.array_equal(W_hot, W_out[V - K:]) and np.array_equal(W_base, W_out[V - K:])
+    changes = [rng.normal(0, 1, (K, D)) for _ in lanes]
+    for (W_hot, _), change in zip(lanes, changes):
+        W_hot += change
+    for W_hot, W_base in lanes:
+        output_kernels.give_hot(W_out, W_hot, W_base, 0.5)
+    assert np.allclose(W_out[V - K:], before[V - K:] + (changes[0] + changes[1]) / 2, rtol=0, atol=1e-12)
+    assert np.array_equal(W_out[:V - K], before[:V - K])
 
 
 def _check_step(step, params):

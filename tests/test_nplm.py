@@ -45,7 +45,7 @@ def nplm_setup(rng, loss, direct, batch=1, negative=3):
 def run_step(params, tabs, cfg, history, target, alpha):
     """One nplm_step on copies of ``params`` (fixed RNG state); returns (loss, updated copies)."""
     p = {k: v.copy() for k, v in params.items()}
-    sc = kernels.make_scratch(p["W_in"], cfg)
+    sc = kernels.make_scratch(kernels.Weights.word2vec(p["W_in"], p["W_out"]), cfg)
     lm = nplm_kernels.make_nplm_scratch(p["W_in"], p["W_out"], cfg)
     nb = len(target)
     lm.history[:nb] = history

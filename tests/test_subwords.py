@@ -71,7 +71,7 @@ def _subword_setup(rng, loss, cbow_mean=True):
 
     W_in = rng.normal(0, 0.5, (V + buckets, D))
     W_out = rng.normal(0, 0.5, (layer(loss).n_out(len(COUNTS)), D))
-    return tabs, cfg, W_in, W_out, ptr, rows, SubwordWeights, kernels.make_scratch(W_in, cfg)
+    return tabs, cfg, W_in, W_out, ptr, rows, SubwordWeights, kernels.make_scratch(kernels.Weights.word2vec(W_in, W_out), cfg)
 
 
 def _one_centre(centre, W_in, W_out, ptr, rows, SW, tabs, cfg, sen, p, alpha):

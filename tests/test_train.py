@@ -64,6 +64,36 @@ def test_two_threads_train_every_chunk(planted):
     assert one.epoch_predictions == two.epoch_predictions  # same chunks, same draws, only order differs
 
 
+def test_hot_output_rows_only_with_threads_and_for_the_tree():
+    """With threads, hierarchical softmax's lanes each train a copy of the inner nodes visited HOT_VISITS
+    times or more between merges (the last rows: the most visited), within HOT_BYTES; with one thread,
+    or for negative sampling, none (one thread stays bit for bit the plain step)."""
+    import types
+
+    from w2v.output import hs
+    from w2v.trainers.stream import CHUNK_IDS, kernel_config, output_tables
+
+    counts = (1e6 / np.arange(1, 20001) ** 1.1).astype(np.int64) + 1  # Zipf
+    encoded = types.SimpleNamespace(n_ids=int(counts.sum()))
+
+    def hot(**options):
+        cfg = TrainConfig(**options)
+        tabs = output_tables(counts, cfg, cfg.sample)
+        kcfg = kernel_config(cfg, encoded, tabs, len(counts) - 1, counts)
+        assert kcfg.hot_share == 1 / cfg.n_threads  # the lanes' mean change
+        return kcfg.hot, tabs
+
+    k, tabs = hot(model="cbow", loss="hs", threads=2, dim=100)
+    visits = hs.LAYER.visits(tabs.out, counts, len(counts) - 1)
+    per_merge = visits * CHUNK_IDS / visits[-1]
+    assert 0 < k < len(counts) - 1
+    assert visits[-k:].min() >= visits[:-k].max()  # the last rows are the most visited
+    assert per_merge[-k] >= hs.HOT_VISITS > per_merge[-k - 1]
+    assert hot(model="cbow", loss="hs", threads=2, dim=300)[0] == hs.HOT_BYTES // (4 * 300)  # the cap
+    assert hot(model="cbow", loss="hs", threads=1)[0] == 0
+    assert hot(model="sg", loss="ns", threads=2)[0] == 0
+
+
 # Threshold calibrated with seeds 1-5 (python bench/calibrate_planted.py): every combination scored
 # 1.000 on every seed, untrained vectors score about 0.1 (0.2 with 400 sentences and 2 epochs, where the
 # task gets too hard: sg/ns 0.16-0.25). The bar is set below the lowest observed value and far above chance.

@@ -32,7 +32,7 @@ import numpy as np
 from w2v import jit
 from w2v.jit import FASTMATH, MASK32, cast_like, chunk_seed, rng_next
 from w2v.output import kernels as output_kernels
-from w2v.output.kernels import output_block, output_step
+from w2v.output.kernels import give_hot, output_block, output_step, take_hot
 from w2v.scan import MAX_SENTENCE
 
 
@@ -54,6 +54,8 @@ class Config(NamedTuple):
     direct: bool = False  # direct connections from the features to the output
     batch: int = 1  # NPLM examples per step: one hidden-layer update (and one softmax pass) for them all
     sync: int = 0  # NPLM: examples between merges of a chunk's private hidden layer (0: train it in place)
+    hot: int = 0  # the last rows of W_out that each lane trains a copy of within a chunk (Layer.hot_rows)
+    hot_share: float = 1.0  # the share of a lane's change to them that the shared rows take: 1 / lanes
 
 
 NO_LOCK = np.zeros(0, np.float32)
@@ -98,6 +100,8 @@ class Scratch(NamedTuple):
     H: np.ndarray  # (2 window, dim) the block step's hidden vectors (skip-gram with shared targets)
     G: np.ndarray  # (2 window, dim) their dL/dH
     S: np.ndarray  # (2 window, rows) their scores
+    W_hot: np.ndarray  # (cfg.hot, W_out's columns) the lane's copy of the hot output rows (output/kernels.py)
+    W_base: np.ndarray  # the same rows as the chunk took them
 
 
 class Tables(NamedTuple):
@@ -106,17 +110,19 @@ class Tables(NamedTuple):
 
 
 # ---------------------------------------------------------------- the window models' steps
-def make_scratch(W_in, cfg):
+def make_scratch(weights, cfg):
     """A lane's scratch space (Scratch), allocated by Python once per block of chunks (``lane_state``):
     the kernels allocate nothing (they are compiled without Numba's reference counting)."""
+    W_in, W_out = weights.W_in, weights.W_out
     dim = W_in.shape[1]
+    hot = (min(cfg.hot, W_out.shape[0]), W_out.shape[1])
     ns_codes = np.ones(cfg.negative + 1, np.uint8)  # the data word has code 0 (label 1), noise words 1
     ns_codes[0] = 0
     n_out = cfg.width
     return Scratch(np.empty(dim, W_in.dtype), np.empty(dim, W_in.dtype), np.empty(2 * cfg.window, np.int64),
                    np.empty(cfg.negative + 1, np.int32), ns_codes, np.empty(n_out, np.float64),
                    np.empty((2 * cfg.window, dim), W_in.dtype), np.empty((2 * cfg.window, dim), W_in.dtype),
-                   np.empty((2 * cfg.window, n_out), np.float64))
+                   np.empty((2 * cfg.window, n_out), np.float64), np.empty(hot, W_out.dtype), np.empty(hot, W_out.dtype))
 
 
 @numba.njit(fastmath=FASTMATH, inline="always")
@@ -219,20 +225,24 @@ ARCHITECTURES = {}  # sentence kernel -> (alloc, start, finish, refcounts)
 
 def window_alloc(weights, cfg):
     """A window model's lane state: its Scratch."""
-    return make_scratch(weights.W_in, cfg)
+    return make_scratch(weights, cfg)
 
 
 @numba.njit(inline="always")
-def window_start(st, weights, cfg):
-    """Nothing to ready: every field of the Scratch is written before it is read."""
+def window_start(sc, weights, cfg):
+    """A chunk starts from the shared hot output rows (``take_hot``; none with one thread); every other
+    field of the Scratch is written before it is read."""
+    take_hot(weights.W_out, sc.W_hot, sc.W_base)
 
 
 @numba.njit(inline="always")
-def nothing_pending(weights, out, cfg, st, loss, predictions, state, alpha):
+def window_finish(weights, out, cfg, sc, loss, predictions, state, alpha):
+    """Nothing waits at a chunk's end; the lane's hot output rows go back to the shared ones."""
+    give_hot(weights.W_out, sc.W_hot, sc.W_base, cfg.hot_share)
     return loss, predictions, state
 
 
-def architecture(alloc=window_alloc, start=window_start, finish=nothing_pending, refcounts=False):
+def architecture(alloc=window_alloc, start=window_start, finish=window_finish, refcounts=False):
     """Register ``fn(sen, n, weights, out, cfg, st, loss, predictions, state, alpha) -> (loss, predictions,
     state)`` as an architecture's sentence kernel (see above); returns it compiled for inlining.
     ``refcounts``: its lane loop keeps Numba's reference counting (the NPLM's, whose softmax calls BLAS

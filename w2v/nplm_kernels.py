@@ -167,9 +167,11 @@ class NPLMChunk(NamedTuple):
 
 
 def nplm_alloc(weights, cfg):
-    """A lane's NPLMChunk (kernels.architecture's ``alloc``)."""
+    """A lane's NPLMChunk (kernels.architecture's ``alloc``). Its output rows have no lane-private copies
+    (``cfg.hot``: the window models' chunks are long enough for their mean to be right; the NPLM's, cut
+    by its work per example, are not measured)."""
     W_in = weights.W_in
-    return NPLMChunk(make_scratch(W_in, cfg), make_nplm_scratch(W_in, weights.W_out, cfg),
+    return NPLMChunk(make_scratch(weights, cfg._replace(hot=0)), make_nplm_scratch(W_in, weights.W_out, cfg),
                      private_hidden(Hidden(weights.W_hid, weights.b_hid), cfg), np.zeros(2, np.int64))
 
 

@@ -33,7 +33,7 @@ import numba
 import numpy as np
 
 from w2v.jit import FASTMATH, cast_like
-from w2v.kernels import NO_LOCK, architecture, dynamic_window, make_scratch
+from w2v.kernels import NO_LOCK, architecture, dynamic_window, make_scratch, window_finish, window_start
 from w2v.output.kernels import output_block, output_step
 
 
@@ -68,14 +68,21 @@ def ring_alloc(weights, cfg):
     """A lane's Ring (kernels.architecture's ``alloc``)."""
     slots = 2 * cfg.window + 2  # a centre's window and the next position, with room to spare
     dim = weights.W_in.shape[1]
-    return Ring(make_scratch(weights.W_in, cfg), np.empty((slots, dim), weights.W_in.dtype),
+    return Ring(make_scratch(weights, cfg), np.empty((slots, dim), weights.W_in.dtype),
                 np.empty((slots, dim), weights.W_in.dtype), np.zeros(slots, np.int64))
 
 
 @numba.njit(inline="always")
 def ring_start(ring, weights, cfg):
-    """A chunk starts with no position in its window."""
+    """A chunk starts with no position in its window (and the window models' start)."""
     ring.count.fill(0)
+    window_start(ring.sc, weights, cfg)
+
+
+@numba.njit(inline="always")
+def ring_finish(weights, out, cfg, ring, loss, predictions, state, alpha):
+    """The window models' finish, on the Ring's Scratch."""
+    return window_finish(weights, out, cfg, ring.sc, loss, predictions, state, alpha)
 
 
 @numba.njit(inline="always")
@@ -189,7 +196,7 @@ def _slide(ring, weights, sen, hi, composed):
     return composed
 
 
-@architecture(alloc=ring_alloc, start=ring_start)
+@architecture(alloc=ring_alloc, start=ring_start, finish=ring_finish)
 def sg_subword_sentence(sen, n, weights, out, cfg, ring, loss, predictions, state, alpha):
     """Skip-gram with subwords: the mean of each context word's rows predicts the word at the centre."""
     composed = 0
@@ -206,7 +213,7 @@ def sg_subword_sentence(sen, n, weights, out, cfg, ring, loss, predictions, stat
     return loss, predictions, state
 
 
-@architecture(alloc=ring_alloc, start=ring_start)
+@architecture(alloc=ring_alloc, start=ring_start, finish=ring_finish)
 def cbow_subword_sentence(sen, n, weights, out, cfg, ring, loss, predictions, state, alpha):
     """CBOW with subwords: the mean (or with --cbow-sum the sum) of every row of the window's context
     words predicts the word at its centre."""

@@ -34,6 +34,13 @@ class Layer:
         """Output rows scored for one prediction at most: the columns of the kernels' score scratch."""
         raise NotImplementedError
 
+    def hot_rows(self, tables, cfg, n_out, counts, per_merge):
+        """How many of the last rows of ``W_out`` each lane trains a private copy of when threads share the
+        model, merging every ``per_merge`` ids (output/kernels.py ``out_row``): rows that nearly every
+        prediction updates, which otherwise move between the cores' caches on every access. None by
+        default."""
+        return 0
+
     def memory(self, n_words, cfg):
         """Bytes of its tables beyond the per-word ones every run has (resources.memory_estimate)."""
         return 0

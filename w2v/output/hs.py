@@ -9,6 +9,13 @@ import numpy as np
 from w2v.output import Layer
 
 
+# With threads, each lane trains a copy of the inner nodes visited HOT_VISITS times or more between merges
+# (their mean change is then right: output/kernels.py), at most HOT_BYTES of them (as much again for the
+# copy's snapshot: both stay in a core's L2 cache)
+HOT_VISITS = 16
+HOT_BYTES = 256 * 1024
+
+
 class Tables(NamedTuple):
     """Each word's path in CSR form: word w's inner nodes are ``points[offsets[w]:offsets[w + 1]]`` with
     branch codes ``codes[...]`` (0: label 1)."""
@@ -34,6 +41,20 @@ class HierarchicalSoftmax(Layer):
 
     def width(self, tables, cfg, n_out):
         return int(np.diff(tables.offsets).max())  # the longest code
+
+    def hot_rows(self, tables, cfg, n_out, counts, per_merge):
+        """The inner nodes nearest the root: the tree makes them last and in the order of their counts, so
+        the last rows are the most visited (the root on every prediction). Those visited HOT_VISITS times
+        or more between merges, as many as fill HOT_BYTES."""
+        visits = self.visits(tables, counts, n_out)
+        often = int(np.count_nonzero(visits * (per_merge / max(visits[-1], 1)) >= HOT_VISITS))
+        return min(often, HOT_BYTES // (4 * cfg.dim))
+
+    @staticmethod
+    def visits(tables, counts, n_out):
+        """Per inner node, the occurrences whose paths pass it (the root's: every occurrence)."""
+        words = np.repeat(np.arange(len(counts)), np.diff(tables.offsets))
+        return np.bincount(tables.points, weights=np.asarray(counts, np.float64)[words], minlength=n_out)
 
     def memory(self, n_words, cfg):
         return 5 * 40 * n_words  # paths: int32 points + uint8 codes, depth about log2(V)

@@ -115,6 +115,66 @@ def _logistic_impl(x, like):
     return tabulated
 
 
+# ---------------------------------------------------------------- a lane's hot output rows
+# With two threads or more, the hottest rows of ``W_out`` (the hierarchical softmax's inner nodes nearest
+# the root, which nearly every prediction updates: Layer.hot_rows) are lane-private within a chunk: each
+# lane trains its own copy (``W_hot``, of the last rows of ``W_out``) and at the chunk's end adds its
+# change, divided by the number of lanes, to the shared rows. Written by both cores on every word, those
+# rows otherwise move between the cores' caches on every access. The division: each of these rows takes
+# tens to thousands of updates a chunk, so a lane's change over a chunk is already about what the row
+# needs, and the lanes' changes summed overshoot (cbow/hs lost 0.6-2.3 analogy points over four seeds);
+# their mean keeps the quality (bench/RESULTS.md, "The root of the tree in each lane's cache"). With one
+# thread there are none: bit for bit the plain step.
+def hot_pick(W_out, W_hot, r):  # pragma: no cover - replaced by the overload inside Numba
+    """(the array, the index) that hold row ``r`` of the output layer (``out_row``)."""
+    raise NotImplementedError
+
+
+@overload(hot_pick, jit_options={"forceinline": True})
+def _hot_pick_impl(W_out, W_hot, r):
+    if W_hot is None or isinstance(W_hot, (numba.types.NoneType, numba.types.Omitted)):
+        return lambda W_out, W_hot, r: (W_out, r)
+
+    def impl(W_out, W_hot, r):
+        first = W_out.shape[0] - W_hot.shape[0]
+        if r >= first:
+            return W_hot, r - first
+        return W_out, r
+    return impl
+
+
+@numba.njit(inline="always")
+def out_row(W_out, W_hot, r):
+    """Row ``r`` of the output layer: ``W_out[r]``, or the lane's own copy when ``r`` is among the last
+    ``len(W_hot)`` rows (``W_hot`` None: always ``W_out[r]``). (Numba's IR inlining: a row view may not
+    be returned from a compiled call in kernels without reference counting; ``hot_pick`` returns arrays
+    it was given.)"""
+    M, i = hot_pick(W_out, W_hot, r)
+    return M[i]
+
+
+@numba.njit(inline="always")
+def take_hot(W_out, W_hot, W_base):
+    """A chunk starts: the lane's copy of the hot rows and its snapshot from the shared rows."""
+    first = W_out.shape[0] - W_hot.shape[0]
+    for j in range(W_hot.shape[0]):
+        shared, mine, base = W_out[first + j], W_hot[j], W_base[j]
+        for k in range(shared.shape[0]):
+            mine[k] = base[k] = shared[k]
+
+
+@numba.njit(fastmath=FASTMATH, inline="always")
+def give_hot(W_out, W_hot, W_base, share):
+    """A chunk ends: the change of the lane's copy since ``take_hot``, times ``share`` (1 / lanes), is added
+    to the shared rows (the other lanes' merged changes stay in them)."""
+    first = W_out.shape[0] - W_hot.shape[0]
+    s = cast_like(share, W_hot)
+    for j in range(W_hot.shape[0]):
+        shared, mine, base = W_out[first + j], W_hot[j], W_base[j]
+        for k in range(shared.shape[0]):
+            shared[k] += s * (mine[k] - base[k])
+
+
 # ---------------------------------------------------------------- the logistic step
 def _shifted(x, log_kq, w):  # pragma: no cover - replaced by the overload inside Numba
     return x if log_kq is None else x - log_kq[w]
@@ -138,7 +198,7 @@ def _grad_and_loss(x, code, like):
 
 
 @numba.njit(fastmath=FASTMATH, inline="always")
-def logistic_layer(h, W_out, rows, codes, log_kq, alpha, grad_h, f, may_repeat=True):
+def logistic_layer(h, W_out, rows, codes, log_kq, alpha, grad_h, f, may_repeat=True, W_hot=None):
     """Binary logistic steps on ``W_out[rows[t]]`` with labels ``1 - codes[t]``; returns the summed loss.
 
     The loss of one step is ``-log sigma(s)`` for label 1 and ``-log sigma(-s)`` for label 0, with
@@ -151,11 +211,11 @@ def logistic_layer(h, W_out, rows, codes, log_kq, alpha, grad_h, f, may_repeat=T
     # h[None, :] rather than h.reshape(1, d): the same C-contiguous view, without reshape's call into
     # Numba's runtime (three per prediction; CBOW ran 8-13% faster without them, bench/RESULTS.md)
     return logistic_block(h[None, :], 1, W_out, rows, codes, log_kq, alpha, grad_h[None, :], f[:n][None, :],
-                          may_repeat)
+                          may_repeat, W_hot)
 
 
 @numba.njit(fastmath=FASTMATH, inline="always")
-def logistic_block(H, n_in, W_out, rows, codes, log_kq, alpha, G, S, may_repeat):
+def logistic_block(H, n_in, W_out, rows, codes, log_kq, alpha, G, S, may_repeat, W_hot=None):
     """``logistic_layer`` for a block of hidden vectors ``H[:n_in]`` that share the same targets.
 
     The scores form an (n_in x n) matrix; the loops are blocked four targets (or four inputs) at a time
@@ -169,9 +229,10 @@ def logistic_block(H, n_in, W_out, rows, codes, log_kq, alpha, G, S, may_repeat)
         h = H[i]
         for t in range(0, n4, 4):
             S[i, t], S[i, t + 1], S[i, t + 2], S[i, t + 3] = dots4(
-                h, W_out[rows[t]], W_out[rows[t + 1]], W_out[rows[t + 2]], W_out[rows[t + 3]])
+                h, out_row(W_out, W_hot, rows[t]), out_row(W_out, W_hot, rows[t + 1]),
+                out_row(W_out, W_hot, rows[t + 2]), out_row(W_out, W_hot, rows[t + 3]))
         for t in range(n4, n):
-            row = W_out[rows[t]]
+            row = out_row(W_out, W_hot, rows[t])
             s = cast_like(0.0, h)
             for k in range(h.shape[0]):
                 s += h[k] * row[k]
@@ -195,16 +256,18 @@ def logistic_block(H, n_in, W_out, rows, codes, log_kq, alpha, G, S, may_repeat)
         gi = G[i]
         gi.fill(0)
         for t in range(0, n4, 4):
-            axpy4(gi, cast_like(S[i, t], gi), W_out[rows[t]], cast_like(S[i, t + 1], gi), W_out[rows[t + 1]],
-                  cast_like(S[i, t + 2], gi), W_out[rows[t + 2]], cast_like(S[i, t + 3], gi), W_out[rows[t + 3]])
+            axpy4(gi, cast_like(S[i, t], gi), out_row(W_out, W_hot, rows[t]),
+                  cast_like(S[i, t + 1], gi), out_row(W_out, W_hot, rows[t + 1]),
+                  cast_like(S[i, t + 2], gi), out_row(W_out, W_hot, rows[t + 2]),
+                  cast_like(S[i, t + 3], gi), out_row(W_out, W_hot, rows[t + 3]))
         for t in range(n4, n):
             g = cast_like(S[i, t], gi)
-            row = W_out[rows[t]]
+            row = out_row(W_out, W_hot, rows[t])
             for k in range(gi.shape[0]):
                 gi[k] += g * row[k]
     # then the output rows: row_t -= alpha * sum_i S[i, t] H[i]
     for t in range(n):
-        step_row(W_out[rows[t]], S, t, H, n_in, alpha)
+        step_row(out_row(W_out, W_hot, rows[t]), S, t, H, n_in, alpha)
     return loss
 
 
@@ -335,7 +398,7 @@ def _output_step(h, target, W_out, out, cfg, sc, state, alpha):
 
     def impl(h, target, W_out, out, cfg, sc, state, alpha):
         rows, codes, log_kq, may_repeat, state = targets(target, out, cfg, sc, state)
-        return logistic_layer(h, W_out, rows, codes, log_kq, alpha, sc.grad_h, sc.f, may_repeat), state
+        return logistic_layer(h, W_out, rows, codes, log_kq, alpha, sc.grad_h, sc.f, may_repeat, sc.W_hot), state
     return impl
 
 
@@ -350,7 +413,7 @@ def _output_block(H, n_in, target, W_out, out, cfg, sc, state, alpha):
 
     def impl(H, n_in, target, W_out, out, cfg, sc, state, alpha):
         rows, codes, log_kq, may_repeat, state = targets(target, out, cfg, sc, state)
-        return logistic_block(H, n_in, W_out, rows, codes, log_kq, alpha, sc.G, sc.S, may_repeat), state
+        return logistic_block(H, n_in, W_out, rows, codes, log_kq, alpha, sc.G, sc.S, may_repeat, sc.W_hot), state
     return impl
 
 

@@ -39,8 +39,11 @@ def output_tables(counts, cfg, sample):
     return kernels.Tables(keep=tables.keep_thresholds(counts, sample), out=layer(cfg.loss).tables(counts, cfg))
 
 
-def kernel_config(cfg, encoded, tabs, n_out):
-    """The kernels' scalars (kernels.Config) for this run: the output layer's width over ``n_out`` rows, the learning-rate schedule over all epochs, and the NPLM's shape."""
+def kernel_config(cfg, encoded, tabs, n_out, counts=None):
+    """The kernels' scalars (kernels.Config) for this run: the output layer's width over ``n_out`` rows, the
+    learning-rate schedule over all epochs, the NPLM's shape, and with threads the output rows each lane
+    trains a copy of (``Layer.hot_rows`` over the words' ``counts``; none without them; output/kernels.py
+    ``out_row``)."""
     from w2v import kernels
     from w2v.output import layer
 
@@ -51,7 +54,10 @@ def kernel_config(cfg, encoded, tabs, n_out):
                           width=layer(cfg.loss).width(tabs.out, cfg, n_out),
                           shared=cfg.shared_targets, seed=int(cfg.seed) & 0x7FFFFFFFFFFFFFFF,
                           context=cfg.context, direct=cfg.direct, batch=cfg.batch or 1,
-                          sync=cfg.sync if cfg.n_threads > 1 else 0)  # (the NPLM's hidden layer alone reads it)
+                          sync=cfg.sync if cfg.n_threads > 1 else 0,  # (the NPLM's hidden layer alone reads it)
+                          hot=layer(cfg.loss).hot_rows(tabs.out, cfg, n_out, counts, CHUNK_IDS)
+                          if cfg.n_threads > 1 and counts is not None else 0,
+                          hot_share=1.0 / max(1, cfg.n_threads))
 
 
 def train_chunks(kernel, weights, tabs, kcfg, block, starts, ends, position, epoch, lanes=None, stop=None):

@@ -171,8 +171,8 @@ class Trainer:
     def epochs(self, params):
         tabs = output_tables(self.vocab.counts, self.cfg, self.cfg.sample)
         weights = kernel_weights(self.cfg, self.vocab.words, params["W_in"], params["W_out"], params.get("lock"))
-        return stream_epochs(self.encoded, weights, tabs, kernel_config(self.cfg, self.encoded, tabs, self.n_out),
-                             self.cfg)
+        kcfg = kernel_config(self.cfg, self.encoded, tabs, self.n_out, self.vocab.counts)
+        return stream_epochs(self.encoded, weights, tabs, kcfg, self.cfg)
 
     def finish(self, params, progress, seconds, epochs_run):
         cfg = self.cfg
