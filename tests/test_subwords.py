@@ -170,9 +170,13 @@ def test_the_lane_loop_trains_a_sentence_as_the_sentence_kernel_alone(model, sha
     got = train_chunks(kernels.lane_kernel(f"w2v.subword_kernels.{model}_subword_sentence"), lane,
                        kernels.Tables(keep=np.full(V, 1 << 33, np.int64), out=out), cfg, block,
                        np.array([0]), np.array([len(block)]), 0, 0)
-    assert got[:2] == (loss_alone, n_alone)
-    assert np.array_equal(lane.W_in, alone.W_in) and np.array_equal(lane.W_out, alone.W_out)
-    assert not np.array_equal(lane.W_in, W_in)
+    # the lane loop's vector loops are compiled with one vector per iteration (jit.lane_compiler), the
+    # kernel alone with LLVM's default: the same sums in another order, equal to float32 rounding (the lost
+    # write this test caught left whole rows unchanged)
+    assert got[1] == n_alone and got[0] == pytest.approx(loss_alone, rel=1e-6)
+    assert np.allclose(lane.W_in, alone.W_in, rtol=0, atol=1e-6)
+    assert np.allclose(lane.W_out, alone.W_out, rtol=0, atol=1e-6)
+    assert not np.allclose(lane.W_in, W_in, rtol=0, atol=1e-3)
 
 
 # ---------------------------------------------------------------- planted morphology

@@ -125,6 +125,59 @@ def axpy4(y, a0, x0, a1, x1, a2, x2, a3, x3):
         y[k] += a0 * x0[k] + a1 * x1[k] + a2 * x2[k] + a3 * x3[k]
 
 
+# ---------------------------------------------------------------- the lane kernels' vector loops
+# LLVM's loop vectorizer interleaves each vector loop four times (a 100-float row: one pass of 64 floats,
+# then four of 8, then 4 scalar iterations); compiled with one vector per iteration instead, the lane
+# kernels' short row loops run faster (bench/RESULTS.md). The setting is LLVM's process-wide option, so
+# it is set only while a lane kernel compiles (the first and last passes of its pipeline) and put back.
+VECTOR_OPTIONS = ("-force-vector-interleave=1", "-force-vector-interleave=0")  # (while compiling, after)
+
+
+def _vector_pass(name, option):
+    from numba.core.compiler_machinery import LoweringPass, register_pass
+
+    @register_pass(mutates_CFG=False, analysis_only=True)
+    class VectorOption(LoweringPass):  # (a function pass would be checked for IR it does not touch)
+        _name = name
+
+        def __init__(self):
+            LoweringPass.__init__(self)
+
+        def run_pass(self, state):
+            import llvmlite.binding as llvm
+
+            llvm.set_option("", option)
+            return False
+    return VectorOption
+
+
+_LaneCompiler = None
+
+
+def lane_compiler():
+    """Numba's nopython pipeline between two passes that set and reset VECTOR_OPTIONS (``pipeline_class``
+    of the lane kernels)."""
+    global _LaneCompiler
+    if _LaneCompiler is None:
+        from numba.core.compiler import CompilerBase, DefaultPassBuilder
+        from numba.core.compiler_machinery import PassManager
+
+        on, off = _vector_pass("w2v_vector_on", VECTOR_OPTIONS[0]), _vector_pass("w2v_vector_off", VECTOR_OPTIONS[1])
+
+        class LaneCompiler(CompilerBase):
+            def define_pipelines(self):
+                default = DefaultPassBuilder.define_nopython_pipeline(self.state)
+                pm = PassManager("w2v_lane")
+                pm.add_pass(on, "LLVM's vector options for the lane kernels")
+                for pass_, description in default.passes:
+                    pm.add_pass(pass_, description)
+                pm.add_pass(off, "LLVM's vector options back")
+                pm.finalize()
+                return [pm]
+        _LaneCompiler = LaneCompiler
+    return _LaneCompiler
+
+
 # ---------------------------------------------------------------- one body, several cached kernels
 def renamed(fn, name, **globals_):
     """``fn`` as a new function called ``name``, with ``globals_`` overriding its module's globals.
