@@ -128,12 +128,15 @@ def axpy4(y, a0, x0, a1, x1, a2, x2, a3, x3):
 # ---------------------------------------------------------------- the lane kernels' vector loops
 # LLVM's loop vectorizer interleaves each vector loop four times (a 100-float row: one pass of 64 floats,
 # then four of 8, then 4 scalar iterations); compiled with one vector per iteration instead, the lane
-# kernels' short row loops run faster (bench/RESULTS.md). The setting is LLVM's process-wide option, so
-# it is set only while a lane kernel compiles (the first and last passes of its pipeline) and put back.
+# kernels' short row loops run faster (bench/RESULTS.md, "One vector per loop iteration"). The setting is
+# LLVM's process-wide option, so it is set only while the lane kernels, and the functions they call that
+# are compiled on their own (whoever compiles those first), compile: the first pass of their pipeline
+# sets it, the last puts it back once no such compile is under way (they nest).
 VECTOR_OPTIONS = ("-force-vector-interleave=1", "-force-vector-interleave=0")  # (while compiling, after)
+_vector_depth = [0]
 
 
-def _vector_pass(name, option):
+def _vector_pass(name, step):
     from numba.core.compiler_machinery import LoweringPass, register_pass
 
     @register_pass(mutates_CFG=False, analysis_only=True)
@@ -146,7 +149,11 @@ def _vector_pass(name, option):
         def run_pass(self, state):
             import llvmlite.binding as llvm
 
-            llvm.set_option("", option)
+            depth = _vector_depth[0] = max(0, _vector_depth[0] + step)
+            if step > 0 and depth == 1:
+                llvm.set_option("", VECTOR_OPTIONS[0])
+            elif step < 0 and depth == 0:
+                llvm.set_option("", VECTOR_OPTIONS[1])
             return False
     return VectorOption
 
@@ -155,14 +162,14 @@ _LaneCompiler = None
 
 
 def lane_compiler():
-    """Numba's nopython pipeline between two passes that set and reset VECTOR_OPTIONS (``pipeline_class``
-    of the lane kernels)."""
+    """Numba's nopython pipeline between two passes that set and put back VECTOR_OPTIONS (the
+    ``pipeline_class`` of the lane kernels and of the functions they call that compile on their own)."""
     global _LaneCompiler
     if _LaneCompiler is None:
         from numba.core.compiler import CompilerBase, DefaultPassBuilder
         from numba.core.compiler_machinery import PassManager
 
-        on, off = _vector_pass("w2v_vector_on", VECTOR_OPTIONS[0]), _vector_pass("w2v_vector_off", VECTOR_OPTIONS[1])
+        on, off = _vector_pass("w2v_vector_on", 1), _vector_pass("w2v_vector_off", -1)
 
         class LaneCompiler(CompilerBase):
             def define_pipelines(self):
