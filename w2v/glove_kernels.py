@@ -16,7 +16,7 @@ import numba
 import numpy as np
 from numba import prange
 
-from w2v.jit import FASTMATH, cast_like, renamed, rng_next
+from w2v.jit import FASTMATH, cast_like, renamed, rng_next, row_compiler
 
 CHUNK = 65536  # nonzeros per hogwild chunk
 SLICE = 64  # chunks per kernel call (one progress-bar step)
@@ -72,7 +72,9 @@ def _epoch(rows, cols, vals, starts, ends, params, x_max, power, eta, clip, cost
 # It releases the GIL: the trainer runs it in a thread, so the main thread takes signals at once. No
 # reference counting (``_nrt=False``): the four row views of every update each took an atomic increment
 # and decrement of a shared array's count (2 threads: 8-19% faster without, the same bits; RESULTS.md).
-epoch = numba.njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True, _nrt=False)(
+# Compiled with one vector per loop pass (jit.row_compiler): 4-17% faster on one thread, side by side.
+epoch = numba.njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True, _nrt=False,
+                   pipeline_class=row_compiler())(
     renamed(_epoch, "glove_epoch"))
 
 

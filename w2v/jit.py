@@ -125,13 +125,13 @@ def axpy4(y, a0, x0, a1, x1, a2, x2, a3, x3):
         y[k] += a0 * x0[k] + a1 * x1[k] + a2 * x2[k] + a3 * x3[k]
 
 
-# ---------------------------------------------------------------- the lane kernels' vector loops
+# ---------------------------------------------------------------- the row kernels' vector loops
 # LLVM's loop vectorizer interleaves each vector loop four times (a 100-float row: one pass of 64 floats,
-# then four of 8, then 4 scalar iterations); compiled with one vector per iteration instead, the lane
-# kernels' short row loops run faster (bench/RESULTS.md, "One vector per loop iteration"). The setting is
-# LLVM's process-wide option, so it is set only while the lane kernels, and the functions they call that
-# are compiled on their own (whoever compiles those first), compile: the first pass of their pipeline
-# sets it, the last puts it back once no such compile is under way (they nest).
+# then four of 8, then 4 scalar iterations); compiled with one vector per iteration instead, the kernels'
+# short row loops run faster (the lane kernels and GloVe's epoch: bench/RESULTS.md, "One vector per loop
+# iteration"). The setting is LLVM's process-wide option, so it is set only while those kernels, and the
+# functions they call that are compiled on their own (whoever compiles those first), compile: the first
+# pass of their pipeline sets it, the last puts it back once no such compile is under way (they nest).
 VECTOR_OPTIONS = ("-force-vector-interleave=1", "-force-vector-interleave=0")  # (while compiling, after)
 _vector_depth = [0]
 
@@ -158,31 +158,32 @@ def _vector_pass(name, step):
     return VectorOption
 
 
-_LaneCompiler = None
+_RowCompiler = None
 
 
-def lane_compiler():
+def row_compiler():
     """Numba's nopython pipeline between two passes that set and put back VECTOR_OPTIONS (the
-    ``pipeline_class`` of the lane kernels and of the functions they call that compile on their own)."""
-    global _LaneCompiler
-    if _LaneCompiler is None:
+    ``pipeline_class`` of the kernels over rows: the lane kernels, the functions they call that compile on
+    their own, GloVe's epoch)."""
+    global _RowCompiler
+    if _RowCompiler is None:
         from numba.core.compiler import CompilerBase, DefaultPassBuilder
         from numba.core.compiler_machinery import PassManager
 
         on, off = _vector_pass("w2v_vector_on", 1), _vector_pass("w2v_vector_off", -1)
 
-        class LaneCompiler(CompilerBase):
+        class RowCompiler(CompilerBase):
             def define_pipelines(self):
                 default = DefaultPassBuilder.define_nopython_pipeline(self.state)
-                pm = PassManager("w2v_lane")
-                pm.add_pass(on, "LLVM's vector options for the lane kernels")
+                pm = PassManager("w2v_rows")
+                pm.add_pass(on, "LLVM's vector options for the row kernels")
                 for pass_, description in default.passes:
                     pm.add_pass(pass_, description)
                 pm.add_pass(off, "LLVM's vector options back")
                 pm.finalize()
                 return [pm]
-        _LaneCompiler = LaneCompiler
-    return _LaneCompiler
+        _RowCompiler = RowCompiler
+    return _RowCompiler
 
 
 # ---------------------------------------------------------------- one body, several cached kernels

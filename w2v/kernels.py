@@ -379,7 +379,7 @@ def lane_kernel(path):
         digest = jit.source_digest(jit.__file__, output_kernels.__file__, __file__, inspect.getfile(sentence.py_func))
         fn = jit.renamed(_train_lane, f"train_lane_{name}_{digest}", START=start, SENTENCE=sentence, FINISH=finish)
         kernel = numba.njit(cache=True, nogil=True, fastmath=FASTMATH, _nrt=refcounts,
-                            pipeline_class=jit.lane_compiler())(fn)
+                            pipeline_class=jit.row_compiler())(fn)
         _LANE_KERNELS[path] = kernel
         _LANE_ALLOC[kernel] = alloc
     return _LANE_KERNELS[path]
