@@ -131,7 +131,11 @@ def axpy4(y, a0, x0, a1, x1, a2, x2, a3, x3):
 # short row loops run faster (the lane kernels and GloVe's epoch: bench/RESULTS.md, "One vector per loop
 # iteration"). The setting is LLVM's process-wide option, so it is set only while those kernels, and the
 # functions they call that are compiled on their own (whoever compiles those first), compile: the first
-# pass of their pipeline sets it, the last puts it back once no such compile is under way (they nest).
+# pass of their pipeline sets it, the last puts it back once no such compile is under way (they nest). A
+# compile that fails midway leaves it set: the process's other Numba loops then compile one vector a pass
+# too (their speed changes, never their results' meaning). Numba's disk cache does not see these options:
+# a change to them must change the kernels' sources too (the lane kernels' names carry a digest of this
+# file; GloVe's epoch and output/kernels.py's own functions do not).
 VECTOR_OPTIONS = ("-force-vector-interleave=1", "-force-vector-interleave=0")  # (while compiling, after)
 _vector_depth = [0]
 

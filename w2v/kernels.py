@@ -122,7 +122,8 @@ def make_scratch(weights, cfg):
     return Scratch(np.empty(dim, W_in.dtype), np.empty(dim, W_in.dtype), np.empty(2 * cfg.window, np.int64),
                    np.empty(cfg.negative + 1, np.int32), ns_codes, np.empty(n_out, np.float64),
                    np.empty((2 * cfg.window, dim), W_in.dtype), np.empty((2 * cfg.window, dim), W_in.dtype),
-                   np.empty((2 * cfg.window, n_out), np.float64), np.empty(hot, W_out.dtype), np.empty(hot, W_out.dtype))
+                   np.empty((2 * cfg.window, n_out), np.float64),
+                   np.empty(hot, W_out.dtype), np.empty(hot, W_out.dtype))
 
 
 @numba.njit(fastmath=FASTMATH, inline="always")
