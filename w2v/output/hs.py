@@ -52,7 +52,8 @@ class HierarchicalSoftmax(Layer):
 
     @staticmethod
     def visits(tables, counts, n_out):
-        """Per inner node, the occurrences whose paths pass it (the root's: every occurrence)."""
+        """Per inner node, the occurrences whose paths pass it (the root's: every occurrence), counted before
+        subsampling (which thins the frequent words' paths, so the rule errs towards more rows)."""
         words = np.repeat(np.arange(len(counts)), np.diff(tables.offsets))
         return np.bincount(tables.points, weights=np.asarray(counts, np.float64)[words], minlength=n_out)
 
