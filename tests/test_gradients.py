@@ -12,6 +12,7 @@ import pytest
 import types
 
 from w2v import kernels
+from w2v.jit import give_rows, take_rows
 from w2v.output import kernels as output_kernels
 from w2v.output import layer
 
@@ -144,13 +145,13 @@ def test_the_hot_rows_take_the_mean_of_the_lanes_changes(rng):
     before = W_out.copy()
     lanes = [(np.empty((K, D)), np.empty((K, D))) for _ in range(2)]
     for W_hot, W_base in lanes:
-        output_kernels.take_hot(W_out, W_hot, W_base)
+        take_rows(W_out, W_hot, W_base)
         assert np.array_equal(W_hot, W_out[V - K:]) and np.array_equal(W_base, W_out[V - K:])
     changes = [rng.normal(0, 1, (K, D)) for _ in lanes]
     for (W_hot, _), change in zip(lanes, changes):
         W_hot += change
     for W_hot, W_base in lanes:
-        output_kernels.give_hot(W_out, W_hot, W_base, 0.5)
+        give_rows(W_out, W_hot, W_base, 0.5)
     assert np.allclose(W_out[V - K:], before[V - K:] + (changes[0] + changes[1]) / 2, rtol=0, atol=1e-12)
     assert np.array_equal(W_out[:V - K], before[:V - K])
 

@@ -125,6 +125,32 @@ def axpy4(y, a0, x0, a1, x1, a2, x2, a3, x3):
         y[k] += a0 * x0[k] + a1 * x1[k] + a2 * x2[k] + a3 * x3[k]
 
 
+# ---------------------------------------------------------------- a lane's private copy of shared rows
+# A lane may train its own copy of some rows of a shared matrix (the NPLM's hidden layer, the hierarchical
+# softmax's hottest nodes) and add what it learned to the shared rows now and then, instead of writing
+# them on every example: ``take_rows`` starts the copy and its snapshot, ``give_rows`` adds the change.
+@numba.njit(inline="always")
+def take_rows(shared, mine, base):
+    """``mine`` and ``base`` (k x d) from the last k rows of ``shared``."""
+    first = shared.shape[0] - mine.shape[0]
+    for j in range(mine.shape[0]):
+        row, m, b = shared[first + j], mine[j], base[j]
+        for k in range(row.shape[0]):
+            m[k] = b[k] = row[k]
+
+
+@numba.njit(fastmath=FASTMATH, inline="always")
+def give_rows(shared, mine, base, share):
+    """The last k rows of ``shared`` take ``share`` times what ``mine`` learned since ``take_rows`` (the other
+    lanes' changes already given stay in them)."""
+    first = shared.shape[0] - mine.shape[0]
+    s = cast_like(share, mine)
+    for j in range(mine.shape[0]):
+        row, m, b = shared[first + j], mine[j], base[j]
+        for k in range(row.shape[0]):
+            row[k] += s * (m[k] - b[k])
+
+
 # ---------------------------------------------------------------- the row kernels' vector loops
 # LLVM's loop vectorizer interleaves each vector loop four times (a 100-float row: one pass of 64 floats,
 # then four of 8, then 4 scalar iterations); compiled with one vector per iteration instead, the kernels'

@@ -30,9 +30,9 @@ import numba
 import numpy as np
 
 from w2v import jit
-from w2v.jit import FASTMATH, MASK32, cast_like, chunk_seed, rng_next
+from w2v.jit import FASTMATH, MASK32, cast_like, chunk_seed, give_rows, rng_next, take_rows
 from w2v.output import kernels as output_kernels
-from w2v.output.kernels import give_hot, output_block, output_step, take_hot
+from w2v.output.kernels import output_block, output_step
 from w2v.scan import MAX_SENTENCE
 
 
@@ -231,15 +231,15 @@ def window_alloc(weights, cfg):
 
 @numba.njit(inline="always")
 def window_start(sc, weights, cfg):
-    """A chunk starts from the shared hot output rows (``take_hot``; none with one thread); every other
+    """A chunk starts from the shared hot output rows (output/kernels.py; none with one thread); every other
     field of the Scratch is written before it is read."""
-    take_hot(weights.W_out, sc.W_hot, sc.W_base)
+    take_rows(weights.W_out, sc.W_hot, sc.W_base)
 
 
 @numba.njit(inline="always")
 def window_finish(weights, out, cfg, sc, loss, predictions, state, alpha):
     """Nothing waits at a chunk's end; the lane's hot output rows go back to the shared ones."""
-    give_hot(weights.W_out, sc.W_hot, sc.W_base, cfg.hot_share)
+    give_rows(weights.W_out, sc.W_hot, sc.W_base, cfg.hot_share)
     return loss, predictions, state
 
 

@@ -8,7 +8,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from w2v.jit import FASTMATH, axpy4, cast_like, dot, dots4
+from w2v.jit import FASTMATH, axpy4, cast_like, dot, dots4, give_rows, take_rows
 from w2v.kernels import Scratch, architecture, make_scratch
 from w2v.output.kernels import output_rows
 
@@ -137,23 +137,23 @@ def private_hidden(hidden, cfg):
             Hidden(np.empty((0, 0), hidden.W_hid.dtype), np.empty(0, hidden.b_hid.dtype)))
 
 
-@numba.njit(fastmath=FASTMATH, inline="always")
+@numba.njit(inline="always")
 def merge_hidden(hidden, own):
     """Add what this chunk's private hidden layer learned since the last merge to the shared one, and
     restart the private copy (and its snapshot) from the shared layer, which now also holds the other
     threads' merged changes."""
     mine, snap = own
-    for j in range(hidden.W_hid.shape[0]):
-        shared, w, w0 = hidden.W_hid[j], mine.W_hid[j], snap.W_hid[j]
-        for k in range(shared.shape[0]):
-            v = shared[k] + (w[k] - w0[k])
-            shared[k] = v
-            w[k] = v
-            w0[k] = v
-        v = hidden.b_hid[j] + (mine.b_hid[j] - snap.b_hid[j])
-        hidden.b_hid[j] = v
-        mine.b_hid[j] = v
-        snap.b_hid[j] = v
+    give_rows(hidden.W_hid, mine.W_hid, snap.W_hid, 1.0)
+    give_rows(hidden.b_hid[None, :], mine.b_hid[None, :], snap.b_hid[None, :], 1.0)
+    take_hidden(hidden, own)
+
+
+@numba.njit(inline="always")
+def take_hidden(hidden, own):
+    """The private copy and its snapshot from the shared hidden layer."""
+    mine, snap = own
+    take_rows(hidden.W_hid, mine.W_hid, snap.W_hid)
+    take_rows(hidden.b_hid[None, :], mine.b_hid[None, :], snap.b_hid[None, :])
 
 
 class NPLMChunk(NamedTuple):
@@ -181,11 +181,7 @@ def nplm_start(st, weights, cfg):
     copied from the shared one."""
     st.pending.fill(0)
     if cfg.sync > 0:
-        mine, snap = st.own
-        for j in range(weights.W_hid.shape[0]):
-            for k in range(weights.W_hid.shape[1]):
-                mine.W_hid[j, k] = snap.W_hid[j, k] = weights.W_hid[j, k]
-            mine.b_hid[j] = snap.b_hid[j] = weights.b_hid[j]
+        take_hidden(Hidden(weights.W_hid, weights.b_hid), st.own)
 
 
 @numba.njit(fastmath=FASTMATH, inline="always")

@@ -25,6 +25,11 @@ class Tables(NamedTuple):
     codes: np.ndarray
 
 
+def _path_words(tables):
+    """The word whose path each entry of ``tables.points`` is on."""
+    return np.repeat(np.arange(len(tables.offsets) - 1), np.diff(tables.offsets))
+
+
 class HierarchicalSoftmax(Layer):
     name = "hs"
     rows_are_words = False
@@ -54,8 +59,7 @@ class HierarchicalSoftmax(Layer):
     def visits(tables, counts, n_out):
         """Per inner node, the occurrences whose paths pass it (the root's: every occurrence), counted before
         subsampling (which thins the frequent words' paths, so the rule errs towards more rows)."""
-        words = np.repeat(np.arange(len(counts)), np.diff(tables.offsets))
-        return np.bincount(tables.points, weights=np.asarray(counts, np.float64)[words], minlength=n_out)
+        return np.bincount(tables.points, weights=np.asarray(counts, np.float64)[_path_words(tables)], minlength=n_out)
 
     def memory(self, n_words, cfg):
         return 5 * 40 * n_words  # paths: int32 points + uint8 codes, depth about log2(V)
@@ -64,8 +68,7 @@ class HierarchicalSoftmax(Layer):
         """Inner-node biases under which the tree gives every word its unigram probability: the node's
         step has label 1 (code 0) with probability n0 / (n0 + n1), the counts below each branch."""
         below = np.zeros((n_out, 2))
-        words = np.repeat(np.arange(len(counts)), np.diff(tables.offsets))
-        np.add.at(below, (tables.points, tables.codes), np.maximum(counts, 1)[words].astype(np.float64))
+        np.add.at(below, (tables.points, tables.codes), np.maximum(counts, 1)[_path_words(tables)].astype(np.float64))
         return np.log(np.maximum(below[:, 0], 1) / np.maximum(below[:, 1], 1))
 
     def paths(self, tables):

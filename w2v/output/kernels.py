@@ -118,9 +118,9 @@ def _logistic_impl(x, like):
 # ---------------------------------------------------------------- a lane's hot output rows
 # With two threads or more, the hottest rows of ``W_out`` (the hierarchical softmax's inner nodes nearest
 # the root, which nearly every prediction updates: Layer.hot_rows) are lane-private within a chunk: each
-# lane trains its own copy (``W_hot``, of the last rows of ``W_out``) and at the chunk's end adds its
-# change, divided by the number of lanes, to the shared rows. Written by both cores on every word, those
-# rows otherwise move between the cores' caches on every access. The division: each of these rows takes
+# lane trains its own copy (``W_hot``, of the last rows of ``W_out``: jit.take_rows) and at the chunk's
+# end adds its change, divided by the number of lanes, to the shared rows (jit.give_rows). Written by both
+# cores on every word, those rows otherwise move between the cores' caches on every access. The division: each of these rows takes
 # tens to thousands of updates a chunk, so a lane's change over a chunk is already about what the row
 # needs, and the lanes' changes summed overshoot (cbow/hs lost 0.6-2.3 analogy points over four seeds);
 # their mean keeps the quality (bench/RESULTS.md, "The root of the tree in each lane's cache"). With one
@@ -151,28 +151,6 @@ def out_row(W_out, W_hot, r):
     it was given.)"""
     M, i = hot_pick(W_out, W_hot, r)
     return M[i]
-
-
-@numba.njit(inline="always")
-def take_hot(W_out, W_hot, W_base):
-    """A chunk starts: the lane's copy of the hot rows and its snapshot from the shared rows."""
-    first = W_out.shape[0] - W_hot.shape[0]
-    for j in range(W_hot.shape[0]):
-        shared, mine, base = W_out[first + j], W_hot[j], W_base[j]
-        for k in range(shared.shape[0]):
-            mine[k] = base[k] = shared[k]
-
-
-@numba.njit(fastmath=FASTMATH, inline="always")
-def give_hot(W_out, W_hot, W_base, share):
-    """A chunk ends: the change of the lane's copy since ``take_hot``, times ``share`` (1 / lanes), is added
-    to the shared rows (the other lanes' merged changes stay in them)."""
-    first = W_out.shape[0] - W_hot.shape[0]
-    s = cast_like(share, W_hot)
-    for j in range(W_hot.shape[0]):
-        shared, mine, base = W_out[first + j], W_hot[j], W_base[j]
-        for k in range(shared.shape[0]):
-            shared[k] += s * (mine[k] - base[k])
 
 
 # ---------------------------------------------------------------- the logistic step
