@@ -141,6 +141,43 @@ def test_weighting_function_caps_at_x_max():
                                np.ones(2), np.ones(2), 0, 1, x, 100.0, 0.75, 0.0, 100.0)
         assert c == pytest.approx(0.5 * f * np.log(x) ** 2)
 
+def test_epoch_trains_each_pair_in_order_as_the_step_alone():
+    """The epoch kernel, which asks for the rows of the pair AHEAD places on while it trains one (up to each
+    chunk's end, the matrices' last rows included), trains the same pairs in the same order as
+    ``adagrad_step`` called pair by pair (float64, one thread: chunks in order)."""
+    import numba
+
+    rng = np.random.default_rng(3)
+    n, d, nnz = 7, 5, 3 * glove.AHEAD + 4
+    rows, cols = rng.integers(0, n, nnz).astype(np.int32), rng.integers(0, n, nnz).astype(np.int32)
+    rows[-1] = cols[-2] = n - 1
+    vals = rng.uniform(1, 50, nnz)
+    starts = np.array([0, 2, glove.AHEAD + 3], np.int64)  # a chunk shorter than AHEAD, then longer ones
+    ends = np.array([2, glove.AHEAD + 3, nnz], np.int64)
+
+    def fresh():
+        r = np.random.default_rng(4)
+        return [r.normal(0, 0.3, (n, d)), r.normal(0, 0.3, (n, d)), r.normal(0, 0.3, n), r.normal(0, 0.3, n),
+                np.ones((n, d)), np.ones((n, d)), np.ones(n), np.ones(n)]
+
+    expect = fresh()
+    cost = [sum(glove.adagrad_step.py_func(*expect, rows[t], cols[t], vals[t], 20.0, 0.75, 0.05, 0.1)
+                for t in range(s, e)) for s, e in zip(starts, ends)]
+    got = fresh()
+    costs, done = np.zeros(3), np.zeros(3, np.int64)
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        glove.epoch(rows, cols, vals, starts, ends, tuple(got), 20.0, 0.75, 0.05, 0.1, costs, done,
+                    np.zeros(1, np.int64))
+    finally:
+        numba.set_num_threads(before)
+    assert done.tolist() == [1, 1, 1]
+    np.testing.assert_allclose(costs, cost, rtol=1e-12)
+    for a, b in zip(got, expect):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
 
 def glove_cfg(**kw):
     base = dict(model="glove", dim=24, window=5, min_count=1, epochs=15, threads=1, seed=5)

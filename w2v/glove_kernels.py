@@ -16,10 +16,11 @@ import numba
 import numpy as np
 from numba import prange
 
-from w2v.jit import FASTMATH, cast_like, renamed, rng_next, row_compiler
+from w2v.jit import FASTMATH, cast_like, prefetch_row, renamed, rng_next, row_compiler
 
 CHUNK = 65536  # nonzeros per hogwild chunk
 SLICE = 64  # chunks per kernel call (one progress-bar step)
+AHEAD = 6  # the update whose four rows are asked for while this one is trained (see _epoch)
 
 
 @numba.njit(fastmath=FASTMATH, inline="always")
@@ -57,7 +58,14 @@ def _epoch(rows, cols, vals, starts, ends, params, x_max, power, eta, clip, cost
     for c in prange(starts.shape[0]):
         if stop[0] == 0:
             total = 0.0
-            for t in range(starts[c], ends[c]):
+            end = ends[c]
+            for t in range(starts[c], end):
+                if t + AHEAD < end:  # the shuffled pairs' rows are in no cache: ask for them ahead
+                    i, j = rows[t + AHEAD], cols[t + AHEAD]
+                    prefetch_row(W, i)
+                    prefetch_row(gW, i)
+                    prefetch_row(C, j)
+                    prefetch_row(gC, j)
                 total += adagrad_step(W, C, bw, bc, gW, gC, gbw, gbc, rows[t], cols[t], vals[t], x_max, power, eta,
                                       clip)
             costs[c] = total

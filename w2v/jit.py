@@ -7,7 +7,7 @@ import types
 
 import numba
 import numpy as np
-from numba.extending import overload
+from numba.extending import intrinsic, overload
 
 FASTMATH = {"reassoc", "contract", "nsz", "arcp"}  # no nnan/ninf: NaN must propagate to the guard
 MASK32 = np.uint64(0xFFFFFFFF)
@@ -123,6 +123,41 @@ def axpy4(y, a0, x0, a1, x1, a2, x2, a3, x3):
     """y += a0 x0 + a1 x1 + a2 x2 + a3 x3 in one pass over y."""
     for k in range(y.shape[0]):
         y[k] += a0 * x0[k] + a1 * x1[k] + a2 * x2[k] + a3 * x3[k]
+
+
+# ---------------------------------------------------------------- asking for a row before it is needed
+@intrinsic
+def prefetch_row(typingctx, arr, i):
+    """Ask the caches for every line of row ``i`` of the 2-D ``arr`` (its row contiguous), to be written (x86's
+    ``prefetchw``; LLVM's ``llvm.prefetch``): a hint that changes no value, so ``i`` need not be checked. A
+    loop whose rows it knows ahead (GloVe's shuffled nonzeros) hides their cache misses behind the updates
+    before them."""
+    if not (isinstance(arr, numba.types.Array) and arr.ndim == 2 and isinstance(i, numba.types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        from llvmlite import ir
+        from numba.core import cgutils
+
+        aryty, ity = signature.args
+        ary = context.make_array(aryty)(context, builder, args[0])
+        i64, i32 = ir.IntType(64), ir.IntType(32)
+        row = context.cast(builder, args[1], ity, numba.types.intp)
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [row, ir.Constant(i64, 0)], wraparound=False)
+        start = builder.ptrtoint(ptr, i64)
+        nbytes = builder.mul(builder.extract_value(ary.shape, 1),
+                             ir.Constant(i64, context.get_abi_sizeof(context.get_data_type(aryty.dtype))))
+        first = builder.and_(start, ir.Constant(i64, ~63))  # the line of the row's first byte ...
+        end = builder.add(start, nbytes)  # ... to the line of its last
+        i8p = ir.IntType(8).as_pointer()
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+                                            "llvm.prefetch.p0")
+        with cgutils.for_range_slice(builder, first, end, ir.Constant(i64, 64)) as (line, _):
+            # (address, 1: to be written, 3: keep in every cache level, 1: data)
+            builder.call(fn, [builder.inttoptr(line, i8p), ir.Constant(i32, 1), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return numba.types.void(arr, i), codegen
 
 
 # ---------------------------------------------------------------- a lane's private copy of shared rows
