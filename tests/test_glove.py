@@ -141,6 +141,27 @@ def test_weighting_function_caps_at_x_max():
                                np.ones(2), np.ones(2), 0, 1, x, 100.0, 0.75, 0.0, 100.0)
         assert c == pytest.approx(0.5 * f * np.log(x) ** 2)
 
+@pytest.mark.parametrize("n", [1, 2, 83])
+def test_shuffle_is_the_seeded_fisher_yates(n):
+    """The shuffle makes the swaps of the plain Fisher-Yates shuffle with its random stream (splitmix64), so
+    the order a seed gives is fixed."""
+    from w2v.jit import rng_next
+
+    rows = np.arange(n, dtype=np.int32)
+    cols, vals = rows[::-1].copy(), rows.astype(np.float64) / 7
+    expect = list(range(n))
+    with np.errstate(over="ignore"):  # (uint64 arithmetic wraps, as in the kernels)
+        state = np.uint64(11) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(1)
+        for i in range(n - 1, 0, -1):
+            state, r = rng_next.py_func(state)
+            j = int(r % np.uint64(i + 1))
+            expect[i], expect[j] = expect[j], expect[i]
+    glove.shuffle(rows, cols, vals, 11)
+    assert rows.tolist() == expect
+    assert cols.tolist() == [n - 1 - e for e in expect]
+    assert vals.tolist() == [e / 7 for e in expect]
+
+
 def test_epoch_trains_each_pair_in_order_as_the_step_alone():
     """The epoch kernel, which asks for the rows of the pair AHEAD places on while it trains one (up to each
     chunk's end, the matrices' last rows included), trains the same pairs in the same order as

@@ -16,7 +16,7 @@ import numba
 import numpy as np
 from numba import prange
 
-from w2v.jit import FASTMATH, cast_like, prefetch_row, renamed, rng_next, row_compiler
+from w2v.jit import FASTMATH, cast_like, prefetch, renamed, rng_next, row_compiler
 
 CHUNK = 65536  # nonzeros per hogwild chunk
 SLICE = 64  # chunks per kernel call (one progress-bar step)
@@ -62,10 +62,10 @@ def _epoch(rows, cols, vals, starts, ends, params, x_max, power, eta, clip, cost
             for t in range(starts[c], end):
                 if t + AHEAD < end:  # the shuffled pairs' rows are in no cache: ask for them ahead
                     i, j = rows[t + AHEAD], cols[t + AHEAD]
-                    prefetch_row(W, i)
-                    prefetch_row(gW, i)
-                    prefetch_row(C, j)
-                    prefetch_row(gC, j)
+                    prefetch(W, i)
+                    prefetch(gW, i)
+                    prefetch(C, j)
+                    prefetch(gC, j)
                 total += adagrad_step(W, C, bw, bc, gW, gC, gbw, gbc, rows[t], cols[t], vals[t], x_max, power, eta,
                                       clip)
             costs[c] = total
