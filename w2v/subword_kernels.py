@@ -32,9 +32,12 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from w2v.jit import FASTMATH, cast_like
+from w2v.jit import FASTMATH, cast_like, prefetch
 from w2v.kernels import NO_LOCK, architecture, dynamic_window, make_scratch, window_finish, window_start
 from w2v.output.kernels import output_block, output_step
+
+
+AHEAD = 2  # positions between asking for a word's input rows and composing them (see _slide)
 
 
 class SubwordWeights(NamedTuple):
@@ -188,9 +191,19 @@ def cbow_subword_centre(ring, sen, p, lo, hi, W_out, out, cfg, state, alpha):
 
 
 @numba.njit(inline="always")
-def _slide(ring, weights, sen, hi, composed):
-    """Before a centre whose window ends at ``hi``: compose the positions up to it; returns how many are."""
+def _ask(W_in, ptr, rows, w):
+    """Ask the caches for word ``w``'s input rows (see ``_slide``)."""
+    for j in range(ptr[w], ptr[w + 1]):
+        prefetch(W_in, rows[j])
+
+
+@numba.njit(inline="always")
+def _slide(ring, weights, sen, n, hi, composed):
+    """Before a centre whose window ends at ``hi``: compose the positions up to it; returns how many are.
+    Each asks for the rows of the position AHEAD places on, most of which are in no cache."""
     while composed < hi:
+        if composed + AHEAD < n:
+            _ask(weights.W_in, weights.ptr, weights.rows, sen[composed + AHEAD])
         compose(ring, weights, sen[composed], composed)
         composed += 1
     return composed
@@ -202,7 +215,7 @@ def sg_subword_sentence(sen, n, weights, out, cfg, ring, loss, predictions, stat
     composed = 0
     for p in range(n):
         lo, hi, state = dynamic_window(state, p, n, cfg.window)
-        composed = _slide(ring, weights, sen, hi, composed)
+        composed = _slide(ring, weights, sen, n, hi, composed)
         l, m, state = sg_subword_centre(ring, sen, p, lo, hi, weights.W_out, out, cfg, state, alpha)
         loss += l
         predictions += m
@@ -220,7 +233,7 @@ def cbow_subword_sentence(sen, n, weights, out, cfg, ring, loss, predictions, st
     composed = 0
     for p in range(n):
         lo, hi, state = dynamic_window(state, p, n, cfg.window)
-        composed = _slide(ring, weights, sen, hi, composed)
+        composed = _slide(ring, weights, sen, n, hi, composed)
         if hi - lo > 1:
             l, state = cbow_subword_centre(ring, sen, p, lo, hi, weights.W_out, out, cfg, state, alpha)
             loss += l
