@@ -290,3 +290,22 @@ def test_nce_is_logistic_regression_on_shifted_logits(rng):
         fd = fd_gradient(lambda: output_kernels.logistic_layer(h, W_out.copy(), rows, codes, log_kq, 0.0, np.zeros(D),
                                                         np.empty(4)), h, k)
         assert g[k] == pytest.approx(fd, rel=1e-6, abs=1e-8)
+
+
+@pytest.mark.parametrize("loss", ["ns", "nce", "hs"])
+def test_asking_for_a_targets_rows_ahead_changes_nothing(rng, loss):
+    """``output_ask`` (the rows of a target a few positions on, asked of the caches) is a hint: every row
+    of every target, the last included, asked for, and no weight moves."""
+    import numba
+
+    tabs, cfg, W_in, W_out, _ = setup_step(rng, "sg", loss)
+
+    @numba.njit
+    def ask_all(W_out, out, cfg):
+        for t in range(len(COUNTS)):
+            output_kernels.output_ask(t, W_out, out, cfg)
+
+    before = W_out.copy()
+    ask_all(W_out, tabs, cfg)
+    assert np.array_equal(W_out, before)
+    assert (type(tabs) in output_kernels.ASK_AHEAD) == (loss != "hs")  # HS asks for nothing (RESULTS.md)

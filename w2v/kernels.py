@@ -32,7 +32,7 @@ import numpy as np
 from w2v import jit
 from w2v.jit import FASTMATH, MASK32, cast_like, chunk_seed, give_rows, rng_next, take_rows
 from w2v.output import kernels as output_kernels
-from w2v.output.kernels import output_block, output_step
+from w2v.output.kernels import output_ask, output_block, output_step
 from w2v.scan import MAX_SENTENCE
 
 
@@ -255,6 +255,9 @@ def architecture(alloc=window_alloc, start=window_start, finish=window_finish, r
     return register
 
 
+OUT_AHEAD = 2  # positions between asking for a centre word's output rows (output_ask) and training it
+
+
 @numba.njit(inline="always")
 def dynamic_window(state, p, n, window):
     """word2vec's dynamic window around position ``p``: a reach drawn from 1..window; (lo, hi, state)."""
@@ -270,6 +273,8 @@ def sg_sentence(sen, n, weights, out, cfg, sc, loss, predictions, state, alpha):
     one pair at a time."""
     W_in, W_out, context = weights.W_in, weights.W_out, sc.context
     for p in range(n):
+        if p + OUT_AHEAD < n:
+            output_ask(sen[p + OUT_AHEAD], W_out, out, cfg)
         lo, hi, state = dynamic_window(state, p, n, cfg.window)
         if cfg.shared:
             n_ctx = 0
@@ -295,6 +300,8 @@ def cbow_sentence(sen, n, weights, out, cfg, sc, loss, predictions, state, alpha
     """CBOW: the words of the window together predict the word at its centre."""
     W_in, W_out, context = weights.W_in, weights.W_out, sc.context
     for p in range(n):
+        if p + OUT_AHEAD < n:
+            output_ask(sen[p + OUT_AHEAD], W_out, out, cfg)
         lo, hi, state = dynamic_window(state, p, n, cfg.window)
         if hi - lo > 1:
             n_ctx = 0

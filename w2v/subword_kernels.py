@@ -33,8 +33,8 @@ import numba
 import numpy as np
 
 from w2v.jit import FASTMATH, cast_like, prefetch
-from w2v.kernels import NO_LOCK, architecture, dynamic_window, make_scratch, window_finish, window_start
-from w2v.output.kernels import output_block, output_step
+from w2v.kernels import NO_LOCK, OUT_AHEAD, architecture, dynamic_window, make_scratch, window_finish, window_start
+from w2v.output.kernels import output_ask, output_block, output_step
 
 
 AHEAD = 2  # positions between asking for a word's input rows and composing them (see _slide)
@@ -214,6 +214,8 @@ def sg_subword_sentence(sen, n, weights, out, cfg, ring, loss, predictions, stat
     """Skip-gram with subwords: the mean of each context word's rows predicts the word at the centre."""
     composed = 0
     for p in range(n):
+        if p + OUT_AHEAD < n:
+            output_ask(sen[p + OUT_AHEAD], weights.W_out, out, cfg)
         lo, hi, state = dynamic_window(state, p, n, cfg.window)
         composed = _slide(ring, weights, sen, n, hi, composed)
         l, m, state = sg_subword_centre(ring, sen, p, lo, hi, weights.W_out, out, cfg, state, alpha)
@@ -232,6 +234,8 @@ def cbow_subword_sentence(sen, n, weights, out, cfg, ring, loss, predictions, st
     words predicts the word at its centre."""
     composed = 0
     for p in range(n):
+        if p + OUT_AHEAD < n:
+            output_ask(sen[p + OUT_AHEAD], weights.W_out, out, cfg)
         lo, hi, state = dynamic_window(state, p, n, cfg.window)
         composed = _slide(ring, weights, sen, n, hi, composed)
         if hi - lo > 1:

@@ -28,12 +28,13 @@ import numpy as np
 from numba.core.errors import TypingError
 from numba.extending import overload
 
-from w2v.jit import FASTMATH, axpy4, cast_like, dots4, draw_noise, row_compiler, rng_next
+from w2v.jit import FASTMATH, axpy4, cast_like, dots4, draw_noise, prefetch, row_compiler, rng_next
 from w2v.output import hs, nce, ns, softmax
 
 # ---------------------------------------------------------------- registration
 LOGISTIC_TARGETS = {}  # kernel tables class -> its logistic layer's targets function
 ROWS_STEPS = {}  # kernel tables class -> its output_rows function
+ASK_AHEAD = {}  # kernel tables class -> a function that asks the caches for a future target's rows
 
 
 def logistic_targets(tables_class):
@@ -54,6 +55,18 @@ def rows_layer(tables_class):
     ``G``, ``S`` (float64, nb x the layer's width) is scratch."""
     def register(fn):
         ROWS_STEPS[tables_class] = fn = numba.njit(inline="always")(fn)
+        return fn
+    return register
+
+
+def asks_ahead(*tables_classes):
+    """Register ``fn(target, W_out, out, cfg)`` for ``tables_classes``: it asks the caches (jit.prefetch) for
+    the rows of ``W_out`` that will predict ``target`` a few predictions from now (``output_ask``), and
+    changes nothing. A layer without one asks for nothing."""
+    def register(fn):
+        fn = numba.njit(inline="always")(fn)
+        for cls in tables_classes:
+            ASK_AHEAD[cls] = fn
         return fn
     return register
 
@@ -293,6 +306,12 @@ def ns_targets(target, out, cfg, sc, state):
     return rows, codes, None, True, state
 
 
+@asks_ahead(ns.Tables, nce.Tables)
+def word_row_ask(target, W_out, out, cfg):
+    """Negative sampling and NCE: the target's own row (its noise words are drawn only when it is trained)."""
+    prefetch(W_out, target)
+
+
 @logistic_targets(nce.Tables)
 def nce_targets(target, out, cfg, sc, state):
     """NCE: the same draws, a noise word equal to the target kept, each logit shifted by log(k q(w))."""
@@ -393,6 +412,22 @@ def _output_block(H, n_in, target, W_out, out, cfg, sc, state, alpha):
     def impl(H, n_in, target, W_out, out, cfg, sc, state, alpha):
         rows, codes, log_kq, may_repeat, state = targets(target, out, cfg, sc, state)
         return logistic_block(H, n_in, W_out, rows, codes, log_kq, alpha, sc.G, sc.S, may_repeat, sc.W_hot), state
+    return impl
+
+
+def output_ask(target, W_out, out, cfg):  # pragma: no cover - Numba's overload
+    """Ask the caches for the rows that will predict ``target`` (the layer's ``asks_ahead``; else nothing)."""
+    raise NotImplementedError
+
+
+@overload(output_ask, jit_options={"forceinline": True})
+def _output_ask(target, W_out, out, cfg):
+    ask = ASK_AHEAD.get(getattr(out, "instance_class", None))
+    if ask is None:
+        return lambda target, W_out, out, cfg: None
+
+    def impl(target, W_out, out, cfg):
+        ask(target, W_out, out, cfg)
     return impl
 
 
