@@ -373,11 +373,12 @@ class SubwordVectors(Vectors):
         self.word_rows = word_rows  # the words' own input rows, when known
 
     @classmethod
-    def from_input(cls, words, W_in, minn, maxn, buckets, **more):
-        """From a subword model's input matrix (``len(words) + buckets`` rows)."""
+    def from_input(cls, words, W_in, minn, maxn, buckets, word_rows_of=None, **more):
+        """From a subword model's input matrix (``len(words) + buckets`` rows); ``word_rows_of``: each word's
+        input rows, (ptr, rows) as subwords.input_rows gives them, where the caller has them already."""
         from w2v.subwords import input_rows, mean_rows
 
-        ptr, rows = input_rows(words, minn, maxn, buckets)
+        ptr, rows = word_rows_of if word_rows_of is not None else input_rows(words, minn, maxn, buckets)
         return cls(words, mean_rows(W_in, ptr, rows), W_in[len(words):], minn, maxn, word_rows=W_in[:len(words)],
                    **more)
 

@@ -19,9 +19,10 @@ def init_weights(n_words, dim, seed, n_out, spread=1.0, threads=None):
     return W_in, W_out
 
 
-def vectors_from(cfg, rows, params):
+def vectors_from(cfg, rows, params, weights=None):
     """The vectors a run writes, from its parameters (Model.load of a saved model); a subword model's are
-    SubwordVectors, carrying what fastText's model file holds."""
+    SubwordVectors, carrying what fastText's model file holds (each word's input rows taken from the
+    kernel's ``weights`` where given, not hashed again)."""
     from w2v.vectors import Vectors
 
     if not cfg.subwords[1]:
@@ -35,7 +36,7 @@ def vectors_from(cfg, rows, params):
             "model": fasttext_format.MODELS[cfg.model], "t": cfg.sample}
     return SubwordVectors.from_input(rows.words, params["W_in"], *cfg.subwords, cfg.buckets, counts=rows.counts,
                                      W_out=fasttext_format.output_for_fasttext(cfg.loss, params["W_out"], V),
-                                     info=info)
+                                     info=info, word_rows_of=None if weights is None else (weights.ptr, weights.rows))
 
 
 def n_inputs(cfg, n_words):
@@ -71,6 +72,7 @@ class Trainer:
 
     def __init__(self, cfg, run):
         self.cfg, self.run = cfg, run
+        self.weights = None  # what the kernel trains, once epochs() has made it
 
     def prepare(self, corpus, workdir, resumed_vocab, threads=None):
         from w2v.prepare import known_vocab, prepare
@@ -170,14 +172,15 @@ class Trainer:
 
     def epochs(self, params):
         tabs = output_tables(self.vocab.counts, self.cfg, self.cfg.sample)
-        weights = kernel_weights(self.cfg, self.vocab.words, params["W_in"], params["W_out"], params.get("lock"))
+        self.weights = weights = kernel_weights(self.cfg, self.vocab.words, params["W_in"], params["W_out"],
+                                                params.get("lock"))
         kcfg = kernel_config(self.cfg, self.encoded, tabs, self.n_out, self.vocab.counts)
         return stream_epochs(self.encoded, weights, tabs, kcfg, self.cfg)
 
     def finish(self, params, progress, seconds, epochs_run):
         cfg = self.cfg
         wps = self.encoded.total_tokens * epochs_run / max(seconds, 1e-9)
-        return Finished(vectors_from(cfg, self.vocab, params),
+        return Finished(vectors_from(cfg, self.vocab, params, self.weights if cfg.subwords[1] else None),
                         f"trained {cfg.model}/{cfg.loss}: {cfg.epochs} epochs in {seconds:.1f} s, {wps / 1000:.0f}k "
                         f"words/s, final loss {progress.epoch_losses[-1]:.4f}",
                         {"words_per_second": wps, "stream_words": self.encoded.n_words})
