@@ -16,6 +16,7 @@ import numba
 import numpy as np
 from numba import prange
 
+from w2v import jit
 from w2v.jit import FASTMATH, cast_like, prefetch, renamed, rng_next, row_compiler
 
 CHUNK = 65536  # nonzeros per hogwild chunk
@@ -81,9 +82,11 @@ def _epoch(rows, cols, vals, starts, ends, params, x_max, power, eta, clip, cost
 # reference counting (``_nrt=False``): the four row views of every update each took an atomic increment
 # and decrement of a shared array's count (2 threads: 8-19% faster without, the same bits; RESULTS.md).
 # Compiled with one vector per loop pass (jit.row_compiler): 4-17% faster on one thread, side by side.
+# Its name carries a digest of jit.py as well as this file (jit.source_digest): Numba's disk cache checks
+# only this file, and the epoch inlines jit.py's prefetch and random numbers.
 epoch = numba.njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True, _nrt=False,
                    pipeline_class=row_compiler())(
-    renamed(_epoch, "glove_epoch"))
+    renamed(_epoch, f"glove_epoch_{jit.source_digest(jit.__file__, __file__)}"))
 
 
 @numba.njit(cache=True)

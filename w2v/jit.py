@@ -196,7 +196,7 @@ def give_rows(shared, mine, base, share):
 # compile that fails midway leaves it set: the process's other Numba loops then compile one vector a pass
 # too (their speed changes, never their results' meaning). Numba's disk cache does not see these options:
 # a change to them must change the kernels' sources too (the lane kernels' names carry a digest of this
-# file; GloVe's epoch and output/kernels.py's own functions do not).
+# file, and so does GloVe's epoch; output/kernels.py's own functions do not).
 VECTOR_OPTIONS = ("-force-vector-interleave=1", "-force-vector-interleave=0")  # (while compiling, after)
 _vector_depth = [0]
 
