@@ -12,6 +12,9 @@ rows once (``compose``: their sum, into a ring of the window's positions) when i
 collects the gradients of every prediction it takes part in, and sends them back once (``release``)
 when the window has passed it. So each row is read and written once per occurrence, whatever the
 window; the cost is a delay of at most one window between a row's use and its update (as a mini-batch).
+Most n-gram rows are in no cache, so a position asks for its rows (``jit.prefetch``) two positions before
+it is composed (``_slide``), and the output rows of a centre are asked for two positions ahead too
+(``output_ask``, as the window models do).
 
 Skip-gram keeps w2v's orientation: the window's context words predict the word at its centre, in one
 block step sharing the noise words (Ji et al. 2016; ``--classic``: one pair at a time). Every (input,
