@@ -180,7 +180,7 @@ class Trainer:
     def finish(self, params, progress, seconds, epochs_run):
         cfg = self.cfg
         wps = self.encoded.total_tokens * epochs_run / max(seconds, 1e-9)
-        return Finished(vectors_from(cfg, self.vocab, params, self.weights if cfg.subwords[1] else None),
+        return Finished(vectors_from(cfg, self.vocab, params, self.weights),
                         f"trained {cfg.model}/{cfg.loss}: {cfg.epochs} epochs in {seconds:.1f} s, {wps / 1000:.0f}k "
                         f"words/s, final loss {progress.epoch_losses[-1]:.4f}",
                         {"words_per_second": wps, "stream_words": self.encoded.n_words})
