@@ -25,11 +25,11 @@ import json, sys, time
 sys.path.insert(0, {root!r})
 from w2v.api import train
 cfg = dict(model="glove", dim=100, window=10, min_count=5, x_max=100.0, epochs={epochs}, threads={threads},
-                  memory={memory}, seed=1)
+                  memory={memory}, seed=1, pair_order={pair_order!r})
 t0 = time.perf_counter()
 r = train({corpus!r}, **cfg, progress=False)
-total = time.perf_counter() - t0
 r.vectors.save({out!r})
+total = time.perf_counter() - t0
 hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]
 print(json.dumps(dict(count_s=r.vocab_seconds, train_s=r.train_seconds, total_s=total, costs=r.epoch_losses,
                       rss_mb=int(hwm) / 1024, vocab=len(r.vocab), **r.stats)))
@@ -44,12 +44,13 @@ def main():
     ap.add_argument("--epochs", type=int, default=15)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--memory", type=float, default=4.0)
+    ap.add_argument("--pair-order", default="tiled", choices=["tiled", "shuffled"])
     args = ap.parse_args()
     os.makedirs(args.workdir, exist_ok=True)
     corpus = prepare_corpus(args.corpus, args.workdir, None)
-    out = os.path.join(args.workdir, f"glove-e{args.epochs}-m{args.memory:g}.bin")
+    out = os.path.join(args.workdir, f"glove-e{args.epochs}-m{args.memory:g}-{args.pair_order}.bin")
     code = CHILD.format(root=ROOT, epochs=args.epochs, threads=args.threads, memory=args.memory, corpus=corpus,
-                        out=out)
+                        out=out, pair_order=args.pair_order)
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if res.returncode != 0:
         raise SystemExit(res.stderr[-3000:])
@@ -70,6 +71,9 @@ def main():
     print(f"w2v glove: --memory {args.memory} GB: matrix kept in {r['storage']}; peak RSS {r['rss_mb']:.0f} MB = "
           f"{r['rss_mb'] / 1024:.2f} GB against --memory + weights and AdaGrad sums ({weights_mb:.0f} MB) = "
           f"{args.memory + weights_mb / 1024:.2f} GB")
+    glove_c_s = GLOVE_C["count_s"] + r["nonzeros"] * args.epochs / (GLOVE_C["updates_per_s_per_thread"] * args.threads)
+    print(f"w2v glove --pair-order {args.pair_order}: whole run {r['total_s']:.1f} s (counting, training, writing); "
+          f"GloVe C's from its figures {glove_c_s:.0f} s: x{glove_c_s / r['total_s']:.2f}")
     print("cost per epoch: " + " ".join(f"{c:.4f}" for c in r["costs"]))
 
 

@@ -162,6 +162,64 @@ def test_shuffle_is_the_seeded_fisher_yates(n):
     assert vals.tolist() == [e / 7 for e in expect]
 
 
+def _random_pairs(n, words, seed):
+    rng = np.random.default_rng(seed)
+    rows = rng.integers(0, words, n).astype(np.int32)
+    cols = rng.integers(0, words, n).astype(np.int32)
+    return rows, cols, np.arange(n, dtype=np.float32)  # vals: each pair's place before
+
+
+def test_tiled_shuffle_groups_the_pairs_of_a_tile_and_moves_none():
+    """Every pair kept with its value; the pairs of one side x side block of ids are together (as many runs
+    as nonempty tiles); the same seed gives the same order, another seed another; side 0 is the plain
+    shuffle."""
+    rows, cols, vals = _random_pairs(5000, 100, 0)
+    before = sorted(zip(rows.tolist(), cols.tolist(), vals.tolist()))
+    r, c, v = rows.copy(), cols.copy(), vals.copy()
+    glove.tiled_shuffle(r, c, v, 5, 16)
+    assert sorted(zip(r.tolist(), c.tolist(), v.tolist())) == before
+    tile = (r // 16) * 7 + c // 16  # 100 words: 7 blocks a side
+    runs = 1 + np.count_nonzero(np.diff(tile))
+    assert runs == len(np.unique(tile)) == 49
+    again = [a.copy() for a in (rows, cols, vals)]
+    glove.tiled_shuffle(*again, 5, 16)
+    assert np.array_equal(again[2], v)
+    other = [a.copy() for a in (rows, cols, vals)]
+    glove.tiled_shuffle(*other, 6, 16)
+    assert not np.array_equal(other[2], v)
+    plain, tiled0 = [a.copy() for a in (rows, cols, vals)], [a.copy() for a in (rows, cols, vals)]
+    glove.shuffle(*plain, 5)
+    glove.tiled_shuffle(*tiled0, 5, 0)
+    assert all(np.array_equal(a, b) for a, b in zip(plain, tiled0))
+
+
+def test_tiled_shuffle_orders_tiles_and_pairs_at_random():
+    """Over 400 seeds, each of 4 tiles comes first, and each of a tile's 5 pairs first within its tile, about
+    equally often. Bounds: 400 / 4 = 100 +- 40 and 80 +- 35 (binomial sd 8.7 and 8.0: over 4 sd, so a fair
+    shuffle fails one in about 10^4 runs of this test)."""
+    r0, c0 = np.array([0, 0, 1, 1, 0]), np.array([0, 1, 0, 1, 1])
+    rows = np.concatenate([r0, r0, r0 + 2, r0 + 2]).astype(np.int32)  # tiles (0, 0), (0, 1), (1, 1), (1, 0)
+    cols = np.concatenate([c0, c0 + 2, c0 + 2, c0]).astype(np.int32)
+    first_tile, first_pair = collections.Counter(), collections.Counter()
+    for seed in range(400):
+        r, c, v = rows.copy(), cols.copy(), np.arange(20, dtype=np.float32)
+        glove.tiled_shuffle(r, c, v, seed, 2)
+        first_tile[(r[0] // 2, c[0] // 2)] += 1
+        tile_of_0 = [i for i in range(20) if v[i] < 5]  # the tile of pairs 0-4: five places together
+        assert tile_of_0 == list(range(tile_of_0[0], tile_of_0[0] + 5))
+        first_pair[int(v[tile_of_0[0]])] += 1
+    assert len(first_tile) == 4 and all(60 <= n <= 140 for n in first_tile.values())
+    assert sorted(first_pair) == [0, 1, 2, 3, 4] and all(45 <= n <= 115 for n in first_pair.values())
+
+
+def test_tile_words_fit_the_caches_and_bound_the_tiles():
+    assert glove.tile_words(121_300, 100) == 512  # 512 words a side: 4 x 512 x 100 float32 = 800 KB
+    assert glove.tile_words(121_300, 300) == 128
+    assert glove.tile_words(10, 100_000) == 16
+    side = glove.tile_words(5_000_000, 100)
+    assert (-(-5_000_000 // side)) ** 2 <= glove.MAX_TILES < (-(-5_000_000 // (side // 2))) ** 2
+
+
 def test_epoch_trains_each_pair_in_order_as_the_step_alone():
     """The epoch kernel, which asks for the rows of the pair AHEAD places on while it trains one (up to each
     chunk's end, the matrices' last rows included), trains the same pairs in the same order as

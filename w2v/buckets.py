@@ -6,6 +6,9 @@ in place (Fisher-Yates, seeded by the bucket) and written back as three contiguo
 buckets in order gives a uniformly random permutation of the nonzeros: every permutation is equally
 likely, because for each split into bucket sizes exactly one assignment and one order per bucket
 produce it. (GloVe's own shuffle, chunks shuffled and merged by turns, is only approximately uniform.)
+With ``--pair-order tiled`` (the default) each bucket is shuffled in tiles instead
+(glove_kernels.tiled_shuffle): its pairs grouped by the blocks of their two words' ids, the tiles in a
+random order, each tile's pairs in a random order.
 
 An epoch reads the buckets one by one, the next one in a thread while the kernel trains on the current,
 so two buckets are in memory at a time.
@@ -31,7 +34,7 @@ def bucket_count(nonzeros, budget_bytes):
 class Writer:
     """Distributes blocks of nonzeros into ``n`` bucket files under ``workdir``."""
 
-    def __init__(self, workdir, n, seed):
+    def __init__(self, workdir, n, seed, tile=0):
         if n > MAX_BUCKETS:
             from w2v.errors import OptionError
 
@@ -40,7 +43,7 @@ class Writer:
         self.files = [open(p, "wb") for p in self.paths]
         self.sizes = np.zeros(n, np.int64)
         self.rng = np.random.Generator(np.random.PCG64([seed, 0x6C6F7665]))
-        self.seed = seed
+        self.seed, self.tile = seed, tile
 
     def add(self, rows, cols, vals):
         n = len(self.files)
@@ -65,7 +68,7 @@ class Writer:
             block = np.fromfile(path, RECORD)
             rows, cols, vals = (np.ascontiguousarray(block[name]) for name in ("row", "col", "val"))
             del block
-            glove_kernels.shuffle(rows, cols, vals, self.seed * 1_000_003 + k)
+            glove_kernels.tiled_shuffle(rows, cols, vals, self.seed * 1_000_003 + k, self.tile)
             with open(path, "wb") as f:
                 for a in (rows, cols, vals):
                     f.write(a.tobytes())

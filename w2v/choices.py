@@ -54,7 +54,7 @@ MODELS = {
                           "GloVe (Pennington et al. 2014): weighted least squares on co-occurrence counts",
                           window=10, epochs=15, dask="w2v.trainers.glove",  # (counts on the cluster, trains here)
                           options=("symmetric", "distance_weighting", "x_max", "weight_power", "eta", "glove_vectors",
-                                   "memory")),
+                                   "pair_order", "memory")),
 }
 
 LOSSES = {

@@ -39,6 +39,7 @@ class TrainConfig:
     weight_power: float = 0.75  # f(x) = (x / x_max)^power below x_max
     eta: float = 0.05  # AdaGrad initial learning rate
     glove_vectors: str = "w+c"  # w | w+c: word vectors, or word plus context vectors (GloVe's default)
+    pair_order: str = "tiled"  # tiled | shuffled: the nonzeros' order in an epoch (glove_kernels.tiled_shuffle)
     memory: float | None = None  # GB for co-occurrence counting; None: min(4, a quarter of RAM)
     # NPLM (Bengio et al. 2003)
     context: int = 4  # words of history (4: a 5-gram model)

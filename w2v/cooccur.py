@@ -232,11 +232,12 @@ def in_memory_bytes(entries, symmetric):
 
 
 def count(encoded, n_words, workdir, window=10, symmetric=True, distance_weighting=True, memory_gb=4.0,
-          progress=None, dense_words=None, map_entries=None, on_disk=None, seed=1):
+          progress=None, dense_words=None, map_entries=None, on_disk=None, seed=1, tile=0):
     """Count co-occurrences over an EncodedCorpus; returns Cooccurrences (each direction listed).
 
     When the matrix held in memory would exceed ``memory_gb`` (or ``on_disk``), the nonzeros are left on
-    disk in shuffled buckets (buckets.py, seeded by ``seed``) and ``Cooccurrences.matrix`` holds them.
+    disk in shuffled buckets (buckets.py, seeded by ``seed``, each bucket in tiles of ``tile`` words a side:
+    glove_kernels.tiled_shuffle) and ``Cooccurrences.matrix`` holds them.
     ``dense_words`` and ``map_entries`` override the split of ``memory_gb`` (the tests use them to force
     many spills on a small corpus).
     """
@@ -293,7 +294,8 @@ def count(encoded, n_words, workdir, window=10, symmetric=True, distance_weighti
     if on_disk:  # the nonzeros go to shuffled buckets on disk, each half the budget at most
         from w2v import buckets
 
-        writer = buckets.Writer(workdir, buckets.bucket_count(2 * entries if symmetric else entries, budget), seed)
+        writer = buckets.Writer(workdir, buckets.bucket_count(2 * entries if symmetric else entries, budget), seed,
+                                 tile)
         for k, v, _ in blocks:
             for a in range(0, len(k), MERGE_BLOCK):
                 kk, vv = k[a:a + MERGE_BLOCK], v[a:a + MERGE_BLOCK]

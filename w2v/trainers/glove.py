@@ -1,5 +1,6 @@
 """GloVe (Pennington et al. 2014): count co-occurrences (cooccur.py) or load them (``--cooccur``), shuffle
-the nonzeros once with the seed (in memory, or in buckets on disk when they exceed ``--memory``), then
+the nonzeros once with the seed, in tiles of words whose rows fit in the caches unless ``--pair-order
+shuffled`` (in memory, or in buckets on disk when they exceed ``--memory``), then
 run glove_kernels.py's AdaGrad epochs over them. Parameters: word vectors
 ``W``, context vectors ``C``, biases ``bw``/``bc`` and their AdaGrad sums ``gW``, ``gC``, ``gbw``, ``gbc``."""
 
@@ -41,8 +42,15 @@ def count_corpus(corpus, cfg, workdir, run, known=None, train=True):
     with tqdm(total=encoded.n_ids, unit="id", unit_scale=True, disable=run.quiet, file=sys.stderr,
               desc="counting") as bar:
         cooc = cooccur.count(encoded, len(vocab), workdir, cfg.window, cfg.symmetric, cfg.distance_weighting,
-                             cfg.memory, progress=bar.update, seed=cfg.seed)
+                             cfg.memory, progress=bar.update, seed=cfg.seed, tile=tile_side(cfg, len(vocab)))
     return vocab, encoded.total_tokens, cooc
+
+
+def tile_side(cfg, n_words):
+    """Words per side of the tiles that order the nonzeros (glove_kernels.tiled_shuffle); 0: one plain shuffle."""
+    from w2v import glove_kernels
+
+    return 0 if cfg.pair_order == "shuffled" else glove_kernels.tile_words(n_words, cfg.dim)
 
 
 def _count_on_cluster(corpus, cfg, run, known, train):
@@ -94,6 +102,8 @@ def check_options(cfg, bad):
         bad(f"--eta must be positive (got {cfg.eta})")
     if cfg.weight_power < 0:
         bad(f"--weight-power must not be negative (got {cfg.weight_power})")
+    if cfg.pair_order not in ("tiled", "shuffled"):
+        bad(f"--pair-order must be tiled or shuffled, not {cfg.pair_order!r}")
     if cfg.glove_vectors not in ("w", "w+c"):
         bad(f"--glove-vectors must be w or w+c, not {cfg.glove_vectors!r}")
     if not cfg.memory > 0:
@@ -128,7 +138,7 @@ class Trainer:
         if self.matrix is None:
             self.rows, self.cols, self.vals = cooc.rows, cooc.cols, cooc.vals.astype(np.float32)
             del cooc
-            glove_kernels.shuffle(self.rows, self.cols, self.vals, self.cfg.seed)
+            glove_kernels.tiled_shuffle(self.rows, self.cols, self.vals, self.cfg.seed, tile_side(self.cfg, len(vocab)))
         else:
             where = f" (on disk in {len(self.matrix.paths)} buckets of up to {self.matrix.largest() / (1 << 20):.0f} MB)"
         self.vocab, self.total_tokens = vocab, total_tokens
