@@ -24,6 +24,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--cache-dir", default=None, help="NUMBA_CACHE_DIR [a new temporary directory: cold]")
     ap.add_argument("--top", type=int, default=15)
+    ap.add_argument("--subwords", default="0", help="fastText's n-grams, e.g. 3-6 [0: none]")
     args = ap.parse_args()
     os.environ["NUMBA_CACHE_DIR"] = args.cache_dir or tempfile.mkdtemp(prefix="w2v-numba-")
     sys.path.insert(0, ROOT)
@@ -53,7 +54,7 @@ def main():
 
     t0 = time.perf_counter()
     w2v.train(corpus, model=args.model, loss=args.loss, threads=args.threads, dim=16, min_count=1, epochs=1,
-              progress=False)
+              progress=False, subwords=args.subwords, buckets=1000)
     print(f"{args.model}/{args.loss}, {args.threads} threads: {time.perf_counter() - t0:.1f} s in all "
           f"(cache {os.environ['NUMBA_CACHE_DIR']})")
     print(f"{'inclusive s':>12} {'in callees':>11}  function")

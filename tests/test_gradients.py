@@ -26,10 +26,10 @@ def make_tables(counts, loss, negative=3):
     return layer(loss).tables(counts, types.SimpleNamespace(negative=negative, noise_power=0.75))
 
 
-def make_config(model, loss, out, negative=3, cbow_mean=True, shared=False):
+def make_config(model, loss, out, negative=3, cbow_mean=True):
     width = layer(loss).width(out, types.SimpleNamespace(negative=negative), layer(loss).n_out(len(COUNTS)))
     return kernels.Config(window=3, negative=negative, cbow_mean=cbow_mean, alpha=1.0,
-                          min_alpha=0.0, epoch_ids=1.0, total_ids=1.0, width=width, shared=shared, seed=1)
+                          min_alpha=0.0, epoch_ids=1.0, total_ids=1.0, width=width, seed=1)
 
 
 COUNTS = np.array([50, 30, 20, 12, 9, 7, 5, 4, 3, 2, 2, 1], np.int64)
@@ -246,7 +246,7 @@ def test_logistic_block_gradient_with_repeated_rows(rng):
 
 @pytest.mark.parametrize("loss", ["ns", "nce", "hs"])
 def test_skipgram_block_step_gradient(rng, loss):
-    tabs, cfg, W_in, W_out, sc = setup_step(rng, "sg", loss, shared=True)
+    tabs, cfg, W_in, W_out, sc = setup_step(rng, "sg", loss)
     sc.context[:5] = [3, 8, 3, 10, 0]  # a context word repeated in the window
     state = np.uint64(77)
 
@@ -261,7 +261,7 @@ def test_skipgram_block_step_gradient(rng, loss):
 @pytest.mark.parametrize("loss", ["ns", "hs"])
 def test_block_step_with_one_context_is_the_classic_update(rng, loss):
     """One context word: the shared-target step draws the same noise words and makes the same update."""
-    tabs, cfg, W_in, W_out, sc = setup_step(rng, "sg", loss, negative=1, shared=True)
+    tabs, cfg, W_in, W_out, sc = setup_step(rng, "sg", loss, negative=1)
     a_in, a_out, b_in, b_out = W_in.copy(), W_out.copy(), W_in.copy(), W_out.copy()
     la, sa = kernels.sg_step(a_in, kernels.NO_LOCK, 6, 2, a_out, tabs, cfg, sc, np.uint64(5), 0.1)
     sc.context[0] = 6

@@ -34,7 +34,7 @@ def nplm_setup(rng, loss, direct, batch=1, negative=3):
     cfg = kernels.Config(window=CTX, negative=negative, cbow_mean=True, alpha=1.0,
                          min_alpha=0.0, epoch_ids=1.0, total_ids=1.0,
                          width=entry.width(tabs, types.SimpleNamespace(negative=negative), entry.n_out(V)),
-                         shared=False, seed=1, context=CTX, direct=direct, batch=batch)
+                         seed=1, context=CTX, direct=direct, batch=batch)
     n_x = CTX * DIM
     params = {"W_in": rng.normal(0, 0.5, (V, DIM)), "W_hid": rng.normal(0, 0.4, (HID, n_x)),
               "b_hid": rng.normal(0, 0.3, HID),
@@ -184,7 +184,7 @@ def test_merge_hidden_adds_every_threads_change_to_the_shared_layer():
     shared = nplm_kernels.Hidden(rng.normal(size=(3, 4)).astype(np.float32), rng.normal(size=3).astype(np.float32))
     start = nplm_kernels.Hidden(shared.W_hid.copy(), shared.b_hid.copy())
     cfg = kernels.Config(window=2, negative=0, cbow_mean=True, alpha=0.1, min_alpha=0.0,
-                         epoch_ids=1.0, total_ids=1.0, width=1, shared=False, seed=1, context=2, sync=8)
+                         epoch_ids=1.0, total_ids=1.0, width=1, seed=1, context=2, sync=8)
     a, b = nplm_kernels.private_hidden(shared, cfg), nplm_kernels.private_hidden(shared, cfg)
     assert not np.shares_memory(a[0].W_hid, shared.W_hid) and np.array_equal(a[0].W_hid, shared.W_hid)
     dA, dB = rng.normal(size=(3, 4)).astype(np.float32), rng.normal(size=(3, 4)).astype(np.float32)

@@ -96,16 +96,16 @@ def test_subword_skipgram_gradient(loss, shared):
     input row by n x its gradient (n: its word's rows; fastText's step gives every row the whole grad_h).
     Two contexts share the centre's noise words in one block step; with --classic one context (a second
     pair's step would see the first's W_out)."""
-    from w2v.subword_kernels import sg_subword_centre
+    from w2v import subword_kernels
 
+    centre = subword_kernels.sg_subword_centre if shared else subword_kernels.sg_subword_classic_centre
     rng = np.random.default_rng(3)
     tabs, cfg, W_in, W_out, ptr, rows, SW, sc = _subword_setup(rng, loss)
-    cfg = cfg._replace(shared=shared)
     sen = np.array([3, 7, 5] if shared else [3, 7], np.int32)
     n_rows = np.diff(ptr)
 
     def step(ps, alpha):
-        return _one_centre(sg_subword_centre, ps[0], ps[1], ptr, rows, SW, tabs, cfg, sen, 1, alpha)
+        return _one_centre(centre, ps[0], ps[1], ptr, rows, SW, tabs, cfg, sen, 1, alpha)
 
     assert n_rows[3] == n_rows[5]  # (the contexts' words have as many rows: one scale for every input row)
     checked = 0
@@ -157,17 +157,18 @@ def test_the_lane_loop_trains_a_sentence_as_the_sentence_kernel_alone(model, sha
     n_out = layer(loss).n_out(V)
     cfg = kernels.Config(window=3, negative=5, cbow_mean=True, alpha=0.05, min_alpha=0.05, epoch_ids=1e6,
                          total_ids=1e6, width=layer(loss).width(out, types.SimpleNamespace(negative=5), n_out),
-                         shared=shared, seed=1)
+                         seed=1)
     W_in = rng.random((V + 200, 8)).astype(np.float32) - 0.5
     W_out = rng.random((n_out, 8)).astype(np.float32) - 0.5
     sen = rng.integers(0, V, 30).astype(np.int32)
     alone = subword_kernels.SubwordWeights.make(W_in.copy(), W_out.copy(), ptr, rows)
-    fn = getattr(subword_kernels, f"{model}_subword_sentence")
+    name = f"{model}_subword_sentence" if shared else f"{model}_subword_classic_sentence"
+    fn = getattr(subword_kernels, name)
     loss_alone, n_alone, _ = fn(sen, len(sen), alone, out, cfg, subword_kernels.ring_alloc(alone, cfg), 0.0, 0,
                                 np.uint64(chunk_seed(cfg.seed, 0, 0)), 0.05)
     lane = subword_kernels.SubwordWeights.make(W_in.copy(), W_out.copy(), ptr, rows)
     block = np.append(sen, -1).astype(np.int32)
-    got = train_chunks(kernels.lane_kernel(f"w2v.subword_kernels.{model}_subword_sentence"), lane,
+    got = train_chunks(kernels.lane_kernel(f"w2v.subword_kernels.{name}"), lane,
                        kernels.Tables(keep=np.full(V, 1 << 33, np.int64), out=out), cfg, block,
                        np.array([0]), np.array([len(block)]), 0, 0)
     # the lane loop's vector loops are compiled with one vector per iteration (jit.row_compiler), the

@@ -46,7 +46,7 @@ def test_learning_rate_schedule_reaches_min_alpha():
     import numba
 
     cfg = kernels.Config(window=5, negative=5, cbow_mean=True, alpha=0.025, min_alpha=2.5e-6,
-                         epoch_ids=1000.0, total_ids=3000.0, width=6, shared=False, seed=1)
+                         epoch_ids=1000.0, total_ids=3000.0, width=6, seed=1)
     learning_rate_at = numba.njit(lambda cfg, e, i: kernels.learning_rate(cfg, e, i))
     lrs = [learning_rate_at(cfg, e, i) for e in range(3) for i in range(0, 1000, 50)]
     assert lrs[0] == pytest.approx(0.025)

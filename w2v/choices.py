@@ -21,6 +21,7 @@ class Architecture(NamedTuple):
     options: tuple = ()  # the options (TrainConfig fields) of some models that it reads: another model's are
     # refused with a one-line error when given (config.TrainConfig); the others apply to every model
     subwords: str = ""  # its sentence kernel with fastText's subword input (--subwords), if it has one
+    classic: tuple = ()  # its (kernel, subwords) with word2vec.c's one-pair update (--classic), if they differ
 
 
 class OutputLayer(NamedTuple):
@@ -40,7 +41,8 @@ MODELS = {
     "sg": Architecture("w2v.kernels.sg_sentence", "w2v.trainers.word2vec", ("ns", "nce", "hs"),
                        "skip-gram: each word predicts the words around it (Mikolov et al. 2013)", alpha=0.025,
                        dask="w2v.cluster.trainer", options=_SAMPLED + _SUBWORDS,
-                       subwords="w2v.subword_kernels.sg_subword_sentence"),
+                       subwords="w2v.subword_kernels.sg_subword_sentence",
+                       classic=("w2v.kernels.sg_classic_sentence", "w2v.subword_kernels.sg_subword_classic_sentence")),
     "cbow": Architecture("w2v.kernels.cbow_sentence", "w2v.trainers.word2vec", ("ns", "nce", "hs"),
                          "continuous bag of words: the words around a position predict it", alpha=0.05,
                          dask="w2v.cluster.trainer", options=_SAMPLED + _SUBWORDS,
@@ -69,6 +71,8 @@ LOSSES = {
 
 
 def sentence_kernel(cfg):
-    """The sentence kernel a run of ``cfg`` trains with: its model's, or its subword twin with --subwords."""
+    """The sentence kernel a run of ``cfg`` trains with: its model's, or its subword twin with --subwords;
+    with --classic, the model's classic ones where it has them (skip-gram)."""
     arch = MODELS[cfg.model]
-    return arch.subwords if cfg.subwords[1] else arch.kernel
+    kernel, subwords = arch.classic if arch.classic and not cfg.shared_targets else (arch.kernel, arch.subwords)
+    return subwords if cfg.subwords[1] else kernel

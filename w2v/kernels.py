@@ -47,7 +47,6 @@ class Config(NamedTuple):
     epoch_ids: float  # length of the id stream (one epoch)
     total_ids: float  # epochs * epoch_ids: the learning-rate schedule's horizon
     width: int  # output rows scored for one prediction at most (the output layer's Layer.width)
-    shared: bool  # skip-gram: one block step per window, the window's contexts sharing the targets
     seed: int
     # NPLM
     context: int = 0  # words of history
@@ -266,17 +265,17 @@ def dynamic_window(state, p, n, window):
     return max(0, p - reach), min(n, p + reach + 1), state
 
 
-@architecture()
-def sg_sentence(sen, n, weights, out, cfg, sc, loss, predictions, state, alpha):
-    """Skip-gram: every word of the window predicts the word at its centre; with ``cfg.shared`` the
-    window's context words share the targets in one block step (Ji et al. 2016), else word2vec.c's update,
-    one pair at a time."""
+def _sg_sentence(sen, n, weights, out, cfg, sc, loss, predictions, state, alpha):
+    """Skip-gram: every word of the window predicts the word at its centre; with ``SHARED`` the window's
+    context words share the targets in one block step (Ji et al. 2016), else word2vec.c's update, one pair
+    at a time. ``SHARED`` is a compile-time constant (``sg_sentence``, ``sg_classic_sentence``): each kernel
+    compiles only the output step it calls."""
     W_in, W_out, context = weights.W_in, weights.W_out, sc.context
     for p in range(n):
         if p + OUT_AHEAD < n:
             output_ask(sen[p + OUT_AHEAD], W_out, out, cfg)
         lo, hi, state = dynamic_window(state, p, n, cfg.window)
-        if cfg.shared:
+        if SHARED:
             n_ctx = 0
             for q in range(lo, hi):
                 if q != p:
@@ -293,6 +292,14 @@ def sg_sentence(sen, n, weights, out, cfg, sc, loss, predictions, state, alpha):
                     loss += l
                     predictions += 1
     return loss, predictions, state
+
+
+SHARED = True  # placeholder: the specialised copies below set it
+# skip-gram with shared targets (the default) and with word2vec.c's classic update (--classic): two kernels
+# rather than a flag read while training, so that a run compiles one output step, not two (each takes 4-5 s
+# to compile; bench/RESULTS.md, "Skip-gram's two updates compiled apart")
+sg_sentence = architecture()(jit.renamed(_sg_sentence, "sg_sentence", SHARED=True))
+sg_classic_sentence = architecture()(jit.renamed(_sg_sentence, "sg_classic_sentence", SHARED=False))
 
 
 @architecture()

@@ -35,7 +35,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from w2v.jit import FASTMATH, cast_like, prefetch
+from w2v.jit import FASTMATH, cast_like, prefetch, renamed
 from w2v.kernels import NO_LOCK, OUT_AHEAD, architecture, dynamic_window, make_scratch, window_finish, window_start
 from w2v.output.kernels import output_ask, output_block, output_step
 
@@ -126,10 +126,10 @@ def _release(G, W_in, ptr, rows, w, q, alpha):
             row[k] -= step * g[k]
 
 
-@numba.njit(fastmath=FASTMATH)
-def sg_subword_centre(ring, sen, p, lo, hi, W_out, out, cfg, state, alpha):
+def _sg_subword_centre(ring, sen, p, lo, hi, W_out, out, cfg, state, alpha):
     """The composed context positions ``lo:hi`` but ``p`` (each the mean of its rows) predict ``sen[p]``;
-    each collects its dL/dh. Returns (loss, predictions, rng state)."""
+    each collects its dL/dh. Returns (loss, predictions, rng state). ``SHARED`` (a compile-time constant, as
+    kernels.sg_sentence's): one block step sharing the targets, else one pair at a time."""
     sc = ring.sc
     slots = ring.S.shape[0]
     H, G = sc.H, sc.G
@@ -147,7 +147,7 @@ def sg_subword_centre(ring, sen, p, lo, hi, W_out, out, cfg, state, alpha):
             n_ctx += 1
     if n_ctx == 0:
         return loss, 0, state
-    if cfg.shared:
+    if SHARED:
         loss, state = output_block(H, n_ctx, sen[p], W_out, out, cfg, sc, state, alpha)
         for i in range(n_ctx):
             g, gi = ring.G[sc.context[i]], G[i]
@@ -162,6 +162,12 @@ def sg_subword_centre(ring, sen, p, lo, hi, W_out, out, cfg, state, alpha):
             for k in range(g.shape[0]):
                 g[k] += sc.grad_h[k]
     return loss, n_ctx, state
+
+
+SHARED = True  # placeholder: the specialised copies set it
+sg_subword_centre = numba.njit(fastmath=FASTMATH)(renamed(_sg_subword_centre, "sg_subword_centre", SHARED=True))
+sg_subword_classic_centre = numba.njit(fastmath=FASTMATH)(
+    renamed(_sg_subword_centre, "sg_subword_classic_centre", SHARED=False))
 
 
 @numba.njit(fastmath=FASTMATH)
@@ -212,16 +218,16 @@ def _slide(ring, weights, sen, n, hi, composed):
     return composed
 
 
-@architecture(alloc=ring_alloc, start=ring_start, finish=ring_finish)
-def sg_subword_sentence(sen, n, weights, out, cfg, ring, loss, predictions, state, alpha):
-    """Skip-gram with subwords: the mean of each context word's rows predicts the word at the centre."""
+def _sg_subword_sentence(sen, n, weights, out, cfg, ring, loss, predictions, state, alpha):
+    """Skip-gram with subwords: the mean of each context word's rows predicts the word at the centre (``CENTRE``:
+    with shared targets, ``sg_subword_sentence``, or one pair at a time, ``sg_subword_classic_sentence``)."""
     composed = 0
     for p in range(n):
         if p + OUT_AHEAD < n:
             output_ask(sen[p + OUT_AHEAD], weights.W_out, out, cfg)
         lo, hi, state = dynamic_window(state, p, n, cfg.window)
         composed = _slide(ring, weights, sen, n, hi, composed)
-        l, m, state = sg_subword_centre(ring, sen, p, lo, hi, weights.W_out, out, cfg, state, alpha)
+        l, m, state = CENTRE(ring, sen, p, lo, hi, weights.W_out, out, cfg, state, alpha)
         loss += l
         predictions += m
         if p >= cfg.window:  # no later window reaches position p - window
@@ -229,6 +235,13 @@ def sg_subword_sentence(sen, n, weights, out, cfg, ring, loss, predictions, stat
     for q in range(max(0, n - cfg.window), composed):
         release(ring, weights, sen[q], q, alpha)
     return loss, predictions, state
+
+
+CENTRE = sg_subword_centre  # placeholder: the specialised copies set it
+sg_subword_sentence = architecture(alloc=ring_alloc, start=ring_start, finish=ring_finish)(
+    renamed(_sg_subword_sentence, "sg_subword_sentence", CENTRE=sg_subword_centre))
+sg_subword_classic_sentence = architecture(alloc=ring_alloc, start=ring_start, finish=ring_finish)(
+    renamed(_sg_subword_sentence, "sg_subword_classic_sentence", CENTRE=sg_subword_classic_centre))
 
 
 @architecture(alloc=ring_alloc, start=ring_start, finish=ring_finish)

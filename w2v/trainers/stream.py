@@ -52,7 +52,7 @@ def kernel_config(cfg, encoded, tabs, n_out, counts=None):
                           min_alpha=float(cfg.end_alpha), epoch_ids=float(encoded.n_ids),
                           total_ids=float(encoded.n_ids * cfg.epochs),
                           width=layer(cfg.loss).width(tabs.out, cfg, n_out),
-                          shared=cfg.shared_targets, seed=int(cfg.seed) & 0x7FFFFFFFFFFFFFFF,
+                          seed=int(cfg.seed) & 0x7FFFFFFFFFFFFFFF,
                           context=cfg.context, direct=cfg.direct, batch=cfg.batch or 1,
                           sync=cfg.sync if cfg.n_threads > 1 else 0,  # (the NPLM's hidden layer alone reads it)
                           hot=layer(cfg.loss).hot_rows(tabs.out, cfg, n_out, counts, CHUNK_IDS)
