@@ -123,8 +123,8 @@ def tiled_shuffle(rows, cols, vals, seed, side):
     """Seeded shuffle of the nonzeros in tiles, in place: the pairs whose words fall in the same ``side`` x
     ``side`` block of the (frequency-ranked) ids are together, the tiles in a random order, each tile's pairs
     in a random order. An epoch then trains one block of rows at a time from the caches instead of four
-    rows from memory per update (bench/RESULTS.md: 3x the updates per second on bench-en); ``side`` 0 is
-    ``shuffle``'s plain order.
+    rows from memory per update (bench/RESULTS.md, "GloVe in tiles": 2.5x the updates per second on one
+    thread and 2.8x on two, on bench-en); ``side`` 0 is ``shuffle``'s plain order.
 
     The tiles: a seeded Fisher-Yates order of them; the pairs moved to their tiles in place (an in-place
     counting sort); then each tile's slice shuffled (Fisher-Yates), so within a tile every order is equally
