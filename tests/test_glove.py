@@ -368,6 +368,40 @@ def test_matrix_on_disk_holds_every_nonzero_once_shuffled(tmp_path):
     assert all(np.array_equal(a, b) for k in range(len(m.paths)) for a, b in zip(m.load(k), again.matrix.load(k)))
 
 
+def test_buckets_on_disk_are_tiled_and_hold_every_nonzero(tmp_path):
+    """With tiles, each bucket on disk holds its pairs tile by tile (one run per tile), and the buckets
+    together hold every nonzero once, as with the plain shuffle."""
+    sentences = random_sentences(5, n=600)
+    vocab, enc, work = encode_text(tmp_path, sentences)
+    ref = cooccur.count(enc, len(vocab), work, window=4)
+    disk = cooccur.count(enc, len(vocab), work, window=4, on_disk=True, memory_gb=2e-5, map_entries=400, seed=3,
+                         tile=32)
+    m = disk.matrix
+    assert len(m.paths) > 1
+    per = -(-len(vocab) // 32)
+    for k in range(len(m.paths)):
+        rows, cols, _ = m.load(k)
+        tile = (rows // 32) * per + cols // 32
+        assert 1 + np.count_nonzero(np.diff(tile)) == len(np.unique(tile)) > 1
+    got = [m.load(k) for k in range(len(m.paths))]
+    pairs = sorted(zip(*(np.concatenate([g[i] for g in got]).tolist() for i in range(2))))
+    assert pairs == sorted(zip(ref.rows.tolist(), ref.cols.tolist()))
+
+
+def test_pair_order_tiled_or_shuffled_both_learn(tmp_path, monkeypatch):
+    """--pair-order: tiles (the default; 16 words a side here, so that the small vocabulary has several)
+    and the plain shuffle train different orders of the same pairs, and both learn the planted clusters
+    (the bar of the other GloVe tests)."""
+    path = tmp_path / "planted.txt"
+    groups = planted_corpus(path, seed=11, sentences=1000, noise=0.4)
+    monkeypatch.setattr(glove, "tile_words", lambda n_words, dim, itemsize=4: 16)
+    tiled = train(str(path), **glove_cfg(seed=11), progress=False)
+    plain = train(str(path), **glove_cfg(seed=11, pair_order="shuffled"), progress=False)
+    assert not np.array_equal(tiled.vectors.vectors, plain.vectors.vectors)
+    for r in (tiled, plain):
+        assert cluster_purity(r.vectors, groups) > GLOVE_PURITY_BAR
+
+
 def test_training_from_disk_learns_and_resumes_bit_identically(tmp_path):
     """A --memory too small for the matrix: GloVe trains from buckets on disk, learns the planted clusters
     as well as in memory, and a run interrupted inside an epoch resumes to the same vectors."""
