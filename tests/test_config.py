@@ -87,3 +87,17 @@ def test_a_checkpoint_from_before_the_export_split_keeps_its_glove_vectors():
     saved["export"] = "w"
     assert merged(saved, {}).glove_vectors == "w"
     assert merged(saved, {"glove_vectors": "w+c"}).glove_vectors == "w+c"  # given again, it wins
+
+
+def test_a_glove_checkpoint_from_before_the_tiles_resumes_in_its_plain_order():
+    """--pair-order came with the tiled order; a checkpoint saved before it trained the plain shuffle, and
+    resumes on it, while a checkpoint that holds the field keeps its value."""
+    import dataclasses
+
+    from w2v.config import merged
+
+    saved = dataclasses.asdict(TrainConfig(model="glove"))
+    assert merged(saved, {}).pair_order == "tiled"
+    del saved["pair_order"]
+    assert merged(saved, {}).pair_order == "shuffled"
+    assert merged(saved, {"pair_order": "tiled"}).pair_order == "tiled"  # given again, it wins

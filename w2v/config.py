@@ -171,7 +171,7 @@ def merged(saved, options):
     """A checkpoint's options (``saved``), overridden by those given. A checkpoint holds every field, other
     models' options at their filled-in values too: those are left out."""
     known = {f.name for f in dataclasses.fields(TrainConfig)}
-    saved = {_RENAMED.get(k, k): v for k, v in saved.items()}
+    saved = {**_ADDED, **{_RENAMED.get(k, k): v for k, v in saved.items()}}
     own = MODELS[saved["model"]].options if saved.get("model") in MODELS else ()
     kept = {k: v for k, v in saved.items() if k in known and (k not in model_options() or k in own)}
     return TrainConfig(**{**kept, **options})
@@ -179,6 +179,8 @@ def merged(saved, options):
 
 # fields an older checkpoint holds under another name
 _RENAMED = {"export": "glove_vectors"}
+# fields an older checkpoint lacks, at the value it trained with (GloVe's plain order came before its tiles)
+_ADDED = {"pair_order": "shuffled"}
 
 
 def trainer(model):
