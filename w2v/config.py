@@ -169,7 +169,8 @@ def model_options():
 
 def merged(saved, options):
     """A checkpoint's options (``saved``), overridden by those given. A checkpoint holds every field, other
-    models' options at their filled-in values too: those are left out."""
+    models' options at their filled-in values too: those are left out; an older checkpoint's renamed fields
+    are renamed (_RENAMED) and the fields it lacks take the value it trained with (_ADDED)."""
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     saved = {**_ADDED, **{_RENAMED.get(k, k): v for k, v in saved.items()}}
     own = MODELS[saved["model"]].options if saved.get("model") in MODELS else ()
