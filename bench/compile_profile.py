@@ -53,8 +53,10 @@ def main():
     import w2v
 
     t0 = time.perf_counter()
-    w2v.train(corpus, model=args.model, loss=args.loss, threads=args.threads, dim=16, min_count=1, epochs=1,
-              progress=False, subwords=args.subwords, buckets=1000)
+    extra = dict(subwords=args.subwords, buckets=1000) if args.subwords != "0" else {}
+    kw = dict(loss=args.loss) if args.model != "glove" else {}
+    w2v.train(corpus, model=args.model, threads=args.threads, dim=16, min_count=1, epochs=1, progress=False,
+              **kw, **extra)
     print(f"{args.model}/{args.loss}, {args.threads} threads: {time.perf_counter() - t0:.1f} s in all "
           f"(cache {os.environ['NUMBA_CACHE_DIR']})")
     print(f"{'inclusive s':>12} {'in callees':>11}  function")
