@@ -90,16 +90,32 @@ epoch = numba.njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True, _nr
     renamed(_epoch, f"glove_epoch_{jit.source_digest(jit.__file__, __file__)}"))
 
 
+@numba.njit(inline="always")
+def _swap(rows, cols, vals, i, j):
+    """Swap nonzeros ``i`` and ``j`` of the three arrays."""
+    rows[i], rows[j] = rows[j], rows[i]
+    cols[i], cols[j] = cols[j], cols[i]
+    vals[i], vals[j] = vals[j], vals[i]
+
+
+@numba.njit(inline="always")
+def _fisher_yates(rows, cols, vals, a, b, state):
+    """Fisher-Yates shuffle of the nonzeros ``a:b`` in place, with the random stream ``state``; returns it."""
+    for i in range(b - 1, a, -1):
+        state, r = rng_next(state)
+        _swap(rows, cols, vals, i, a + np.int64(r % np.uint64(i - a + 1)))
+    return state
+
+
+@numba.njit(inline="always")
+def _seeded(seed):
+    return np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(1)
+
+
 @numba.njit(cache=True)
 def shuffle(rows, cols, vals, seed):
     """Seeded Fisher-Yates shuffle of the three arrays together, in place (no extra memory)."""
-    state = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(1)
-    for i in range(rows.shape[0] - 1, 0, -1):
-        state, r = rng_next(state)
-        j = np.int64(r % np.uint64(i + 1))
-        rows[i], rows[j] = rows[j], rows[i]
-        cols[i], cols[j] = cols[j], cols[i]
-        vals[i], vals[j] = vals[j], vals[i]
+    _fisher_yates(rows, cols, vals, 0, rows.shape[0], _seeded(seed))
 
 
 TILE_BYTES = 1 << 20  # a tile's rows (W and gW of its row words, C and gC of its column words) at about this size
@@ -138,7 +154,7 @@ def tiled_shuffle(rows, cols, vals, seed, side):
         words = max(words, rows[t] + 1, cols[t] + 1)
     per = (words + side - 1) // side
     n_tiles = per * per
-    state = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(1)
+    state = _seeded(seed)
     rank = np.arange(n_tiles)
     for i in range(n_tiles - 1, 0, -1):
         state, r = rng_next(state)
@@ -157,19 +173,10 @@ def tiled_shuffle(rows, cols, vals, seed, side):
             if key == k:
                 nxt[k] += 1
             else:  # to the next free place of its tile; the pair that was there is looked at next
-                u = nxt[key]
+                _swap(rows, cols, vals, t, nxt[key])
                 nxt[key] += 1
-                rows[t], rows[u] = rows[u], rows[t]
-                cols[t], cols[u] = cols[u], cols[t]
-                vals[t], vals[u] = vals[u], vals[t]
     for k in range(n_tiles):
-        a = start[k]
-        for i in range(start[k + 1] - 1, a, -1):
-            state, r = rng_next(state)
-            j = a + np.int64(r % np.uint64(i - a + 1))
-            rows[i], rows[j] = rows[j], rows[i]
-            cols[i], cols[j] = cols[j], cols[i]
-            vals[i], vals[j] = vals[j], vals[i]
+        state = _fisher_yates(rows, cols, vals, start[k], start[k + 1], state)
 
 
 def init_params(n_words, dim, seed):
