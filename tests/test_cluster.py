@@ -337,7 +337,47 @@ def test_every_row_moves_as_one_model_on_all_the_data_whatever_replicas_changed_
     assert rows.tolist() == [0, 1, 2, 3] and (n > S).all()  # (every replica takes every row back)
 
 
-def _simulate_rounds(half, replicas=3, V=40, D=5, rounds=8, seed=0):
+@pytest.mark.parametrize("half", [False, True])
+def test_adasum_adds_orthogonal_changes_and_averages_parallel_ones(half):
+    """The default combination: a row's changes from the replicas that changed it, folded in shard order by
+    AdaSum, g <- (1 - g.d / 2|g|^2) g + (1 - g.d / 2|d|^2) d: one replica's change kept as it is, equal
+    changes giving one of them (not S times it, as ``sum``), orthogonal ones their sum, and any two the
+    formula (computed here in float64 from the changes as sent)."""
+    from w2v.half import DECODE, encode_rows
+
+    S, D = 3, 4
+    rng = np.random.default_rng(1)
+    base_in, base_out = rng.standard_normal((5, D)).astype(np.float32), np.zeros((1, D), np.float32)
+    e = np.eye(D, dtype=np.float32) * np.float32(0.5)
+    u, v = np.float32([0.25, -0.5, 0.125, 1.0]), np.float32([0.75, 0.25, -0.5, 0.5])
+    change = {0: {1: u},  # row -> {replica: its change}; row 4 untouched
+              1: {0: u, 1: u, 2: u},
+              2: {0: e[0], 1: e[1], 2: e[2]},
+              3: {0: u, 2: v}}
+    changed = []
+    for i in range(S):
+        rows = np.array([x for x in sorted(change) if i in change[x]], np.int64)
+        step = np.array([change[x][i] for x in rows], np.float32).reshape(-1, D)
+        payload = encode_rows(step) if half else base_in[rows] + step
+        changed.append([(rows, payload), (np.array([], np.int64), np.zeros((0, D), payload.dtype))])
+    (rows, vals, n), _ = rowsync.combine(changed, (base_in, base_out), "adasum", half)
+    assert rows.tolist() == [0, 1, 2, 3] and n.tolist() == [1, 3, 3, 2]
+    got = DECODE[vals].astype(np.float64) if half else vals - base_in[rows].astype(np.float64)
+    if half:
+        W = base_in.copy()
+        rowsync.apply(W, rows, vals, half)
+        np.testing.assert_allclose(W[rows] - base_in[rows], got, rtol=0, atol=1e-6)
+    else:  # one replica's row: its values exactly
+        assert np.array_equal(vals[0], base_in[0] + u)
+    g, d = u.astype(np.float64), v.astype(np.float64)
+    both = (1 - g @ d / (2 * g @ g)) * g + (1 - g @ d / (2 * d @ d)) * d
+    expect = np.array([u, u, e[0] + e[1] + e[2], both], np.float64)
+    tol = 1e-3 if half else 1e-6  # (float16 changes: 11 significant bits)
+    np.testing.assert_allclose(got, expect, rtol=0, atol=tol)
+    assert abs(np.linalg.norm(got[1]) - np.linalg.norm(u)) < tol  # `sum` would give 3u
+
+
+def _simulate_rounds(half, replicas=3, V=40, D=5, rounds=8, seed=0, mode="mean"):
     """Replicas' RowSync through rounds of random training (each changes a few hot and cold rows of both
     matrices), combined as the replicas do: owner j combines every replica's part of slice j (rows x % S ==
     j) into its master slice, and every replica takes every owner's combined slice; every second round is
@@ -359,7 +399,7 @@ def _simulate_rounds(half, replicas=3, V=40, D=5, rounds=8, seed=0):
             changed.append(sync.report(full))
         taken = []
         for j in range(S):  # owner j: the parts of its slice, combined in shard order
-            combined = rowsync.combine([rowsync.part(c, j, S) for c in changed], masters[j], "mean", half)
+            combined = rowsync.combine([rowsync.part(c, j, S) for c in changed], masters[j], mode, half)
             for M, (rows, vals, _) in zip(masters[j], combined):
                 rowsync.apply(M, rows, vals, half)
             taken.append([(rows, vals) for rows, vals, _ in combined])
@@ -376,11 +416,13 @@ def _simulate_rounds(half, replicas=3, V=40, D=5, rounds=8, seed=0):
     return model, syncs
 
 
-def test_replicas_hold_the_combined_models_values_after_each_synchronisation():
+@pytest.mark.parametrize("mode", ["mean", "adasum"])
+def test_replicas_hold_the_combined_models_values_after_each_synchronisation(mode):
     """With values (float32) and with float16 changes, replicas and the combined model agree bit for bit on
-    every combined row; the float16 run's model stays within rounding of the float32 run's."""
-    exact, _ = _simulate_rounds(half=False)
-    rounded, _ = _simulate_rounds(half=True)
+    every combined row (rows one replica changed included, which ``adasum`` does not send back to it); the
+    float16 run's model stays within rounding of the float32 run's."""
+    exact, _ = _simulate_rounds(half=False, mode=mode)
+    rounded, _ = _simulate_rounds(half=True, mode=mode)
     for a, b in zip(exact, rounded):
         assert not np.array_equal(a, b)  # (the changes were rounded)
         np.testing.assert_allclose(b, a, rtol=0, atol=1e-4)  # changes ~0.01 a round, 11 significant bits

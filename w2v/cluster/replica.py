@@ -52,7 +52,7 @@ class Replica:
     ``half``: the replica exchanges changes in half precision (see Trainer.prepare) rather than values."""
 
     def __init__(self, cfg_fields, pieces_, shard, words=None, counts=None, W_in=None, W_out=None, half=False,
-                 shards=1, mode="mean"):
+                 shards=1, mode="adasum"):
         from w2v import scan
         from w2v.config import TrainConfig
 

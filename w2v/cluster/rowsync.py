@@ -122,13 +122,14 @@ def _add_changes(W, S, rows, codes, decode, snap, stride, offset):
 def combine(changed, base, mode="sum", half=False):
     """The combined rows, [(rows, values, how many replicas need each back) for W_in, W_out], from each
     replica's changed rows and the combined model ``base`` they started from: the old row plus every
-    replica's change (``sum``), or plus the mean of the S replicas' changes, a replica that did not change
-    the row counting 0 (``mean`` and ``all``: ``mean`` is for replicas that step at S x the learning rate,
-    so that every row, whichever k of the S replicas changed it, moves to first order by the sum of their
-    changes at the learning rate, as one model trained on all the data would; ``all`` is Spark MLlib's
-    whole-model average). A row that one replica alone changed takes its value exactly where that is the
-    combination (``sum``; one replica), so one replica combines to itself bit for bit; otherwise every
-    replica takes every combined row back. With ``half`` the replicas sent their changes as float16 codes,
+    replica's change (``sum``); plus their AdaSum (``adasum``: the replicas' changes folded in shard order by
+    ``_adasum``, so that their parts orthogonal to each other add and their parallel parts average); or plus
+    the mean of the S replicas' changes, a replica that did not change the row counting 0 (``mean`` and
+    ``all``: ``mean`` is for replicas that step at S x the learning rate, so that every row, whichever k of
+    the S replicas changed it, moves to first order by the sum of their changes at the learning rate;
+    ``all`` is Spark MLlib's whole-model average). A row that one replica alone changed takes its value
+    exactly where that is the combination (``sum``, ``adasum``; one replica), so one replica combines to
+    itself bit for bit; otherwise every replica takes every combined row back. With ``half`` the replicas sent their changes as float16 codes,
     and the combined rows are such codes too, which ``apply`` adds."""
     out = []
     for m, W in enumerate(base):
@@ -143,7 +144,7 @@ def combine(changed, base, mode="sum", half=False):
                 _add_coded(res, at, c[m][1], DECODE, n, len(changed), _MODES[mode])
             else:
                 _add_change(res, at, c[m][0], c[m][1], W, n, len(changed), _MODES[mode])
-        if mode != "sum" and len(changed) > 1:
+        if mode not in ("sum", "adasum") and len(changed) > 1:
             n[:] = len(changed) + 1  # (every replica needs every combined row: none holds its value)
         out.append((uniq, encode_rows(res) if half else res, n))
     return out
@@ -158,14 +159,29 @@ def apply(W, rows, vals, half):
         W[rows] = vals
 
 
-SUM, MEAN = 0, 1
-_MODES = {"sum": SUM, "mean": MEAN, "all": MEAN}  # (all: mean's arithmetic, at Spark's schedule and rate)
+SUM, MEAN, ADASUM = 0, 1, 2
+_MODES = {"sum": SUM, "mean": MEAN, "all": MEAN, "adasum": ADASUM}  # (all: mean's arithmetic, at Spark's schedule and rate)
 
 
 @numba.njit(cache=True, nogil=True)
 def _add_change(res, at, rows, vals, W, n, replicas, mode):
     """Add one replica's changed rows (their values) into the combined rows ``res`` (see combine)."""
     scale = 1.0 if mode == SUM else 1.0 / replicas
+    if mode == ADASUM:
+        d = np.empty(res.shape[1], np.float32)
+        g = np.empty(res.shape[1], np.float32)
+        for j in range(rows.shape[0]):
+            a, r = at[j], rows[j]
+            if n[a] == 1:
+                res[a] = vals[j]
+                continue
+            for k in range(res.shape[1]):
+                d[k] = vals[j, k] - W[r, k]
+                g[k] = res[a, k] - W[r, k]
+            _adasum(g, d)
+            for k in range(res.shape[1]):
+                res[a, k] = W[r, k] + g[k]
+        return
     for j in range(rows.shape[0]):
         a, r = at[j], rows[j]
         if (mode == SUM or replicas == 1) and n[a] == 1:
@@ -180,10 +196,37 @@ def _add_coded(res, at, codes, decode, n, replicas, mode):
     """Add one replica's changes (float16 codes) into the combined changes ``res``, which start at zero (see
     combine)."""
     scale = 1.0 if mode == SUM else 1.0 / replicas
+    if mode == ADASUM:
+        d = np.empty(res.shape[1], np.float32)
+        for j in range(codes.shape[0]):
+            for k in range(res.shape[1]):
+                d[k] = decode[codes[j, k]]
+            _adasum(res[at[j]], d)
+        return
     for j in range(codes.shape[0]):
         a = at[j]
         for k in range(res.shape[1]):
             res[a, k] += np.float32(scale * decode[codes[j, k]])
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _adasum(g, d):
+    """``g`` <- AdaSum(g, d) = (1 - g.d / 2|g|^2) g + (1 - g.d / 2|d|^2) d (Maleki et al., "Scaling Distributed
+    Training with Adaptive Summation", MLSys 2021), for one row: two orthogonal changes add, two equal
+    ones give one of them, so a frequent word's row that every replica moved the same way moves once, not S
+    times (``sum``'s overshoot), while a rare word's row that one replica moved keeps its change (g = 0:
+    exactly d). Sums in float64."""
+    gd = gg = dd = 0.0
+    for k in range(g.shape[0]):
+        gd += g[k] * d[k]
+        gg += g[k] * g[k]
+        dd += d[k] * d[k]
+    if dd == 0.0:
+        return
+    cg = 1.0 - gd / (2.0 * gg) if gg > 0.0 else 0.0
+    cd = 1.0 - gd / (2.0 * dd)
+    for k in range(g.shape[0]):
+        g[k] = np.float32(cg * g[k] + cd * d[k])
 
 
 def part(changed, j, shards):

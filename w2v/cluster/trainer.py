@@ -1,6 +1,7 @@
 """Skip-gram and CBOW trained by replicas on a Dask cluster: the trainer that choices.MODELS names for
 ``--dask`` (rounds, combination, checkpoints, a lost worker's replica rebuilt)."""
 
+import math
 import time
 
 import numpy as np
@@ -158,8 +159,14 @@ class Trainer:
         changes (1/S of their sum, whichever of them changed it): the replicas step at S times the
         learning rate, so that to first order the row moves by the sum of their changes at the learning
         rate, as one model trained on all the data would (the linear scaling rule), for a word every shard
-        saw as for a word one shard saw. ``sum`` adds the changes as they are, and Spark's ``all`` does not
-        scale. With one shard nothing changes."""
+        saw as for a word one shard saw; but at S x alpha the replicas' own updates go wrong from 8 shards on
+        (16 x 0.025 diverges). ``adasum`` (the default) steps at sqrt(S) times the rate: its combination
+        moves a row between once (the replicas' changes parallel) and S times (orthogonal) a replica's
+        change, and sqrt(S) is the rate between those two ends (on bench-en it kept skip-gram's quality to 16
+        shards, where S x alpha diverged and alpha alone learned too slowly: docs/distributed.md). ``sum``
+        adds the changes as they are, and Spark's ``all`` does not scale. With one shard nothing changes."""
+        if self.run.sync_average == "adasum":
+            return math.sqrt(len(self.parts))
         return len(self.parts) if self.run.sync_average == "mean" else 1
 
     def _replicas(self, which, workers=None, params=None):
