@@ -1,8 +1,8 @@
 """Dask benchmark: `--dask local:2` (2 worker processes x 1 thread) against a local `--threads 2` run on
 bench-en split into 8 files by lines, side by side in one run; then quality against the number of shards
-for w2v's combination (each row moves by the mean of the S replicas' changes, lr x S, the default schedule),
-the sum of the replicas' changes, and Spark MLlib's (every row averaged over all replicas, once an
-epoch), through the same code.
+for w2v's combination (each row moves by the AdaSum of the replicas' changes, lr x sqrt(S), the default
+schedule), the mean of the S replicas' changes at lr x S, and Spark MLlib's (every row averaged over all
+replicas, once an epoch), through the same code (`--modes` picks; `sum` too).
 
 Each run is a fresh process; the whole run is timed (for Dask: starting the LocalCluster, counting the
 vocabulary on it, encoding the shards on the workers, training, writing). Bytes per synchronisation are
@@ -144,8 +144,8 @@ def main():
     ap.add_argument("--eval-dir", default=os.path.join(SHARED, "eval"))
     ap.add_argument("--workdir", default="/tmp/w2v-bench")
     ap.add_argument("--cases", default="sg:1,cbow:1,sg:3,cbow:3")
-    ap.add_argument("--shards", default="1,2,4,8")
-    ap.add_argument("--modes", default="mean,sum,all", help="--sync-average values for the shards table")
+    ap.add_argument("--shards", default="1,2,4,8,16")
+    ap.add_argument("--modes", default="adasum,mean,all", help="--sync-average values for the shards table")
     ap.add_argument("--shards-model", default="sg:1", help="model:epochs of the shards table")
     ap.add_argument("--bits", default="16", help="--sync-bits values for the speed table's Dask runs")
     ap.add_argument("--skip-speed", action="store_true")
@@ -187,8 +187,9 @@ def main():
     print(f"| {model}-ns {epochs} ep, local:2 | shards | analogy | WS-353 | SimLex | syncs | MB per sync | "
           "MB per epoch | whole run s |")
     print("|---|---|---|---|---|---|---|---|---|")
-    sched = "8 full syncs an epoch, the frequent words' rows after each of 4 rounds a full sync"
-    names = {"mean": f"w2v: every row moves by the mean of the S replicas' changes, lr x S; {sched}",
+    sched = "the default full syncs an epoch, the frequent words' rows after each of 4 rounds a full sync"
+    names = {"adasum": f"w2v: every row moves by the AdaSum of the replicas' changes, lr x sqrt(S); {sched}",
+             "mean": f"every row moves by the mean of the S replicas' changes, lr x S; {sched}",
              "sum": f"the old row plus every replica's change; {sched}",
              "all": "Spark MLlib: every row averaged over all replicas, once an epoch"}
     plan = [(mode, int(n)) for mode in args.modes.split(",") for n in args.shards.split(",")
