@@ -377,6 +377,25 @@ def test_adasum_adds_orthogonal_changes_and_averages_parallel_ones(half):
     assert abs(np.linalg.norm(got[1]) - np.linalg.norm(u)) < tol  # `sum` would give 3u
 
 
+def test_adasum_replicas_step_at_sqrt_shards_times_alpha_up_to_a_ceiling():
+    """The replicas' rate with ``adasum``: sqrt(S) x --alpha, at most MAX_REPLICA_ALPHA, never below --alpha;
+    ``mean`` S x --alpha; one shard --alpha."""
+    from types import SimpleNamespace
+
+    def scale(mode, S, alpha):
+        t = object.__new__(trainer.Trainer)
+        t.parts, t.run, t.cfg = [None] * S, SimpleNamespace(sync_average=mode), SimpleNamespace(start_alpha=alpha)
+        return t.alpha_scale
+
+    cap = trainer.Trainer.MAX_REPLICA_ALPHA
+    assert scale("adasum", 1, 0.025) == 1 and scale("mean", 1, 0.025) == 1
+    assert scale("adasum", 4, 0.025) == 2 and scale("adasum", 8, 0.025) == pytest.approx(8 ** 0.5)
+    assert scale("adasum", 64, 0.025) * 0.025 == pytest.approx(cap)  # (sqrt(64) x 0.025 = 0.2: capped)
+    assert scale("adasum", 2, 0.05) == pytest.approx(2 ** 0.5) and scale("adasum", 16, 0.05) * 0.05 == pytest.approx(cap)
+    assert scale("adasum", 16, 0.2) == 1  # (a rate above the ceiling already: left as given)
+    assert scale("mean", 8, 0.025) == 8 and scale("sum", 8, 0.025) == 1
+
+
 def _simulate_rounds(half, replicas=3, V=40, D=5, rounds=8, seed=0, mode="mean"):
     """Replicas' RowSync through rounds of random training (each changes a few hot and cold rows of both
     matrices), combined as the replicas do: owner j combines every replica's part of slice j (rows x % S ==

@@ -78,6 +78,7 @@ class Trainer:
     FULL_SYNCS = 8  # full synchronisations per epoch, at least (steps of the progress bar, checkpoint points)
     TOKENS_PER_SYNC = 10_000_000  # ... and more with more shards and tokens: see full_syncs
     HOT_ROUNDS = 4  # rounds per full synchronisation (the frequent words' rows are combined after each)
+    MAX_REPLICA_ALPHA = 0.1  # adasum's replicas step at sqrt(S) x --alpha, up to this (see alpha_scale)
 
     @classmethod
     def full_syncs(cls, tokens, shards):
@@ -155,19 +156,21 @@ class Trainer:
 
     @property
     def alpha_scale(self):
-        """The replicas' learning rate over --alpha. ``mean`` moves a row by the mean of the S replicas'
-        changes (1/S of their sum, whichever of them changed it): the replicas step at S times the
-        learning rate, so that to first order the row moves by the sum of their changes at the learning
-        rate, as one model trained on all the data would (the linear scaling rule), for a word every shard
-        saw as for a word one shard saw; but at S x alpha the replicas' own updates go wrong from 8 shards on
-        (16 x 0.025 diverges). ``adasum`` (the default) steps at sqrt(S) times the rate: its combination
-        moves a row between once (the replicas' changes parallel) and S times (orthogonal) a replica's
-        change, and sqrt(S) is the rate between those two ends (on bench-en it kept skip-gram's quality to 16
-        shards, where S x alpha diverged and alpha alone learned too slowly: docs/distributed.md). ``sum``
-        adds the changes as they are, and Spark's ``all`` does not scale. With one shard nothing changes."""
+        """The replicas' learning rate over --alpha. ``adasum`` (the default) moves a row by the AdaSum of
+        the replicas' changes, between once (the changes parallel) and S times (orthogonal) a replica's
+        change: the replicas step at sqrt(S) times the rate, the rate between those two ends, but not above
+        MAX_REPLICA_ALPHA (and never below --alpha). On bench-en, 1 epoch: sg at 8 shards 23.81 analogy at
+        alpha, 32.29 at sqrt(8) x alpha (local 30.80); cbow at 8 shards 26.18 at sqrt(8) x 0.05 = 0.14, 27.33
+        at 0.1, at 16 shards 21.88 at 0.2, 30.68 at 0.1 (local 28.06): docs/distributed.md. ``mean`` moves a
+        row by the mean of the S replicas' changes: the replicas step at S times the rate, so that to first
+        order the row moves by the sum of their changes at the rate (the linear scaling rule), whichever
+        replicas changed it; at S x alpha the replicas' own updates go wrong from 8 shards on (16 x 0.025
+        diverges). ``sum`` adds the changes as they are, and Spark's ``all`` does not scale. With one shard
+        nothing changes."""
+        S = len(self.parts)
         if self.run.sync_average == "adasum":
-            return math.sqrt(len(self.parts))
-        return len(self.parts) if self.run.sync_average == "mean" else 1
+            return max(1.0, min(math.sqrt(S), self.MAX_REPLICA_ALPHA / self.cfg.start_alpha))
+        return S if self.run.sync_average == "mean" else 1
 
     def _replicas(self, which, workers=None, params=None):
         """Start replicas for the shards ``which`` at once (on ``workers``, one each, where given). Without
