@@ -129,8 +129,8 @@ def combine(changed, base, mode="sum", half=False):
     the S replicas changed it, moves to first order by the sum of their changes at the learning rate;
     ``all`` is Spark MLlib's whole-model average). A row that one replica alone changed takes its value
     exactly where that is the combination (``sum``, ``adasum``; one replica), so one replica combines to
-    itself bit for bit; otherwise every replica takes every combined row back. With ``half`` the replicas sent their changes as float16 codes,
-    and the combined rows are such codes too, which ``apply`` adds."""
+    itself bit for bit; otherwise every replica takes every combined row back. With ``half`` the replicas
+    sent their changes as float16 codes, and the combined rows are such codes too, which ``apply`` adds."""
     out = []
     for m, W in enumerate(base):
         uniq = np.unique(np.concatenate([c[m][0] for c in changed]))
@@ -160,13 +160,13 @@ def apply(W, rows, vals, half):
 
 
 SUM, MEAN, ADASUM = 0, 1, 2
-_MODES = {"sum": SUM, "mean": MEAN, "all": MEAN, "adasum": ADASUM}  # (all: mean's arithmetic, at Spark's schedule and rate)
+# (all: mean's arithmetic, at Spark's schedule and rate)
+_MODES = {"sum": SUM, "mean": MEAN, "all": MEAN, "adasum": ADASUM}
 
 
 @numba.njit(cache=True, nogil=True)
 def _add_change(res, at, rows, vals, W, n, replicas, mode):
     """Add one replica's changed rows (their values) into the combined rows ``res`` (see combine)."""
-    scale = 1.0 if mode == SUM else 1.0 / replicas
     if mode == ADASUM:
         d = np.empty(res.shape[1], np.float32)
         g = np.empty(res.shape[1], np.float32)
@@ -182,6 +182,7 @@ def _add_change(res, at, rows, vals, W, n, replicas, mode):
             for k in range(res.shape[1]):
                 res[a, k] = W[r, k] + g[k]
         return
+    scale = 1.0 if mode == SUM else 1.0 / replicas
     for j in range(rows.shape[0]):
         a, r = at[j], rows[j]
         if (mode == SUM or replicas == 1) and n[a] == 1:
@@ -195,7 +196,6 @@ def _add_change(res, at, rows, vals, W, n, replicas, mode):
 def _add_coded(res, at, codes, decode, n, replicas, mode):
     """Add one replica's changes (float16 codes) into the combined changes ``res``, which start at zero (see
     combine)."""
-    scale = 1.0 if mode == SUM else 1.0 / replicas
     if mode == ADASUM:
         d = np.empty(res.shape[1], np.float32)
         for j in range(codes.shape[0]):
@@ -203,6 +203,7 @@ def _add_coded(res, at, codes, decode, n, replicas, mode):
                 d[k] = decode[codes[j, k]]
             _adasum(res[at[j]], d)
         return
+    scale = 1.0 if mode == SUM else 1.0 / replicas
     for j in range(codes.shape[0]):
         a = at[j]
         for k in range(res.shape[1]):
