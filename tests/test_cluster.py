@@ -439,8 +439,8 @@ def _simulate_rounds(half, replicas=3, V=40, D=5, rounds=8, seed=0, mode="mean")
 @pytest.mark.parametrize("mode", ["mean", "adasum"])
 def test_replicas_hold_the_combined_models_values_after_each_synchronisation(mode):
     """With values (float32) and with float16 changes, replicas and the combined model agree bit for bit on
-    every combined row (rows one replica changed included, which ``adasum`` does not send back to it); the
-    float16 run's model stays within rounding of the float32 run's."""
+    every combined row (with ``adasum`` a row one replica changed combines to that replica's own change or
+    value); the float16 run's model stays within rounding of the float32 run's."""
     exact, _ = _simulate_rounds(half=False, mode=mode)
     rounded, _ = _simulate_rounds(half=True, mode=mode)
     for a, b in zip(exact, rounded):
