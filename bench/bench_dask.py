@@ -1,7 +1,7 @@
 """Dask benchmark: `--dask local:2` (2 worker processes x 1 thread) against a local `--threads 2` run on
 bench-en split into 8 files by lines, side by side in one run; then quality against the number of shards
-for w2v's combination (each row moves by the AdaSum of the replicas' changes, lr x sqrt(S), the default
-schedule), the mean of the S replicas' changes at lr x S, and Spark MLlib's (every row averaged over all
+for w2v's combination (each row moves by the AdaSum of the replicas' changes, lr x sqrt(S) up to 0.1, the
+default schedule), the mean of the S replicas' changes at lr x S, and Spark MLlib's (every row averaged over all
 replicas, once an epoch), through the same code (`--modes` picks; `sum` too).
 
 Each run is a fresh process; the whole run is timed (for Dask: starting the LocalCluster, counting the
@@ -188,7 +188,7 @@ def main():
           "MB per epoch | whole run s |")
     print("|---|---|---|---|---|---|---|---|---|")
     sched = "the default full syncs an epoch, the frequent words' rows after each of 4 rounds a full sync"
-    names = {"adasum": f"w2v: every row moves by the AdaSum of the replicas' changes, lr x sqrt(S); {sched}",
+    names = {"adasum": f"w2v: every row moves by the AdaSum of the replicas' changes, lr x sqrt(S) up to 0.1; {sched}",
              "mean": f"every row moves by the mean of the S replicas' changes, lr x S; {sched}",
              "sum": f"the old row plus every replica's change; {sched}",
              "all": "Spark MLlib: every row averaged over all replicas, once an epoch"}
