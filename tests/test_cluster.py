@@ -185,16 +185,19 @@ def test_workers_that_spill_count_exactly(scheduler, corpus):
     np.testing.assert_array_equal(spilled.vectors.vectors, base.vectors.vectors)
 
 
-@pytest.mark.parametrize("stop_at", [4, 6])
-def test_interrupt_and_resume_equals_an_uninterrupted_run(scheduler, corpus, tmp_path, stop_at):
+@pytest.mark.parametrize("stop_at, average", [(4, None), (6, "mean")])
+def test_interrupt_and_resume_equals_an_uninterrupted_run(scheduler, corpus, tmp_path, stop_at, average):
     """A checkpoint holds the combined model after a synchronisation; --resume (the replicas given the
     checkpoint's vocabulary and model) continues to the vectors of a run never stopped, whether it stopped
     at the end of the first epoch (the run never stopped carries the last combination into the next epoch)
-    or within the second."""
+    or within the second; a resume without --sync-average takes the checkpoint's (here also ``mean``, the
+    default before ``adasum``)."""
     from w2v.errors import TrainingInterrupted
 
     _, parts, _ = corpus
     opts = dict(OPTS, dask=scheduler.scheduler_address, shards=3, sync_rounds=4, sync_hot=2)
+    if average:
+        opts["sync_average"] = average
     full = api.train(parts, **opts)
     calls = []
 
@@ -214,6 +217,10 @@ def test_interrupt_and_resume_equals_an_uninterrupted_run(scheduler, corpus, tmp
     resumed = api.train(parts, resume=str(ck), dask=scheduler.scheduler_address, shards=3, sync_rounds=4, sync_hot=2,
                         progress=False)
     assert resumed.stats["full_syncs"] == 8 - stop_at  # only what was left was trained
+    if average:  # (given against the checkpoint's: the one-line error, as for every --sync-* option)
+        with pytest.raises(ResumeError, match=f"--sync-average {average}"):
+            api.train(parts, resume=str(ck), dask=scheduler.scheduler_address, shards=3, sync_rounds=4, sync_hot=2,
+                      sync_average="adasum", progress=False)
     np.testing.assert_array_equal(resumed.vectors.vectors, full.vectors.vectors)
     np.testing.assert_array_equal(resumed.params["W_out"], full.params["W_out"])
 
@@ -264,6 +271,8 @@ def test_errors_are_one_line(tmp_path, corpus):
     assert r.returncode == 1 and "local:N" in r.stderr
     r = _cli("train", path, "--dask", "local:1", "--model", "nplm", "-o", str(tmp_path / "m.npz"))
     assert r.returncode == 1 and "sg or cbow" in r.stderr
+    with pytest.raises(OptionError, match="sync_average is adasum, mean, sum or all, not 'median'"):
+        api.train(path, dask="local:1", sync_average="median", progress=False)
 
 
 def test_glove_counts_on_the_cluster(scheduler, corpus):

@@ -67,6 +67,8 @@ def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_ou
                      **{k: v for k, v in options.items() if k in _RUN_OPTIONS})
     if run.sync_bits not in (16, 32):
         raise OptionError(f"sync_bits is 16 or 32, not {run.sync_bits!r}")
+    if run.sync_average not in (None, "adasum", "mean", "sum", "all"):
+        raise OptionError(f"sync_average is adasum, mean, sum or all, not {run.sync_average!r}")
     if run.checkpoint_every is not None and not run.checkpoint:
         raise OptionError("--checkpoint-every needs --checkpoint PATH")
     if run.continue_from and run.resume:

@@ -145,15 +145,14 @@ def cli():
 @click.option("--sync-hot", type=click.IntRange(min=1), default=None,
               help="With --dask: rounds per synchronisation of every row; after the others only the frequent "
                    "words' rows (95%% of the tokens) are combined (pWord2Vec's tiered sync) [4; 1: off].")
-@click.option("--sync-average", type=click.Choice(["adasum", "mean", "sum", "all"]), default="adasum",
-              show_default=True,
+@click.option("--sync-average", type=click.Choice(["adasum", "mean", "sum", "all"]), default=None,
               help="With --dask: how the replicas' rows combine: adasum (each row moves by the AdaSum of the "
                    "replicas' changes: orthogonal parts add, parallel parts average; the replicas step at "
                    "sqrt(S) x --alpha for S shards, at most 0.1), mean (the mean of the S replicas' changes, "
                    "the replicas at S x --alpha: to first order one model on all the data; diverged at 16 "
                    "shards on bench-en), sum (the row "
                    "plus every replica's change, at --alpha), or all (Spark MLlib's baseline: every row averaged "
-                   "over all replicas at --alpha, once an epoch).")
+                   "over all replicas at --alpha, once an epoch) [adasum; with --resume: the checkpoint's].")
 @click.option("--sync-bits", type=click.Choice(["16", "32"]), default="16", show_default=True,
               callback=lambda ctx, param, value: int(value),
               help="With --dask: what the replicas exchange: their rows' changes in float16 (half the bytes) or "

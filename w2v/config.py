@@ -224,8 +224,8 @@ class RunOptions(NamedTuple):
     shards: int | None = None  # with dask: shards (model replicas) of the corpus [one per worker]
     sync_rounds: int | None = None  # with dask: full synchronisations per epoch [cluster.trainer.Trainer.FULL_SYNCS]
     # with dask: how changed rows combine: adasum (replicas at sqrt(S) x alpha, at most 0.1), mean (at S x
-    # alpha), sum or all (Spark)
-    sync_average: str = "adasum"
+    # alpha), sum or all (Spark) [adasum; a resumed run: its checkpoint's]
+    sync_average: str | None = None
     sync_hot: int | None = None  # with dask: rounds per full sync, the frequent rows combined after each
     # [cluster.trainer.Trainer.HOT_ROUNDS]
     sync_bits: int = 16  # with dask: the replicas exchange their changes in float16 (16) or values in float32

@@ -88,6 +88,9 @@ def run_trainer(corpus, cfg, run=RunOptions(), resumed=None, continued=None):
     (resolve_continue): its weights, its vocabulary (grown with ``run.update_vocab``), a fresh schedule."""
     from w2v import checkpoint, scan
 
+    if run.sync_average is None:  # (a resumed Dask run keeps its combination unless one is given)
+        then = (resumed.corpus.get("sync") or (None,) * 3)[2] if resumed else None
+        run = run._replace(sync_average=then or "adasum")
     trainer = trainer_for(cfg, run)
     workdir = tempfile.mkdtemp(prefix="w2v-", dir=run.tmp_dir)
     ahead = None
