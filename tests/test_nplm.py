@@ -104,6 +104,48 @@ def test_softmax_block_is_the_log_softmax_gradient_step(n_in):
         assert G[idx] == pytest.approx(fd_gradient(loss_fn, H, idx), rel=1e-6, abs=1e-8)
 
 
+@pytest.mark.parametrize("n_in", [1, 3, 16])
+def test_softmax_block_in_float32_agrees_with_float64(n_in):
+    """float32 scores go through the vectorised exp (output/kernels.exp_shifted): the loss, dL/dH and the
+    rows' update agree with the float64 step (libm's exp) to float32's precision, for scores spread over
+    +-60 (so that some exponentials fall to the floor of exp(-87) relative to the largest)."""
+    rng = np.random.default_rng(n_in)
+    V, d = 300, 8
+    W_out = rng.normal(0, 1.0, (V, d))
+    W_out[: V // 3] *= 6.0  # large scores: many exponentials far below the largest
+    H = rng.normal(0, 1.0, (n_in, d))
+    targets = rng.integers(0, V, n_in)
+    out = {}
+    for dt in (np.float64, np.float32):
+        W, G = W_out.astype(dt), np.zeros((n_in, d), dt)
+        loss = output_kernels.softmax_block(H.astype(dt), n_in, W, targets, 0.1, G, np.empty((n_in, V)))
+        out[dt] = loss, G.astype(np.float64), W.astype(np.float64)
+    (l64, G64, W64), (l32, G32, W32) = out[np.float64], out[np.float32]
+    assert l32 == pytest.approx(l64, rel=1e-5)
+    np.testing.assert_allclose(G32, G64, rtol=1e-4, atol=1e-5 * np.abs(G64).max())
+    np.testing.assert_allclose(W32 - W_out.astype(np.float32), W64 - W_out, rtol=1e-3,
+                               atol=1e-4 * np.abs(W64 - W_out).max())
+
+
+def test_vectorised_exp_is_expf_to_float32_precision():
+    """exp_shifted in float32: relative error below 1e-6 of numpy's exp over the whole range a softmax's
+    shifted scores take (up to 0), the sum in float64, and scores below -87 held at exp(-87)."""
+    import numba
+
+    @numba.njit
+    def run(p, m, e):
+        return output_kernels.exp_shifted(p, m, e)
+
+    x = np.concatenate([np.linspace(-86.9, 0.0, 200_001), [-1e4, -90.0]]).astype(np.float32)
+    p, m = x + np.float32(2.5), np.float32(2.5)  # (p - m is exactly x for these values)
+    z = run(p, m, np.empty(len(p), np.int32))
+    expect = np.exp(x.astype(np.float64))
+    rel = np.abs(p[:-2] - expect[:-2]) / expect[:-2]
+    assert rel.max() < 1e-6
+    assert p[-1] == p[-2] == pytest.approx(np.exp(-87.0), rel=1e-6)
+    assert z == pytest.approx(p.astype(np.float64).sum(), rel=1e-12)
+
+
 def as_model(params, paths, loss, direct):
     words = [f"w{i}" for i in range(V - 2)] + [nplm.UNK, nplm.BOUNDARY]
     offsets, points, codes = paths
