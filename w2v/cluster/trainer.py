@@ -280,14 +280,22 @@ class Trainer:
             combined slices of the round before), then each owner combines its slice; the client waits and
             counts. Raises _Lost naming the replicas whose workers died, _Stopped on a stop."""
             loss = predictions = 0
+            # every round of the step is submitted at once, each depending on the one before (its replicas
+            # take the owners' combination of it), so a round starts on the workers as soon as the last one
+            # is combined, not after the client has heard of it and answered
+            queued, before = [], self.pending
             for h in range(1, hot_rounds + 1):
                 r, full = (p - 1) * hot_rounds + h, h == hot_rounds
-                t0 = time.perf_counter()
-                trained = [self._task(train_task, s, rep, epoch, r, rounds, full, h == 1, *self.pending)
+                trained = [self._task(train_task, s, rep, epoch, r, rounds, full, h == 1, *before)
                            for s, rep in enumerate(self.replicas)]
                 combined = [self._task(combine_task, j, rep, j, self.replicas, full, *trained)
                             for j, rep in enumerate(self.replicas)]
-                self.inflight = trained + combined
+                queued.append((trained, combined))
+                before = combined
+            self.inflight = [f for tasks in queued for group in tasks for f in group]
+            t0 = time.perf_counter()
+            for h, (trained, combined) in enumerate(queued, 1):
+                full = h == hot_rounds
                 _wait(trained, stop, self._alive)
                 results = self.client.gather(trained)  # (small: a replica's loss, counts, seconds and bytes)
                 _wait(combined, stop, self._alive)
@@ -299,7 +307,8 @@ class Trainer:
                 kernel_s = max(per_worker.values())
                 for k, v in zip(("take_s", "report_s", "combine_s"), np.sum([res[5] for res in results], axis=0)):
                     self.sync[k] += v
-                round_s = time.perf_counter() - t0
+                round_s = time.perf_counter() - t0  # (from the last round's end as the client saw it)
+                t0 += round_s
                 self.sync["rounds"] += 1
                 self.sync["full"] += full
                 self.sync["compute_s"] += kernel_s
