@@ -10,6 +10,7 @@ ratios w2v / gensim.
     python bench/bench_core.py                      # all cases, full bench-en, 1 epoch
     python bench/bench_core.py --cases sg-ns --epochs 3
     python bench/bench_core.py --cases sg-ns,sg-ns-1t,sg-hs --tools gensim,w2v,w2v-shared
+    python bench/bench_core.py --cases sg-hs,cbow-hs --tools gensim1,w2v-shared   # quality against one gensim worker
     python bench/bench_core.py --limit 10000000 --base-root /tmp/w2v-base --tools gensim,w2v-shared,base-shared
                                                     # against another checkout (a refactor's old commit)
 """
@@ -114,9 +115,11 @@ def run(tool, case, corpus, epochs, workdir, eval_dir, base_root=None):
     the default since issue 5); base and base-shared: the same from the checkout ``base_root``. CBOW is the
     same for both updates."""
     model, loss, threads, _ = CASES[case]
+    if tool == "gensim1":  # gensim with one worker: issue 26's quality reference (with two or more, corpus_file
+        threads = 1  # mode gives each worker its own part of the file, which moves a 1-epoch model's scores)
     out = os.path.join(workdir, f"{tool}-{case}-e{epochs}.bin")
     root = base_root if tool.startswith("base") else ROOT
-    code = (CHILD_GENSIM if tool == "gensim" else CHILD_W2V).format(
+    code = (CHILD_GENSIM if tool.startswith("gensim") else CHILD_W2V).format(
         root=root, model=model, loss=loss, threads=threads, epochs=epochs, corpus=corpus, out=out,
         shared=tool.endswith("-shared"))
     t0 = time.perf_counter()
@@ -137,7 +140,8 @@ def main():
     ap.add_argument("--workdir", default="/tmp/w2v-bench")
     ap.add_argument("--cases", default=",".join(CASES))
     ap.add_argument("--epochs", type=int, default=1)
-    ap.add_argument("--tools", default="gensim,w2v,w2v-shared", help="gensim, w2v (classic update), w2v-shared")
+    ap.add_argument("--tools", default="gensim,w2v,w2v-shared",
+                    help="gensim, gensim1 (one worker whatever the case's threads), w2v (classic update), w2v-shared")
     ap.add_argument("--json", default=None, help="also write the results here")
     ap.add_argument("--limit", type=int, default=None, help="the first N tokens of the corpus in every case")
     ap.add_argument("--base-root", default=None, help="another checkout of w2v, run as the tools base and "
@@ -154,16 +158,20 @@ def main():
             print(f"{case:9s} {tool:10s} {r['words_per_s'] / 1000:7.0f}k w/s  vocab {r['vocab_s']:5.1f} s  "
                   f"train {r['train_s']:6.1f} s  total {r['total_s']:6.1f} s  rss {r['rss_mb']:5.0f} MB  "
                   f"analogy {r['analogy']:5.2f}  ws353 {r['ws353']:.3f}  simlex {r['simlex']:.3f}", flush=True)
-        for base in ("gensim", "w2v", "base", "base-shared"):
+        for base in ("gensim", "gensim1", "w2v", "base", "base-shared"):
             for tool in tools:
                 if tool == base or base not in tools or not tool.startswith("w2v") or (base, tool) == ("w2v", "w2v"):
                     continue
                 if base.startswith("base") and tool != "w2v" + base[4:]:
                     continue  # a checkout against the other: like for like
                 g, w = results[(case, base)], results[(case, tool)]
-                print(f"{case:9s} {tool}/{base}  speed x{w['words_per_s'] / g['words_per_s']:.2f}  whole run x"
-                      f"{g['total_s'] / w['total_s']:.2f}  vocab x"
-                      f"{w['vocab_s'] / g['vocab_s']:.2f}  rss x{w['rss_mb'] / g['rss_mb']:.2f}  analogy "
+                if base == "gensim1" and CASES[case][2] > 1:  # (one worker against more threads: quality only)
+                    speed = "speed -  whole run -  vocab -  rss -"
+                else:
+                    speed = (f"speed x{w['words_per_s'] / g['words_per_s']:.2f}  whole run x"
+                             f"{g['total_s'] / w['total_s']:.2f}  vocab x{w['vocab_s'] / g['vocab_s']:.2f}  rss x"
+                             f"{w['rss_mb'] / g['rss_mb']:.2f}")
+                print(f"{case:9s} {tool}/{base}  {speed}  analogy "
                       f"{w['analogy'] - g['analogy']:+.2f}  ws353 {w['ws353'] - g['ws353']:+.3f}  simlex "
                       f"{w['simlex'] - g['simlex']:+.3f}", flush=True)
     if args.json:
