@@ -65,6 +65,8 @@ def main():
     ap.add_argument("--negative", type=int, default=25, help="noise words for NCE and NS")
     ap.add_argument("--alpha", type=float, default=None, help="learning rate [w2v's NPLM default]")
     ap.add_argument("--direct", action="store_true", help="Bengio's direct connections from the features")
+    ap.add_argument("--batch", type=int, default=None, help="examples per step [w2v's default for the layer]")
+    ap.add_argument("--seed", type=int, default=None, help="w2v's seed [its default]")
     ap.add_argument("--workdir", default=None)
     ap.add_argument("--json", default=None, help="also write the results here")
     args = ap.parse_args()
@@ -82,7 +84,8 @@ def main():
         f.write("a b c d e f g\n" * 50)
     losses = args.losses.split(",")
     common = dict(model="nplm", dim=args.dim, hidden=args.hidden, context=args.context, threads=args.threads,
-                  negative=args.negative, alpha=args.alpha, direct=args.direct)
+                  negative=args.negative, alpha=args.alpha, direct=args.direct, batch=args.batch,
+                  **({} if args.seed is None else {"seed": args.seed}))
     def setting(spec):
         loss, _, threads = spec.partition("@")
         return loss, {**common, "threads": int(threads) if threads else args.threads}
