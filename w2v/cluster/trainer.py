@@ -292,9 +292,12 @@ class Trainer:
                             for j, rep in enumerate(self.replicas)]
                 queued.append((trained, combined))
                 before = combined
-            self.inflight = [f for tasks in queued for group in tasks for f in group]
             t0 = time.perf_counter()
-            for h, (trained, combined) in enumerate(queued, 1):
+            for h in range(1, hot_rounds + 1):
+                # (the client lets go of each round once counted, so that the workers free its rows as soon as
+                # the next round has taken them, as when rounds were submitted one by one)
+                self.inflight = [f for tasks in queued[h - 1:] for group in tasks for f in group]
+                (trained, combined), queued[h - 1] = queued[h - 1], None
                 full = h == hot_rounds
                 _wait(trained, stop, self._alive)
                 results = self.client.gather(trained)  # (small: a replica's loss, counts, seconds and bytes)
