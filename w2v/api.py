@@ -53,6 +53,7 @@ def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_ou
     ``classes=K``, ``output`` receives word2vec.c's class file (k-means of the vectors into K classes,
     ``w2v.classes``) instead of the vectors, as word2vec.c's ``-classes``. When resuming, the checkpoint's options apply unless given.
     """
+    from w2v.choices import SYNC_AVERAGES
     from w2v.config import RunOptions, TrainConfig
     from w2v.messages import log
     from w2v.driver import resolve_config, resolve_continue, run_trainer
@@ -67,8 +68,9 @@ def train(corpus, model=None, loss=None, *, output=None, format=None, vectors_ou
                      **{k: v for k, v in options.items() if k in _RUN_OPTIONS})
     if run.sync_bits not in (16, 32):
         raise OptionError(f"sync_bits is 16 or 32, not {run.sync_bits!r}")
-    if run.sync_average not in (None, "adasum", "mean", "sum", "all"):
-        raise OptionError(f"sync_average is adasum, mean, sum or all, not {run.sync_average!r}")
+    if run.sync_average not in (None, *SYNC_AVERAGES):
+        raise OptionError(f"sync_average is {', '.join(SYNC_AVERAGES[:-1])} or {SYNC_AVERAGES[-1]}, "
+                          f"not {run.sync_average!r}")
     if run.checkpoint_every is not None and not run.checkpoint:
         raise OptionError("--checkpoint-every needs --checkpoint PATH")
     if run.continue_from and run.resume:

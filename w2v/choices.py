@@ -70,6 +70,10 @@ LOSSES = {
 }
 
 
+# --sync-average (with --dask): how the replicas' changed rows combine (cluster/rowsync.py), the default first
+SYNC_AVERAGES = ("adasum", "mean", "sum", "all")
+
+
 def sentence_kernel(cfg):
     """The sentence kernel a run of ``cfg`` trains with: its model's, or its subword twin with --subwords;
     with --classic, the model's classic ones where it has them (skip-gram)."""

@@ -3,7 +3,7 @@
 
 import click
 
-from w2v.choices import LOSSES, MODELS
+from w2v.choices import LOSSES, MODELS, SYNC_AVERAGES
 from w2v.cli_base import Group
 from w2v.cli_eval import eval_
 
@@ -145,7 +145,7 @@ def cli():
 @click.option("--sync-hot", type=click.IntRange(min=1), default=None,
               help="With --dask: rounds per synchronisation of every row; after the others only the frequent "
                    "words' rows (95%% of the tokens) are combined (pWord2Vec's tiered sync) [4; 1: off].")
-@click.option("--sync-average", type=click.Choice(["adasum", "mean", "sum", "all"]), default=None,
+@click.option("--sync-average", type=click.Choice(SYNC_AVERAGES), default=None,
               help="With --dask: how the replicas' rows combine: adasum (each row moves by the AdaSum of the "
                    "replicas' changes: orthogonal parts add, parallel parts average; the replicas step at "
                    "sqrt(S) x --alpha for S shards, at most 0.1), mean (the mean of the S replicas' changes, "

@@ -11,7 +11,7 @@ import shutil
 import tempfile
 import time
 
-from w2v.choices import MODELS
+from w2v.choices import MODELS, SYNC_AVERAGES
 from w2v.config import RunOptions, TrainConfig, merged
 from w2v.config import trainer as trainer_module
 from w2v.epochs import load_kernels, run_epochs
@@ -90,7 +90,7 @@ def run_trainer(corpus, cfg, run=RunOptions(), resumed=None, continued=None):
 
     if run.sync_average is None:  # (a resumed Dask run keeps its combination unless one is given)
         then = (resumed.corpus.get("sync") or (None,) * 3)[2] if resumed else None
-        run = run._replace(sync_average=then or "adasum")
+        run = run._replace(sync_average=then or SYNC_AVERAGES[0])
     trainer = trainer_for(cfg, run)
     workdir = tempfile.mkdtemp(prefix="w2v-", dir=run.tmp_dir)
     ahead = None
