@@ -54,7 +54,7 @@ def test_bad_options_are_refused_with_one_line(options, message):
 
 def test_negative_zero_is_fine_for_a_layer_that_draws_no_noise():
     assert TrainConfig(loss="hs", negative=0).negative == 0
-    assert TrainConfig(model="nplm", loss="softmax").batch == 16  # the softmax's own default block
+    assert TrainConfig(model="nplm", loss="softmax").batch == 64  # the softmax's own default block
 
 
 def test_run_options_are_a_separate_record():

@@ -66,7 +66,7 @@ LOSSES = {
     "nce": OutputLayer("w2v.output.nce", "noise-contrastive estimation: NS with each logit shifted by "
                                          "-log(k q(w)), an estimator of the normalised model", negative=True),
     "softmax": OutputLayer("w2v.output.softmax", "the full softmax over the vocabulary, O(V) (nplm only)",
-                           nplm_batch=16),
+                           nplm_batch=64),
 }
 
 

@@ -87,7 +87,7 @@ def cli():
               help="NPLM: direct connections from the word features to the output layer.")
 @click.option("--batch", type=click.IntRange(min=1), default=None,
               help="NPLM: examples per step; they share one hidden-layer update, and with --loss softmax one "
-                   "pass over the output matrix [16 for softmax, else 1].")
+                   "pass over the output matrix [64 for softmax, else 1].")
 @click.option("--save-vocab", default=None, help="Write the vocabulary ('word count' lines).")
 @click.option("--read-vocab", default=None, help="Use this vocabulary file instead of counting.")
 @click.option("--symmetric/--left-only", default=True, show_default=True,

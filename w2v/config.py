@@ -45,7 +45,7 @@ class TrainConfig:
     context: int = 4  # words of history (4: a 5-gram model)
     hidden: int = 100  # tanh units
     direct: bool = False  # direct connections from the word features to the output
-    batch: int | None = None  # NPLM examples per step (hidden-layer update); None: 16 for softmax, 1 otherwise
+    batch: int | None = None  # NPLM examples per step (hidden-layer update); None: 64 for softmax, 1 otherwise
     sync: int = 64  # NPLM with threads: examples a thread trains its private copy of the dense hidden layer
     # before adding what it learned to the shared one (nplm_kernels.merge_hidden); 0: hogwild on the shared layer
 

@@ -28,6 +28,7 @@ import numpy as np
 from numba.core.errors import TypingError
 from numba.extending import overload
 
+from w2v.blas import add_outer
 from w2v.jit import FASTMATH, axpy4, cast_like, dots4, draw_noise, prefetch, row_compiler, rng_next
 from w2v.output import hs, nce, ns, softmax
 
@@ -385,12 +386,12 @@ def softmax_block(H, n_in, W_out, targets, alpha, G, S):
     """The full softmax: ``-log p(targets[i] | H[i])`` with ``p = softmax(W_out H[i])`` over every row of
     ``W_out``, for a block of ``n_in`` hidden vectors; returns the summed loss.
 
-    Three matrix products, the first two through BLAS (``np.dot``, in ``W_out``'s dtype; the lanes limit
-    BLAS to one thread each): the scores ``P = H W_out^T``; after a stable log-sum-exp turns each score into
-    ``p - y`` (dL/dscore), dL/dH ``= P W_out`` from the rows before they move; then each row's update
-    ``-alpha sum_i P[i, v] H[i]`` (a rank-``n_in`` update, done here one row at a time, so no ``V x len(h)``
-    buffer is needed). The exact gradient step of the summed loss. ``S`` (float64, at least ``n_in`` x V) is
-    scratch: float32 scores take half of it, and ``exp_shifted`` V int32 beyond them.
+    Three matrix products through BLAS, in ``W_out``'s dtype (the lanes limit BLAS to one thread each): the
+    scores ``P = H W_out^T`` (``np.dot``); after a stable log-sum-exp turns each score into ``p - y``
+    (dL/dscore), dL/dH ``= P W_out`` from the rows before they move (``np.dot``), then the rows' step
+    ``W_out -= alpha P^T H`` added in place by one gemm (blas.add_outer: no V x len(h) buffer). The exact
+    gradient step of the summed loss. ``S`` (float64, at least ``n_in`` x V) is scratch: float32 scores take
+    half of it, and ``exp_shifted`` V int32 beyond them.
     """
     V = W_out.shape[0]
     P = _as_matrix(S, n_in, V, W_out)
@@ -412,8 +413,7 @@ def softmax_block(H, n_in, W_out, targets, alpha, G, S):
             p[v] *= inv
         p[t] -= 1.0
     np.dot(P, W_out, G[:n_in])
-    for v in range(V):
-        step_row(W_out[v], P, v, H, n_in, alpha)
+    add_outer(W_out, P, H, n_in, -alpha)
     return loss
 
 
