@@ -23,7 +23,7 @@ ZERO = None  # no logit shift (NS and HS)
 
 def make_tables(counts, loss, negative=3):
     """The output layer's kernel tables, from its entry as a run makes them."""
-    return layer(loss).tables(counts, types.SimpleNamespace(negative=negative, noise_power=0.75))
+    return layer(loss).tables(counts, types.SimpleNamespace(model="sg", negative=negative, noise_power=0.75))
 
 
 def make_config(model, loss, out, negative=3, cbow_mean=True):

@@ -30,7 +30,7 @@ def nplm_setup(rng, loss, direct, batch=1, negative=3):
     """The output layer's kernel tables (from its entry, as a run makes them), its paths (what a model
     file keeps), the kernels' config and random parameters."""
     entry = layer(loss)
-    tabs = entry.tables(COUNTS, types.SimpleNamespace(negative=negative, noise_power=0.75))
+    tabs = entry.tables(COUNTS, types.SimpleNamespace(model="nplm", negative=negative, noise_power=0.75))
     cfg = kernels.Config(window=CTX, negative=negative, cbow_mean=True, alpha=1.0,
                          min_alpha=0.0, epoch_ids=1.0, total_ids=1.0,
                          width=entry.width(tabs, types.SimpleNamespace(negative=negative), entry.n_out(V)),

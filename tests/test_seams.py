@@ -99,5 +99,5 @@ def test_every_choice_resolves_to_its_code():
     for name in choices.LOSSES:
         entry = layer(name)
         assert entry.name == name
-        tables = entry.tables(__import__("numpy").array([5, 3, 2]), type("C", (), {"negative": 2, "noise_power": 0.75}))
+        tables = entry.tables(__import__("numpy").array([5, 3, 2]), type("C", (), {"model": "sg", "negative": 2, "noise_power": 0.75}))
         assert type(tables) in output_kernels.LOGISTIC_TARGETS or type(tables) in output_kernels.ROWS_STEPS, name

@@ -153,7 +153,7 @@ def test_the_lane_loop_trains_a_sentence_as_the_sentence_kernel_alone(model, sha
     rng = np.random.default_rng(0)
     V = 40
     ptr, rows = input_rows([f"w{i}x" for i in range(V)], 2, 4, 200)
-    out = layer(loss).tables(np.arange(100, 100 - V, -1), types.SimpleNamespace(negative=5, noise_power=0.75))
+    out = layer(loss).tables(np.arange(100, 100 - V, -1), types.SimpleNamespace(model="sg", negative=5, noise_power=0.75))
     n_out = layer(loss).n_out(V)
     cfg = kernels.Config(window=3, negative=5, cbow_mean=True, alpha=0.05, min_alpha=0.05, epoch_ids=1e6,
                          total_ids=1e6, width=layer(loss).width(out, types.SimpleNamespace(negative=5), n_out),

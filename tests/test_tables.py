@@ -134,3 +134,23 @@ def test_subsampling_rate_in_training_stream():
     kept = subsample_counts(np.repeat(np.arange(3, dtype=np.int32), counts), keep, 7)
     expected = counts * tables.keep_probabilities(counts, 1e-2)
     assert np.allclose(kept, expected, rtol=0.03)
+
+
+def test_nce_shift_holds_the_unigram_base_measure_where_the_model_has_no_bias():
+    """NCE's score is u.h + b_w with b_w starting at log p(w): the NPLM learns b_w in its rows, so its shift is
+    log(k q(w)) alone; skip-gram and CBOW have no bias, so log p(w) stays in the shift (output/nce.py)."""
+    import types
+
+    from w2v.output import layer
+    from w2v.tables import noise_distribution
+
+    counts = np.array([50, 20, 5, 1, 0])
+    log_kq = np.log(3 * np.maximum(noise_distribution(counts, 0.75), 1e-300))
+    log_p = np.log(np.maximum(counts, 1) / counts.sum())
+    shift = {m: layer("nce").tables(counts, types.SimpleNamespace(model=m, negative=3, noise_power=0.75)).log_kq
+             for m in ("sg", "cbow", "nplm")}
+    np.testing.assert_allclose(shift["nplm"], log_kq)
+    for m in ("sg", "cbow"):
+        np.testing.assert_allclose(shift[m], log_kq - log_p)
+    # the untrained model (u.h = 0) is the unigram model in both: the logit of w is log p(w) - log(k q(w))
+    np.testing.assert_allclose(-shift["sg"], layer("nce").bias(counts, None, len(counts)) - shift["nplm"])

@@ -22,6 +22,8 @@ class Architecture(NamedTuple):
     # refused with a one-line error when given (config.TrainConfig); the others apply to every model
     subwords: str = ""  # its sentence kernel with fastText's subword input (--subwords), if it has one
     classic: tuple = ()  # its (kernel, subwords) with word2vec.c's one-pair update (--classic), if they differ
+    out_bias: bool = False  # its W_out rows end in a learned output bias (the NPLM: h ends in 1); without one,
+    # an output layer that would start such a bias somewhere (Layer.bias) holds it there (NCE: output/nce.py)
 
 
 class OutputLayer(NamedTuple):
@@ -51,7 +53,7 @@ MODELS = {
                          "Bengio et al.'s neural probabilistic language model: a tanh network predicts each "
                          "word from the --context words before it",
                          alpha=0.01,  # bench-en, 5 epochs (bench/RESULTS.md): better than 0.02 for HS, as good for NCE
-                         options=_SAMPLED + ("context", "hidden", "direct", "batch", "sync")),
+                         options=_SAMPLED + ("context", "hidden", "direct", "batch", "sync"), out_bias=True),
     "glove": Architecture("", "w2v.trainers.glove", (),
                           "GloVe (Pennington et al. 2014): weighted least squares on co-occurrence counts",
                           window=10, epochs=15, dask="w2v.trainers.glove",  # (counts on the cluster, trains here)
