@@ -37,8 +37,8 @@ sys.path.insert(0, {root!r})
 def main():
     from w2v.api import train
     t0 = time.perf_counter()
-    r = train({corpus!r}, model={model!r}, loss='ns', epochs={epochs}, seed=1, progress=False, output={out!r},
-              **{extra!r})
+    r = train({corpus!r}, model={model!r}, loss='ns', epochs={epochs}, progress=False, output={out!r},
+              **{{"seed": 1, **{extra!r}}})
     total = time.perf_counter() - t0
     print(json.dumps(dict(total_s=total, train_s=r.train_seconds, vocab_s=r.vocab_seconds, tokens=r.total_tokens,
                           **{{k: v for k, v in r.stats.items() if isinstance(v, (int, float))}})))
