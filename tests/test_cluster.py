@@ -387,8 +387,8 @@ def test_adasum_adds_orthogonal_changes_and_averages_parallel_ones(half):
 
 
 def test_adasum_replicas_step_at_sqrt_shards_times_alpha_up_to_a_ceiling():
-    """The replicas' rate with ``adasum``: sqrt(S) x --alpha, at most MAX_REPLICA_ALPHA, never below --alpha;
-    ``mean`` S x --alpha; one shard --alpha."""
+    """The replicas' rate with ``adasum``: sqrt(S) x --alpha, at most MAX_REPLICA_SCALE x --alpha and
+    MAX_REPLICA_ALPHA, never below --alpha; ``mean`` S x --alpha; one shard --alpha."""
     from types import SimpleNamespace
 
     def scale(mode, S, alpha):
@@ -396,10 +396,12 @@ def test_adasum_replicas_step_at_sqrt_shards_times_alpha_up_to_a_ceiling():
         t.parts, t.run, t.cfg = [None] * S, SimpleNamespace(sync_average=mode), SimpleNamespace(start_alpha=alpha)
         return t.alpha_scale
 
-    cap = trainer.Trainer.MAX_REPLICA_ALPHA
+    cap, times = trainer.Trainer.MAX_REPLICA_ALPHA, trainer.Trainer.MAX_REPLICA_SCALE
+    assert times == 2
     assert scale("adasum", 1, 0.025) == 1 and scale("mean", 1, 0.025) == 1
-    assert scale("adasum", 4, 0.025) == 2 and scale("adasum", 8, 0.025) == pytest.approx(8 ** 0.5)
-    assert scale("adasum", 64, 0.025) * 0.025 == pytest.approx(cap)  # (sqrt(64) x 0.025 = 0.2: capped)
+    assert scale("adasum", 2, 0.025) == pytest.approx(2 ** 0.5) and scale("adasum", 4, 0.025) == 2
+    assert scale("adasum", 8, 0.025) == scale("adasum", 64, 0.025) == times  # (sqrt(8) x 0.025: 2 x --alpha)
+    assert scale("adasum", 16, 0.01) == times and scale("adasum", 64, 0.07) * 0.07 == pytest.approx(cap)
     assert scale("adasum", 2, 0.05) == pytest.approx(2 ** 0.5)
     assert scale("adasum", 16, 0.05) * 0.05 == pytest.approx(cap)
     assert scale("adasum", 16, 0.2) == 1  # (a rate above the ceiling already: left as given)

@@ -78,7 +78,8 @@ class Trainer:
     FULL_SYNCS = 8  # full synchronisations per epoch, at least (steps of the progress bar, checkpoint points)
     TOKENS_PER_SYNC = 10_000_000  # ... and more with more shards and tokens: see full_syncs
     HOT_ROUNDS = 4  # rounds per full synchronisation (the frequent words' rows are combined after each)
-    MAX_REPLICA_ALPHA = 0.1  # adasum's replicas step at sqrt(S) x --alpha, up to this (see alpha_scale)
+    MAX_REPLICA_ALPHA = 0.1  # adasum's replicas step at sqrt(S) x --alpha, up to this (see alpha_scale) ...
+    MAX_REPLICA_SCALE = 2.0  # ... and up to this times --alpha
 
     @classmethod
     def full_syncs(cls, tokens, shards):
@@ -159,9 +160,11 @@ class Trainer:
         """The replicas' learning rate over --alpha. ``adasum`` (the default) moves a row by the AdaSum of
         the replicas' changes, between once (the changes parallel) and S times (orthogonal) a replica's
         change: the replicas step at sqrt(S) times the rate, the rate between those two ends, but not above
-        MAX_REPLICA_ALPHA (and never below --alpha). On bench-en, 1 epoch: sg at 8 shards 23.81 analogy at
-        alpha, 32.29 at sqrt(8) x alpha (local 30.80); cbow at 8 shards 26.18 at sqrt(8) x 0.05 = 0.14, 27.33
-        at 0.1, at 16 shards 21.88 at 0.2, 30.68 at 0.1 (local 28.06): docs/distributed.md. ``mean`` moves a
+        MAX_REPLICA_SCALE times --alpha or MAX_REPLICA_ALPHA (and never below --alpha). On bench-en, 1
+        epoch: sg at 8 shards 23.81 analogy at alpha, 32.29 at sqrt(8) x alpha (local 30.80); cbow at 8
+        shards 26.18 at sqrt(8) x 0.05 = 0.14, 27.33 at 0.1, at 16 shards 21.88 at 0.2, 30.68 at 0.1 (local
+        28.06); sg's SimLex fell 0.023 at 8 shards (0.071) and 0.039 at 16 (0.1), as a local run's does at
+        0.1 (0.289 against 0.310 at 0.025 and 0.314 at 0.05): docs/distributed.md. ``mean`` moves a
         row by the mean of the S replicas' changes: the replicas step at S times the rate, so that to first
         order the row moves by the sum of their changes at the rate (the linear scaling rule), whichever
         replicas changed it; at S x alpha the replicas' own updates go wrong from 8 shards on (16 x 0.025
@@ -169,7 +172,7 @@ class Trainer:
         nothing changes."""
         S = len(self.parts)
         if self.run.sync_average == "adasum":
-            return max(1.0, min(math.sqrt(S), self.MAX_REPLICA_ALPHA / self.cfg.start_alpha))
+            return max(1.0, min(math.sqrt(S), self.MAX_REPLICA_SCALE, self.MAX_REPLICA_ALPHA / self.cfg.start_alpha))
         return S if self.run.sync_average == "mean" else 1
 
     def _replicas(self, which, workers=None, params=None):
