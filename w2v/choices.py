@@ -22,8 +22,8 @@ class Architecture(NamedTuple):
     # refused with a one-line error when given (config.TrainConfig); the others apply to every model
     subwords: str = ""  # its sentence kernel with fastText's subword input (--subwords), if it has one
     classic: tuple = ()  # its (kernel, subwords) with word2vec.c's one-pair update (--classic), if they differ
-    out_bias: bool = False  # its W_out rows end in a learned output bias (the NPLM: h ends in 1); without one,
-    # an output layer that would start such a bias somewhere (Layer.bias) holds it there (NCE: output/nce.py)
+    out_bias: bool = False  # its W_out rows end in a learned output bias (the NPLM: h ends in 1); a model
+    # without one has NCE hold that bias fixed at its starting value, log p(w), in the shift (output/nce.py)
 
 
 class OutputLayer(NamedTuple):

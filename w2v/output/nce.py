@@ -29,9 +29,8 @@ class NoiseContrastive(Layer):
     name = "nce"
 
     def tables(self, counts, cfg):
-        from w2v.tables import noise_distribution
-
         from w2v.choices import MODELS
+        from w2v.tables import noise_distribution
 
         q = noise_distribution(counts, cfg.noise_power)
         shift = np.log(cfg.negative * np.maximum(q, 1e-300))  # (a count may be 0)
