@@ -152,5 +152,3 @@ def test_nce_shift_holds_the_unigram_base_measure_where_the_model_has_no_bias():
     np.testing.assert_allclose(shift["nplm"], log_kq)
     for m in ("sg", "cbow"):
         np.testing.assert_allclose(shift[m], log_kq - log_p)
-    # the untrained model (u.h = 0) is the unigram model in both: the logit of w is log p(w) - log(k q(w))
-    np.testing.assert_allclose(-shift["sg"], layer("nce").bias(counts, None, len(counts)) - shift["nplm"])

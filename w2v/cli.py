@@ -148,11 +148,11 @@ def cli():
 @click.option("--sync-average", type=click.Choice(SYNC_AVERAGES), default=None,
               help="With --dask: how the replicas' rows combine: adasum (each row moves by the AdaSum of the "
                    "replicas' changes: orthogonal parts add, parallel parts average; the replicas step at "
-                   "sqrt(S) x --alpha for S shards, at most 2 x --alpha and 0.1), mean (the mean of the S replicas' changes, "
-                   "the replicas at S x --alpha: to first order one model on all the data; diverged at 16 "
-                   "shards on bench-en), sum (the row plus every replica's change, at --alpha), or all (Spark "
-                   "MLlib's baseline: every row averaged over all replicas at --alpha, once an epoch) [adasum; "
-                   "with --resume: the checkpoint's].")
+                   "sqrt(S) x --alpha for S shards, at most 2 x --alpha and 0.1), mean (the mean of the S "
+                   "replicas' changes, the replicas at S x --alpha: to first order one model on all the data; "
+                   "diverged at 16 shards on bench-en), sum (the row plus every replica's change, at --alpha), "
+                   "or all (Spark MLlib's baseline: every row averaged over all replicas at --alpha, once an "
+                   "epoch) [adasum; with --resume: the checkpoint's].")
 @click.option("--sync-bits", type=click.Choice(["16", "32"]), default="16", show_default=True,
               callback=lambda ctx, param, value: int(value),
               help="With --dask: what the replicas exchange: their rows' changes in float16 (half the bytes) or "
