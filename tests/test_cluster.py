@@ -428,9 +428,17 @@ def _simulate_rounds(half, replicas=3, V=40, D=5, rounds=8, seed=0, mode="mean")
                 rows = np.concatenate([[r % 10], rng.choice(M.shape[0], 4, replace=False)])
                 M[rows] += (rng.standard_normal((len(rows), D)) * 0.01).astype(np.float32)
             changed.append(sync.report(full))
+        parts = [rowsync.split(c, S) for c in changed]
+        for c, p in zip(changed, parts):  # (each slice's rows, put back in place, are the changed rows, in order)
+            for m, (rows, vals) in enumerate(c):
+                back = np.concatenate([p[j][m][0] * S + j for j in range(S)])
+                np.testing.assert_array_equal(np.sort(back), rows)
+                for j in range(S):
+                    assert np.all(np.diff(p[j][m][0]) > 0)
+                    np.testing.assert_array_equal(p[j][m][1], vals[np.searchsorted(rows, p[j][m][0] * S + j)])
         taken = []
         for j in range(S):  # owner j: the parts of its slice, combined in shard order
-            combined = rowsync.combine([rowsync.part(c, j, S) for c in changed], masters[j], mode, half)
+            combined = rowsync.combine([p[j] for p in parts], masters[j], mode, half)
             for M, (rows, vals, _) in zip(masters[j], combined):
                 rowsync.apply(M, rows, vals, half)
             taken.append([(rows, vals) for rows, vals, _ in combined])

@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from w2v.cluster.counting import scan_shard
-from w2v.cluster.rowsync import RowSync, aligned, apply, combine, part
+from w2v.cluster.rowsync import RowSync, apply, combine, split
 from w2v.corpus.pieces import Shard
 from w2v.output import layer
 from w2v.trainers.stream import train_chunks
@@ -121,7 +121,7 @@ class Replica:
         self.master = tuple(M[self.shard::self.shards].copy() for M in W)
         self.step_master = tuple(M.copy() for M in self.master)  # the master rows at the last step's end
         self.base = tuple(M.copy() for M in W)
-        self.changed = None  # the rows changed in the last round (RowSync.report), until every owner took its part
+        self.changed = None  # the rows changed in the last round (RowSync.report) cut into the owners' slices
         self.combine_s = 0.0  # seconds combining as owner since the last round's figures
 
     def restore(self):
@@ -134,7 +134,7 @@ class Replica:
     def part(self, j):
         """The part of the last round's changed rows in slice j: for each matrix (rows within the slice,
         their values or float16 changes)."""
-        return part(self.changed, j, self.shards)
+        return self.changed[j]
 
     def combine(self, parts, step_end=False):
         """As the owner of this replica's slice: combine every replica's ``parts`` of it (in shard order) into
@@ -188,10 +188,10 @@ class Replica:
                                         mine[:, 1].copy(), mine[:, 2].copy(), int(at), epoch)
             loss, predictions = loss + step_loss, predictions + n
         t1 = time.perf_counter()
-        self.changed = [tuple(aligned(a) for a in m) for m in self.rows.report(full)]
+        self.changed = split(self.rows.report(full), self.shards)
         # (the rows outside this replica's own slice go to the other owners: a row id and its values each)
-        sent = sum((rows.itemsize + vals[:1].nbytes) * int(np.count_nonzero(rows % self.shards != self.shard))
-                   for rows, vals in self.changed)
+        sent = sum(rows.nbytes + vals.nbytes for j, part in enumerate(self.changed) if j != self.shard
+                   for rows, vals in part)
         rows_s = (take_s, time.perf_counter() - t1, self.combine_s)
         self.combine_s = 0.0
         return loss, predictions, t1 - t0, received, sent, rows_s

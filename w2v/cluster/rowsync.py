@@ -38,19 +38,33 @@ class RowSync:
     def take(self, taken):
         """Set the rows of every owner's combined slice (``taken``, in owner order: [(rows within the slice,
         values or changes)] per matrix; slice j is the rows x with x % len(taken) == j) to the combined
-        model's, in the matrices and the snapshot."""
-        for j, owned in enumerate(taken):
-            for M, S, (rows, vals) in zip(self.W, self.snap, owned):
-                if self.half:
-                    _add_changes(M, S, aligned(rows), aligned(vals), DECODE, True, len(taken), j)
-                else:
-                    _set_rows(M, S, aligned(rows), aligned(vals), len(taken), j)
+        model's, in the matrices and the snapshot: one pass in the rows' order over the slices together
+        (slice by slice, each pass strode over the whole model, twice as slow)."""
+        if not taken:
+            return
+        for m, (M, S) in enumerate(zip(self.W, self.snap)):
+            rows = tuple(_frozen(owned[m][0]) for owned in taken)
+            vals = tuple(_frozen(owned[m][1]) for owned in taken)
+            if self.half:
+                _take_changes(M, S, rows, vals, DECODE)
+            else:
+                _take_values(M, S, rows, vals)
 
 
 def aligned(a):
     """``a``, copied if it is not aligned: Dask may hand arrays over at any byte offset of a frame, and numpy
     and Numba take slow paths over unaligned ones (taking combined rows took 10x as long)."""
     return a if a.flags.aligned else a.copy()
+
+
+def _frozen(a):
+    """``a`` aligned (see ``aligned``) and read-only (a view where it was writable), so that a tuple of such
+    arrays, some from Dask's frames (read-only), has one Numba type whatever their origin."""
+    a = aligned(a)
+    if a.flags.writeable:
+        a = a.view()
+        a.flags.writeable = False
+    return a
 
 
 @numba.njit(cache=True, nogil=True)
@@ -90,33 +104,75 @@ def _report_changes(W, S, hi, decode):
         r = rows[j]
         for k in range(W.shape[1]):
             change[k] = W[r, k] - S[r, k]
+        for k in range(W.shape[1]):  # (a loop of its own, which LLVM vectorises)
+            codes[j, k] = encode(bits[k])
         for k in range(W.shape[1]):
-            c = encode(bits[k])
-            codes[j, k] = c
-            W[r, k] = S[r, k] + decode[c]
+            W[r, k] = S[r, k] + decode[codes[j, k]]
     return rows, codes
 
 
-@numba.njit(cache=True, nogil=True)
-def _set_rows(W, S, rows, vals, stride, offset):
-    """Set rows ``rows * stride + offset`` of the model ``W`` and of its snapshot ``S`` to combined values."""
-    for j in range(rows.shape[0]):
-        r = rows[j] * stride + offset
-        for k in range(W.shape[1]):
-            W[r, k] = S[r, k] = vals[j, k]
+@numba.njit(cache=True, nogil=True, inline="always")
+def _merged(rows):
+    """The owner j and position p of every row of the slices ``rows`` (a tuple: slice j's rows within it, in
+    increasing order), in the order of the rows themselves (row rows[j][p] * len(rows) + j)."""
+    n = len(rows)
+    total = 0
+    for j in range(n):
+        total += rows[j].shape[0]
+    owner = np.empty(total, np.int64)
+    at = np.empty(total, np.int64)
+    pos = np.zeros(n, np.int64)
+    for i in range(total):
+        best, bj = -1, 0
+        for j in range(n):
+            p = pos[j]
+            if p < rows[j].shape[0]:
+                r = rows[j][p] * n + j
+                if best < 0 or r < best:
+                    best, bj = r, j
+        owner[i], at[i] = bj, pos[bj]
+        pos[bj] += 1
+    return owner, at
 
 
 @numba.njit(cache=True, nogil=True)
-def _add_changes(W, S, rows, codes, decode, snap, stride, offset):
-    """Set rows ``rows * stride + offset`` of the model ``W`` to those of ``S`` plus the changes ``codes``
-    (float16), and (``snap``) those of ``S`` to the same."""
-    for j in range(rows.shape[0]):
-        r = rows[j] * stride + offset
+def _take_values(W, S, rows, vals):
+    """Set the rows of the slices ``rows`` (a tuple, slice j's rows within it) of the model ``W`` and of its
+    snapshot ``S`` to the combined values ``vals`` (a tuple likewise), in the rows' order."""
+    n = len(rows)
+    owner, at = _merged(rows)
+    for i in range(owner.shape[0]):
+        j, p = owner[i], at[i]
+        r = rows[j][p] * n + j
+        v = vals[j]
         for k in range(W.shape[1]):
-            x = S[r, k] + decode[codes[j, k]]
+            W[r, k] = S[r, k] = v[p, k]
+
+
+@numba.njit(cache=True, nogil=True)
+def _take_changes(W, S, rows, codes, decode):
+    """Set the rows of the slices ``rows`` (a tuple, slice j's rows within it) of the model ``W`` and of its
+    snapshot ``S`` to those of ``S`` plus the combined changes ``codes`` (a tuple of float16 codes), in
+    the rows' order."""
+    n = len(rows)
+    owner, at = _merged(rows)
+    for i in range(owner.shape[0]):
+        j, p = owner[i], at[i]
+        r = rows[j][p] * n + j
+        c = codes[j]
+        for k in range(W.shape[1]):
+            x = S[r, k] + decode[c[p, k]]
             W[r, k] = x
-            if snap:
-                S[r, k] = x
+            S[r, k] = x
+
+
+@numba.njit(cache=True, nogil=True)
+def _add_changes(W, rows, codes, decode):
+    """Add the changes ``codes`` (float16) to the rows ``rows`` of ``W``."""
+    for j in range(rows.shape[0]):
+        r = rows[j]
+        for k in range(W.shape[1]):
+            W[r, k] += decode[codes[j, k]]
 
 
 def combine(changed, base, mode="sum", half=False):
@@ -158,7 +214,7 @@ def apply(W, rows, vals, half):
     """Set the combined model's ``rows`` to the combined ``vals`` (``half``: add these changes to them), to the
     float32 values each replica sets them to (RowSync.take)."""
     if half:
-        _add_changes(W, W, rows, vals, DECODE, False, 1, 0)
+        _add_changes(W, aligned(rows), aligned(vals), DECODE)
     else:
         W[rows] = vals
 
@@ -238,11 +294,32 @@ def _adasum(g, d):
         g[k] = np.float32(cg * g[k] + cd * d[k])
 
 
-def part(changed, j, shards):
-    """The part in slice ``j`` of a replica's ``changed`` rows ([(rows, values or changes)] per matrix): slice
-    j is the rows x with x % shards == j, numbered x // shards within it."""
-    out = []
+def split(changed, shards):
+    """A replica's ``changed`` rows ([(rows, values or changes)] per matrix) cut into the ``shards`` slices:
+    [[(rows within slice j, their values or changes)] per matrix] for each j. Slice j is the rows x with
+    x % shards == j, numbered x // shards within it; each slice keeps the rows' order."""
+    out = [[] for _ in range(shards)]
     for rows, vals in changed:
-        mine = np.flatnonzero(rows % shards == j)
-        out.append((rows[mine] // shards, vals.take(mine, axis=0)))
+        order, start = _slice_order(rows, shards)
+        rows, vals = rows[order] // shards, vals.take(order, axis=0)
+        for j in range(shards):
+            out[j].append((rows[start[j]:start[j + 1]], vals[start[j]:start[j + 1]]))
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _slice_order(rows, shards):
+    """The positions of ``rows`` grouped by slice (x % shards), each group in its rows' order, and where
+    each group starts (shards + 1 bounds): a counting sort."""
+    start = np.zeros(shards + 1, np.int64)
+    for i in range(rows.shape[0]):
+        start[rows[i] % shards + 1] += 1
+    for j in range(shards):
+        start[j + 1] += start[j]
+    pos = start[:-1].copy()
+    order = np.empty(rows.shape[0], np.int64)
+    for i in range(rows.shape[0]):
+        j = rows[i] % shards
+        order[pos[j]] = i
+        pos[j] += 1
+    return order, start
