@@ -336,6 +336,21 @@ def test_free_heap_pages_are_handed_back():
     assert len(last) == 60000
 
 
+def test_a_plain_copy_is_an_equal_writable_array_of_its_own():
+    """resources.plain_copy (the Dask replicas' snapshots, outside numpy's huge-page requests): the same
+    values, shape and dtype, writable, no memory shared with the original; an empty array too."""
+    from w2v.resources import plain_copy
+
+    a = np.arange(12 * 5, dtype=np.float32).reshape(12, 5)
+    b = plain_copy(a)
+    assert b.shape == a.shape and b.dtype == a.dtype and b.flags.c_contiguous and b.flags.writeable
+    np.testing.assert_array_equal(b, a)
+    b[3, 2] = -1.0
+    assert a[3, 2] == 17.0
+    e = plain_copy(np.zeros((0, 7), np.uint16))
+    assert e.shape == (0, 7) and e.dtype == np.uint16
+
+
 def test_a_full_disk_while_spilling_is_one_line(tmp_path, monkeypatch):
     """A run that cannot be written (the disk full), mid-scan or at its end, ends the scan with a one-line
     CorpusError naming the work directory, not a traceback."""

@@ -18,6 +18,7 @@ from w2v.cluster.counting import scan_shard
 from w2v.cluster.rowsync import RowSync, apply, combine, split
 from w2v.corpus.pieces import Shard
 from w2v.output import layer
+from w2v.resources import plain_copy
 from w2v.trainers.stream import train_chunks
 
 BLOCK_IDS_BIG = 1 << 22  # a read that holds any block of trainers/stream.py's BLOCK_IDS plan
@@ -96,9 +97,11 @@ class Replica:
         n_out = layer(self.cfg.loss).n_out(len(vocab))
         from w2v.trainers.word2vec import fresh_params, kernel_weights
 
-        if W_in is None:  # a fresh run: the client's initial model, made here from the same seed
-            W_in, W_out = fresh_params(self.cfg, len(vocab), n_out)
-        self.weights = kernel_weights(self.cfg, vocab.words, np.array(W_in, np.float32), np.array(W_out, np.float32))
+        if W_in is None:  # a fresh run: the client's initial model, made here from the same seed (ours to train)
+            W_in, W_out = (np.asarray(M, np.float32) for M in fresh_params(self.cfg, len(vocab), n_out))
+        else:  # (a model sent here: a copy to train)
+            W_in, W_out = np.array(W_in, np.float32), np.array(W_out, np.float32)
+        self.weights = kernel_weights(self.cfg, vocab.words, W_in, W_out)
         self.kcfg = kernel_config(self.cfg, self.encoded, self.tabs, n_out)._replace(seed=shard_seed(self.cfg.seed, self.shard))
         self.kernel = kernels.lane_kernel(sentence_kernel(self.cfg))
         # the chunks of a local run's epoch, in order (block position, start, end): rounds are runs of them,
@@ -120,7 +123,7 @@ class Replica:
         W = (self.weights.W_in, self.weights.W_out)
         self.master = tuple(M[self.shard::self.shards].copy() for M in W)
         self.step_master = tuple(M.copy() for M in self.master)  # the master rows at the last step's end
-        self.base = tuple(M.copy() for M in W)
+        self.base = tuple(plain_copy(M) for M in W)
         self.changed = None  # the rows changed in the last round (RowSync.report) cut into the owners' slices
         self.combine_s = 0.0  # seconds combining as owner since the last round's figures
 

@@ -7,6 +7,7 @@ import numba
 import numpy as np
 
 from w2v.half import DECODE, encode, encode_rows
+from w2v.resources import plain_copy
 
 class RowSync:
     """A replica's side of the combination, for its model's matrices ``W`` (changed in place by its kernel):
@@ -25,7 +26,7 @@ class RowSync:
 
     def reset(self):
         """The matrices as they are now are the combined model."""
-        self.snap = tuple(M.copy() for M in self.W)
+        self.snap = tuple(plain_copy(M) for M in self.W)
 
     def report(self, full):
         """For each matrix, the rows changed since they were last combined, with their values (or ``half``:
