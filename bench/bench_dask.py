@@ -116,8 +116,8 @@ def vocab_table(corpora):
 
 def overhead_table(corpus, args):
     print("| run | whole run s | ratio to --threads 1 | training s | syncs | outside the kernels per sync, ms "
-          "(take / report / combine / the rest) | analogy |")
-    print("|---|---|---|---|---|---|---|")
+          "(take / report / combine / the rest) | around training, s (connect / count / set-up / close) | analogy |")
+    print("|---|---|---|---|---|---|---|---|")
     for rep in range(args.repeat):
         local = run(corpus, args.workdir, "sg", 1, {"threads": 1}, args.eval_dir, "overhead-local")
         rows = [("--threads 1", local)]
@@ -126,7 +126,9 @@ def overhead_table(corpus, args):
                                                              {"dask": "local:1", "shards": n}, args.eval_dir,
                                                              f"overhead-{n}")))
         for name, r in rows:
-            detail = syncs = ""
+            detail = syncs = around = ""
+            if "connect_s" in r:
+                around = " / ".join(f"{r[k]:.2f}" for k in ("connect_s", "count_s", "setup_s", "close_s"))
             if "sync_rounds" in r:
                 syncs = r["sync_rounds"]
                 per = 1000 / syncs
@@ -135,7 +137,7 @@ def overhead_table(corpus, args):
                 detail = (f"{outside * per:.0f} ({r['take_s'] * per:.0f} / {r['report_s'] * per:.0f} / "
                           f"{r['combine_s'] * per:.0f} / {rest * per:.0f})")
             print(f"| {name} | {r['total_s']:.1f} | {local['total_s'] / r['total_s']:.2f} | {r['train_s']:.1f} | "
-                  f"{syncs} | {detail} | {r['analogy']:.2f} |", flush=True)
+                  f"{syncs} | {detail} | {around} | {r['analogy']:.2f} |", flush=True)
 
 
 def main():

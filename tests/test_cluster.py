@@ -145,6 +145,9 @@ def test_synchronous_rounds_are_deterministic_and_learn(scheduler, corpus):
         api.train(parts, dask=scheduler.scheduler_address, sync_bits=8, **OPTS)
     assert runs[0].stats["shards"] == 3 and runs[0].stats["full_syncs"] == 5 * trainer.Trainer.FULL_SYNCS
     assert runs[0].stats["sync_rounds"] == 5 * trainer.Trainer.FULL_SYNCS * trainer.Trainer.HOT_ROUNDS
+    # the phases around training are timed (the replicas' set-up encodes three shards: never instant)
+    phases = [runs[0].stats[k] for k in ("connect_s", "count_s", "setup_s", "close_s")]
+    assert all(0 <= t < runs[0].train_seconds + 60 for t in phases) and runs[0].stats["setup_s"] > 0
     # more shards and tokens, more synchronisations (a small corpus keeps the floor)
     assert trainer.Trainer.full_syncs(10_000, 3) == 8
     assert [trainer.Trainer.full_syncs(40_000_000, s) for s in (2, 4, 8, 16)] == [8, 16, 32, 64]

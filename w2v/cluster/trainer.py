@@ -98,7 +98,10 @@ class Trainer:
         self.whole = whole
         self.steps_per_epoch = None  # (prepare: from --sync-rounds, or the tokens and shards)
         self.hot_rounds = 1 if whole else run.sync_hot or self.HOT_ROUNDS  # rounds per step; the last is full
+        t0 = time.perf_counter()
         self.client = connect(run.dask)
+        # (the phases around training, in seconds: the run's stats report them beside the rounds')
+        self.phases = {"connect_s": time.perf_counter() - t0, "count_s": 0.0, "setup_s": 0.0, "close_s": 0.0}
         self.replicas, self.where, self.ready = None, None, False
         self.pending = []  # the owners' combined slices (task futures) that the replicas take at their next round
         self.model = None  # the owners' slices of the combined model at the current position (task futures)
@@ -113,6 +116,7 @@ class Trainer:
     def prepare(self, corpus, workdir, resumed_vocab, threads=None):
         from w2v.prepare import known_vocab
 
+        t0 = time.perf_counter()
         self.parts = shards(corpus, self.run.shards or len(workers_of(self.client)))
         # The replicas exchange their rows' changes since the last combination in float16 (half the bytes;
         # each round's change rounded to 11 significant bits, the same way for every replica and the combined
@@ -136,6 +140,7 @@ class Trainer:
         self.n_out = layer(self.cfg.loss).n_out(len(self.vocab))
         # (a checkpoint's positions count synchronisations: a resume needs the same shards and schedule)
         sync = [self.steps_per_epoch, self.hot_rounds, self.run.sync_average]
+        self.phases["count_s"] = time.perf_counter() - t0
         return Prepared(self.vocab, self.vocab, {"total_tokens": counts.total_tokens, "shards": len(self.parts),
                                                  "sync": sync},
                         f"vocabulary: {len(self.vocab)} words of {counts.total_tokens} tokens, counted on "
@@ -273,10 +278,12 @@ class Trainer:
 
         def start():
             if not self.ready:  # the replicas encode their shards with the vocabulary and make the model
+                t0 = time.perf_counter()
                 weights = (params["W_in"], params["W_out"]) if self.resumed else (None, None)
                 for call in [rep.setup(Words(self.vocab.words), self.vocab.counts, *weights) for rep in self.replicas]:
                     call.result()
                 self.ready = True
+                self.phases["setup_s"] += time.perf_counter() - t0
 
         def step(epoch, p, stop):
             """The rounds of step p, as tasks on the workers: each replica trains (taking the owners'
@@ -403,7 +410,9 @@ class Trainer:
         from w2v.trainers import Finished
         from w2v.trainers.word2vec import vectors_from
 
+        t0 = time.perf_counter()
         self.close()
+        self.phases["close_s"] = time.perf_counter() - t0
         cfg, s = self.cfg, self.sync
         wps = self.total_tokens * epochs_run / max(seconds, 1e-9)
         hot = s["rounds"] - s["full"]
@@ -426,4 +435,7 @@ class Trainer:
                          "overhead_hot_s": s["overhead_hot_s"], "hot_rows": hot_rows(self.vocab.counts, cfg.loss)[0],
                          # the replicas' own row work, summed over them: taking the combined rows, finding and
                          # splitting their changed rows, combining a slice (as owner)
-                         "take_s": s["take_s"], "report_s": s["report_s"], "combine_s": s["combine_s"]})
+                         "take_s": s["take_s"], "report_s": s["report_s"], "combine_s": s["combine_s"],
+                         # around training: connecting (a local:N cluster started), counting the shards (the
+                         # replicas made on the workers first), the replicas' set-up, closing
+                         **self.phases})
