@@ -17,8 +17,8 @@ def encode(x):
     beyond float16's range, infinity; NaN stays NaN (0x7E00 with its sign).
 
     Every case is computed and the answer selected, with no branch, so that LLVM vectorises a loop of
-    them (twice the scalar rate over a row pass; the same codes for all 2**32 inputs as the branching
-    form this replaced). Rounding to nearest even keeps ``s`` low bits as (v + 2**(s-1) - 1 + the bit
+    them (encode_rows 1.8x as fast as with the branching form this replaced, which gave the same codes for
+    all 2**32 inputs). Rounding to nearest even keeps ``s`` low bits as (v + 2**(s-1) - 1 + the bit
     above them) >> s: s = 13 for a normal float16, 14..24 for a subnormal one."""
     u32 = np.uint32
     x = u32(x)

@@ -114,7 +114,7 @@ class Replica:
         self.block_at, self.block = -1, None
         self.rows = RowSync((self.weights.W_in, self.weights.W_out), hot_rows(vocab.counts, self.cfg.loss), self.half)
         warm_up(self.kernel, self.weights, self.tabs, self.kcfg)  # (now, not in the first round)
-        self.rows.take([self.rows.report(False)] * self.shards)  # (nothing changed: the row passes compile or load)
+        self.rows.take(split(self.rows.report(False), self.shards))  # (nothing changed: the passes compile or load)
         self._started()
 
     def _started(self):
