@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from w2v.cluster.counting import scan_shard
-from w2v.cluster.rowsync import RowSync, apply, combine, split
+from w2v.cluster.rowsync import RowSync, apply, combine
 from w2v.corpus.pieces import Shard
 from w2v.output import layer
 from w2v.resources import plain_copy
@@ -112,9 +112,10 @@ class Replica:
             plan.append(np.stack([np.full(len(starts), at), starts, ends], axis=1))
         self.plan = np.concatenate(plan) if plan else np.zeros((0, 3), np.int64)
         self.block_at, self.block = -1, None
-        self.rows = RowSync((self.weights.W_in, self.weights.W_out), hot_rows(vocab.counts, self.cfg.loss), self.half)
+        self.rows = RowSync((self.weights.W_in, self.weights.W_out), hot_rows(vocab.counts, self.cfg.loss), self.half,
+                            self.shards)
         warm_up(self.kernel, self.weights, self.tabs, self.kcfg)  # (now, not in the first round)
-        self.rows.take(split(self.rows.report(False), self.shards))  # (nothing changed: the passes compile or load)
+        self.rows.take(self.rows.report(False))  # (nothing changed: the row passes compile or load)
         self._started()
 
     def _started(self):
@@ -191,7 +192,7 @@ class Replica:
                                         mine[:, 1].copy(), mine[:, 2].copy(), int(at), epoch)
             loss, predictions = loss + step_loss, predictions + n
         t1 = time.perf_counter()
-        self.changed = split(self.rows.report(full), self.shards)
+        self.changed = self.rows.report(full)
         # (the rows outside this replica's own slice go to the other owners: a row id and its values each)
         sent = sum(rows.nbytes + vals.nbytes for j, part in enumerate(self.changed) if j != self.shard
                    for rows, vals in part)

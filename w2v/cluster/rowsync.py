@@ -1,6 +1,6 @@
-"""Combining the replicas' rows: a replica's side (``RowSync``: snapshot, changed rows reported, combined
-rows taken), the slices that owners combine (``part``, ``combine``, ``apply``), as float32
-values or float16 changes (half.py), with the Numba passes over rows that they use."""
+"""Combining the replicas' rows: a replica's side (``RowSync``: snapshot, changed rows reported cut into the
+owners' slices, combined rows taken), what owners do with their slice (``combine``, ``apply``), as
+float32 values or float16 changes (half.py), with the Numba passes over rows that they use."""
 
 
 import numba
@@ -20,8 +20,8 @@ class RowSync:
     combined (from its owner), so after ``take`` every such row holds the same float32 values in every
     replica and in the combined model."""
 
-    def __init__(self, W, hot, half):
-        self.W, self.hot, self.half = tuple(W), hot, half
+    def __init__(self, W, hot, half, shards=1):
+        self.W, self.hot, self.half, self.shards = tuple(W), hot, half, shards
         self.reset()
 
     def reset(self):
@@ -29,12 +29,20 @@ class RowSync:
         self.snap = tuple(plain_copy(M) for M in self.W)
 
     def report(self, full):
-        """For each matrix, the rows changed since they were last combined, with their values (or ``half``:
-        their changes as float16 codes): the hot rows (the frequent words'), all rows when ``full``."""
-        his = [M.shape[0] if full else h for M, h in zip(self.W, self.hot)]
-        if not self.half:
-            return [_report_rows(M, S, hi) for M, S, hi in zip(self.W, self.snap, his)]
-        return [_report_changes(M, S, hi, DECODE) for M, S, hi in zip(self.W, self.snap, his)]
+        """The rows changed since they were last combined, with their values (or ``half``: their changes as
+        float16 codes), cut into the owners' slices as they are found: [[(rows within slice j, values or
+        changes)] per matrix] for each slice j (the rows x with x % shards == j, numbered x // shards,
+        in order). The hot rows (the frequent words'), all rows when ``full``."""
+        out = [[] for _ in range(self.shards)]
+        for M, S, h in zip(self.W, self.snap, self.hot):
+            hi = M.shape[0] if full else h
+            if self.half:
+                rows, vals, start = _report_changes(M, S, hi, DECODE, self.shards)
+            else:
+                rows, vals, start = _report_rows(M, S, hi, self.shards)
+            for j in range(self.shards):
+                out[j].append((rows[start[j]:start[j + 1]], vals[start[j]:start[j + 1]]))
+        return out
 
     def take(self, taken):
         """Set the rows of every owner's combined slice (``taken``, in owner order: [(rows within the slice,
@@ -82,34 +90,60 @@ def _changed_rows(W, S, hi):
     return rows[:n].copy()
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _slices(rows, shards):
+    """Where each slice's rows start among ``rows`` grouped by slice (x % shards; shards + 1 bounds), and the
+    next free place of each (a copy of the starts)."""
+    start = np.zeros(shards + 1, np.int64)
+    for i in range(rows.shape[0]):
+        start[rows[i] % shards + 1] += 1
+    for j in range(shards):
+        start[j + 1] += start[j]
+    return start, start[:-1].copy()
+
+
 @numba.njit(cache=True, nogil=True)
-def _report_rows(W, S, hi):
-    """The rows below ``hi`` of ``W`` that differ from the snapshot ``S``, with their values; ``S`` takes them."""
+def _report_rows(W, S, hi, shards):
+    """The rows below ``hi`` of ``W`` that differ from the snapshot ``S``, grouped by slice (their numbers
+    within it, their values, where each slice starts: see RowSync.report); ``S`` takes their values. The
+    rows are read in order, each written to its slice's next place."""
     rows = _changed_rows(W, S, hi)
+    start, at = _slices(rows, shards)
+    within = np.empty(len(rows), np.int64)
     vals = np.empty((len(rows), W.shape[1]), W.dtype)
     for j in range(len(rows)):
+        r = rows[j]
+        i = at[r % shards]
+        at[r % shards] += 1
+        within[i] = r // shards
         for k in range(W.shape[1]):
-            vals[j, k] = S[rows[j], k] = W[rows[j], k]
-    return rows, vals
+            vals[i, k] = S[r, k] = W[r, k]
+    return within, vals, start
 
 
 @numba.njit(cache=True, nogil=True)
-def _report_changes(W, S, hi, decode):
-    """The rows below ``hi`` of ``W`` that differ from the snapshot ``S``, with their changes from it as float16
-    codes (w2v.half); the rows of ``W`` take ``S`` plus their rounded changes (``S`` stays until combined)."""
+def _report_changes(W, S, hi, decode, shards):
+    """The rows below ``hi`` of ``W`` that differ from the snapshot ``S``, grouped by slice as
+    ``_report_rows``'s, with their changes from it as float16 codes (w2v.half); the rows of ``W`` take ``S``
+    plus their rounded changes (``S`` stays until combined)."""
     rows = _changed_rows(W, S, hi)
+    start, at = _slices(rows, shards)
+    within = np.empty(len(rows), np.int64)
     change = np.empty(W.shape[1], np.float32)
     bits = change.view(np.uint32)
     codes = np.empty((len(rows), W.shape[1]), np.uint16)
     for j in range(len(rows)):
         r = rows[j]
+        i = at[r % shards]
+        at[r % shards] += 1
+        within[i] = r // shards
         for k in range(W.shape[1]):
             change[k] = W[r, k] - S[r, k]
         for k in range(W.shape[1]):  # (a loop of its own, which LLVM vectorises)
-            codes[j, k] = encode(bits[k])
+            codes[i, k] = encode(bits[k])
         for k in range(W.shape[1]):
-            W[r, k] = S[r, k] + decode[codes[j, k]]
-    return rows, codes
+            W[r, k] = S[r, k] + decode[codes[i, k]]
+    return within, codes, start
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -293,34 +327,3 @@ def _adasum(g, d):
     cd = 1.0 - gd / (2.0 * dd)
     for k in range(g.shape[0]):
         g[k] = np.float32(cg * g[k] + cd * d[k])
-
-
-def split(changed, shards):
-    """A replica's ``changed`` rows ([(rows, values or changes)] per matrix) cut into the ``shards`` slices:
-    [[(rows within slice j, their values or changes)] per matrix] for each j. Slice j is the rows x with
-    x % shards == j, numbered x // shards within it; each slice keeps the rows' order."""
-    out = [[] for _ in range(shards)]
-    for rows, vals in changed:
-        order, start = _slice_order(rows, shards)
-        rows, vals = rows[order] // shards, vals.take(order, axis=0)
-        for j in range(shards):
-            out[j].append((rows[start[j]:start[j + 1]], vals[start[j]:start[j + 1]]))
-    return out
-
-
-@numba.njit(cache=True, nogil=True)
-def _slice_order(rows, shards):
-    """The positions of ``rows`` grouped by slice (x % shards), each group in its rows' order, and where
-    each group starts (shards + 1 bounds): a counting sort."""
-    start = np.zeros(shards + 1, np.int64)
-    for i in range(rows.shape[0]):
-        start[rows[i] % shards + 1] += 1
-    for j in range(shards):
-        start[j + 1] += start[j]
-    pos = start[:-1].copy()
-    order = np.empty(rows.shape[0], np.int64)
-    for i in range(rows.shape[0]):
-        j = rows[i] % shards
-        order[pos[j]] = i
-        pos[j] += 1
-    return order, start
