@@ -92,14 +92,22 @@ def _changed_rows(W, S, hi):
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _slices(rows, shards):
-    """Where each slice's rows start among ``rows`` grouped by slice (x % shards; shards + 1 bounds), and the
-    next free place of each (a copy of the starts)."""
+    """``rows`` (in order) grouped by slice (x % shards), each group keeping their order: where each slice
+    starts (shards + 1 bounds), the place of each row in the grouping, and its number within its slice."""
     start = np.zeros(shards + 1, np.int64)
     for i in range(rows.shape[0]):
         start[rows[i] % shards + 1] += 1
     for j in range(shards):
         start[j + 1] += start[j]
-    return start, start[:-1].copy()
+    at = start[:-1].copy()
+    place = np.empty(rows.shape[0], np.int64)
+    within = np.empty(rows.shape[0], np.int64)
+    for i in range(rows.shape[0]):
+        j = rows[i] % shards
+        place[i] = at[j]
+        within[at[j]] = rows[i] // shards
+        at[j] += 1
+    return start, place, within
 
 
 @numba.njit(cache=True, nogil=True)
@@ -108,14 +116,10 @@ def _report_rows(W, S, hi, shards):
     within it, their values, where each slice starts: see RowSync.report); ``S`` takes their values. The
     rows are read in order, each written to its slice's next place."""
     rows = _changed_rows(W, S, hi)
-    start, at = _slices(rows, shards)
-    within = np.empty(len(rows), np.int64)
+    start, place, within = _slices(rows, shards)
     vals = np.empty((len(rows), W.shape[1]), W.dtype)
     for j in range(len(rows)):
-        r = rows[j]
-        i = at[r % shards]
-        at[r % shards] += 1
-        within[i] = r // shards
+        r, i = rows[j], place[j]
         for k in range(W.shape[1]):
             vals[i, k] = S[r, k] = W[r, k]
     return within, vals, start
@@ -127,16 +131,12 @@ def _report_changes(W, S, hi, decode, shards):
     ``_report_rows``'s, with their changes from it as float16 codes (w2v.half); the rows of ``W`` take ``S``
     plus their rounded changes (``S`` stays until combined)."""
     rows = _changed_rows(W, S, hi)
-    start, at = _slices(rows, shards)
-    within = np.empty(len(rows), np.int64)
+    start, place, within = _slices(rows, shards)
     change = np.empty(W.shape[1], np.float32)
     bits = change.view(np.uint32)
     codes = np.empty((len(rows), W.shape[1]), np.uint16)
     for j in range(len(rows)):
-        r = rows[j]
-        i = at[r % shards]
-        at[r % shards] += 1
-        within[i] = r // shards
+        r, i = rows[j], place[j]
         for k in range(W.shape[1]):
             change[k] = W[r, k] - S[r, k]
         for k in range(W.shape[1]):  # (a loop of its own, which LLVM vectorises)
@@ -148,14 +148,15 @@ def _report_changes(W, S, hi, decode, shards):
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _merged(rows):
-    """The owner j and position p of every row of the slices ``rows`` (a tuple: slice j's rows within it, in
-    increasing order), in the order of the rows themselves (row rows[j][p] * len(rows) + j)."""
+    """The owner j, position p and row (rows[j][p] * len(rows) + j) of every row of the slices ``rows`` (a
+    tuple: slice j's rows within it, in increasing order), in the rows' order."""
     n = len(rows)
     total = 0
     for j in range(n):
         total += rows[j].shape[0]
     owner = np.empty(total, np.int64)
     at = np.empty(total, np.int64)
+    row = np.empty(total, np.int64)
     pos = np.zeros(n, np.int64)
     for i in range(total):
         best, bj = -1, 0
@@ -165,20 +166,18 @@ def _merged(rows):
                 r = rows[j][p] * n + j
                 if best < 0 or r < best:
                     best, bj = r, j
-        owner[i], at[i] = bj, pos[bj]
+        owner[i], at[i], row[i] = bj, pos[bj], best
         pos[bj] += 1
-    return owner, at
+    return owner, at, row
 
 
 @numba.njit(cache=True, nogil=True)
 def _take_values(W, S, rows, vals):
     """Set the rows of the slices ``rows`` (a tuple, slice j's rows within it) of the model ``W`` and of its
     snapshot ``S`` to the combined values ``vals`` (a tuple likewise), in the rows' order."""
-    n = len(rows)
-    owner, at = _merged(rows)
+    owner, at, row = _merged(rows)
     for i in range(owner.shape[0]):
-        j, p = owner[i], at[i]
-        r = rows[j][p] * n + j
+        j, p, r = owner[i], at[i], row[i]
         v = vals[j]
         for k in range(W.shape[1]):
             W[r, k] = S[r, k] = v[p, k]
@@ -189,11 +188,9 @@ def _take_changes(W, S, rows, codes, decode):
     """Set the rows of the slices ``rows`` (a tuple, slice j's rows within it) of the model ``W`` and of its
     snapshot ``S`` to those of ``S`` plus the combined changes ``codes`` (a tuple of float16 codes), in
     the rows' order."""
-    n = len(rows)
-    owner, at = _merged(rows)
+    owner, at, row = _merged(rows)
     for i in range(owner.shape[0]):
-        j, p = owner[i], at[i]
-        r = rows[j][p] * n + j
+        j, p, r = owner[i], at[i], row[i]
         c = codes[j]
         for k in range(W.shape[1]):
             x = S[r, k] + decode[c[p, k]]
