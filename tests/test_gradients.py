@@ -294,18 +294,57 @@ def test_nce_is_logistic_regression_on_shifted_logits(rng):
 
 @pytest.mark.parametrize("loss", ["ns", "nce", "hs"])
 def test_asking_for_a_targets_rows_ahead_changes_nothing(rng, loss):
-    """``output_ask`` (the rows of a target a few positions on, asked of the caches) is a hint: every row
-    of every target, the last included, asked for, and no weight moves."""
+    """``output_ask`` (the rows of a target a few positions on, asked of the caches) moves no weight: every
+    row of every target, the last included, asked for. A sampled layer draws the target's rows into the
+    slot it is given: the target first, then ``negative`` noise words (NS skips one equal to the target)."""
     import numba
 
-    tabs, cfg, W_in, W_out, _ = setup_step(rng, "sg", loss)
+    tabs, cfg, W_in, W_out, sc = setup_step(rng, "sg", loss)
 
     @numba.njit
-    def ask_all(W_out, out, cfg):
+    def ask_all(W_out, out, cfg, sc, slot, state):
         for t in range(len(COUNTS)):
-            output_kernels.output_ask(t, W_out, out, cfg)
+            state = output_kernels.output_ask(t, W_out, out, cfg, sc, slot, state)
+        return state
 
     before = W_out.copy()
-    ask_all(W_out, tabs, cfg)
-    assert np.array_equal(W_out, before)
-    assert (type(tabs) in output_kernels.ASK_AHEAD) == (loss != "hs")  # HS asks for nothing (RESULTS.md)
+    for slot in (-1, 0, 2):
+        ask_all(W_out, tabs, cfg, sc, slot, np.uint64(7))
+        assert np.array_equal(W_out, before)
+    assert type(tabs) in output_kernels.ASK_AHEAD
+    if loss != "hs":
+        t = len(COUNTS) - 1
+        n = sc.n_drawn[2]
+        drawn = sc.drawn[2, :n]
+        assert drawn[0] == t and 1 <= n <= cfg.negative + 1
+        if loss == "ns":
+            assert t not in drawn[1:]
+        else:
+            assert n == cfg.negative + 1
+
+
+@pytest.mark.parametrize("loss", ["ns", "nce"])
+def test_a_step_trains_the_rows_drawn_ahead(rng, loss):
+    """With ``sc.slot`` set, a sampled step trains exactly the rows drawn for it ahead; with -1 (the classic
+    skip-gram, the NPLM) it draws its own."""
+    import numba
+
+    tabs, cfg, W_in, W_out, sc = setup_step(rng, "sg", loss)
+
+    @numba.njit
+    def ask_then_step(h, target, W_out, out, cfg, sc, slot, alpha):
+        state = output_kernels.output_ask(target, W_out, out, cfg, sc, slot, np.uint64(11))
+        sc.slot[0] = slot
+        return output_kernels.output_step(h, target, W_out, out, cfg, sc, state, alpha)
+
+    h = rng.normal(0, 0.5, D)
+    before = W_out.copy()
+    ask_then_step(h, 3, W_out, tabs, cfg, sc, 1, 0.1)
+    moved = set(np.flatnonzero(np.any(W_out != before, axis=1)).tolist())
+    assert moved == set(sc.drawn[1, :sc.n_drawn[1]].tolist())
+    sc.drawn[1].fill(0)  # a step told to draw its own does not read the slot
+    before = W_out.copy()
+    ask_then_step(h, 3, W_out, tabs, cfg, sc, -1, 0.1)
+    moved = set(np.flatnonzero(np.any(W_out != before, axis=1)).tolist())
+    own = set(sc.targets[:cfg.negative + 1].tolist())
+    assert 3 in moved and moved <= own

@@ -53,6 +53,22 @@ def draw_noise(noise, r):
 
 
 @numba.njit(inline="always")
+def draw_targets(target, noise, negative, keep_target, into, state):
+    """A sampled step's rows into ``into``: the target, then ``negative`` draws from the noise table; a draw
+    equal to the target is skipped (word2vec.c's negative sampling) unless ``keep_target`` (NCE). Returns
+    (how many, rng state)."""
+    into[0] = target
+    n = 1
+    for _ in range(negative):
+        state, r = rng_next(state)
+        w = draw_noise(noise, r)
+        if w != target or keep_target:
+            into[n] = w
+            n += 1
+    return n, state
+
+
+@numba.njit(inline="always")
 def chunk_seed(seed, epoch, position):
     """The random state of the chunk that starts at ``position`` of epoch ``epoch``."""
     s = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(epoch) * np.uint64(0xD1B54A32D192ED03)
@@ -163,7 +179,36 @@ def prefetch(typingctx, arr, i):
 # ---------------------------------------------------------------- a lane's private copy of shared rows
 # A lane may train its own copy of some rows of a shared matrix (the NPLM's hidden layer, the hierarchical
 # softmax's hottest nodes) and add what it learned to the shared rows now and then, instead of writing
-# them on every example: ``take_rows`` starts the copy and its snapshot, ``give_rows`` adds the change.
+# them on every example: ``take_rows`` starts the copy and its snapshot, ``give_rows`` adds the change,
+# ``out_row`` reads a row from the copy where it has one.
+def hot_pick(W_out, W_hot, r):  # pragma: no cover - replaced by the overload inside Numba
+    """(the array, the index) that hold row ``r`` of a shared matrix (``out_row``)."""
+    raise NotImplementedError
+
+
+@overload(hot_pick, jit_options={"forceinline": True})
+def _hot_pick_impl(W_out, W_hot, r):
+    if W_hot is None or isinstance(W_hot, (numba.types.NoneType, numba.types.Omitted)):
+        return lambda W_out, W_hot, r: (W_out, r)
+
+    def impl(W_out, W_hot, r):
+        first = W_out.shape[0] - W_hot.shape[0]
+        if r >= first:
+            return W_hot, r - first
+        return W_out, r
+    return impl
+
+
+@numba.njit(inline="always")
+def out_row(W_out, W_hot, r):
+    """Row ``r`` of a shared matrix (the output layer): ``W_out[r]``, or the lane's own copy when ``r`` is
+    among the last ``len(W_hot)`` rows (``W_hot`` None: always ``W_out[r]``). (Numba's IR inlining: a row
+    view may not be returned from a compiled call in kernels without reference counting; ``hot_pick``
+    returns arrays it was given.)"""
+    M, i = hot_pick(W_out, W_hot, r)
+    return M[i]
+
+
 @numba.njit(inline="always")
 def take_rows(shared, mine, base):
     """``mine`` and ``base`` (k x d) from the last k rows of ``shared``."""

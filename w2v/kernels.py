@@ -58,6 +58,7 @@ class Config(NamedTuple):
 
 
 NO_LOCK = np.zeros(0, np.float32)
+OUT_AHEAD = 2  # positions between asking for a centre word's output rows (output_ask) and training it
 
 
 class Weights(NamedTuple):
@@ -101,6 +102,9 @@ class Scratch(NamedTuple):
     S: np.ndarray  # (2 window, rows) their scores
     W_hot: np.ndarray  # (cfg.hot, W_out's columns) the lane's copy of the hot output rows (output/kernels.py)
     W_base: np.ndarray  # the same rows as the chunk took them
+    drawn: np.ndarray  # (OUT_AHEAD + 1, negative + 1) the rows of the centres asked for ahead (output_ask)
+    n_drawn: np.ndarray  # (OUT_AHEAD + 1,) how many in each slot
+    slot: np.ndarray  # (1,) the slot of the centre being trained, or -1: its rows are drawn at its step
 
 
 class Tables(NamedTuple):
@@ -122,7 +126,9 @@ def make_scratch(weights, cfg):
                    np.empty(cfg.negative + 1, np.int32), ns_codes, np.empty(n_out, np.float64),
                    np.empty((2 * cfg.window, dim), W_in.dtype), np.empty((2 * cfg.window, dim), W_in.dtype),
                    np.empty((2 * cfg.window, n_out), np.float64),
-                   np.empty(hot, W_out.dtype), np.empty(hot, W_out.dtype))
+                   np.empty(hot, W_out.dtype), np.empty(hot, W_out.dtype),
+                   np.empty((OUT_AHEAD + 1, cfg.negative + 1), np.int32), np.zeros(OUT_AHEAD + 1, np.int64),
+                   np.full(1, -1, np.int64))
 
 
 @numba.njit(fastmath=FASTMATH, inline="always")
@@ -254,7 +260,24 @@ def architecture(alloc=window_alloc, start=window_start, finish=window_finish, r
     return register
 
 
-OUT_AHEAD = 2  # positions between asking for a centre word's output rows (output_ask) and training it
+
+
+@numba.njit(inline="always")
+def ask_first(sen, n, W_out, out, cfg, sc, state):
+    """A sentence's first OUT_AHEAD centres asked for (output_ask) before any is trained."""
+    for p in range(min(n, OUT_AHEAD)):
+        state = output_ask(sen[p], W_out, out, cfg, sc, p % (OUT_AHEAD + 1), state)
+    return state
+
+
+@numba.njit(inline="always")
+def ask_next(sen, n, p, W_out, out, cfg, sc, state):
+    """Before centre ``p`` trains: ask for centre ``p + OUT_AHEAD`` (its output rows: a sampled layer draws
+    its noise words now, into the scratch's slot for it) and point the step at centre ``p``'s slot."""
+    if p + OUT_AHEAD < n:
+        state = output_ask(sen[p + OUT_AHEAD], W_out, out, cfg, sc, (p + OUT_AHEAD) % (OUT_AHEAD + 1), state)
+    sc.slot[0] = p % (OUT_AHEAD + 1)
+    return state
 
 
 @numba.njit(inline="always")
@@ -271,9 +294,13 @@ def _sg_sentence(sen, n, weights, out, cfg, sc, loss, predictions, state, alpha)
     at a time. ``SHARED`` is a compile-time constant (``sg_sentence``, ``sg_classic_sentence``): each kernel
     compiles only the output step it calls."""
     W_in, W_out, context = weights.W_in, weights.W_out, sc.context
+    if SHARED:
+        state = ask_first(sen, n, W_out, out, cfg, sc, state)
     for p in range(n):
-        if p + OUT_AHEAD < n:
-            output_ask(sen[p + OUT_AHEAD], W_out, out, cfg)
+        if SHARED:
+            state = ask_next(sen, n, p, W_out, out, cfg, sc, state)
+        elif p + OUT_AHEAD < n:
+            output_ask(sen[p + OUT_AHEAD], W_out, out, cfg, sc, -1, state)  # (the rows only: see ask_next)
         lo, hi, state = dynamic_window(state, p, n, cfg.window)
         if SHARED:
             n_ctx = 0
@@ -306,9 +333,9 @@ sg_classic_sentence = architecture()(jit.renamed(_sg_sentence, "sg_classic_sente
 def cbow_sentence(sen, n, weights, out, cfg, sc, loss, predictions, state, alpha):
     """CBOW: the words of the window together predict the word at its centre."""
     W_in, W_out, context = weights.W_in, weights.W_out, sc.context
+    state = ask_first(sen, n, W_out, out, cfg, sc, state)
     for p in range(n):
-        if p + OUT_AHEAD < n:
-            output_ask(sen[p + OUT_AHEAD], W_out, out, cfg)
+        state = ask_next(sen, n, p, W_out, out, cfg, sc, state)
         lo, hi, state = dynamic_window(state, p, n, cfg.window)
         if hi - lo > 1:
             n_ctx = 0

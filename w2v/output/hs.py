@@ -14,6 +14,8 @@ from w2v.output import Layer
 # copy's snapshot: both stay in a core's L2 cache)
 HOT_VISITS = 16
 HOT_BYTES = 256 * 1024
+# the inner nodes nearest the root that asking ahead leaves to the caches (output/kernels.py path_ask)
+CACHED_NODES = 2048
 
 
 class Tables(NamedTuple):

@@ -29,7 +29,7 @@ from numba.core.errors import TypingError
 from numba.extending import overload
 
 from w2v.blas import add_outer
-from w2v.jit import FASTMATH, axpy4, cast_like, dots4, draw_noise, prefetch, row_compiler, rng_next
+from w2v.jit import FASTMATH, axpy4, cast_like, dots4, draw_targets, out_row, prefetch, row_compiler
 from w2v.output import hs, nce, ns, softmax
 
 # ---------------------------------------------------------------- registration
@@ -61,9 +61,11 @@ def rows_layer(tables_class):
 
 
 def asks_ahead(*tables_classes):
-    """Register ``fn(target, W_out, out, cfg)`` for ``tables_classes``: it asks the caches (jit.prefetch) for
-    the rows of ``W_out`` that will predict ``target`` a few predictions from now (``output_ask``), and
-    changes nothing. A layer without one asks for nothing."""
+    """Register ``fn(target, W_out, out, cfg, sc, slot, state) -> state`` for ``tables_classes``: it asks the
+    caches (jit.prefetch) for the rows of ``W_out`` that will predict ``target`` a few centres from now
+    (``output_ask``) and changes no weight. A sampled layer draws that centre's rows now, into
+    ``sc.drawn[slot]``, where its step finds them (``slot`` -1: the rows are drawn at the step, and only the
+    target's is asked for). A layer without one asks for nothing."""
     def register(fn):
         fn = numba.njit(inline="always")(fn)
         for cls in tables_classes:
@@ -138,34 +140,7 @@ def _logistic_impl(x, like):
 # tens to thousands of updates a chunk, so a lane's change over a chunk is already about what the row
 # needs, and the lanes' changes summed overshoot (cbow/hs lost 0.6-2.3 analogy points over four seeds);
 # their mean keeps the quality (bench/RESULTS.md, "The root of the tree in each lane's cache"). With one
-# thread there are none: bit for bit the plain step.
-def hot_pick(W_out, W_hot, r):  # pragma: no cover - replaced by the overload inside Numba
-    """(the array, the index) that hold row ``r`` of the output layer (``out_row``)."""
-    raise NotImplementedError
-
-
-@overload(hot_pick, jit_options={"forceinline": True})
-def _hot_pick_impl(W_out, W_hot, r):
-    if W_hot is None or isinstance(W_hot, (numba.types.NoneType, numba.types.Omitted)):
-        return lambda W_out, W_hot, r: (W_out, r)
-
-    def impl(W_out, W_hot, r):
-        first = W_out.shape[0] - W_hot.shape[0]
-        if r >= first:
-            return W_hot, r - first
-        return W_out, r
-    return impl
-
-
-@numba.njit(inline="always")
-def out_row(W_out, W_hot, r):
-    """Row ``r`` of the output layer: ``W_out[r]``, or the lane's own copy when ``r`` is among the last
-    ``len(W_hot)`` rows (``W_hot`` None: always ``W_out[r]``). (Numba's IR inlining: a row view may not
-    be returned from a compiled call in kernels without reference counting; ``hot_pick`` returns arrays
-    it was given.)"""
-    M, i = hot_pick(W_out, W_hot, r)
-    return M[i]
-
+# thread there are none: bit for bit the plain step. The steps read a row through jit.out_row.
 
 # ---------------------------------------------------------------- the logistic step
 def _shifted(x, log_kq, w):  # pragma: no cover - replaced by the overload inside Numba
@@ -286,18 +261,14 @@ def step_row(row, S, t, H, n_in, alpha):
 # ---------------------------------------------------------------- the logistic layers
 @numba.njit(inline="always")
 def _sampled(target, noise, negative, keep_target, sc, state):
-    """The target (code 0, label 1) and ``negative`` draws from the noise table (code 1, label 0) in the
-    scratch buffers; a draw equal to the target is skipped unless ``keep_target``."""
-    targets = sc.targets
-    targets[0] = target
-    n = 1
-    for _ in range(negative):
-        state, r = rng_next(state)
-        w = draw_noise(noise, r)
-        if w != target or keep_target:
-            targets[n] = w
-            n += 1
-    return targets[:n], sc.ns_codes[:n], state
+    """The rows of a sampled step: drawn for this centre when it was asked for ahead (``sc.slot[0]``, the
+    window models: ``ns_ask``, ``nce_ask``), else drawn now (the classic skip-gram's pairs, the NPLM's examples)."""
+    slot = sc.slot[0]
+    if slot < 0:
+        n, state = draw_targets(target, noise, negative, keep_target, sc.targets, state)
+        return sc.targets[:n], sc.ns_codes[:n], state
+    n = sc.n_drawn[slot]
+    return sc.drawn[slot, :n], sc.ns_codes[:n], state
 
 
 @logistic_targets(ns.Tables)
@@ -307,10 +278,31 @@ def ns_targets(target, out, cfg, sc, state):
     return rows, codes, None, True, state
 
 
-@asks_ahead(ns.Tables, nce.Tables)
-def word_row_ask(target, W_out, out, cfg):
-    """Negative sampling and NCE: the target's own row (its noise words are drawn only when it is trained)."""
-    prefetch(W_out, target)
+@numba.njit(inline="always")
+def _draw_ahead(target, W_out, noise, negative, keep_target, sc, slot, state):
+    """A centre's rows drawn when it is asked for into ``sc.drawn[slot]``, where its step
+    reads them, and asked of the caches: most noise rows are in none. ``slot`` -1 (the classic skip-gram, whose
+    pairs draw their own): the target's row only."""
+    if slot < 0:
+        prefetch(W_out, target)
+        return state
+    n, state = draw_targets(target, noise, negative, keep_target, sc.drawn[slot], state)
+    sc.n_drawn[slot] = n
+    for j in range(n):
+        prefetch(W_out, sc.drawn[slot, j])
+    return state
+
+
+@asks_ahead(ns.Tables)
+def ns_ask(target, W_out, out, cfg, sc, slot, state):
+    """Negative sampling: the target's row and its noise words', drawn now."""
+    return _draw_ahead(target, W_out, out.noise, cfg.negative, False, sc, slot, state)
+
+
+@asks_ahead(nce.Tables)
+def nce_ask(target, W_out, out, cfg, sc, slot, state):
+    """NCE: the same, a noise word equal to the target kept."""
+    return _draw_ahead(target, W_out, out.noise, cfg.negative, True, sc, slot, state)
 
 
 @logistic_targets(nce.Tables)
@@ -318,6 +310,18 @@ def nce_targets(target, out, cfg, sc, state):
     """NCE: the same draws, a noise word equal to the target kept, each logit shifted by log(k q(w))."""
     rows, codes, state = _sampled(target, out.noise, cfg.negative, True, sc, state)
     return rows, codes, out.log_kq, True, state
+
+
+@asks_ahead(hs.Tables)
+def path_ask(target, W_out, out, cfg, sc, slot, state):
+    """Hierarchical softmax: the rows of the target's inner nodes below the top ``hs.CACHED_NODES`` (those
+    stay in cache: nearly every prediction passes them)."""
+    first_cached = W_out.shape[0] - hs.CACHED_NODES
+    for j in range(out.offsets[target], out.offsets[target + 1]):
+        node = out.points[j]
+        if node < first_cached:
+            prefetch(W_out, node)
+    return state
 
 
 @logistic_targets(hs.Tables)
@@ -458,19 +462,20 @@ def _output_block(H, n_in, target, W_out, out, cfg, sc, state, alpha):
     return impl
 
 
-def output_ask(target, W_out, out, cfg):  # pragma: no cover - Numba's overload
-    """Ask the caches for the rows that will predict ``target`` (the layer's ``asks_ahead``; else nothing)."""
+def output_ask(target, W_out, out, cfg, sc, slot, state):  # pragma: no cover - Numba's overload
+    """Ready the rows that will predict ``target`` (the layer's ``asks_ahead``; else nothing); returns the
+    rng state."""
     raise NotImplementedError
 
 
 @overload(output_ask, jit_options={"forceinline": True})
-def _output_ask(target, W_out, out, cfg):
+def _output_ask(target, W_out, out, cfg, sc, slot, state):
     ask = ASK_AHEAD.get(getattr(out, "instance_class", None))
     if ask is None:
-        return lambda target, W_out, out, cfg: None
+        return lambda target, W_out, out, cfg, sc, slot, state: state
 
-    def impl(target, W_out, out, cfg):
-        ask(target, W_out, out, cfg)
+    def impl(target, W_out, out, cfg, sc, slot, state):
+        return ask(target, W_out, out, cfg, sc, slot, state)
     return impl
 
 
