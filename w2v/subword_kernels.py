@@ -36,8 +36,7 @@ import numba
 import numpy as np
 
 from w2v.jit import FASTMATH, cast_like, prefetch, renamed
-from w2v.kernels import (NO_LOCK, OUT_AHEAD, architecture, ask_first, ask_next, dynamic_window, make_scratch,
-                         window_finish, window_start)
+from w2v.kernels import NO_LOCK, OUT_AHEAD, architecture, dynamic_window, make_scratch, window_finish, window_start
 from w2v.output.kernels import output_ask, output_block, output_step
 
 
@@ -223,13 +222,9 @@ def _sg_subword_sentence(sen, n, weights, out, cfg, ring, loss, predictions, sta
     """Skip-gram with subwords: the mean of each context word's rows predicts the word at the centre (``CENTRE``:
     with shared targets, ``sg_subword_sentence``, or one pair at a time, ``sg_subword_classic_sentence``)."""
     composed = 0
-    if SHARED:
-        state = ask_first(sen, n, weights.W_out, out, cfg, ring.sc, state)
     for p in range(n):
-        if SHARED:
-            state = ask_next(sen, n, p, weights.W_out, out, cfg, ring.sc, state)
-        elif p + OUT_AHEAD < n:
-            output_ask(sen[p + OUT_AHEAD], weights.W_out, out, cfg, ring.sc, -1, state)  # (the rows only)
+        if p + OUT_AHEAD < n:  # (the target's row only: noise drawn ahead slowed subwords, see output_ask)
+            output_ask(sen[p + OUT_AHEAD], weights.W_out, out, cfg, ring.sc, -1, state)
         lo, hi, state = dynamic_window(state, p, n, cfg.window)
         composed = _slide(ring, weights, sen, n, hi, composed)
         l, m, state = CENTRE(ring, sen, p, lo, hi, weights.W_out, out, cfg, state, alpha)
@@ -242,11 +237,11 @@ def _sg_subword_sentence(sen, n, weights, out, cfg, ring, loss, predictions, sta
     return loss, predictions, state
 
 
-CENTRE, SHARED = sg_subword_centre, True  # placeholders: the specialised copies set them
+CENTRE = sg_subword_centre  # placeholder: the specialised copies set it
 sg_subword_sentence = architecture(alloc=ring_alloc, start=ring_start, finish=ring_finish)(
-    renamed(_sg_subword_sentence, "sg_subword_sentence", CENTRE=sg_subword_centre, SHARED=True))
+    renamed(_sg_subword_sentence, "sg_subword_sentence", CENTRE=sg_subword_centre))
 sg_subword_classic_sentence = architecture(alloc=ring_alloc, start=ring_start, finish=ring_finish)(
-    renamed(_sg_subword_sentence, "sg_subword_classic_sentence", CENTRE=sg_subword_classic_centre, SHARED=False))
+    renamed(_sg_subword_sentence, "sg_subword_classic_sentence", CENTRE=sg_subword_classic_centre))
 
 
 @architecture(alloc=ring_alloc, start=ring_start, finish=ring_finish)
@@ -254,9 +249,9 @@ def cbow_subword_sentence(sen, n, weights, out, cfg, ring, loss, predictions, st
     """CBOW with subwords: the mean (or with --cbow-sum the sum) of every row of the window's context
     words predicts the word at its centre."""
     composed = 0
-    state = ask_first(sen, n, weights.W_out, out, cfg, ring.sc, state)
     for p in range(n):
-        state = ask_next(sen, n, p, weights.W_out, out, cfg, ring.sc, state)
+        if p + OUT_AHEAD < n:
+            output_ask(sen[p + OUT_AHEAD], weights.W_out, out, cfg, ring.sc, -1, state)
         lo, hi, state = dynamic_window(state, p, n, cfg.window)
         composed = _slide(ring, weights, sen, n, hi, composed)
         if hi - lo > 1:

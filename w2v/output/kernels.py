@@ -315,7 +315,10 @@ def nce_targets(target, out, cfg, sc, state):
 @asks_ahead(hs.Tables)
 def path_ask(target, W_out, out, cfg, sc, slot, state):
     """Hierarchical softmax: the rows of the target's inner nodes below the top ``hs.CACHED_NODES`` (those
-    stay in cache: nearly every prediction passes them)."""
+    stay in cache: nearly every prediction passes them). Nothing for ``slot`` -1 (the classic skip-gram, the
+    subword models, whose own rows' misses the path's would compete with)."""
+    if slot < 0:
+        return state
     first_cached = W_out.shape[0] - hs.CACHED_NODES
     for j in range(out.offsets[target], out.offsets[target + 1]):
         node = out.points[j]
