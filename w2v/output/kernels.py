@@ -261,8 +261,9 @@ def step_row(row, S, t, H, n_in, alpha):
 # ---------------------------------------------------------------- the logistic layers
 @numba.njit(inline="always")
 def _sampled(target, noise, negative, keep_target, sc, state):
-    """The rows of a sampled step: drawn for this centre when it was asked for ahead (``sc.slot[0]``, the
-    window models: ``ns_ask``, ``nce_ask``), else drawn now (the classic skip-gram's pairs, the NPLM's examples)."""
+    """The rows of a sampled step: drawn for this centre when it was asked for ahead (``sc.slot[0]``: sg and
+    cbow, ``ns_ask`` / ``nce_ask``), else drawn now (the classic skip-gram's pairs, the subword models, the
+    NPLM's examples)."""
     slot = sc.slot[0]
     if slot < 0:
         n, state = draw_targets(target, noise, negative, keep_target, sc.targets, state)
@@ -280,9 +281,9 @@ def ns_targets(target, out, cfg, sc, state):
 
 @numba.njit(inline="always")
 def _draw_ahead(target, W_out, noise, negative, keep_target, sc, slot, state):
-    """A centre's rows drawn when it is asked for into ``sc.drawn[slot]``, where its step
-    reads them, and asked of the caches: most noise rows are in none. ``slot`` -1 (the classic skip-gram, whose
-    pairs draw their own): the target's row only."""
+    """A centre's rows drawn when it is asked for, into ``sc.drawn[slot]`` where its step reads them, and
+    asked of the caches: most noise rows are in none. ``slot`` -1 (the classic skip-gram, whose pairs draw
+    their own, and the subword models): the target's row only."""
     if slot < 0:
         prefetch(W_out, target)
         return state
