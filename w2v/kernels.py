@@ -300,7 +300,7 @@ def _sg_sentence(sen, n, weights, out, cfg, sc, loss, predictions, state, alpha)
         if SHARED:
             state = ask_next(sen, n, p, W_out, out, cfg, sc, state)
         elif p + OUT_AHEAD < n:
-            output_ask(sen[p + OUT_AHEAD], W_out, out, cfg, sc, -1, state)  # (the rows only: see ask_next)
+            state = output_ask(sen[p + OUT_AHEAD], W_out, out, cfg, sc, -1, state)  # (the target's row: see ask_next)
         lo, hi, state = dynamic_window(state, p, n, cfg.window)
         if SHARED:
             n_ctx = 0

@@ -224,7 +224,7 @@ def _sg_subword_sentence(sen, n, weights, out, cfg, ring, loss, predictions, sta
     composed = 0
     for p in range(n):
         if p + OUT_AHEAD < n:  # (the target's row only: noise drawn ahead slowed subwords, see output_ask)
-            output_ask(sen[p + OUT_AHEAD], weights.W_out, out, cfg, ring.sc, -1, state)
+            state = output_ask(sen[p + OUT_AHEAD], weights.W_out, out, cfg, ring.sc, -1, state)
         lo, hi, state = dynamic_window(state, p, n, cfg.window)
         composed = _slide(ring, weights, sen, n, hi, composed)
         l, m, state = CENTRE(ring, sen, p, lo, hi, weights.W_out, out, cfg, state, alpha)
@@ -251,7 +251,7 @@ def cbow_subword_sentence(sen, n, weights, out, cfg, ring, loss, predictions, st
     composed = 0
     for p in range(n):
         if p + OUT_AHEAD < n:
-            output_ask(sen[p + OUT_AHEAD], weights.W_out, out, cfg, ring.sc, -1, state)
+            state = output_ask(sen[p + OUT_AHEAD], weights.W_out, out, cfg, ring.sc, -1, state)
         lo, hi, state = dynamic_window(state, p, n, cfg.window)
         composed = _slide(ring, weights, sen, n, hi, composed)
         if hi - lo > 1:
