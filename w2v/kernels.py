@@ -281,6 +281,14 @@ def ask_next(sen, n, p, W_out, out, cfg, sc, state):
 
 
 @numba.njit(inline="always")
+def ask_input(W_in, sen, n, p, window):
+    """Before centre ``p`` trains: ask for the input row of the word ``window + 1`` places on, the first
+    that no window up to centre ``p`` reaches (a rare word's row is in no cache when it enters one)."""
+    if p + window + 1 < n:
+        jit.prefetch(W_in, sen[p + window + 1])
+
+
+@numba.njit(inline="always")
 def dynamic_window(state, p, n, window):
     """word2vec's dynamic window around position ``p``: a reach drawn from 1..window; (lo, hi, state)."""
     state, r = rng_next(state)
@@ -301,6 +309,7 @@ def _sg_sentence(sen, n, weights, out, cfg, sc, loss, predictions, state, alpha)
             state = ask_next(sen, n, p, W_out, out, cfg, sc, state)
         elif p + OUT_AHEAD < n:
             state = output_ask(sen[p + OUT_AHEAD], W_out, out, cfg, sc, -1, state)  # (the target's row: see ask_next)
+        ask_input(W_in, sen, n, p, cfg.window)
         lo, hi, state = dynamic_window(state, p, n, cfg.window)
         if SHARED:
             n_ctx = 0
@@ -336,6 +345,7 @@ def cbow_sentence(sen, n, weights, out, cfg, sc, loss, predictions, state, alpha
     state = ask_first(sen, n, W_out, out, cfg, sc, state)
     for p in range(n):
         state = ask_next(sen, n, p, W_out, out, cfg, sc, state)
+        ask_input(W_in, sen, n, p, cfg.window)
         lo, hi, state = dynamic_window(state, p, n, cfg.window)
         if hi - lo > 1:
             n_ctx = 0
