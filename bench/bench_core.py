@@ -3,9 +3,10 @@
 Each tool trains in a fresh subprocess (so peak RSS is its own), on the same uncompressed text file
 (gensim's corpus_file mode cannot read .xz). Printed per case and tool: raw corpus words per wall second
 of the training step, vocabulary time (w2v: counting + vocabulary + encoding; gensim: build_vocab),
-total wall time (the whole run a user waits for: vocabulary, a first run's compile, training, writing
-the vectors), peak RSS, analogy accuracy (restrict 30000), WS-353 and SimLex-999 Spearman; then the
-ratios w2v / gensim.
+total wall time (the whole run a user waits for: each tool's imports, vocabulary, a first run's compile,
+training, writing the vectors; timed from the child's first statement, as bench_fasttext.py does; before
+2026-12-07 gensim's import, 1.6-1.9 s, was left out while w2v's Numba start-up was in), peak RSS,
+analogy accuracy (restrict 30000), WS-353 and SimLex-999 Spearman; then the ratios w2v / gensim.
 
     python bench/bench_core.py                      # all cases, full bench-en, 1 epoch
     python bench/bench_core.py --cases sg-ns --epochs 3
@@ -44,11 +45,11 @@ CASES = {
 
 CHILD_W2V = r"""
 import json, sys, time
+t0 = time.perf_counter()
 sys.path.insert(0, {root!r})
 from w2v.api import train
 cfg = dict(model={model!r}, loss={loss!r}, dim=100, window=5, negative=5, min_count=5, sample=1e-3,
                   epochs={epochs}, threads={threads}, seed=1, shared_targets={shared})
-t0 = time.perf_counter()
 r = train({corpus!r}, **cfg, progress=False)
 r.vectors.save({out!r})
 total = time.perf_counter() - t0
@@ -59,11 +60,12 @@ print(json.dumps(dict(vocab_s=r.vocab_seconds, train_s=r.train_seconds, total_s=
 
 CHILD_GENSIM = r"""
 import json, time
+t0 = time.perf_counter()
 from gensim.models import Word2Vec
 hs = {loss!r} == 'hs'
-t0 = time.perf_counter()
 m = Word2Vec(vector_size=100, window=5, min_count=5, sample=1e-3, sg=int({model!r} == 'sg'), hs=int(hs),
              negative=0 if hs else 5, workers={threads}, seed=1)
+tv = time.perf_counter()
 m.build_vocab(corpus_file={corpus!r})
 t1 = time.perf_counter()
 m.train(corpus_file={corpus!r}, total_words=m.corpus_total_words, epochs={epochs})
@@ -71,7 +73,7 @@ t2 = time.perf_counter()
 m.wv.save_word2vec_format({out!r}, binary=True)
 total = time.perf_counter() - t0
 hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]
-print(json.dumps(dict(vocab_s=t1 - t0, train_s=t2 - t1, total_s=total, tokens=m.corpus_total_words,
+print(json.dumps(dict(vocab_s=t1 - tv, train_s=t2 - t1, total_s=total, tokens=m.corpus_total_words,
                       rss_mb=int(hwm) / 1024, vocab=len(m.wv))))
 """
 
