@@ -101,3 +101,25 @@ def test_every_choice_resolves_to_its_code():
         assert entry.name == name
         tables = entry.tables(__import__("numpy").array([5, 3, 2]), type("C", (), {"model": "sg", "negative": 2, "noise_power": 0.75}))
         assert type(tables) in output_kernels.LOGISTIC_TARGETS or type(tables) in output_kernels.ROWS_STEPS, name
+
+
+def test_a_lane_kernels_digest_covers_every_w2v_module_its_steps_read():
+    """Numba's disk cache checks only a cached kernel's own file, and freezes the globals it reads: the lane
+    kernel's name carries a digest of the sources it compiles in (kernels.lane_kernel). Every w2v module
+    that the kernel modules take a module, a function or a constant from must be among them, or editing it
+    (hs.CACHED_NODES, say) would load a stale kernel."""
+    import types
+
+    from w2v import jit, kernels, nplm_kernels, subword_kernels
+    from w2v.output import kernels as output_kernels
+
+    covered = {os.path.abspath(p) for p in (jit.__file__, kernels.__file__, *output_kernels.SOURCES)}
+    covered.add(os.path.abspath(sys.modules["w2v.scan"].__file__))
+    for module in (kernels, output_kernels, subword_kernels, nplm_kernels):  # (each sentence file: its own)
+        source = open(module.__file__).read()
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("w2v"):
+                for alias in node.names:
+                    value = getattr(module, alias.asname or alias.name)
+                    of = value if isinstance(value, types.ModuleType) else sys.modules[node.module]
+                    assert os.path.abspath(of.__file__) in covered, (module.__name__, node.module, alias.name)

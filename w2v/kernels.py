@@ -29,7 +29,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from w2v import jit
+from w2v import jit, scan
 from w2v.jit import FASTMATH, MASK32, cast_like, chunk_seed, give_rows, rng_next, take_rows
 from w2v.output import kernels as output_kernels
 from w2v.output.kernels import output_ask, output_block, output_step
@@ -428,7 +428,8 @@ def lane_kernel(path):
         module, _, name = path.rpartition(".")
         sentence = getattr(importlib.import_module(module), name)
         alloc, start, finish, refcounts = ARCHITECTURES[sentence]
-        digest = jit.source_digest(jit.__file__, output_kernels.__file__, __file__, inspect.getfile(sentence.py_func))
+        digest = jit.source_digest(jit.__file__, *output_kernels.SOURCES, __file__, scan.__file__,
+                                   inspect.getfile(sentence.py_func))
         fn = jit.renamed(_train_lane, f"train_lane_{name}_{digest}", START=start, SENTENCE=sentence, FINISH=finish)
         kernel = numba.njit(cache=True, nogil=True, fastmath=FASTMATH, _nrt=refcounts,
                             pipeline_class=jit.row_compiler())(fn)

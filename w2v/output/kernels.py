@@ -28,9 +28,15 @@ import numpy as np
 from numba.core.errors import TypingError
 from numba.extending import overload
 
+from w2v import blas
 from w2v.blas import add_outer
 from w2v.jit import FASTMATH, axpy4, cast_like, dots4, draw_targets, out_row, prefetch, row_compiler
 from w2v.output import hs, nce, ns, softmax
+
+# the files whose code and constants (hs.CACHED_NODES, blas's gemm, ...) the output steps compile into a
+# kernel: a lane kernel's name carries their digest (kernels.lane_kernel), so editing any of them compiles it
+# again (Numba's disk cache checks only the kernel's own file)
+SOURCES = (__file__,) + tuple(m.__file__ for m in (blas, hs, nce, ns, softmax))
 
 # ---------------------------------------------------------------- registration
 LOGISTIC_TARGETS = {}  # kernel tables class -> its logistic layer's targets function
