@@ -123,3 +123,19 @@ def test_a_lane_kernels_digest_covers_every_w2v_module_its_steps_read():
                     value = getattr(module, alias.asname or alias.name)
                     of = value if isinstance(value, types.ModuleType) else sys.modules[node.module]
                     assert os.path.abspath(of.__file__) in covered, (module.__name__, node.module, alias.name)
+
+
+def test_a_cached_kernel_compiles_again_when_a_module_it_inlines_changes(tmp_path):
+    """jit.cached names a function's disk-cache entry with a digest of the modules it compiles in: after one
+    of them changes, a fresh process compiles the new value instead of loading the old one from the cache
+    (a plain ``numba.njit(cache=True)`` checks only the function's own file, and would return 1 twice)."""
+    (tmp_path / "consts.py").write_text("import numba\n\n\n@numba.njit(inline='always')\ndef value():\n    return 1\n")
+    (tmp_path / "user.py").write_text("import consts\nfrom w2v import jit\n\n\n@jit.cached(consts)\n"
+                                      "def f():\n    return consts.value()\n")
+    run = [sys.executable, "-c", "import user; print(user.f())"]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), ROOT]))
+    first = subprocess.run(run, cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout
+    (tmp_path / "consts.py").write_text("import numba\n\n\n@numba.njit(inline='always')\ndef value():\n    return 2\n")
+    second = subprocess.run(run, cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout
+    assert (first.strip(), second.strip()) == ("1", "2")
+    assert list((tmp_path / "__pycache__").glob("user.f_*.nbi"))  # (the cache was written, under the digested name)

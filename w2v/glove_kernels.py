@@ -112,7 +112,7 @@ def _seeded(seed):
     return np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(1)
 
 
-@numba.njit(cache=True)
+@jit.cached(jit)  # (the shuffle draws with jit.rng_next)
 def shuffle(rows, cols, vals, seed):
     """Seeded Fisher-Yates shuffle of the three arrays together, in place (no extra memory)."""
     _fisher_yates(rows, cols, vals, 0, rows.shape[0], _seeded(seed))
@@ -134,7 +134,7 @@ def tile_words(n_words, dim, itemsize=4):
     return side
 
 
-@numba.njit(cache=True)
+@jit.cached(jit)  # (the shuffle draws with jit.rng_next)
 def tiled_shuffle(rows, cols, vals, seed, side):
     """Seeded shuffle of the nonzeros in tiles, in place: the pairs whose words fall in the same ``side`` x
     ``side`` block of the (frequency-ranked) ids are together, the tiles in a random order, each tile's pairs

@@ -241,7 +241,7 @@ def give_rows(shared, mine, base, share):
 # compile that fails midway leaves it set: the process's other Numba loops then compile one vector a pass
 # too (their speed changes, never their results' meaning). Numba's disk cache does not see these options:
 # a change to them must change the kernels' sources too (the lane kernels' names carry a digest of this
-# file, and so does GloVe's epoch; output/kernels.py's own functions do not).
+# file, and so do GloVe's epoch and output/kernels.py's own cached functions: ``cached``).
 VECTOR_OPTIONS = ("-force-vector-interleave=1", "-force-vector-interleave=0")  # (while compiling, after)
 _vector_depth = [0]
 
@@ -319,3 +319,16 @@ def source_digest(*paths):
         with open(path, "rb") as f:
             h.update(f.read())
     return h.hexdigest()[:8]
+
+
+def cached(*modules, **options):
+    """``numba.njit(cache=True, **options)`` for a function that compiles in code or constants of the other
+    w2v ``modules`` (an inlined step, a table): its disk-cache entry, named by the function's qualified
+    name, gets their ``source_digest`` in that name, so editing any of them compiles it again (Numba would
+    check the function's own file only). The function keeps its name as a module attribute."""
+    digest = source_digest(*(m.__file__ for m in modules))
+
+    def wrap(fn):
+        fn.__qualname__ = f"{fn.__qualname__}_{digest}"
+        return numba.njit(cache=True, **options)(fn)
+    return wrap

@@ -16,16 +16,16 @@ at the first spill and the caller encodes the corpus by a second read with the c
 
 import os
 
-import numba
 import numpy as np
 
+from w2v import jit, scan
 from w2v.scan import ST_ARENA, ST_N, find_entry
 
 # per run, one raw file each: hashes (sorted), counts, word lengths, offsets into the run's words
 _ARRAYS = (("hash", np.uint64), ("count", np.int64), ("len", np.int32), ("off", np.int64))
 
 
-@numba.njit(cache=True, nogil=True)
+@jit.cached(scan, nogil=True)
 def gather_words(order, e_off, e_len, arena, out, out_off):
     """Copy the words of entries ``order`` (each followed by ``\\n``) into ``out``; their offsets to ``out_off``."""
     a = 0
@@ -40,7 +40,7 @@ def gather_words(order, e_off, e_len, arena, out, out_off):
     return a
 
 
-@numba.njit(cache=True, nogil=True)
+@jit.cached(scan, nogil=True)
 def _sum_equal(h, off, length, count, arena, slots, u_hash, u_off, u_len, u_count):
     """Sum the counts of equal words among entries ``i`` (hash ``h[i]``, bytes ``arena[off[i]:off[i] +
     length[i]]``): distinct words go to ``u_*`` (the first entry's bytes); returns how many there are."""

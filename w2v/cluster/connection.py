@@ -1,8 +1,7 @@
 """Connecting to a Dask cluster: a scheduler's address, or ``local:N`` worker processes started here."""
 
-
-
 from w2v.errors import OptionError
+
 
 def connect(spec):
     """A distributed Client for ``spec``: ``local:N`` starts a LocalCluster of N one-thread worker

@@ -2,10 +2,9 @@
 owners' slices, combined rows taken), what owners do with their slice (``combine``, ``apply``), as
 float32 values or float16 changes (half.py), with the Numba passes over rows that they use."""
 
-
-import numba
 import numpy as np
 
+from w2v import half, jit
 from w2v.half import DECODE, encode, encode_rows
 from w2v.resources import plain_copy
 
@@ -76,7 +75,7 @@ def _frozen(a):
     return a
 
 
-@numba.njit(cache=True, nogil=True)
+@jit.cached(half, nogil=True)
 def _changed_rows(W, S, hi):
     """The rows below ``hi`` of ``W`` that differ from the snapshot ``S``."""
     rows = np.empty(hi, np.int64)
@@ -90,7 +89,7 @@ def _changed_rows(W, S, hi):
     return rows[:n].copy()
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@jit.cached(half, nogil=True, inline="always")
 def _slices(rows, shards):
     """``rows`` (in order) grouped by slice (x % shards), each group keeping their order: where each slice
     starts (shards + 1 bounds), the place of each row in the grouping, and its number within its slice."""
@@ -110,7 +109,7 @@ def _slices(rows, shards):
     return start, place, within
 
 
-@numba.njit(cache=True, nogil=True)
+@jit.cached(half, nogil=True)
 def _report_rows(W, S, hi, shards):
     """The rows below ``hi`` of ``W`` that differ from the snapshot ``S``, grouped by slice (their numbers
     within it, their values, where each slice starts: see RowSync.report); ``S`` takes their values. The
@@ -125,7 +124,7 @@ def _report_rows(W, S, hi, shards):
     return within, vals, start
 
 
-@numba.njit(cache=True, nogil=True)
+@jit.cached(half, nogil=True)
 def _report_changes(W, S, hi, decode, shards):
     """The rows below ``hi`` of ``W`` that differ from the snapshot ``S``, grouped by slice as
     ``_report_rows``'s, with their changes from it as float16 codes (w2v.half); the rows of ``W`` take ``S``
@@ -146,7 +145,7 @@ def _report_changes(W, S, hi, decode, shards):
     return within, codes, start
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@jit.cached(half, nogil=True, inline="always")
 def _merged(rows):
     """The owner j, position p and row (rows[j][p] * len(rows) + j) of every row of the slices ``rows`` (a
     tuple: slice j's rows within it, in increasing order), in the rows' order."""
@@ -171,7 +170,7 @@ def _merged(rows):
     return owner, at, row
 
 
-@numba.njit(cache=True, nogil=True)
+@jit.cached(half, nogil=True)
 def _take_values(W, S, rows, vals):
     """Set the rows of the slices ``rows`` (a tuple, slice j's rows within it) of the model ``W`` and of its
     snapshot ``S`` to the combined values ``vals`` (a tuple likewise), in the rows' order."""
@@ -183,7 +182,7 @@ def _take_values(W, S, rows, vals):
             W[r, k] = S[r, k] = v[p, k]
 
 
-@numba.njit(cache=True, nogil=True)
+@jit.cached(half, nogil=True)
 def _take_changes(W, S, rows, codes, decode):
     """Set the rows of the slices ``rows`` (a tuple, slice j's rows within it) of the model ``W`` and of its
     snapshot ``S`` to those of ``S`` plus the combined changes ``codes`` (a tuple of float16 codes), in
@@ -198,7 +197,7 @@ def _take_changes(W, S, rows, codes, decode):
             S[r, k] = x
 
 
-@numba.njit(cache=True, nogil=True)
+@jit.cached(half, nogil=True)
 def _add_changes(W, rows, codes, decode):
     """Add the changes ``codes`` (float16) to the rows ``rows`` of ``W``."""
     for j in range(rows.shape[0]):
@@ -260,7 +259,7 @@ _REASSOC = {"reassoc", "contract"}
 _MODES = {"sum": SUM, "mean": MEAN, "all": MEAN, "adasum": ADASUM}
 
 
-@numba.njit(cache=True, nogil=True, fastmath=_REASSOC)
+@jit.cached(half, nogil=True, fastmath=_REASSOC)
 def _add_change(res, at, rows, vals, W, n, replicas, mode):
     """Add one replica's changed rows (their values) into the combined rows ``res`` (see combine)."""
     if mode == ADASUM:
@@ -288,7 +287,7 @@ def _add_change(res, at, rows, vals, W, n, replicas, mode):
             res[a, k] += np.float32(scale * (vals[j, k] - W[r, k]))
 
 
-@numba.njit(cache=True, nogil=True, fastmath=_REASSOC)
+@jit.cached(half, nogil=True, fastmath=_REASSOC)
 def _add_coded(res, at, codes, decode, n, replicas, mode):
     """Add one replica's changes (float16 codes) into the combined changes ``res``, which start at zero (see
     combine)."""
@@ -306,7 +305,7 @@ def _add_coded(res, at, codes, decode, n, replicas, mode):
             res[a, k] += np.float32(scale * decode[codes[j, k]])
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@jit.cached(half, nogil=True, inline="always")
 def _adasum(g, d):
     """``g`` <- AdaSum(g, d) = (1 - g.d / 2|g|^2) g + (1 - g.d / 2|d|^2) d (Maleki et al., "Scaling Distributed
     Training with Adaptive Summation", MLSys 2021), for one row: two orthogonal changes add, two equal

@@ -28,7 +28,7 @@ import numpy as np
 from numba.core.errors import TypingError
 from numba.extending import overload
 
-from w2v import blas
+from w2v import blas, jit
 from w2v.blas import add_outer
 from w2v.jit import FASTMATH, axpy4, cast_like, dots4, draw_targets, out_row, prefetch, row_compiler
 from w2v.output import hs, nce, ns, softmax
@@ -246,8 +246,7 @@ def logistic_block(H, n_in, W_out, rows, codes, log_kq, alpha, G, S, may_repeat,
 
 # the NPLM calls the logistic layer once per example beside its far larger hidden layer: a call, not a
 # copy inlined into its kernel, which keeps the NPLM's compile time down
-logistic_block_call = numba.njit(fastmath=FASTMATH, cache=True,
-                                 pipeline_class=row_compiler())(logistic_block.py_func)
+logistic_block_call = jit.cached(jit, fastmath=FASTMATH, pipeline_class=row_compiler())(logistic_block.py_func)
 
 
 @numba.njit(fastmath=FASTMATH, inline="always")
@@ -395,7 +394,7 @@ def _as_matrix(S, rows, cols, like):
     return S.reshape(S.size).view(like.dtype)[:rows * cols].reshape((rows, cols))
 
 
-@numba.njit(fastmath=FASTMATH, cache=True, pipeline_class=row_compiler())
+@jit.cached(jit, blas, fastmath=FASTMATH, pipeline_class=row_compiler())
 def softmax_block(H, n_in, W_out, targets, alpha, G, S):
     """The full softmax: ``-log p(targets[i] | H[i])`` with ``p = softmax(W_out H[i])`` over every row of
     ``W_out``, for a block of ``n_in`` hidden vectors; returns the summed loss.

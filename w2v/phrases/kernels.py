@@ -5,7 +5,7 @@ connectors) keys, rehashing and pruning it, scoring its rows, and joining phrase
 import numba
 import numpy as np
 
-from w2v import scan
+from w2v import jit, scan
 
 MAX_CONNECTORS = 7  # connector words inside one phrase (8 bits each in a 64-bit key)
 NEED_ROOM = 1  # count_candidates' status: the table needs room
@@ -28,7 +28,7 @@ def _find(ab, mid, table):
     return j
 
 
-@numba.njit(cache=True, nogil=True)
+@jit.cached(scan, nogil=True)
 def count_candidates(ids, n, conn, table, st, room):
     """Count the candidates of the provisional id stream ``ids[:n]`` (-1 at line ends); returns where it
     stopped and a status (0: done, 1: the table holds ``room`` keys, grow or prune it and call again).
@@ -73,7 +73,7 @@ def count_candidates(ids, n, conn, table, st, room):
     return n, 0
 
 
-@numba.njit(cache=True, nogil=True)
+@jit.cached(scan, nogil=True)
 def rehash(rows, new, min_keep):
     """Move the rows (ab, count[, mid]) counted at least ``min_keep`` times into the empty table ``new``;
     returns how many."""
@@ -87,7 +87,7 @@ def rehash(rows, new, min_keep):
     return used
 
 
-@numba.njit(cache=True, nogil=True)
+@jit.cached(scan, nogil=True)
 def score_rows(table, count, scoring, min_count, total, types, threshold):
     """The rows of candidates scoring above ``threshold``, and their scores. ``count[pid]``: unigram
     counts (0 for a pruned word: never joined); ``scoring``: an index into SCORINGS."""
@@ -130,7 +130,7 @@ def empty_table(cap, mid=True):
     return table
 
 
-@numba.njit(cache=True, nogil=True)
+@jit.cached(scan, nogil=True)
 def _lookup(buf, s, e, slots, e_hash, e_off, e_len, arena):
     if e - s > scan.MAX_TOKEN_BYTES:
         return -1
@@ -166,7 +166,7 @@ def _put_pending(out, o, line_start, buf, start_s, start_e, mid_s, mid_e, mid_n,
     return o
 
 
-@numba.njit(cache=True, nogil=True)
+@jit.cached(scan, nogil=True)
 def apply_lines(buf, n, slots, e_hash, e_off, e_len, arena, conn, phrases, delim, out, joined):
     """Join the phrases of the whole lines ``buf[:n]`` into ``out`` (at least n + 1 bytes, times the
     delimiter's length); returns the bytes written. A last line without a newline gets one.
