@@ -2,6 +2,7 @@
 owners' slices, combined rows taken), what owners do with their slice (``combine``, ``apply``), as
 float32 values or float16 changes (half.py), with the Numba passes over rows that they use."""
 
+import numba
 import numpy as np
 
 from w2v import half, jit
@@ -75,7 +76,7 @@ def _frozen(a):
     return a
 
 
-@jit.cached(half, nogil=True)
+@numba.njit(cache=True, nogil=True)
 def _changed_rows(W, S, hi):
     """The rows below ``hi`` of ``W`` that differ from the snapshot ``S``."""
     rows = np.empty(hi, np.int64)
@@ -89,7 +90,7 @@ def _changed_rows(W, S, hi):
     return rows[:n].copy()
 
 
-@jit.cached(half, nogil=True, inline="always")
+@numba.njit(cache=True, nogil=True, inline="always")
 def _slices(rows, shards):
     """``rows`` (in order) grouped by slice (x % shards), each group keeping their order: where each slice
     starts (shards + 1 bounds), the place of each row in the grouping, and its number within its slice."""
@@ -109,7 +110,7 @@ def _slices(rows, shards):
     return start, place, within
 
 
-@jit.cached(half, nogil=True)
+@numba.njit(cache=True, nogil=True)
 def _report_rows(W, S, hi, shards):
     """The rows below ``hi`` of ``W`` that differ from the snapshot ``S``, grouped by slice (their numbers
     within it, their values, where each slice starts: see RowSync.report); ``S`` takes their values. The
@@ -124,7 +125,7 @@ def _report_rows(W, S, hi, shards):
     return within, vals, start
 
 
-@jit.cached(half, nogil=True)
+@jit.cached(half, nogil=True)  # (it compiles in half.encode)
 def _report_changes(W, S, hi, decode, shards):
     """The rows below ``hi`` of ``W`` that differ from the snapshot ``S``, grouped by slice as
     ``_report_rows``'s, with their changes from it as float16 codes (w2v.half); the rows of ``W`` take ``S``
@@ -145,7 +146,7 @@ def _report_changes(W, S, hi, decode, shards):
     return within, codes, start
 
 
-@jit.cached(half, nogil=True, inline="always")
+@numba.njit(cache=True, nogil=True, inline="always")
 def _merged(rows):
     """The owner j, position p and row (rows[j][p] * len(rows) + j) of every row of the slices ``rows`` (a
     tuple: slice j's rows within it, in increasing order), in the rows' order."""
@@ -170,7 +171,7 @@ def _merged(rows):
     return owner, at, row
 
 
-@jit.cached(half, nogil=True)
+@numba.njit(cache=True, nogil=True)
 def _take_values(W, S, rows, vals):
     """Set the rows of the slices ``rows`` (a tuple, slice j's rows within it) of the model ``W`` and of its
     snapshot ``S`` to the combined values ``vals`` (a tuple likewise), in the rows' order."""
@@ -182,7 +183,7 @@ def _take_values(W, S, rows, vals):
             W[r, k] = S[r, k] = v[p, k]
 
 
-@jit.cached(half, nogil=True)
+@numba.njit(cache=True, nogil=True)
 def _take_changes(W, S, rows, codes, decode):
     """Set the rows of the slices ``rows`` (a tuple, slice j's rows within it) of the model ``W`` and of its
     snapshot ``S`` to those of ``S`` plus the combined changes ``codes`` (a tuple of float16 codes), in
@@ -197,7 +198,7 @@ def _take_changes(W, S, rows, codes, decode):
             S[r, k] = x
 
 
-@jit.cached(half, nogil=True)
+@numba.njit(cache=True, nogil=True)
 def _add_changes(W, rows, codes, decode):
     """Add the changes ``codes`` (float16) to the rows ``rows`` of ``W``."""
     for j in range(rows.shape[0]):
@@ -259,7 +260,7 @@ _REASSOC = {"reassoc", "contract"}
 _MODES = {"sum": SUM, "mean": MEAN, "all": MEAN, "adasum": ADASUM}
 
 
-@jit.cached(half, nogil=True, fastmath=_REASSOC)
+@numba.njit(cache=True, nogil=True, fastmath=_REASSOC)
 def _add_change(res, at, rows, vals, W, n, replicas, mode):
     """Add one replica's changed rows (their values) into the combined rows ``res`` (see combine)."""
     if mode == ADASUM:
@@ -287,7 +288,7 @@ def _add_change(res, at, rows, vals, W, n, replicas, mode):
             res[a, k] += np.float32(scale * (vals[j, k] - W[r, k]))
 
 
-@jit.cached(half, nogil=True, fastmath=_REASSOC)
+@numba.njit(cache=True, nogil=True, fastmath=_REASSOC)
 def _add_coded(res, at, codes, decode, n, replicas, mode):
     """Add one replica's changes (float16 codes) into the combined changes ``res``, which start at zero (see
     combine)."""
@@ -305,7 +306,7 @@ def _add_coded(res, at, codes, decode, n, replicas, mode):
             res[a, k] += np.float32(scale * decode[codes[j, k]])
 
 
-@jit.cached(half, nogil=True, inline="always")
+@numba.njit(cache=True, nogil=True, inline="always")
 def _adasum(g, d):
     """``g`` <- AdaSum(g, d) = (1 - g.d / 2|g|^2) g + (1 - g.d / 2|d|^2) d (Maleki et al., "Scaling Distributed
     Training with Adaptive Summation", MLSys 2021), for one row: two orthogonal changes add, two equal
