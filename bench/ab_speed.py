@@ -16,8 +16,8 @@ one-thread runs only, with as many checkouts as cores.
 
 With two checkouts the last line gives, per round, the second's rate over the first's, and their mean and
 median over the rounds after the first (whose runs may have compiled). On the 2-core Zen 3 machine, six
-such side-by-side rounds of one tree against a copy of itself gave a mean of 1.001 (0.958-1.053 per
-round): means of six rounds separate about 3%, single rounds do not.
+such side-by-side rounds of skip-gram from two trees whose skip-gram code was the same gave a mean of 1.001
+(0.958-1.053 per round): means of six rounds separate about 3%, single rounds do not.
 """
 
 import argparse
