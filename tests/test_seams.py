@@ -105,24 +105,24 @@ def test_every_choice_resolves_to_its_code():
 
 def test_a_lane_kernels_digest_covers_every_w2v_module_its_steps_read():
     """Numba's disk cache checks only a cached kernel's own file, and freezes the globals it reads: the lane
-    kernel's name carries a digest of the sources it compiles in (kernels.lane_kernel). Every w2v module
+    kernel's name carries a digest of the sources it compiles in (kernels.lane_sources). Every w2v module
     that the kernel modules take a module, a function or a constant from must be among them, or editing it
     (hs.CACHED_NODES, say) would load a stale kernel."""
+    import inspect
     import types
 
-    from w2v import jit, kernels, nplm_kernels, subword_kernels
+    from w2v import kernels, nplm_kernels, subword_kernels  # noqa: F401 - (the last two register theirs)
     from w2v.output import kernels as output_kernels
 
-    covered = {os.path.abspath(p) for p in (jit.__file__, kernels.__file__, *output_kernels.SOURCES)}
-    covered.add(os.path.abspath(sys.modules["w2v.scan"].__file__))
-    for module in (kernels, output_kernels, subword_kernels, nplm_kernels):  # (each sentence file: its own)
-        source = open(module.__file__).read()
-        for node in ast.walk(ast.parse(source)):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("w2v"):
-                for alias in node.names:
-                    value = getattr(module, alias.asname or alias.name)
-                    of = value if isinstance(value, types.ModuleType) else sys.modules[node.module]
-                    assert os.path.abspath(of.__file__) in covered, (module.__name__, node.module, alias.name)
+    for sentence in kernels.ARCHITECTURES:
+        covered = {os.path.abspath(p) for p in kernels.lane_sources(sentence)}
+        for module in (kernels, output_kernels, inspect.getmodule(sentence.py_func)):
+            for node in ast.walk(ast.parse(open(module.__file__).read())):
+                if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("w2v"):
+                    for alias in node.names:
+                        value = getattr(module, alias.asname or alias.name)
+                        of = value if isinstance(value, types.ModuleType) else sys.modules[node.module]
+                        assert os.path.abspath(of.__file__) in covered, (sentence.__name__, node.module, alias.name)
 
 
 def test_a_cached_kernel_compiles_again_when_a_module_it_inlines_changes(tmp_path):

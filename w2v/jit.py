@@ -325,10 +325,12 @@ def cached(*modules, **options):
     """``numba.njit(cache=True, **options)`` for a function that compiles in code or constants of the other
     w2v ``modules`` (an inlined step, a table): its disk-cache entry, named by the function's qualified
     name, gets their ``source_digest`` in that name, so editing any of them compiles it again (Numba would
-    check the function's own file only). The function keeps its name as a module attribute."""
+    check the function's own file only). The function keeps its name as a module attribute; ``fn`` itself
+    is not changed (a copy sharing its code and globals carries the new name)."""
     digest = source_digest(*(m.__file__ for m in modules))
 
     def wrap(fn):
-        fn.__qualname__ = f"{fn.__qualname__}_{digest}"
-        return numba.njit(cache=True, **options)(fn)
+        named = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)
+        named.__qualname__, named.__doc__ = f"{fn.__qualname__}_{digest}", fn.__doc__
+        return numba.njit(cache=True, **options)(named)
     return wrap

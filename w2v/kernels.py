@@ -260,8 +260,6 @@ def architecture(alloc=window_alloc, start=window_start, finish=window_finish, r
     return register
 
 
-
-
 @numba.njit(inline="always")
 def ask_first(sen, n, W_out, out, cfg, sc, state):
     """A sentence's first OUT_AHEAD centres asked for (output_ask) before any is trained."""
@@ -414,6 +412,14 @@ _LANE_KERNELS = {}
 _LANE_ALLOC = {}  # compiled lane loop -> its architecture's alloc
 
 
+def lane_sources(sentence):
+    """The files a lane kernel with ``sentence`` compiles in (their digest names it: ``lane_kernel``): this
+    one, jit.py, the output layers' (output/kernels.SOURCES), scan.py and the sentence's own."""
+    import inspect
+
+    return (jit.__file__, *output_kernels.SOURCES, __file__, scan.__file__, inspect.getfile(sentence.py_func))
+
+
 def lane_kernel(path):
     """The compiled ``_train_lane`` for the architecture whose sentence kernel is ``path`` (a dotted name,
     as choices.MODELS gives it): one Numba dispatcher per architecture, made on first use and cached on
@@ -423,13 +429,11 @@ def lane_kernel(path):
     so it may not allocate."""
     if path not in _LANE_KERNELS:
         import importlib
-        import inspect
 
         module, _, name = path.rpartition(".")
         sentence = getattr(importlib.import_module(module), name)
         alloc, start, finish, refcounts = ARCHITECTURES[sentence]
-        digest = jit.source_digest(jit.__file__, *output_kernels.SOURCES, __file__, scan.__file__,
-                                   inspect.getfile(sentence.py_func))
+        digest = jit.source_digest(*lane_sources(sentence))
         fn = jit.renamed(_train_lane, f"train_lane_{name}_{digest}", START=start, SENTENCE=sentence, FINISH=finish)
         kernel = numba.njit(cache=True, nogil=True, fastmath=FASTMATH, _nrt=refcounts,
                             pipeline_class=jit.row_compiler())(fn)
