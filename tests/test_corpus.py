@@ -297,7 +297,7 @@ def test_scan_kernel_state_roundtrip():
     arena = np.zeros(64, np.uint8)
     st = np.zeros(scan.ST_SIZE, np.int64)
     out = np.empty(16, np.int32)
-    pos, n, status = scan.scan_block(buf, 0, len(buf), True, slots, *e, arena, st, out, 0, scan.fix_buffer())
+    pos, n, status = scan.scan_block(buf, 0, len(buf), True, slots, *e, arena, st, out, 0, scan.scratch())
     assert status == scan.NEED_GROW and n == 1 and st[scan.ST_N] == 1 and st[scan.ST_TOKENS] == 1
     assert bytes(buf[pos:pos + 2]) == b"bb"
 

@@ -30,7 +30,7 @@ def _scan(text, limit=0, t=None):
     buf = np.frombuffer(text, np.uint8).copy()
     out = np.empty(1000, np.int32)
     pos, n, status = scan.scan_block(buf, 0, len(buf), True, t.slots, t.e_hash, t.e_off, t.e_len, t.e_count,
-                                     t.e_pid, t.arena, t.st, out, 0, scan.fix_buffer())
+                                     t.e_pid, t.arena, t.st, out, 0, scan.scratch())
     return t, pos, out[:n].tolist(), status
 
 
@@ -67,7 +67,7 @@ def test_an_overlong_token_cut_by_the_buffer_end_leaves_one_gap():
     for part, final in ((b"a " + long[:1200], False), (long[1200:] + b" b\n", True)):
         buf = np.frombuffer(part, np.uint8).copy()
         pos, n, status = scan.scan_block(buf, 0, len(buf), final, t.slots, t.e_hash, t.e_off, t.e_len, t.e_count,
-                                         t.e_pid, t.arena, t.st, out, n, scan.fix_buffer())
+                                         t.e_pid, t.arena, t.st, out, n, scan.scratch())
         assert status == scan.DONE
     assert out[:n].tolist() == [0, scan.GAP, 1, -1] and t.st[scan.ST_OVERLONG] == 1
 
@@ -77,7 +77,7 @@ def test_a_token_cut_by_the_buffer_end_waits_for_the_next_buffer():
     buf = np.frombuffer(b"alpha bet", np.uint8).copy()
     out = np.empty(16, np.int32)
     pos, n, status = scan.scan_block(buf, 0, len(buf), False, t.slots, t.e_hash, t.e_off, t.e_len, t.e_count,
-                                     t.e_pid, t.arena, t.st, out, 0, scan.fix_buffer())
+                                     t.e_pid, t.arena, t.st, out, 0, scan.scratch())
     assert status == scan.DONE and pos == 6 and set(_types(t)) == {"alpha"}  # "bet" may continue
 
 

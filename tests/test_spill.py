@@ -46,7 +46,7 @@ def _fill(table, counter):
     pos = 0
     while True:
         pos, _, status = scan.scan_block(buf, pos, len(buf), True, table.slots, table.e_hash, table.e_off,
-                                         table.e_len, table.e_count, table.e_pid, table.arena, table.st, out, 0, scan.fix_buffer())
+                                         table.e_len, table.e_count, table.e_pid, table.arena, table.st, out, 0, scan.scratch())
         if status == scan.DONE:
             return
         table.grow()

@@ -144,11 +144,12 @@ def axpy4(y, a0, x0, a1, x1, a2, x2, a3, x3):
 # ---------------------------------------------------------------- asking for a row before it is needed
 @intrinsic
 def prefetch(typingctx, arr, i):
-    """Ask the caches for every line of row ``i`` of the 2-D ``arr`` (its rows contiguous), to be written
-    (x86's ``prefetchw``, through LLVM's ``llvm.prefetch``). A hint that changes no value, so ``i`` is not
-    checked. A loop that knows its rows ahead (GloVe's shuffled pairs, a subword position's rows, a centre
-    word's output row) hides their cache misses behind the work before them."""
-    if not (isinstance(arr, numba.types.Array) and arr.ndim == 2 and isinstance(i, numba.types.Integer)):
+    """Ask the caches for every line of row ``i`` of the 2-D ``arr`` (its rows contiguous), or for the line of
+    item ``i`` of a 1-D ``arr``, to be written (x86's ``prefetchw``, through LLVM's ``llvm.prefetch``). A hint
+    that changes no value, so ``i`` is not checked. A loop that knows its rows ahead (GloVe's shuffled pairs,
+    a subword position's rows, a centre word's output row, the corpus scan's next tokens' table entries)
+    hides their cache misses behind the work before them."""
+    if not (isinstance(arr, numba.types.Array) and arr.ndim in (1, 2) and isinstance(i, numba.types.Integer)):
         return None
 
     def codegen(context, builder, signature, args):
@@ -159,10 +160,14 @@ def prefetch(typingctx, arr, i):
         ary = context.make_array(aryty)(context, builder, args[0])
         i64, i32 = ir.IntType(64), ir.IntType(32)
         row = context.cast(builder, args[1], ity, numba.types.intp)
-        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [row, ir.Constant(i64, 0)], wraparound=False)
+        item = ir.Constant(i64, context.get_abi_sizeof(context.get_data_type(aryty.dtype)))
+        if aryty.ndim == 1:
+            ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [row], wraparound=False)
+            nbytes = item
+        else:
+            ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [row, ir.Constant(i64, 0)], wraparound=False)
+            nbytes = builder.mul(builder.extract_value(ary.shape, 1), item)
         start = builder.ptrtoint(ptr, i64)
-        nbytes = builder.mul(builder.extract_value(ary.shape, 1),
-                             ir.Constant(i64, context.get_abi_sizeof(context.get_data_type(aryty.dtype))))
         first = builder.and_(start, ir.Constant(i64, ~63))  # the line of the first byte ...
         end = builder.add(start, nbytes)  # ... to the line of the last
         i8p = ir.IntType(8).as_pointer()

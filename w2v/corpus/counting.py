@@ -227,7 +227,7 @@ def _scan_into(table, path, flush, at_limit, text_path=None):
 
     buf = np.zeros(reading.READ_BYTES + 2 * scan.MAX_TOKEN_BYTES + 16, np.uint8)
     out = np.empty(encoded.OUT_IDS, np.int32)
-    fix = scan.fix_buffer()
+    scratch = scan.scratch()
     out_n = 0
     carry = 0
     f = reading.open_corpus(path)
@@ -248,7 +248,7 @@ def _scan_into(table, path, flush, at_limit, text_path=None):
             buf[carry:end] = np.frombuffer(chunk, np.uint8)
             pos = 0
             while True:
-                pos, out_n, status = scan.scan_block(buf, pos, end, final, *table.args(), out, out_n, fix)
+                pos, out_n, status = scan.scan_block(buf, pos, end, final, *table.args(), out, out_n, scratch)
                 if status == scan.DONE:
                     break
                 if status == scan.OUT_FULL:
@@ -268,7 +268,7 @@ def _scan_into(table, path, flush, at_limit, text_path=None):
     finally:
         reader.close()
         reading.close_source(source)
-    return table_bytes, buf.nbytes + out.nbytes + 4 * reading.READ_BYTES
+    return table_bytes, buf.nbytes + out.nbytes + sum(a.nbytes for a in scratch) + 4 * reading.READ_BYTES
 
 
 def _result(table, min_count, prov_path, text_path, pruned, table_bytes, scratch, frozen=False):
