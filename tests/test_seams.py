@@ -139,3 +139,37 @@ def test_a_cached_kernel_compiles_again_when_a_module_it_inlines_changes(tmp_pat
     second = subprocess.run(run, cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout
     assert (first.strip(), second.strip()) == ("1", "2")
     assert list((tmp_path / "__pycache__").glob("user.f_*.nbi"))  # (the cache was written, under the digested name)
+
+
+ROW_PIPELINE_RUN = r"""
+import re, numba
+from w2v import jit
+
+def axpy(y, x, a):
+    for k in range(y.shape[0]):
+        y[k] += a * x[k]
+
+def instructions(fn):
+    sig = (numba.float32[::1], numba.float32[::1], numba.float32)
+    fn.compile(sig)
+    lines = fn.inspect_asm(fn.signatures[0]).splitlines()
+    return [l.split()[0] for l in lines if l.startswith("\t") and not l.strip().startswith(".")]
+
+before = instructions(numba.njit(axpy))
+rows = instructions(numba.njit(pipeline_class=jit.row_compiler())(axpy))
+after = instructions(numba.njit(axpy))
+print(jit.interleave(), before == after, rows != before)
+"""
+
+
+def test_the_row_pipeline_sets_llvms_interleave_while_it_compiles_and_puts_it_back():
+    """The row kernels compile in passes of 16 floats (jit.row_compiler sets LLVM's process-wide vector
+    interleave for them); a plain Numba function compiled after one compiles as it did before (a user's
+    own code is not changed by importing w2v)."""
+    out = subprocess.run([sys.executable, "-c", ROW_PIPELINE_RUN], capture_output=True, text=True, check=True,
+                         env=dict(os.environ, PYTHONPATH=ROOT)).stdout.split()
+    interleave, same_after, changed = out
+    assert int(interleave) in (1, 2, 4)
+    assert same_after == "True"
+    if int(interleave) != 4:  # (LLVM's own choice for such a loop is four vectors a pass)
+        assert changed == "True"

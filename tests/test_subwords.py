@@ -171,7 +171,7 @@ def test_the_lane_loop_trains_a_sentence_as_the_sentence_kernel_alone(model, sha
     got = train_chunks(kernels.lane_kernel(f"w2v.subword_kernels.{name}"), lane,
                        kernels.Tables(keep=np.full(V, 1 << 33, np.int64), out=out), cfg, block,
                        np.array([0]), np.array([len(block)]), 0, 0)
-    # the lane loop's vector loops are compiled with one vector per iteration (jit.row_compiler), the
+    # the lane loop's vector loops are compiled in passes of 16 floats (jit.row_compiler), the
     # kernel alone with LLVM's default: the same sums in another order, equal to float32 rounding (the lost
     # write this test caught left whole rows unchanged)
     assert got[1] == n_alone and got[0] == pytest.approx(loss_alone, rel=1e-6)

@@ -237,17 +237,42 @@ def give_rows(shared, mine, base, share):
 
 
 # ---------------------------------------------------------------- the row kernels' vector loops
-# LLVM's loop vectorizer interleaves each vector loop four times (a 100-float row: one pass of 64 floats,
-# then four of 8, then 4 scalar iterations); compiled with one vector per iteration instead, the kernels'
-# short row loops run faster (the lane kernels and GloVe's epoch: bench/RESULTS.md, "One vector per loop
-# iteration"). The setting is LLVM's process-wide option, so it is set only while those kernels, and the
-# functions they call that are compiled on their own (whoever compiles those first), compile: the first
-# pass of their pipeline sets it, the last puts it back once no such compile is under way (they nest). A
-# compile that fails midway leaves it set: the process's other Numba loops then compile one vector a pass
-# too (their speed changes, never their results' meaning). Numba's disk cache does not see these options:
-# a change to them must change the kernels' sources too (the lane kernels' names carry a digest of this
-# file, and so do GloVe's epoch and output/kernels.py's own cached functions: ``cached``).
-VECTOR_OPTIONS = ("-force-vector-interleave=1", "-force-vector-interleave=0")  # (while compiling, after)
+# LLVM's loop vectorizer chooses how many vectors one pass of a loop covers (its interleave). The kernels'
+# row loops are short (dim 100) and run fastest in passes of 16 floats: on the AVX-512 machine (znver4, one
+# vector of 16) one vector a pass beat LLVM's four by 5-20% (bench/RESULTS.md, "One vector per loop
+# iteration"); on the AVX2 machine (Zen 3, vectors of 8) two a pass beat one by 5-18% for the word2vec
+# kernels and 7% for GloVe's epoch, and four did no better than two ("Passes of 16 floats"). So the row
+# kernels compile with the interleave that makes a pass 16 floats of the vectors LLVM uses here
+# (``interleave()``, read off a probe's assembly). The setting is LLVM's process-wide option, so it is set
+# only while those kernels, and the functions they call that are compiled on their own (whoever compiles
+# those first), compile: the first pass of their pipeline sets it, the last puts it back once no such
+# compile is under way (they nest). A compile that fails midway leaves it set: the process's other Numba
+# loops then compile with it too (their speed changes, never their results' meaning). Numba's disk cache
+# keys a kernel by the machine's CPU name and features, from which the choice follows; a change to the rule
+# must change the kernels' sources too (the lane kernels' names carry a digest of this file, and so do
+# GloVe's epoch and output/kernels.py's own cached functions: ``cached``).
+FLOATS_PER_PASS = 16
+_interleave = []
+
+
+def interleave():
+    """The vector interleave that makes a pass of a float32 row loop ``FLOATS_PER_PASS`` floats on this
+    machine: 1 where LLVM vectorises with AVX-512's 16-float registers, 2 with AVX's 8-float ones, 4 with
+    4-float ones (SSE, NEON), as a small axpy loop compiled here shows."""
+    if not _interleave:
+        probe = numba.njit(_axpy_probe)
+        probe.compile((numba.float32[::1], numba.float32[::1], numba.float32))
+        asm = probe.inspect_asm(probe.signatures[0])
+        floats = 16 if "zmm" in asm else 8 if "ymm" in asm else 4
+        _interleave.append(max(1, FLOATS_PER_PASS // floats))
+    return _interleave[0]
+
+
+def _axpy_probe(y, x, a):
+    for k in range(y.shape[0]):
+        y[k] += a * x[k]
+
+
 _vector_depth = [0]
 
 
@@ -264,11 +289,11 @@ def _vector_pass(name, step):
         def run_pass(self, state):
             import llvmlite.binding as llvm
 
+            if step > 0 and _vector_depth[0] == 0:
+                llvm.set_option("", f"-force-vector-interleave={interleave()}")  # (the probe compiles first)
             depth = _vector_depth[0] = max(0, _vector_depth[0] + step)
-            if step > 0 and depth == 1:
-                llvm.set_option("", VECTOR_OPTIONS[0])
-            elif step < 0 and depth == 0:
-                llvm.set_option("", VECTOR_OPTIONS[1])
+            if step < 0 and depth == 0:
+                llvm.set_option("", "-force-vector-interleave=0")  # LLVM's own choice again
             return False
     return VectorOption
 
@@ -277,7 +302,7 @@ _RowCompiler = None
 
 
 def row_compiler():
-    """Numba's nopython pipeline between two passes that set and put back VECTOR_OPTIONS (the
+    """Numba's nopython pipeline between two passes that set and put back LLVM's vector interleave (the
     ``pipeline_class`` of the kernels over rows: the lane kernels, the functions they call that compile on
     their own, GloVe's epoch)."""
     global _RowCompiler
