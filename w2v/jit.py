@@ -255,17 +255,16 @@ FLOATS_PER_PASS = 16
 _interleave = []
 
 
-def interleave():
-    """The vector interleave that makes a pass of a float32 row loop ``FLOATS_PER_PASS`` floats on this
-    machine: 1 where LLVM vectorises with AVX-512's 16-float registers, 2 with AVX's 8-float ones, 4 with
-    4-float ones (SSE, NEON), as a small axpy loop compiled here shows."""
+def interleave(floats_per_pass=FLOATS_PER_PASS):
+    """The vector interleave that makes a pass of a float32 row loop ``floats_per_pass`` floats on this
+    machine (at least one vector): for 16, 1 where LLVM vectorises with AVX-512's 16-float registers, 2 with
+    AVX's 8-float ones, 4 with 4-float ones (SSE, NEON), as a small axpy loop compiled here shows."""
     if not _interleave:
         probe = numba.njit(_axpy_probe)
         probe.compile((numba.float32[::1], numba.float32[::1], numba.float32))
         asm = probe.inspect_asm(probe.signatures[0])
-        floats = 16 if "zmm" in asm else 8 if "ymm" in asm else 4
-        _interleave.append(max(1, FLOATS_PER_PASS // floats))
-    return _interleave[0]
+        _interleave.append(16 if "zmm" in asm else 8 if "ymm" in asm else 4)  # floats per vector
+    return max(1, floats_per_pass // _interleave[0])
 
 
 def _axpy_probe(y, x, a):
@@ -276,7 +275,7 @@ def _axpy_probe(y, x, a):
 _vector_depth = [0]
 
 
-def _vector_pass(name, step):
+def _vector_pass(name, step, floats_per_pass):
     from numba.core.compiler_machinery import LoweringPass, register_pass
 
     @register_pass(mutates_CFG=False, analysis_only=True)
@@ -290,7 +289,7 @@ def _vector_pass(name, step):
             import llvmlite.binding as llvm
 
             if step > 0 and _vector_depth[0] == 0:
-                llvm.set_option("", f"-force-vector-interleave={interleave()}")  # (the probe compiles first)
+                llvm.set_option("", f"-force-vector-interleave={interleave(floats_per_pass)}")  # (probe first)
             depth = _vector_depth[0] = max(0, _vector_depth[0] + step)
             if step < 0 and depth == 0:
                 llvm.set_option("", "-force-vector-interleave=0")  # LLVM's own choice again
@@ -298,19 +297,20 @@ def _vector_pass(name, step):
     return VectorOption
 
 
-_RowCompiler = None
+_ROW_COMPILERS = {}  # floats per pass -> its pipeline class
 
 
-def row_compiler():
-    """Numba's nopython pipeline between two passes that set and put back LLVM's vector interleave (the
-    ``pipeline_class`` of the kernels over rows: the lane kernels, the functions they call that compile on
-    their own, GloVe's epoch)."""
-    global _RowCompiler
-    if _RowCompiler is None:
+def row_compiler(floats_per_pass=FLOATS_PER_PASS):
+    """Numba's nopython pipeline between two passes that set and put back LLVM's vector interleave, for
+    passes of ``floats_per_pass`` floats (the ``pipeline_class`` of the kernels over rows: the lane kernels,
+    the functions they call that compile on their own, GloVe's epoch). A nested compile keeps the setting
+    of the outermost one."""
+    if floats_per_pass not in _ROW_COMPILERS:
         from numba.core.compiler import CompilerBase, DefaultPassBuilder
         from numba.core.compiler_machinery import PassManager
 
-        on, off = _vector_pass("w2v_vector_on", 1), _vector_pass("w2v_vector_off", -1)
+        on = _vector_pass(f"w2v_vector_on_{floats_per_pass}", 1, floats_per_pass)
+        off = _vector_pass(f"w2v_vector_off_{floats_per_pass}", -1, floats_per_pass)
 
         class RowCompiler(CompilerBase):
             def define_pipelines(self):
@@ -322,8 +322,8 @@ def row_compiler():
                 pm.add_pass(off, "LLVM's vector options back")
                 pm.finalize()
                 return [pm]
-        _RowCompiler = RowCompiler
-    return _RowCompiler
+        _ROW_COMPILERS[floats_per_pass] = RowCompiler
+    return _ROW_COMPILERS[floats_per_pass]
 
 
 # ---------------------------------------------------------------- one body, several cached kernels

@@ -226,7 +226,7 @@ def keep_word(keep, w, state):
 # see ``refcounts``). ``start`` readies that state in place for a chunk, ``finish`` trains what the chunk
 # left pending; all three default to the window models'.
 # choices.MODELS names each model's sentence kernel; lane_kernel compiles it into the lane loop.
-ARCHITECTURES = {}  # sentence kernel -> (alloc, start, finish, refcounts)
+ARCHITECTURES = {}  # sentence kernel -> (alloc, start, finish, refcounts, floats_per_pass)
 
 
 def window_alloc(weights, cfg):
@@ -248,14 +248,16 @@ def window_finish(weights, out, cfg, sc, loss, predictions, state, alpha):
     return loss, predictions, state
 
 
-def architecture(alloc=window_alloc, start=window_start, finish=window_finish, refcounts=False):
+def architecture(alloc=window_alloc, start=window_start, finish=window_finish, refcounts=False,
+                 floats_per_pass=jit.FLOATS_PER_PASS):
     """Register ``fn(sen, n, weights, out, cfg, st, loss, predictions, state, alpha) -> (loss, predictions,
     state)`` as an architecture's sentence kernel (see above); returns it compiled for inlining.
     ``refcounts``: its lane loop keeps Numba's reference counting (the NPLM's, whose softmax calls BLAS
-    through ``np.dot``, which needs it)."""
+    through ``np.dot``, which needs it). ``floats_per_pass``: how wide a pass of its row loops is compiled
+    (jit.row_compiler; measured per architecture)."""
     def register(fn):
         fn = numba.njit(fastmath=FASTMATH, inline="always")(fn)
-        ARCHITECTURES[fn] = (alloc, start, finish, refcounts)
+        ARCHITECTURES[fn] = (alloc, start, finish, refcounts, floats_per_pass)
         return fn
     return register
 
@@ -432,11 +434,11 @@ def lane_kernel(path):
 
         module, _, name = path.rpartition(".")
         sentence = getattr(importlib.import_module(module), name)
-        alloc, start, finish, refcounts = ARCHITECTURES[sentence]
+        alloc, start, finish, refcounts, floats_per_pass = ARCHITECTURES[sentence]
         digest = jit.source_digest(*lane_sources(sentence))
         fn = jit.renamed(_train_lane, f"train_lane_{name}_{digest}", START=start, SENTENCE=sentence, FINISH=finish)
         kernel = numba.njit(cache=True, nogil=True, fastmath=FASTMATH, _nrt=refcounts,
-                            pipeline_class=jit.row_compiler())(fn)
+                            pipeline_class=jit.row_compiler(floats_per_pass))(fn)
         _LANE_KERNELS[path] = kernel
         _LANE_ALLOC[kernel] = alloc
     return _LANE_KERNELS[path]

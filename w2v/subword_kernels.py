@@ -244,7 +244,9 @@ sg_subword_classic_sentence = architecture(alloc=ring_alloc, start=ring_start, f
     renamed(_sg_subword_sentence, "sg_subword_classic_sentence", CENTRE=sg_subword_classic_centre))
 
 
-@architecture(alloc=ring_alloc, start=ring_start, finish=ring_finish)
+# (passes of 8 floats: with 16, on the AVX2 machine, it ran 17-19% slower side by side while every other
+# architecture gained; bench/RESULTS.md, "Passes of 16 floats")
+@architecture(alloc=ring_alloc, start=ring_start, finish=ring_finish, floats_per_pass=8)
 def cbow_subword_sentence(sen, n, weights, out, cfg, ring, loss, predictions, state, alpha):
     """CBOW with subwords: the mean (or with --cbow-sum the sum) of every row of the window's context
     words predicts the word at its centre."""
