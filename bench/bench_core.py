@@ -14,6 +14,8 @@ analogy accuracy (restrict 30000), WS-353 and SimLex-999 Spearman; then the rati
     python bench/bench_core.py --cases sg-hs,cbow-hs --tools gensim1,w2v-shared   # quality against one gensim worker
     python bench/bench_core.py --limit 10000000 --base-root /tmp/w2v-base --tools gensim,w2v-shared,base-shared
                                                     # against another checkout (a refactor's old commit)
+    python bench/bench_core.py --cases sg-hs-1t,cbow-hs-1t --tools gensim,w2v-shared --side-by-side
+                                                    # one-thread cases, both tools at the same time
 """
 
 import argparse
@@ -112,10 +114,10 @@ def quality(vectors_path, eval_dir, single_words=False):
     return dict(analogy=100 * a["total"]["accuracy"], ws353=ws["spearman"], simlex=sl["spearman"])
 
 
-def run(tool, case, corpus, epochs, workdir, eval_dir, base_root=None):
-    """``tool``: gensim, w2v (skip-gram with the classic update, --classic) or w2v-shared (--shared-targets,
-    the default since issue 5); base and base-shared: the same from the checkout ``base_root``. CBOW is the
-    same for both updates."""
+def start(tool, case, corpus, epochs, workdir, base_root=None):
+    """Start ``tool``'s child process for ``case``: gensim, w2v (skip-gram with the classic update, --classic)
+    or w2v-shared (--shared-targets, the default since issue 5); base and base-shared: the same from the
+    checkout ``base_root``. CBOW is the same for both updates. Returns what ``finish`` waits for."""
     model, loss, threads, _ = CASES[case]
     if tool == "gensim1":  # gensim with one worker: issue 26's quality reference (with two or more, corpus_file
         threads = 1  # mode gives each worker its own part of the file, which moves a 1-epoch model's scores)
@@ -124,11 +126,17 @@ def run(tool, case, corpus, epochs, workdir, eval_dir, base_root=None):
     code = (CHILD_GENSIM if tool.startswith("gensim") else CHILD_W2V).format(
         root=root, model=model, loss=loss, threads=threads, epochs=epochs, corpus=corpus, out=out,
         shared=tool.endswith("-shared"))
-    t0 = time.perf_counter()
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    if res.returncode != 0:
-        raise SystemExit(f"{tool} {case} failed:\n{res.stderr[-3000:]}")
-    r = json.loads(res.stdout.strip().splitlines()[-1])
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return proc, time.perf_counter(), out, epochs, f"{tool} {case}"
+
+
+def finish(started, eval_dir):
+    """Wait for a child of ``start``; its figures and the quality of its vectors."""
+    proc, t0, out, epochs, name = started
+    stdout, stderr = proc.communicate()
+    if proc.returncode != 0:
+        raise SystemExit(f"{name} failed:\n{stderr[-3000:]}")
+    r = json.loads(stdout.strip().splitlines()[-1])
     r["process_s"] = time.perf_counter() - t0
     r["words_per_s"] = r["tokens"] * epochs / r["train_s"]
     r.update(quality(out, eval_dir))
@@ -148,14 +156,21 @@ def main():
     ap.add_argument("--limit", type=int, default=None, help="the first N tokens of the corpus in every case")
     ap.add_argument("--base-root", default=None, help="another checkout of w2v, run as the tools base and "
                                                       "base-shared")
+    ap.add_argument("--side-by-side", action="store_true",
+                    help="run a one-thread case's tools at once (one core each on this 2-core machine), so both "
+                         "meet the same moment of a machine whose speed drifts; the faster one then leaves the "
+                         "slower the machine to itself")
     args = ap.parse_args()
     os.makedirs(args.workdir, exist_ok=True)
     results = {}
     for case in args.cases.split(","):
         corpus = prepare_corpus(args.corpus, args.workdir, args.limit or CASES[case][3])
         tools = args.tools.split(",")
+        together = args.side_by_side and CASES[case][2] == 1
+        started = {t: start(t, case, corpus, args.epochs, args.workdir, args.base_root) for t in tools} if together else {}
         for tool in tools:
-            r = run(tool, case, corpus, args.epochs, args.workdir, args.eval_dir, args.base_root)
+            r = finish(started[tool] if together else start(tool, case, corpus, args.epochs, args.workdir,
+                                                            args.base_root), args.eval_dir)
             results[(case, tool)] = r
             print(f"{case:9s} {tool:10s} {r['words_per_s'] / 1000:7.0f}k w/s  vocab {r['vocab_s']:5.1f} s  "
                   f"train {r['train_s']:6.1f} s  total {r['total_s']:6.1f} s  rss {r['rss_mb']:5.0f} MB  "
