@@ -283,3 +283,48 @@ def test_w2v_vocab_with_threads_counts_in_halves_and_prints_what_one_thread_does
         out[threads] = json.loads(r.output)
     assert out[1] == out[2] and out[1]["kept"] > 100
     assert len(calls) == 1 and calls[0] is not None
+
+
+def test_a_long_block_split_ahead_resumes_at_every_stop_as_one_pass_would():
+    """scan_block cuts up to SPLIT_TOKENS tokens ahead of counting them; a stop inside such a batch (the ids
+    buffer full, the table grown) resumes at the token that was not counted, and the whole block gives what
+    a token-by-token reading gives: the same types in order of first appearance, counts and stream."""
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(3000)] + ["caf\u00e9", "b\xe2d"]
+    lines = [" ".join(rng.choice(words, size=rng.integers(1, 40))) for _ in range(900)]
+    lines[5] += " \u00e9" + "z" * scan.MAX_TOKEN_BYTES  # an overlong token inside the first batch
+    text = "\n".join(lines).encode() + b"\n"
+    text = text.replace("b\xe2d".encode(), b"b\xe2d")  # (one word's bytes invalid UTF-8: \xe2 then 'd')
+    expected_ids, first = [], {}
+    for line in text.split(b"\n"):
+        toks = line.split()
+        for tok in toks:
+            if len(tok) > scan.MAX_TOKEN_BYTES:
+                expected_ids.append(scan.GAP)
+                continue
+            word = tok.decode("utf-8", "replace")
+            expected_ids.append(first.setdefault(word, len(first)))
+        if toks:
+            expected_ids.append(-1)
+    assert len(expected_ids) > 3 * scan.SPLIT_TOKENS
+    t = Table(n_entries=64, arena_bytes=256)  # grows many times
+    buf = np.frombuffer(text, np.uint8).copy()
+    out = np.empty(1000, np.int32)  # full every 1,000 ids: stops inside the batches
+    got, pos, n, stops = [], 0, 0, 0
+    scratch = scan.scratch()
+    while True:
+        pos, n, status = scan.scan_block(buf, pos, len(buf), True, *t.args(), out, n, scratch)
+        if status == scan.DONE:
+            break
+        stops += 1
+        if status == scan.OUT_FULL:
+            got += out[:n].tolist()
+            n = 0
+        else:
+            assert status == scan.NEED_GROW
+            t.grow()
+    got += out[:n].tolist()
+    assert stops > 20 and got == expected_ids
+    assert t.st[scan.ST_INVALID] == text.count(b"b\xe2d") and t.st[scan.ST_OVERLONG] == 1
+    types = _types(t)
+    assert [w for w, _ in sorted(types.items(), key=lambda kv: kv[1][1])] == list(first)
