@@ -180,9 +180,10 @@ def _new_entry(src, at, length, h, j, slots, e_hash, e_off, e_len, e_count, e_pi
 
 # A block is scanned in two passes over up to SPLIT_TOKENS tokens at a time: ``_split`` cuts them and hashes
 # them; ``_count`` looks each up in the table while asking the caches for the slot of the token AHEAD_SLOT
-# places on and for the entry of the one AHEAD_ENTRY places on (its slot asked for before), so that a rare
-# word's table lines arrive while the tokens before it are counted (one pass token by token waited for
-# each: 0.96-1.24 s against 0.61-0.71 s for the first 10M tokens of bench-en, a scratch timing).
+# places on, for the entry of the one AHEAD_ENTRY places on (its slot asked for before) and for the bytes of
+# the one AHEAD_ARENA places on, so that a rare word's table lines arrive while the tokens before it are
+# counted (one pass token by token waited for each: the kernel's median 0.78 s against 0.70 s over the first
+# 10M tokens of bench-en; bench/RESULTS.md, "The scan's table asked for ahead").
 SPLIT_TOKENS = 4096
 AHEAD_SLOT, AHEAD_ENTRY, AHEAD_ARENA = 8, 4, 2
 # what ``_split`` records in a token's length: a newline, an overlong token, or ``INVALID - length`` for a
