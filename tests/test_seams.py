@@ -142,7 +142,7 @@ def test_a_cached_kernel_compiles_again_when_a_module_it_inlines_changes(tmp_pat
 
 
 ROW_PIPELINE_RUN = r"""
-import re, numba
+import numba
 from w2v import jit
 
 def axpy(y, x, a):

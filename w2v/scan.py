@@ -236,6 +236,15 @@ def _split(buf, i, end, final, fix, t_at, t_len, t_hash):
 
 
 @numba.njit(inline="always")
+def _home_entry(t, n, t_len, t_hash, slots, mask):
+    """The entry in the home slot of ``_split``'s record ``t`` (most often its type's), -1 when the slot is
+    empty or ``t`` is not a plain token of the ``n`` records."""
+    if t >= n or t_len[t] < 0:
+        return -1
+    return slots[np.int64(t_hash[t] & mask)]
+
+
+@numba.njit(inline="always")
 def _count(buf, n, t_at, t_len, t_hash, frozen, slots, e_hash, e_off, e_len, e_count, e_pid, arena, st, out, out_n,
            fix):
     """Count the ``n`` records of ``_split`` into the table and write their provisional ids; returns
@@ -245,18 +254,16 @@ def _count(buf, n, t_at, t_len, t_hash, frozen, slots, e_hash, e_off, e_len, e_c
     for t in range(n):
         if t + AHEAD_SLOT < n and t_len[t + AHEAD_SLOT] >= 0:
             prefetch(slots, np.int64(t_hash[t + AHEAD_SLOT] & mask))
-        if t + AHEAD_ENTRY < n and t_len[t + AHEAD_ENTRY] >= 0:
-            a = slots[np.int64(t_hash[t + AHEAD_ENTRY] & mask)]
-            if a >= 0:
-                prefetch(e_hash, a)
-                prefetch(e_off, a)
-                prefetch(e_len, a)
-                prefetch(e_count, a)
-                prefetch(e_pid, a)
-        if t + AHEAD_ARENA < n and t_len[t + AHEAD_ARENA] >= 0:
-            a = slots[np.int64(t_hash[t + AHEAD_ARENA] & mask)]
-            if a >= 0:
-                prefetch(arena, e_off[a])
+        a = _home_entry(t + AHEAD_ENTRY, n, t_len, t_hash, slots, mask)
+        if a >= 0:
+            prefetch(e_hash, a)
+            prefetch(e_off, a)
+            prefetch(e_len, a)
+            prefetch(e_count, a)
+            prefetch(e_pid, a)
+        a = _home_entry(t + AHEAD_ARENA, n, t_len, t_hash, slots, mask)
+        if a >= 0:
+            prefetch(arena, e_off[a])
         s, k = t_at[t], t_len[t]
         if k == NEWLINE:
             if st[ST_SENT] > 0:
