@@ -129,8 +129,8 @@ def test_subword_cbow_gradient(loss, cbow_mean):
     n_rows = sum(int(ptr[w + 1] - ptr[w]) for w in (3, 9, 3))
 
     def step(ps, alpha):
-        return _one_centre(lambda *a: cbow_subword_centre(*a), ps[0], ps[1], ptr, rows, SW, tabs, cfg, sen, 1,
-                           alpha)
+        return _one_centre(lambda ring, *a: cbow_subword_centre(ring.sc, ring.S, ring.G, ring.count, *a), ps[0],
+                           ps[1], ptr, rows, SW, tabs, cfg, sen, 1, alpha)
 
     for i, (_, analytic, fd) in enumerate(_check_step(step, [W_in, W_out])):
         scale = n_rows if (cbow_mean and i < W_in.size) else 1

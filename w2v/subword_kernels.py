@@ -13,8 +13,10 @@ collects the gradients of every prediction it takes part in, and sends them back
 when the window has passed it. So each row is read and written once per occurrence, whatever the
 window; the cost is a delay of at most one window between a row's use and its update (as a mini-batch).
 Most n-gram rows are in no cache, so a position asks for its rows (``jit.prefetch``) two positions before
-it is composed (``_slide``), and the output rows of a centre are asked for two positions ahead too
-(``output_ask``, as the window models do).
+it is composed (``_slide``; without it CBOW ran 0.79x). CBOW's centres have their output rows, the
+target's and the noise words' drawn then, asked for two centres ahead, as the window models do
+(``kernels.ask_next``; 1.07x side by side); skip-gram asks for the target's row only (drawing its noise
+ahead ran 0.79x side by side: those rows' misses then compete with the n-grams').
 
 Skip-gram keeps w2v's orientation: the window's context words predict the word at its centre, in one
 block step sharing the noise words (Ji et al. 2016; ``--classic``: one pair at a time). Every (input,
@@ -25,9 +27,9 @@ window models' (output/kernels.py), reached through ``output_block`` / ``output_
 Numba's inlining needed care here: when ``compose`` took the ring (a NamedTuple holding the window
 models' Scratch) and was inlined two levels deep in the lane loop, its store into the ring's row counts
 was lost (Numba 0.68; the count read back 0 in the next statement), and a variant crashed. The row
-loops now take plain arrays (``_compose``, ``_release``) and are inlined; the centre steps, which take
-the ring, are compiled calls. A test checks that the lane loop trains a sentence exactly as this module's
-sentence kernel compiled on its own.
+loops now take plain arrays (``_compose``, ``_release``) and are inlined, as is CBOW's centre, which takes
+the ring's arrays; skip-gram's centre steps, which take the ring, are compiled calls. A test checks that
+the lane loop trains a sentence exactly as this module's sentence kernel compiled on its own.
 """
 
 from typing import NamedTuple
@@ -36,7 +38,7 @@ import numba
 import numpy as np
 
 from w2v.jit import FASTMATH, cast_like, prefetch, renamed
-from w2v.kernels import NO_LOCK, OUT_AHEAD, architecture, dynamic_window, make_scratch, window_finish, window_start
+from w2v.kernels import NO_LOCK, OUT_AHEAD, architecture, ask_first, ask_next, dynamic_window, make_scratch, window_finish, window_start
 from w2v.output.kernels import output_ask, output_block, output_step
 
 
@@ -170,21 +172,21 @@ sg_subword_classic_centre = numba.njit(fastmath=FASTMATH)(
     renamed(_sg_subword_centre, "sg_subword_classic_centre", SHARED=False))
 
 
-@numba.njit(fastmath=FASTMATH)
-def cbow_subword_centre(ring, sen, p, lo, hi, W_out, out, cfg, state, alpha):
+@numba.njit(fastmath=FASTMATH, inline="always")
+def cbow_subword_centre(sc, S, G, count, sen, p, lo, hi, W_out, out, cfg, state, alpha):
     """Every row of the composed context positions ``lo:hi`` but ``p`` (their mean, or with --cbow-sum
-    their sum) predicts ``sen[p]``; each position collects grad_h. Returns (loss, rng state)."""
-    sc = ring.sc
-    slots = ring.S.shape[0]
+    their sum) predicts ``sen[p]``; each position collects grad_h. Returns (loss, rng state). Takes the
+    Ring's arrays, not the Ring, and is inlined (see the module's note on inlining)."""
+    slots = S.shape[0]
     h = sc.h
     h.fill(0)
     n_rows = 0
     for q in range(lo, hi):
         if q != p:
-            s = ring.S[q % slots]
+            s = S[q % slots]
             for k in range(h.shape[0]):
                 h[k] += s[k]
-            n_rows += ring.count[q % slots]
+            n_rows += count[q % slots]
     if cfg.cbow_mean:
         inv = cast_like(1.0 / n_rows, h)
         for k in range(h.shape[0]):
@@ -193,7 +195,7 @@ def cbow_subword_centre(ring, sen, p, lo, hi, W_out, out, cfg, state, alpha):
     loss, state = output_step(h, sen[p], W_out, out, cfg, sc, state, alpha)
     for q in range(lo, hi):
         if q != p:
-            g = ring.G[q % slots]
+            g = G[q % slots]
             for k in range(g.shape[0]):
                 g[k] += sc.grad_h[k]
     return loss, state
@@ -223,7 +225,7 @@ def _sg_subword_sentence(sen, n, weights, out, cfg, ring, loss, predictions, sta
     with shared targets, ``sg_subword_sentence``, or one pair at a time, ``sg_subword_classic_sentence``)."""
     composed = 0
     for p in range(n):
-        if p + OUT_AHEAD < n:  # (the target's row only: noise drawn ahead slowed subwords, see output_ask)
+        if p + OUT_AHEAD < n:  # (the target's row only: noise drawn ahead slowed subword skip-gram, 0.79x)
             state = output_ask(sen[p + OUT_AHEAD], weights.W_out, out, cfg, ring.sc, -1, state)
         lo, hi, state = dynamic_window(state, p, n, cfg.window)
         composed = _slide(ring, weights, sen, n, hi, composed)
@@ -251,13 +253,14 @@ def cbow_subword_sentence(sen, n, weights, out, cfg, ring, loss, predictions, st
     """CBOW with subwords: the mean (or with --cbow-sum the sum) of every row of the window's context
     words predicts the word at its centre."""
     composed = 0
+    state = ask_first(sen, n, weights.W_out, out, cfg, ring.sc, state)
     for p in range(n):
-        if p + OUT_AHEAD < n:
-            state = output_ask(sen[p + OUT_AHEAD], weights.W_out, out, cfg, ring.sc, -1, state)
+        state = ask_next(sen, n, p, weights.W_out, out, cfg, ring.sc, state)
         lo, hi, state = dynamic_window(state, p, n, cfg.window)
         composed = _slide(ring, weights, sen, n, hi, composed)
         if hi - lo > 1:
-            l, state = cbow_subword_centre(ring, sen, p, lo, hi, weights.W_out, out, cfg, state, alpha)
+            l, state = cbow_subword_centre(ring.sc, ring.S, ring.G, ring.count, sen, p, lo, hi, weights.W_out, out,
+                                           cfg, state, alpha)
             loss += l
             predictions += 1
         if p >= cfg.window:

@@ -267,8 +267,8 @@ def step_row(row, S, t, H, n_in, alpha):
 @numba.njit(inline="always")
 def _sampled(target, noise, negative, keep_target, sc, state):
     """The rows of a sampled step: drawn for this centre when it was asked for ahead (``sc.slot[0]``: sg and
-    cbow, ``ns_ask`` / ``nce_ask``), else drawn now (the classic skip-gram's pairs, the subword models, the
-    NPLM's examples)."""
+    cbow, subword CBOW, ``ns_ask`` / ``nce_ask``), else drawn now (the classic skip-gram's pairs, subword
+    skip-gram, the NPLM's examples)."""
     slot = sc.slot[0]
     if slot < 0:
         n, state = draw_targets(target, noise, negative, keep_target, sc.targets, state)
@@ -288,7 +288,7 @@ def ns_targets(target, out, cfg, sc, state):
 def _draw_ahead(target, W_out, noise, negative, keep_target, sc, slot, state):
     """A centre's rows drawn when it is asked for, into ``sc.drawn[slot]`` where its step reads them, and
     asked of the caches: most noise rows are in none. ``slot`` -1 (the classic skip-gram, whose pairs draw
-    their own, and the subword models): the target's row only."""
+    their own, and subword skip-gram): the target's row only."""
     if slot < 0:
         prefetch(W_out, target)
         return state
@@ -321,8 +321,8 @@ def nce_targets(target, out, cfg, sc, state):
 @asks_ahead(hs.Tables)
 def path_ask(target, W_out, out, cfg, sc, slot, state):
     """Hierarchical softmax: the rows of the target's inner nodes below the top ``hs.CACHED_NODES`` (those
-    stay in cache: nearly every prediction passes them). Nothing for ``slot`` -1 (the classic skip-gram, the
-    subword models, whose own rows' misses the path's would compete with)."""
+    stay in cache: nearly every prediction passes them). Nothing for ``slot`` -1 (the classic skip-gram,
+    subword skip-gram, whose own rows' misses the path's would compete with)."""
     if slot < 0:
         return state
     first_cached = W_out.shape[0] - hs.CACHED_NODES
