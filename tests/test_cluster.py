@@ -278,6 +278,21 @@ def test_errors_are_one_line(tmp_path, corpus):
         api.train(path, dask="local:1", sync_average="median", progress=False)
 
 
+def test_a_script_without_a_main_guard_gets_one_error_not_every_workers_traceback(tmp_path, corpus):
+    """Dask starts local:N's workers as new Python processes that import the calling script again; a script
+    that calls w2v.train(dask="local:N") at its top level made each of them fail with multiprocessing's own
+    traceback (about 200 lines). Now the workers end quietly and the script gets one OptionError naming the
+    fix."""
+    path, _, _ = corpus
+    script = tmp_path / "no_guard.py"
+    script.write_text(f"import w2v\nw2v.train({path!r}, dask='local:1', epochs=1, progress=False, "
+                      f"output={str(tmp_path / 'v.bin')!r})\n")
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1 and "OptionError" in r.stderr and "if __name__ == '__main__':" in r.stderr
+    assert "bootstrapping phase" not in r.stderr  # (multiprocessing's message in each worker)
+    assert not (tmp_path / "v.bin").exists()
+
+
 def test_glove_counts_on_the_cluster(scheduler, corpus):
     _, parts, groups = corpus
     local = api.train(parts, model="glove", dim=16, epochs=5, min_count=2, threads=1, progress=False)
