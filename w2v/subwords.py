@@ -52,28 +52,27 @@ def _batch(words, minn, maxn, buckets):
     np.cumsum(n_chars[:-1], out=first[1:])
     local = np.arange(len(char_byte)) - first[word_of]  # a character's place in its word
     left = n_chars[word_of] - local  # characters from it to the word's end
-    starts, ends, keys = [], [], []
-    for n in range(max(minn, 1), maxn + 1):
-        ok = left >= n
-        if n == 1:  # a lone '<' or '>' is not an n-gram
-            ok &= (local != 0) & (left != 1)
-        k = np.flatnonzero(ok)
-        nxt = k + n
-        end = np.where(left[k] > n, char_byte[np.minimum(nxt, len(char_byte) - 1)], word_end[word_of[k]])
-        starts.append(char_byte[k])
-        ends.append(end)
-        keys.append(k * (maxn + 1) + n)  # fastText's order: by start character, then by length
-    start, end, key = np.concatenate(starts), np.concatenate(ends), np.concatenate(keys)
-    order = np.argsort(key, kind="stable")
-    start, end = start[order], end[order]
+    # the n-grams starting at a character are those of lengths lo..hi, in fastText's order (by start character,
+    # then by length): each character's run of them, laid out in turn
+    lo = np.full(len(char_byte), max(minn, 1), np.int64)
+    if minn <= 1:  # a lone '<' or '>' is not an n-gram
+        lo[(local == 0) | (left == 1)] = 2
+    count = np.maximum(np.minimum(left, maxn) - lo + 1, 0)
+    at = np.repeat(np.arange(len(char_byte)), count)  # each n-gram's first character
+    n = lo[at] + np.arange(len(at)) - np.repeat(np.cumsum(count) - count, count)  # its length in characters
+    start = char_byte[at]
+    end = np.where(left[at] > n, char_byte[np.minimum(at + n, len(char_byte) - 1)], word_end[word_of[at]])
     h = np.full(len(start), FNV_OFFSET, np.uint32)
     signed = buf.view(np.int8).astype(np.int32).view(np.uint32)  # fastText hashes int8_t bytes
-    for t in range(int((end - start).max()) if len(start) else 0):
-        at = start + t
-        live = at < end
-        h = np.where(live, (h ^ signed[np.minimum(at, len(buf) - 1)]) * FNV_PRIME, h)
-    owner = np.searchsorted(word_end, start, side="right")
-    return np.bincount(owner, minlength=n_words).astype(np.int64), (h % np.uint32(buckets)).astype(np.int64)
+    length = end - start
+    for t in range(int(length.max()) if len(start) else 0):  # byte t of the n-grams that have one
+        if t < length.min():
+            h = (h ^ signed[start + t]) * FNV_PRIME
+        else:
+            i = np.flatnonzero(length > t)
+            h[i] = (h[i] ^ signed[start[i] + t]) * FNV_PRIME
+    counts = np.bincount(word_of, weights=count, minlength=n_words).astype(np.int64)
+    return counts, (h % np.uint32(buckets)).astype(np.int64)
 
 
 def input_rows(words, minn, maxn, buckets):
