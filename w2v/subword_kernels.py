@@ -38,7 +38,8 @@ import numba
 import numpy as np
 
 from w2v.jit import FASTMATH, cast_like, prefetch, renamed
-from w2v.kernels import NO_LOCK, OUT_AHEAD, architecture, ask_first, ask_next, dynamic_window, make_scratch, window_finish, window_start
+from w2v.kernels import (NO_LOCK, OUT_AHEAD, architecture, ask_first, ask_next, dynamic_window, make_scratch,
+                         window_finish, window_start)
 from w2v.output.kernels import output_ask, output_block, output_step
 
 

@@ -65,8 +65,9 @@ def _batch(words, minn, maxn, buckets):
     h = np.full(len(start), FNV_OFFSET, np.uint32)
     signed = buf.view(np.int8).astype(np.int32).view(np.uint32)  # fastText hashes int8_t bytes
     length = end - start
+    shortest = int(length.min()) if len(start) else 0
     for t in range(int(length.max()) if len(start) else 0):  # byte t of the n-grams that have one
-        if t < length.min():
+        if t < shortest:
             h = (h ^ signed[start + t]) * FNV_PRIME
         else:
             i = np.flatnonzero(length > t)
