@@ -98,7 +98,11 @@ def test_subword_skipgram_gradient(loss, shared):
     pair's step would see the first's W_out)."""
     from w2v import subword_kernels
 
-    centre = subword_kernels.sg_subword_centre if shared else subword_kernels.sg_subword_classic_centre
+    kernel = subword_kernels.sg_subword_centre if shared else subword_kernels.sg_subword_classic_centre
+
+    def centre(ring, *a):
+        return kernel(ring.sc, ring.S, ring.G, ring.count, *a)
+
     rng = np.random.default_rng(3)
     tabs, cfg, W_in, W_out, ptr, rows, SW, sc = _subword_setup(rng, loss)
     sen = np.array([3, 7, 5] if shared else [3, 7], np.int32)

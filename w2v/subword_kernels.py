@@ -129,20 +129,20 @@ def _release(G, W_in, ptr, rows, w, q, alpha):
             row[k] -= step * g[k]
 
 
-def _sg_subword_centre(ring, sen, p, lo, hi, W_out, out, cfg, state, alpha):
+def _sg_subword_centre(sc, S, G_ring, count, sen, p, lo, hi, W_out, out, cfg, state, alpha):
     """The composed context positions ``lo:hi`` but ``p`` (each the mean of its rows) predict ``sen[p]``;
     each collects its dL/dh. Returns (loss, predictions, rng state). ``SHARED`` (a compile-time constant, as
-    kernels.sg_sentence's): one block step sharing the targets, else one pair at a time."""
-    sc = ring.sc
-    slots = ring.S.shape[0]
+    kernels.sg_sentence's): one block step sharing the targets, else one pair at a time. Takes the Ring's
+    arrays and is inlined, as CBOW's centre."""
+    slots = S.shape[0]
     H, G = sc.H, sc.G
     loss = 0.0
     n_ctx = 0
     for q in range(lo, hi):
         if q != p:
             slot = q % slots
-            inv = cast_like(1.0 / ring.count[slot], H)
-            s = ring.S[slot]
+            inv = cast_like(1.0 / count[slot], H)
+            s = S[slot]
             h = H[n_ctx]
             for k in range(h.shape[0]):
                 h[k] = s[k] * inv
@@ -153,7 +153,7 @@ def _sg_subword_centre(ring, sen, p, lo, hi, W_out, out, cfg, state, alpha):
     if SHARED:
         loss, state = output_block(H, n_ctx, sen[p], W_out, out, cfg, sc, state, alpha)
         for i in range(n_ctx):
-            g, gi = ring.G[sc.context[i]], G[i]
+            g, gi = G_ring[sc.context[i]], G[i]
             for k in range(g.shape[0]):
                 g[k] += gi[k]
     else:  # one pair at a time, each its own noise words
@@ -161,15 +161,16 @@ def _sg_subword_centre(ring, sen, p, lo, hi, W_out, out, cfg, state, alpha):
             sc.grad_h.fill(0)
             l, state = output_step(H[i], sen[p], W_out, out, cfg, sc, state, alpha)
             loss += l
-            g = ring.G[sc.context[i]]
+            g = G_ring[sc.context[i]]
             for k in range(g.shape[0]):
                 g[k] += sc.grad_h[k]
     return loss, n_ctx, state
 
 
 SHARED = True  # placeholder: the specialised copies set it
-sg_subword_centre = numba.njit(fastmath=FASTMATH)(renamed(_sg_subword_centre, "sg_subword_centre", SHARED=True))
-sg_subword_classic_centre = numba.njit(fastmath=FASTMATH)(
+sg_subword_centre = numba.njit(fastmath=FASTMATH, inline="always")(
+    renamed(_sg_subword_centre, "sg_subword_centre", SHARED=True))
+sg_subword_classic_centre = numba.njit(fastmath=FASTMATH, inline="always")(
     renamed(_sg_subword_centre, "sg_subword_classic_centre", SHARED=False))
 
 
@@ -230,7 +231,8 @@ def _sg_subword_sentence(sen, n, weights, out, cfg, ring, loss, predictions, sta
             state = output_ask(sen[p + OUT_AHEAD], weights.W_out, out, cfg, ring.sc, -1, state)
         lo, hi, state = dynamic_window(state, p, n, cfg.window)
         composed = _slide(ring, weights, sen, n, hi, composed)
-        l, m, state = CENTRE(ring, sen, p, lo, hi, weights.W_out, out, cfg, state, alpha)
+        l, m, state = CENTRE(ring.sc, ring.S, ring.G, ring.count, sen, p, lo, hi, weights.W_out, out, cfg, state,
+                             alpha)
         loss += l
         predictions += m
         if p >= cfg.window:  # no later window reaches position p - window
