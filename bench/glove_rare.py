@@ -88,14 +88,28 @@ def scores(vectors_path, counts, eval_dir):
             for k, g in groups.items()}
 
 
-def twin_corpus(corpus, counts, path, n=300, per=50, seed=0):
-    """bench-en with ``per`` random occurrences of ``n`` words renamed WORD__twin; returns the words."""
+def twin_corpus(corpus, counts, path, n=300, per=50, seed=0, spelling="suffix"):
+    """bench-en with ``per`` random occurrences of ``n`` words renamed to a twin token; returns {word: twin}.
+    ``spelling``: "suffix" names the twin WORD__twin; "random" gives it a seeded made-up spelling of
+    lowercase letters (a word of no corpus), for subword models, whose twins would otherwise share the
+    n-grams of ``__twin`` with each other and their words' n-grams with their words."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
     pool = sorted(w for w, c in counts.items() if 1000 <= c <= 20000 and w.isalpha())
     words = sorted(rng.choice(pool, n, replace=False).tolist())
     rename = {w: set(rng.choice(counts[w], per, replace=False).tolist()) for w in words}
+    if spelling == "suffix":
+        twin = {w: w + "__twin" for w in words}
+    else:
+        letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+        twin, taken = {}, set(counts)
+        for w in words:
+            t = w
+            while t in taken:
+                t = "".join(rng.choice(letters, max(5, len(w))))
+            taken.add(t)
+            twin[w] = t
     seen = dict.fromkeys(words, 0)
     if not os.path.exists(path):
         with open(corpus, encoding="utf-8") as fin, open(path + ".part", "w", encoding="utf-8") as fout:
@@ -104,15 +118,17 @@ def twin_corpus(corpus, counts, path, n=300, per=50, seed=0):
                 for i, t in enumerate(tokens):
                     if t in seen:
                         if seen[t] in rename[t]:
-                            tokens[i] = t + "__twin"
+                            tokens[i] = twin[t]
                         seen[t] += 1
                 fout.write(" ".join(tokens) + "\n")
         os.replace(path + ".part", path)
-    return words
+    return twin
 
 
-def twins(vectors_path, words):
-    """(mean cosine of twin and word, share of twins with the word among their 10 nearest neighbours)."""
+def twin_scores(vectors_path, twin):
+    """Per twin (in ``twin``'s order): its cosine to its word, and its word's rank among the twin's nearest
+    neighbours (1: the nearest). The rank is what to compare between tools: a tool whose vectors share a
+    large common direction gives every pair a high cosine."""
     import numpy as np
 
     sys.path.insert(0, ROOT)
@@ -120,50 +136,20 @@ def twins(vectors_path, words):
 
     v = Vectors.load(vectors_path)
     index = {w: i for i, w in enumerate(v.words)}
-    unit = v.vectors / np.linalg.norm(v.vectors, axis=1, keepdims=True)
-    cos, hits = [], 0
-    for w in words:
-        t = index[w + "__twin"]
+    unit = v.vectors / np.maximum(np.linalg.norm(v.vectors, axis=1, keepdims=True), 1e-12)
+    cos, ranks = [], []
+    for w, tw in twin.items():
+        t = index[tw]
         sims = unit @ unit[t]
         sims[t] = -2
         cos.append(float(sims[index[w]]))
-        hits += index[w] in np.argpartition(-sims, 10)[:10]
-    return float(np.mean(cos)), hits / len(words)
+        ranks.append(int((sims > sims[index[w]]).sum()) + 1)
+    return cos, ranks
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--corpus", default=os.path.join(SHARED, "corpora", "bench-en.txt.xz"))
-    ap.add_argument("--eval-dir", default=os.path.join(SHARED, "eval"))
-    ap.add_argument("--workdir", default="/tmp/w2v-bench")
-    ap.add_argument("--variants", default="float32,float64,float32-seed2")
-    args = ap.parse_args()
-    corpus = prepare_corpus(args.corpus, args.workdir, None)
-    sys.path.insert(0, ROOT)
-    from w2v.api import vocabulary
-
-    report = vocabulary(corpus, min_count=5)
-    counts = dict(zip(report.vocab.words, report.vocab.counts.tolist()))
-    twin_path = os.path.join(args.workdir, "bench-en-twins.txt")
-    words = twin_corpus(corpus, counts, twin_path)
-    print("| variant | train s | final cost | twins: mean cosine to their word | word in twin's top 10 | "
-          "pairs, rarer word 5-100: n, Spearman | 101-1000 | >1000 |")
-    print("|---|---|---|---|---|---|---|---|")
-    for variant in args.variants.split(","):
-        dtype = "float64" if variant.startswith("float64") else "float32"
-        seed = int(variant.split("seed")[1].split("-")[0]) if "seed" in variant else 1
-        out = os.path.join(args.workdir, f"glove-rare-{variant}.bin")
-        threads = 1 if "threads1" in variant else 2
-        code = CHILD.format(root=ROOT, dtype=dtype, corpus=twin_path, seed=seed, out=out, threads=threads)
-        res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-        if res.returncode != 0:
-            raise SystemExit(res.stderr[-3000:])
-        r = json.loads(res.stdout.strip().splitlines()[-1])
-        cos, top10 = twins(out, words)
-        s = scores(out, counts, args.eval_dir)
-        print(f"| {variant} | {r['train_s']:.0f} | {r['cost']:.5f} | {cos:.3f} | {100 * top10:.1f}% | " + " | ".join(
-            f"{n}, {rho:.3f}" for n, rho in s.values()) + " |", flush=True)
+def twins(vectors_path, twin):
+    """(mean cosine of twin and word, share of twins with the word among their 10 nearest neighbours)."""
+    cos, ranks = twin_scores(vectors_path, twin)
+    return sum(cos) / len(cos), sum(r <= 10 for r in ranks) / len(ranks)
 
 
-if __name__ == "__main__":
-    main()
