@@ -27,8 +27,8 @@ window models' (output/kernels.py), reached through ``output_block`` / ``output_
 Numba's inlining needed care here: when ``compose`` took the ring (a NamedTuple holding the window
 models' Scratch) and was inlined two levels deep in the lane loop, its store into the ring's row counts
 was lost (Numba 0.68; the count read back 0 in the next statement), and a variant crashed. The row
-loops now take plain arrays (``_compose``, ``_release``) and are inlined, as is CBOW's centre, which takes
-the ring's arrays; skip-gram's centre steps, which take the ring, are compiled calls. A test checks that
+loops now take plain arrays (``_compose``, ``_release``) and are inlined, as are both models' centres, which
+take the ring's arrays (skip-gram's inlined ran 1.165x side by side, on Zen 4). A test checks that
 the lane loop trains a sentence exactly as this module's sentence kernel compiled on its own.
 """
 
