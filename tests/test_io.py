@@ -165,6 +165,51 @@ def test_failed_write_leaves_previous_file_and_no_partial_file(tmp_path, vecs, m
     assert [f.name for f in tmp_path.iterdir()] == ["v.bin"]  # no temporary file left behind
 
 
+@pytest.mark.parametrize("sizes", [[], [1], [4095], [4096, 1], [3000, 9000, 0, 5000], [20000], [8192, 8192]])
+def test_a_direct_write_holds_the_bytes_a_buffered_one_does(tmp_path, monkeypatch, sizes):
+    """Past the page cache, through a staging buffer of 8 KB here (so pieces span, fill and end it), the file
+    is the pieces' bytes, whatever their lengths and alignment; so is the file after the file system turns
+    the direct write down midway (EINVAL), which then continues through the page cache."""
+    from w2v import atomic
+
+    monkeypatch.setattr(atomic, "STAGE", 8192)
+    rng = np.random.default_rng(len(sizes))
+    pieces = [rng.integers(0, 256, n, dtype=np.uint8) for n in sizes]
+    pieces.append(np.arange(6, dtype=np.float32).reshape(2, 3))  # (a 2-D array's memory, as the writers pass)
+    expected = b"".join(p.tobytes() for p in pieces)
+    for refuse in (False, True):
+        if refuse:
+            real, calls = os.write, []
+
+            def write(fd, data):
+                calls.append(len(data))
+                if len(calls) == 2:
+                    raise OSError(22, "Invalid argument")
+                return real(fd, data)
+
+            monkeypatch.setattr(atomic.os, "write", write)
+        path = tmp_path / f"d{refuse}.bin"
+        with atomic.atomic_write(path, "wb", direct=True) as f:
+            assert isinstance(f, atomic.DirectFile)  # (tmp_path's file system takes O_DIRECT here)
+            for p in pieces:
+                f.write(memoryview(p))
+        assert path.read_bytes() == expected
+        assert not refuse or not f.direct or len(calls) < 2
+        monkeypatch.undo()
+        monkeypatch.setattr(atomic, "STAGE", 8192)
+
+
+def test_a_failed_direct_write_leaves_no_file(tmp_path):
+    from w2v import atomic
+
+    path = tmp_path / "v.bin"
+    with pytest.raises(RuntimeError):
+        with atomic.atomic_write(path, "wb", direct=True) as f:
+            f.write(b"x" * 10000)
+            raise RuntimeError("stopped")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_format_from_suffix():
     assert formats.format_for_path("a.bin") == "word2vec-binary"
     assert formats.format_for_path("a.vec") == "word2vec-text"

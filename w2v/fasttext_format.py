@@ -132,7 +132,7 @@ def write(path, words, counts, W_in, W_out, args):
     if sum(len(p) for p in parts) != len(words) + full["bucket"] or any(p.shape[1] != full["dim"] for p in parts):
         raise ValueError("the input matrix must have a row per word and per bucket")
     counts = np.asarray(counts, np.int64)
-    with atomic_write(path, "wb") as f:
+    with atomic_write(path, "wb", direct=True) as f:
         f.write(struct.pack("<ii", MAGIC, VERSION))
         f.write(_ARGS.pack(*(int(full[k]) for k in _ARG_NAMES[:-1]), float(full["t"])))
         f.write(struct.pack("<iiiqq", len(words), len(words), 0, int(full.get("ntokens", counts.sum())), -1))

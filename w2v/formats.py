@@ -45,7 +45,7 @@ def write(words, mat, path, fmt=None):
     for w in words:
         if not w or any(c in w for c in " \t\n\r\v\f\0"):
             raise OutputError(f"word {w!r} is empty or contains whitespace and cannot be written")
-    with atomic_write(path, "wb") as f:
+    with atomic_write(path, "wb", direct=True) as f:
         for chunk in _records(words, mat, fmt):
             f.write(chunk)
 
