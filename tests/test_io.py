@@ -194,7 +194,8 @@ def test_a_direct_write_holds_the_bytes_a_buffered_one_does(tmp_path, monkeypatc
             for p in pieces:
                 f.write(memoryview(p))
         assert path.read_bytes() == expected
-        assert not refuse or not f.direct or len(calls) < 2
+        if refuse and len(calls) >= 2:  # (a file of one buffer or less is written in one call)
+            assert not f.direct
         monkeypatch.undo()
         monkeypatch.setattr(atomic, "STAGE", 8192)
 

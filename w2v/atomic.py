@@ -3,7 +3,7 @@
 A large file written in order (a vectors file) can go past the page cache (``direct=True``: Linux's
 O_DIRECT, through an aligned buffer): the run waits for the disk either way, since the file is synced before
 it is renamed, and the page cache's copy of it (as large as the file) need not be made. On this project's
-VM, 850 MB took 0.6-0.7 s so against 2.9-3.2 s through the page cache (bench/RESULTS.md). Where a file
+VM, 850 MB took 0.6-0.7 s against 2.9-3.2 s through the page cache (bench/RESULTS.md). Where a file
 system refuses O_DIRECT (tmpfs), the file is written through the page cache as any other.
 """
 
@@ -54,12 +54,12 @@ class DirectFile:
     def __init__(self, fd):
         import fcntl
 
+        self.buf = mmap.mmap(-1, STAGE)  # (first: a failure here leaves the file as it was opened)
+        self.view = memoryview(self.buf)
         self.fd = fd
         self.flags = fcntl.fcntl(fd, fcntl.F_GETFL)
         fcntl.fcntl(fd, fcntl.F_SETFL, self.flags | os.O_DIRECT)
         self.direct = True
-        self.buf = mmap.mmap(-1, STAGE)
-        self.view = memoryview(self.buf)
         self.fill = 0
         self.length = 0
 
