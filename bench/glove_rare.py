@@ -91,7 +91,7 @@ def scores(vectors_path, counts, eval_dir):
 def twin_corpus(corpus, counts, path, n=300, per=50, seed=0, spelling="suffix"):
     """bench-en with ``per`` random occurrences of ``n`` words renamed to a twin token; returns {word: twin}.
     ``spelling``: "suffix" names the twin WORD__twin; "random" gives it a seeded made-up spelling of
-    lowercase letters (a word of no corpus), for subword models, whose twins would otherwise share the
+    lowercase letters (no word of the vocabulary), for subword models, whose twins would otherwise share the
     n-grams of ``__twin`` with each other and their words' n-grams with their words."""
     import numpy as np
 
