@@ -83,7 +83,8 @@ def _one_centre(centre, W_in, W_out, ptr, rows, SW, tabs, cfg, sen, p, alpha):
     ring = ring_alloc(weights, cfg)
     for q in range(len(sen)):
         compose(ring, weights, sen[q], q)
-    value = centre(ring, sen, p, 0, len(sen), W_out, tabs, cfg, np.uint64(11), alpha)[0]
+    value = centre(ring.sc, ring.S, ring.G, ring.count, sen, p, 0, len(sen), W_out, tabs, cfg, np.uint64(11),
+                   alpha)[0]
     for q in range(len(sen)):
         release(ring, weights, sen[q], q, alpha)
     return value
@@ -98,11 +99,7 @@ def test_subword_skipgram_gradient(loss, shared):
     pair's step would see the first's W_out)."""
     from w2v import subword_kernels
 
-    kernel = subword_kernels.sg_subword_centre if shared else subword_kernels.sg_subword_classic_centre
-
-    def centre(ring, *a):
-        return kernel(ring.sc, ring.S, ring.G, ring.count, *a)
-
+    centre = subword_kernels.sg_subword_centre if shared else subword_kernels.sg_subword_classic_centre
     rng = np.random.default_rng(3)
     tabs, cfg, W_in, W_out, ptr, rows, SW, sc = _subword_setup(rng, loss)
     sen = np.array([3, 7, 5] if shared else [3, 7], np.int32)
@@ -133,8 +130,7 @@ def test_subword_cbow_gradient(loss, cbow_mean):
     n_rows = sum(int(ptr[w + 1] - ptr[w]) for w in (3, 9, 3))
 
     def step(ps, alpha):
-        return _one_centre(lambda ring, *a: cbow_subword_centre(ring.sc, ring.S, ring.G, ring.count, *a), ps[0],
-                           ps[1], ptr, rows, SW, tabs, cfg, sen, 1, alpha)
+        return _one_centre(cbow_subword_centre, ps[0], ps[1], ptr, rows, SW, tabs, cfg, sen, 1, alpha)
 
     for i, (_, analytic, fd) in enumerate(_check_step(step, [W_in, W_out])):
         scale = n_rows if (cbow_mean and i < W_in.size) else 1
