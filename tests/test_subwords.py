@@ -297,6 +297,22 @@ def test_w2v_reads_fasttexts_own_model_and_writes_it_back_byte_for_byte(tmp_path
     assert text.words == ft.words and np.allclose(text.vectors, v.vectors, atol=1e-5)
 
 
+def test_the_words_vectors_are_made_when_first_asked_for(trained, tmp_path):
+    """Writing fastText's model file needs only the rows: the words' vectors (each the mean of its own row and
+    its n-grams' rows) are made at their first use, and kept."""
+    _, out = trained
+    v = w2v.load_vectors(str(out["cbow"][1]))
+    assert v._vectors is None and v.dim == 16 and len(v) == len(out["cbow"][0].vectors)
+    v.save(str(tmp_path / "again.bin"))
+    assert v._vectors is None
+    assert (tmp_path / "again.bin").read_bytes() == out["cbow"][1].read_bytes()
+    ptr, rows = input_rows(v.words, v.minn, v.maxn, v.buckets)
+    W_in = np.vstack([v.word_rows, v.ngrams]).astype(np.float64)
+    expected = np.array([W_in[rows[ptr[i]:ptr[i + 1]]].mean(axis=0) for i in range(len(v))])
+    assert np.allclose(v.vectors, expected, atol=1e-6)
+    assert v.vectors is v.vectors and v._made_from is None
+
+
 def test_vectors_edited_then_saved_keep_their_word_vectors(trained, tmp_path):
     """Without the words' own rows (vectors made or edited by the user), the file's rows are rebuilt so that
     each word's mean is its vector."""

@@ -19,6 +19,9 @@ class Vectors:
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if self.vectors.ndim != 2 or len(self.words) != self.vectors.shape[0]:
             raise ValueError("words and vectors do not match")
+        self._index_words()
+
+    def _index_words(self):
         self.index = {}
         for i, w in enumerate(self.words):
             self.index.setdefault(w, i)
@@ -363,8 +366,17 @@ class SubwordVectors(Vectors):
     are the vocabulary, and neighbours are searched among its words. ``save`` to a ``.bin`` path writes
     fastText's model file (fasttext_format.py), which ``load`` (and ``Vectors.load``) reads."""
 
-    def __init__(self, words, vectors, ngrams, minn, maxn, counts=None, W_out=None, info=None, word_rows=None):
-        super().__init__(words, vectors)
+    def __init__(self, words, vectors, ngrams, minn, maxn, counts=None, W_out=None, info=None, word_rows=None,
+                 made_from=None):
+        """``vectors`` None: the words' vectors are made when first asked for, from ``made_from`` = (W_in, ptr,
+        rows) as ``from_input`` has them (a run that writes fastText's model file needs only the rows)."""
+        self._made_from = None
+        if vectors is None:
+            self.words = list(words)
+            self._vectors, self._made_from = None, made_from
+            self._index_words()
+        else:
+            super().__init__(words, vectors)
         self.ngrams = np.ascontiguousarray(ngrams, dtype=np.float32)  # (buckets, dim)
         self.minn, self.maxn = int(minn), int(maxn)
         self.counts = None if counts is None else np.asarray(counts, np.int64)
@@ -372,15 +384,36 @@ class SubwordVectors(Vectors):
         self.info = dict(info or {})  # fastText's args (fasttext_format's names)
         self.word_rows = word_rows  # the words' own input rows, when known
 
+    @property
+    def vectors(self):
+        """The words' vectors: each the mean of its own input row and its n-grams' rows."""
+        if self._vectors is None:
+            from w2v.subwords import mean_rows
+
+            self._vectors = mean_rows(*self._made_from)
+            self._made_from = None
+        return self._vectors
+
+    @vectors.setter
+    def vectors(self, value):
+        self._vectors = value
+
+    @property
+    def dim(self):
+        return self.ngrams.shape[1]
+
+    vector_size = dim
+
     @classmethod
     def from_input(cls, words, W_in, minn, maxn, buckets, word_rows_of=None, **more):
         """From a subword model's input matrix (``len(words) + buckets`` rows); ``word_rows_of``: each word's
-        input rows, (ptr, rows) as subwords.input_rows gives them, where the caller has them already."""
-        from w2v.subwords import input_rows, mean_rows
+        input rows, (ptr, rows) as subwords.input_rows gives them, where the caller has them already. The
+        words' vectors are made when first asked for."""
+        from w2v.subwords import input_rows
 
         ptr, rows = word_rows_of if word_rows_of is not None else input_rows(words, minn, maxn, buckets)
-        return cls(words, mean_rows(W_in, ptr, rows), W_in[len(words):], minn, maxn, word_rows=W_in[:len(words)],
-                   **more)
+        return cls(words, None, W_in[len(words):], minn, maxn, word_rows=W_in[:len(words)],
+                   made_from=(W_in, ptr, rows), **more)
 
     @classmethod
     def load(cls, path, unicode_errors="strict", limit=None):
