@@ -20,7 +20,7 @@ import numpy as np
 BOW, EOW = "<", ">"
 EOS = "</s>"  # fastText's end-of-line token: no n-grams
 FNV_OFFSET, FNV_PRIME = np.uint32(2166136261), np.uint32(16777619)
-BATCH = 100_000  # words hashed at once
+BATCH = 20_000  # words hashed at once (their temporaries stay small: 100,000 ran 1.3-1.8x slower)
 
 
 def ngram_buckets(words, minn, maxn, buckets):
