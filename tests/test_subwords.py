@@ -2,6 +2,7 @@
 model file both ways (fastText and gensim load what w2v writes with equal vectors, w2v reads fastText's),
 vectors for words never seen, and the CLI around them."""
 
+import pickle
 import struct
 
 import numpy as np
@@ -311,6 +312,9 @@ def test_the_words_vectors_are_made_when_first_asked_for(trained, tmp_path):
     expected = np.array([W_in[rows[ptr[i]:ptr[i + 1]]].mean(axis=0) for i in range(len(v))])
     assert np.allclose(v.vectors, expected, atol=1e-6)
     assert v.vectors is v.vectors and v._made_from is None
+    lazy = w2v.load_vectors(str(out["cbow"][1]))
+    again = pickle.loads(pickle.dumps(lazy))
+    assert again._made_from is None and np.array_equal(again.vectors, v.vectors)
 
 
 def test_vectors_edited_then_saved_keep_their_word_vectors(trained, tmp_path):

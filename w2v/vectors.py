@@ -398,6 +398,12 @@ class SubwordVectors(Vectors):
     def vectors(self, value):
         self._vectors = value
 
+    def __getstate__(self):  # (a pickle holds the words' vectors, not a third copy of the input rows)
+        state = dict(self.__dict__)
+        if state["_made_from"] is not None:
+            state["_vectors"], state["_made_from"] = self.vectors, None
+        return state
+
     @property
     def dim(self):
         return self.ngrams.shape[1]
