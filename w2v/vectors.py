@@ -372,6 +372,8 @@ class SubwordVectors(Vectors):
         rows) as ``from_input`` has them (a run that writes fastText's model file needs only the rows)."""
         self._made_from = None
         if vectors is None:
+            if made_from is None:
+                raise ValueError("SubwordVectors needs the words' vectors or the rows to make them from")
             self.words = list(words)
             self._vectors, self._made_from = None, made_from
             self._index_words()
