@@ -11,6 +11,7 @@ No row passes through the client; each process sends and receives about twice it
 import os
 import tempfile
 import time
+from itertools import repeat
 
 import numpy as np
 
@@ -87,7 +88,9 @@ class Replica:
         scanned, self.scanned = self.scanned, None
         if scanned is not None and scanned.complete:
             remap = np.full(scanned.n_pids, -1, np.int32)
-            remap[scanned.pids] = [vocab.index.get(w, -1) for w in scanned.words]
+            # (map over dict.get: a third of a replica's set-up went to a Python loop over its shard's types)
+            remap[scanned.pids] = np.fromiter(map(vocab.index.get, scanned.words, repeat(-1)), np.int32,
+                                              len(scanned.words))
             self.encoded = encode(scanned, remap, self.work)
         else:
             if scanned is not None:
