@@ -25,6 +25,7 @@ dim 100, window 5, 5 noise words, min count 5, character 3-6-grams in 2M buckets
     python bench/bench_fasttext.py --cases sg,cbow --epochs 1
     python bench/bench_fasttext.py --cases sg --epochs 5 --limit 10000000
     python bench/bench_fasttext.py --cases sg --twins
+    python bench/bench_fasttext.py --cases cbow --tools w2v,gensim --repeat 3   # each round's ratios, their medians
 """
 
 import argparse
@@ -176,6 +177,9 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--limit", type=int, default=None, help="the first N tokens of the corpus")
     ap.add_argument("--twins", action="store_true", help="train on the corpus with 300 planted rare twins")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="rounds of every tool, one after another (this machine drifts): each round's ratios, then "
+                         "their medians")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     os.makedirs(args.workdir, exist_ok=True)
@@ -195,46 +199,68 @@ def main():
     results = {}
     for model in args.cases.split(","):
         counts = None
-        for tool in args.tools.split(","):
-            t0 = time.perf_counter()
-            r = run(tool, model, corpus, args.epochs, args.threads, args.workdir)
-            r["process_s"] = time.perf_counter() - t0
-            if counts is None:
-                sys.path.insert(0, ROOT)
-                from w2v.vectors import Vectors
+        for rep in range(args.repeat):
+            counts = _one_round(model, rep, args, corpus, tokens, twin, counts, results)
+        if args.repeat > 1 and "w2v" in args.tools:
+            import statistics
 
-                v = Vectors.load(r["out"])
-                counts = dict(zip(v.words, v.counts.tolist()))
-            r["words_per_s"] = tokens * args.epochs / r["train_s"]
-            r.update(quality(r["out"], counts, args.eval_dir, twin))
-            results[(model, tool)] = r
-            print(f"{model:5s} {tool:9s} train {r['words_per_s'] / 1000:6.0f}k w/s {r['train_s']:7.1f} s  whole run "
-                  f"{r['total_s']:7.1f} s  rss {r['rss_mb']:6.0f} MB  analogy {r['analogy']:5.2f}  ws353 "
-                  f"{r['ws353']:.3f}  simlex {r['simlex']:.3f}  rare {r['rare']:.3f} ({r['rare_pairs']})  unseen "
-                  f"{r['unseen']:.3f} ({r['unseen_pairs']})" + (f"  twins: top10 {100 * r['twin_top10']:.1f}%, "
-                                                              f"median rank {r['twin_rank']:.0f}, cos "
-                                                              f"{r['twin_cos']:.3f}" if twin else ""),
-                  flush=True)
-        if "w2v" in args.tools:
-            w = results[(model, "w2v")]
             for peer in args.tools.split(","):
                 if peer == "w2v":
                     continue
-                p = results[(model, peer)]
-                lo, hi = rare_interval(w, p)
-                if twin:
-                    import numpy as np
-
-                    tlo, thi = paired_interval(w["twin_items"], p["twin_items"], np.mean)
-                print(f"{model:5s} w2v/{peer:9s} whole run x{p['total_s'] / w['total_s']:.2f}  training x"
-                      f"{w['words_per_s'] / p['words_per_s']:.2f}  analogy {w['analogy'] - p['analogy']:+.2f}  ws353 "
-                      f"{w['ws353'] - p['ws353']:+.3f}  simlex {w['simlex'] - p['simlex']:+.3f}  rare "
-                      f"{w['rare'] - p['rare']:+.3f} [{lo:+.3f}, {hi:+.3f}]  unseen {w['unseen'] - p['unseen']:+.3f}"
-                      + (f"  twins top10 {100 * (w['twin_top10'] - p['twin_top10']):+.1f} points [{100 * tlo:+.1f}, "
-                         f"{100 * thi:+.1f}]" if twin else ""), flush=True)
+                whole = [results[(model, peer, i)]["total_s"] / results[(model, "w2v", i)]["total_s"]
+                         for i in range(args.repeat)]
+                train = [results[(model, "w2v", i)]["words_per_s"] / results[(model, peer, i)]["words_per_s"]
+                         for i in range(args.repeat)]
+                print(f"{model:5s} w2v/{peer:9s} over {args.repeat} rounds: whole run "
+                      f"{', '.join(f'x{x:.2f}' for x in whole)} (median x{statistics.median(whole):.2f}); training "
+                      f"{', '.join(f'x{x:.2f}' for x in train)} (median x{statistics.median(train):.2f})", flush=True)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({f"{m}/{t}": r for (m, t), r in results.items()}, f, indent=1)
+            json.dump({f"{m}/{t}" + (f"/{i}" if args.repeat > 1 else ""): r for (m, t, i), r in results.items()}, f,
+                      indent=1)
+
+
+def _one_round(model, rep, args, corpus, tokens, twin, counts, results):
+    """Every tool of ``args.tools`` on ``model`` once, each line printed, then w2v's comparison with each peer;
+    ``results[(model, tool, rep)]``. Returns the corpus counts the quality scores use."""
+    for tool in args.tools.split(","):
+        t0 = time.perf_counter()
+        r = run(tool, model, corpus, args.epochs, args.threads, args.workdir)
+        r["process_s"] = time.perf_counter() - t0
+        if counts is None:
+            sys.path.insert(0, ROOT)
+            from w2v.vectors import Vectors
+
+            v = Vectors.load(r["out"])
+            counts = dict(zip(v.words, v.counts.tolist()))
+        r["words_per_s"] = tokens * args.epochs / r["train_s"]
+        r.update(quality(r["out"], counts, args.eval_dir, twin))
+        results[(model, tool, rep)] = r
+        print(f"{model:5s} {tool:9s} train {r['words_per_s'] / 1000:6.0f}k w/s {r['train_s']:7.1f} s  whole run "
+              f"{r['total_s']:7.1f} s  rss {r['rss_mb']:6.0f} MB  analogy {r['analogy']:5.2f}  ws353 "
+              f"{r['ws353']:.3f}  simlex {r['simlex']:.3f}  rare {r['rare']:.3f} ({r['rare_pairs']})  unseen "
+              f"{r['unseen']:.3f} ({r['unseen_pairs']})" + (f"  twins: top10 {100 * r['twin_top10']:.1f}%, "
+                                                          f"median rank {r['twin_rank']:.0f}, cos "
+                                                          f"{r['twin_cos']:.3f}" if twin else ""),
+              flush=True)
+    if "w2v" in args.tools:
+        w = results[(model, "w2v", rep)]
+        for peer in args.tools.split(","):
+            if peer == "w2v":
+                continue
+            p = results[(model, peer, rep)]
+            lo, hi = rare_interval(w, p)
+            if twin:
+                import numpy as np
+
+                tlo, thi = paired_interval(w["twin_items"], p["twin_items"], np.mean)
+            print(f"{model:5s} w2v/{peer:9s} whole run x{p['total_s'] / w['total_s']:.2f}  training x"
+                  f"{w['words_per_s'] / p['words_per_s']:.2f}  analogy {w['analogy'] - p['analogy']:+.2f}  ws353 "
+                  f"{w['ws353'] - p['ws353']:+.3f}  simlex {w['simlex'] - p['simlex']:+.3f}  rare "
+                  f"{w['rare'] - p['rare']:+.3f} [{lo:+.3f}, {hi:+.3f}]  unseen {w['unseen'] - p['unseen']:+.3f}"
+                  + (f"  twins top10 {100 * (w['twin_top10'] - p['twin_top10']):+.1f} points [{100 * tlo:+.1f}, "
+                     f"{100 * thi:+.1f}]" if twin else ""), flush=True)
+    return counts
 
 
 if __name__ == "__main__":
