@@ -153,3 +153,39 @@ def twins(vectors_path, twin):
     return sum(cos) / len(cos), sum(r <= 10 for r in ranks) / len(ranks)
 
 
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--corpus", default=os.path.join(SHARED, "corpora", "bench-en.txt.xz"))
+    ap.add_argument("--eval-dir", default=os.path.join(SHARED, "eval"))
+    ap.add_argument("--workdir", default="/tmp/w2v-bench")
+    ap.add_argument("--variants", default="float32,float64,float32-seed2")
+    args = ap.parse_args()
+    corpus = prepare_corpus(args.corpus, args.workdir, None)
+    sys.path.insert(0, ROOT)
+    from w2v.api import vocabulary
+
+    report = vocabulary(corpus, min_count=5)
+    counts = dict(zip(report.vocab.words, report.vocab.counts.tolist()))
+    twin_path = os.path.join(args.workdir, "bench-en-twins.txt")
+    twin = twin_corpus(corpus, counts, twin_path)
+    print("| variant | train s | final cost | twins: mean cosine to their word | word in twin's top 10 | "
+          "pairs, rarer word 5-100: n, Spearman | 101-1000 | >1000 |")
+    print("|---|---|---|---|---|---|---|---|")
+    for variant in args.variants.split(","):
+        dtype = "float64" if variant.startswith("float64") else "float32"
+        seed = int(variant.split("seed")[1].split("-")[0]) if "seed" in variant else 1
+        out = os.path.join(args.workdir, f"glove-rare-{variant}.bin")
+        threads = 1 if "threads1" in variant else 2
+        code = CHILD.format(root=ROOT, dtype=dtype, corpus=twin_path, seed=seed, out=out, threads=threads)
+        res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        if res.returncode != 0:
+            raise SystemExit(res.stderr[-3000:])
+        r = json.loads(res.stdout.strip().splitlines()[-1])
+        cos, top10 = twins(out, twin)
+        s = scores(out, counts, args.eval_dir)
+        print(f"| {variant} | {r['train_s']:.0f} | {r['cost']:.5f} | {cos:.3f} | {100 * top10:.1f}% | " + " | ".join(
+            f"{n}, {rho:.3f}" for n, rho in s.values()) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
