@@ -384,6 +384,63 @@ def test_subword_cli(trained, tmp_path):
     assert not (tmp_path / "x.bin").exists()
 
 
+def test_rows_trained_in_the_order_of_first_use_give_the_same_model(trained, tmp_path, monkeypatch):
+    """A subword model trains a copy of the rows its words use, in the order of first use
+    (SubwordWeights.first_use): the same arithmetic, so with one thread the same model bit for bit as training
+    W_in where it lies, also when checkpoints put the rows back between steps (and a checkpoint resumes to it)."""
+    from w2v.errors import TrainingInterrupted
+    from w2v.subword_kernels import SubwordWeights
+    from w2v.trainers import stream, word2vec
+
+    monkeypatch.setattr(stream, "BLOCK_IDS", 4000)  # (several steps, so several checkpoints)
+    d, _ = trained
+    opts = dict(subwords=(2, 4), buckets=20000, dim=8, min_count=2, epochs=2, threads=1, progress=False)
+    real = SubwordWeights.first_use.__func__
+
+    def first_use(cls, *args):
+        made = real(cls, *args)
+        copied.append(made[1])
+        return made
+
+    monkeypatch.setattr(SubwordWeights, "first_use", classmethod(first_use))
+    for model in ("cbow", "sg"):
+        copied = []
+        laid_out = w2v.train(str(d / "c.txt"), model=model, checkpoint=str(tmp_path / model),
+                             checkpoint_every=1e-9, **opts)
+        assert copied and copied[0] is not None and len(copied[0]) < 20000  # (the copy was trained)
+        calls = []
+        with pytest.raises(TrainingInterrupted):
+            w2v.train(str(d / "c.txt"), model=model, checkpoint=str(tmp_path / f"{model}-cut"),
+                      callback=lambda r: calls.append(r) or len(calls) == 3, **opts)
+        resumed = w2v.train(str(d / "c.txt"), model=model, resume=str(tmp_path / f"{model}-cut"), **opts)
+        monkeypatch.setattr(word2vec, "FIRST_USE", False)
+        plain = w2v.train(str(d / "c.txt"), model=model, **opts)
+        monkeypatch.setattr(word2vec, "FIRST_USE", True)
+        for k in ("W_in", "W_out"):
+            assert np.array_equal(laid_out.params[k], plain.params[k]), (model, k)
+            assert np.array_equal(resumed.params[k], plain.params[k]), (model, k)
+        assert np.array_equal(laid_out.vectors.vectors, plain.vectors.vectors)
+        assert np.array_equal(w2v.Model.load(str(tmp_path / model)).params["W_in"], plain.params["W_in"])
+
+
+def test_first_use_copies_the_used_rows_in_order():
+    from w2v.subword_kernels import SubwordWeights
+
+    rng = np.random.default_rng(0)
+    W = rng.normal(size=(60, 3)).astype(np.float32)
+    rows = rng.integers(0, 25, 40).astype(np.int32)
+    weights, order = SubwordWeights.first_use(W, W[:2], np.array([0, 40]), rows)
+    assert order.tolist() == list(dict.fromkeys(rows.tolist()))  # first used, first placed; unused rows left out
+    assert np.array_equal(weights.W_in, W[order]) and np.array_equal(order[weights.rows], rows)
+    weights.W_in[:] += 1
+    W2 = W.copy()
+    W2[order] = weights.W_in
+    assert np.array_equal(W2[order], W[order] + 1) and np.array_equal(np.delete(W2, order, 0), np.delete(W, order, 0))
+    many = rng.permutation(60)[:40].astype(np.int32)  # more than half of the rows: W itself is trained
+    weights, order = SubwordWeights.first_use(W, W[:2], np.array([0, 40]), many)
+    assert order is None and weights.W_in is W and weights.rows is many
+
+
 def test_subword_resume_and_continue_training(trained, tmp_path, monkeypatch):
     """A subword run interrupted by a checkpoint and resumed gives the uninterrupted run's vectors (one
     thread); training continues on new text with the n-gram rows kept."""

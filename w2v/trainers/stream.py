@@ -164,7 +164,9 @@ def memory_estimate(n_words, cfg, n_out, n_in=None):
     # up to twice the size it needs
     tables += n_words * 170
     tables += layer(cfg.loss).memory(n_words, cfg)
-    if cfg.subwords[1]:  # rows per word: its own and about 4 n-grams per character
-        tables += n_words * (8 + 4 * 40)
-    return resources_memory_estimate(weights=4 * cfg.dim * ((n_in or n_words) + n_out), tables=tables,
+    n_in = n_in or n_words
+    if cfg.subwords[1]:  # rows per word: its own and about 4 n-grams per character; the copy of the rows the
+        tables += n_words * (8 + 4 * 40)  # words use (SubwordWeights.first_use: at most half of them)
+        n_in += min(n_in // 2, n_words * 40)
+    return resources_memory_estimate(weights=4 * cfg.dim * (n_in + n_out), tables=tables,
                     buffers=2 * 4 * BLOCK_IDS + cfg.n_threads * 8 * cfg.dim * 64)

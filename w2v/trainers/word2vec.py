@@ -19,10 +19,10 @@ def init_weights(n_words, dim, seed, n_out, spread=1.0, threads=None):
     return W_in, W_out
 
 
-def vectors_from(cfg, rows, params, weights=None):
+def vectors_from(cfg, rows, params, word_rows_of=None):
     """The vectors a run writes, from its parameters (Model.load of a saved model); a subword model's are
-    SubwordVectors, carrying what fastText's model file holds (each word's input rows taken from the
-    kernel's ``weights`` where given, not hashed again)."""
+    SubwordVectors, carrying what fastText's model file holds (each word's input rows, ``word_rows_of`` =
+    (ptr, rows) where the run has them, not hashed again)."""
     from w2v.vectors import Vectors
 
     if not cfg.subwords[1]:
@@ -36,7 +36,10 @@ def vectors_from(cfg, rows, params, weights=None):
             "model": fasttext_format.MODELS[cfg.model], "t": cfg.sample}
     return SubwordVectors.from_input(rows.words, params["W_in"], *cfg.subwords, cfg.buckets, counts=rows.counts,
                                      W_out=fasttext_format.output_for_fasttext(cfg.loss, params["W_out"], V),
-                                     info=info, word_rows_of=None if weights is None else (weights.ptr, weights.rows))
+                                     info=info, word_rows_of=word_rows_of)
+
+
+FIRST_USE = True  # subword models train their rows in the order of first use (Trainer.epochs)
 
 
 def n_inputs(cfg, n_words):
@@ -72,7 +75,7 @@ class Trainer:
 
     def __init__(self, cfg, run):
         self.cfg, self.run = cfg, run
-        self.weights = None  # what the kernel trains, once epochs() has made it
+        self.word_rows_of = None  # a subword model's (ptr, rows), once epochs() has them
 
     def prepare(self, corpus, workdir, resumed_vocab, threads=None):
         from w2v.prepare import known_vocab, prepare
@@ -172,15 +175,31 @@ class Trainer:
 
     def epochs(self, params):
         tabs = output_tables(self.vocab.counts, self.cfg, self.cfg.sample)
-        self.weights = weights = kernel_weights(self.cfg, self.vocab.words, params["W_in"], params["W_out"],
-                                                params.get("lock"))
         kcfg = kernel_config(self.cfg, self.encoded, tabs, self.n_out, self.vocab.counts)
-        return stream_epochs(self.encoded, weights, tabs, kcfg, self.cfg)
+        if not (self.cfg.subwords[1] and FIRST_USE):
+            weights = kernel_weights(self.cfg, self.vocab.words, params["W_in"], params["W_out"], params.get("lock"))
+            return stream_epochs(self.encoded, weights, tabs, kcfg, self.cfg)
+        from w2v.subword_kernels import SubwordWeights
+        from w2v.subwords import input_rows
+
+        # a subword model trains a copy of the rows its words use, in the order of first use (SubwordWeights.
+        # first_use); they go back into W_in before anything reads it (a checkpoint, the end)
+        W_in = params["W_in"]
+        self.word_rows_of = input_rows(self.vocab.words, *self.cfg.subwords, self.cfg.buckets)
+        weights, order = SubwordWeights.first_use(W_in, params["W_out"], *self.word_rows_of)
+        epochs = stream_epochs(self.encoded, weights, tabs, kcfg, self.cfg)
+        if order is None:
+            return epochs
+
+        def put_back():
+            W_in[order] = weights.W_in
+
+        return epochs._replace(gather=put_back)
 
     def finish(self, params, progress, seconds, epochs_run):
         cfg = self.cfg
         wps = self.encoded.total_tokens * epochs_run / max(seconds, 1e-9)
-        return Finished(vectors_from(cfg, self.vocab, params, self.weights),
+        return Finished(vectors_from(cfg, self.vocab, params, self.word_rows_of),
                         f"trained {cfg.model}/{cfg.loss}: {cfg.epochs} epochs in {seconds:.1f} s, {wps / 1000:.0f}k "
                         f"words/s, final loss {progress.epoch_losses[-1]:.4f}",
                         {"words_per_second": wps, "stream_words": self.encoded.n_words})
