@@ -441,6 +441,20 @@ def test_first_use_copies_the_used_rows_in_order():
     assert order is None and weights.W_in is W and weights.rows is many
 
 
+def test_memory_estimate_counts_the_copy_of_the_used_rows():
+    """The estimate counts the bucket rows and the copy of the used ones an in-process run trains (at most half
+    of W_in's rows; Dask's replicas train W_in where it lies)."""
+    from w2v.config import TrainConfig
+    from w2v.trainers.stream import memory_estimate
+
+    cfg = TrainConfig(subwords=(3, 6), buckets=2_000_000, dim=100)
+    plain = memory_estimate(10_000, TrainConfig(dim=100), 10_000)["weights"]
+    kept = memory_estimate(10_000, cfg, 10_000, n_in=2_010_000, row_copy=False)["weights"]
+    copied = memory_estimate(10_000, cfg, 10_000, n_in=2_010_000)["weights"]
+    assert kept - plain == 4 * 100 * 2_000_000 and copied - kept == 4 * 100 * 400_000  # (40 rows a word)
+    assert memory_estimate(10**6, cfg, 10**6, n_in=3_000_000)["weights"] == 4 * 100 * (4_500_000 + 10**6)
+
+
 def test_subword_resume_and_continue_training(trained, tmp_path, monkeypatch):
     """A subword run interrupted by a checkpoint and resumed gives the uninterrupted run's vectors (one
     thread); training continues on new text with the n-gram rows kept."""

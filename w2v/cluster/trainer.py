@@ -151,7 +151,8 @@ class Trainer:
 
         from w2v.trainers.word2vec import n_inputs
 
-        return memory_estimate(len(self.vocab), self.cfg, self.n_out, n_in=n_inputs(self.cfg, len(self.vocab)))
+        return memory_estimate(len(self.vocab), self.cfg, self.n_out, n_in=n_inputs(self.cfg, len(self.vocab)),
+                               row_copy=False)  # (the replicas train W_in's rows where they lie)
 
     def init(self):
         from w2v.trainers.word2vec import fresh_params

@@ -154,9 +154,10 @@ def stream_epochs(encoded, weights, tabs, kcfg, cfg, chunk_ids=CHUNK_IDS):
                   warm_up=lambda: warm_up(kernel, weights, tabs, kcfg), per_position=encoded.total_tokens / max(encoded.n_ids, 1))
 
 
-def memory_estimate(n_words, cfg, n_out, n_in=None):
+def memory_estimate(n_words, cfg, n_out, n_in=None, row_copy=True):
     """Bytes of the weights (``n_in`` input rows: by default one per word), tables and buffers of a
-    _train_lane run (the NPLM adds its own); with --subwords, each word's row list too."""
+    _train_lane run (the NPLM adds its own); with --subwords, each word's row list too, and with ``row_copy``
+    the copy of the rows the words use that an in-process run trains (SubwordWeights.first_use)."""
     from w2v.output import layer
 
     tables = n_words * (8 + 16 + 8)  # keep thresholds, alias table, Huffman offsets
@@ -165,8 +166,8 @@ def memory_estimate(n_words, cfg, n_out, n_in=None):
     tables += n_words * 170
     tables += layer(cfg.loss).memory(n_words, cfg)
     n_in = n_in or n_words
-    if cfg.subwords[1]:  # rows per word: its own and about 4 n-grams per character; the copy of the rows the
-        tables += n_words * (8 + 4 * 40)  # words use (SubwordWeights.first_use: at most half of them)
-        n_in += min(n_in // 2, n_words * 40)
+    if cfg.subwords[1]:
+        tables += n_words * (8 + 4 * 40)  # rows per word: its own and about 4 n-grams per character
+        n_in += min(n_in // 2, n_words * 40) if row_copy else 0  # (the copy: at most half of the rows)
     return resources_memory_estimate(weights=4 * cfg.dim * (n_in + n_out), tables=tables,
                     buffers=2 * 4 * BLOCK_IDS + cfg.n_threads * 8 * cfg.dim * 64)
