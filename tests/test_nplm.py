@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from w2v import kernels, nplm_kernels
+from w2v import jit, kernels, nplm_kernels
 from w2v import language_model as nplm
 from w2v.vectors import Vectors
 from w2v.cli import cli
@@ -106,7 +106,7 @@ def test_softmax_block_is_the_log_softmax_gradient_step(n_in):
 
 @pytest.mark.parametrize("n_in", [1, 3, 16])
 def test_softmax_block_in_float32_agrees_with_float64(n_in):
-    """float32 scores go through the vectorised exp (output/kernels.exp_shifted): the loss, dL/dH and the
+    """float32 scores go through the vectorised exp (jit.exp_shifted): the loss, dL/dH and the
     rows' update agree with the float64 step (libm's exp) to float32's precision, for scores up to about
     +-80 (with 3 and 16 inputs some fall more than 87 below their row's largest: held at exp(-87))."""
     rng = np.random.default_rng(n_in)
@@ -134,7 +134,7 @@ def test_vectorised_exp_is_expf_to_float32_precision():
 
     @numba.njit
     def run(p, m, e):
-        return output_kernels.exp_shifted(p, m, e)
+        return jit.exp_shifted(p, m, e)
 
     x = np.concatenate([np.linspace(-86.9, 0.0, 200_001), [-1e4, -90.0]]).astype(np.float32)
     p, m = x + np.float32(2.5), np.float32(2.5)  # (p - m is exactly x for these values)

@@ -30,7 +30,7 @@ from numba.extending import overload
 
 from w2v import blas, jit
 from w2v.blas import add_outer
-from w2v.jit import FASTMATH, axpy4, cast_like, dots4, draw_targets, out_row, prefetch, row_compiler
+from w2v.jit import FASTMATH, axpy4, cast_like, dots4, draw_targets, exp_shifted, out_row, prefetch, row_compiler
 from w2v.output import hs, nce, ns, softmax
 
 # the files whose code and constants (hs.CACHED_NODES, blas's gemm, ...) the output steps compile into a
@@ -224,6 +224,8 @@ def logistic_block(H, n_in, W_out, rows, codes, log_kq, alpha, G, S, may_repeat,
                         S[i, u] += S[i, t]
                         S[i, t] = 0.0
                     break
+    if n_in == 1 and not may_repeat:  # distinct rows (a Huffman path): each read and written once
+        return _back_and_step(H[0], W_out, W_hot, rows, S, alpha, G[0], n4, n, loss)
     # dL/dH from the rows as they are, before they move
     for i in range(n_in):
         gi = G[i]
@@ -242,6 +244,41 @@ def logistic_block(H, n_in, W_out, rows, codes, log_kq, alpha, G, S, may_repeat,
     for t in range(n):
         step_row(out_row(W_out, W_hot, rows[t]), S, t, H, n_in, alpha)
     return loss
+
+
+@numba.njit(fastmath=FASTMATH, inline="always")
+def _back_and_step(h, W_out, W_hot, rows, S, alpha, gi, n4, n, loss):
+    """``logistic_block``'s last two passes for one input and distinct rows, in one pass over each row:
+    dL/dh takes the row as it is (``gi += g w``), then the row moves (``w -= alpha g h``); the values of
+    the two passes, since no row comes twice."""
+    gi.fill(0)
+    for t in range(0, n4, 4):
+        _back4(gi, h, cast_like(S[0, t], gi), out_row(W_out, W_hot, rows[t]),
+               cast_like(S[0, t + 1], gi), out_row(W_out, W_hot, rows[t + 1]),
+               cast_like(S[0, t + 2], gi), out_row(W_out, W_hot, rows[t + 2]),
+               cast_like(S[0, t + 3], gi), out_row(W_out, W_hot, rows[t + 3]),
+               cast_like(alpha * S[0, t], gi), cast_like(alpha * S[0, t + 1], gi),
+               cast_like(alpha * S[0, t + 2], gi), cast_like(alpha * S[0, t + 3], gi))
+    for t in range(n4, n):
+        g, step = cast_like(S[0, t], gi), cast_like(alpha * S[0, t], gi)
+        row = out_row(W_out, W_hot, rows[t])
+        for k in range(gi.shape[0]):
+            w = row[k]
+            gi[k] += g * w
+            row[k] = w - step * h[k]
+    return loss
+
+
+@numba.njit(fastmath=FASTMATH, inline="always")
+def _back4(gi, h, g0, o0, g1, o1, g2, o2, g3, o3, a0, a1, a2, a3):
+    for k in range(gi.shape[0]):
+        w0, w1, w2, w3 = o0[k], o1[k], o2[k], o3[k]
+        gi[k] += g0 * w0 + g1 * w1 + g2 * w2 + g3 * w3
+        x = h[k]
+        o0[k] = w0 - a0 * x
+        o1[k] = w1 - a1 * x
+        o2[k] = w2 - a2 * x
+        o3[k] = w3 - a3 * x
 
 
 # the NPLM calls the logistic layer once per example beside its far larger hidden layer: a call, not a
@@ -341,52 +378,6 @@ def hs_targets(target, out, cfg, sc, state):
 
 
 # ---------------------------------------------------------------- the full softmax
-# exp for the softmax's float32 scores in loops that LLVM vectorises (libm's expf, one call per score, cost
-# 2.1-2.6 ns each, 0.7-0.8 here): x = n ln 2 + r with |r| <= ln 2 / 2, exp(r) by Cephes' expf polynomial
-# (relative error below 1e-7, float32's own), times 2^n by adding n to the result's exponent bits
-_LOG2E = np.float32(1.4426950408889634)
-_LN2_HI, _LN2_LO = np.float32(0.693359375), np.float32(-2.12194440e-4)
-_EXP_FLOOR = np.float32(-87.0)  # exp(-87) ~ 1.6e-38, near float32's smallest normal: lower scores count as it
-_EXP_POLY = tuple(np.float32(c) for c in (1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2,
-                                          1.6666665459e-1, 5.0000001201e-1))
-
-
-def exp_shifted(p, m, e):  # pragma: no cover - replaced by the overload inside Numba
-    """``p[v] <- exp(p[v] - m)`` for ``m >= max(p)``; returns their sum in float64. Vectorised for float32
-    ``p`` (``e``: int32 scratch as long as ``p``), libm's exp otherwise (float64: the gradient checks)."""
-    raise NotImplementedError
-
-
-@overload(exp_shifted, jit_options={"forceinline": True})
-def _exp_shifted_impl(p, m, e):
-    if p.dtype != numba.types.float32:
-        def exact(p, m, e):
-            z = 0.0
-            for v in range(p.shape[0]):
-                p[v] = math.exp(p[v] - m)
-                z += p[v]
-            return z
-        return exact
-    c0, c1, c2, c3, c4, c5 = _EXP_POLY
-
-    def vectorised(p, m, e):
-        for v in range(p.shape[0]):
-            x = max(p[v] - m, _EXP_FLOOR)
-            n = np.floor(x * _LOG2E + np.float32(0.5))  # (np.floor keeps float32: math.floor gives an int)
-            r = x - n * _LN2_HI - n * _LN2_LO
-            y = ((((c0 * r + c1) * r + c2) * r + c3) * r + c4) * r + c5
-            p[v] = y * r * r + r + np.float32(1.0)  # exp(r), in [0.70, 1.42]
-            e[v] = np.int32(n)
-        bits = p.view(np.int32)
-        for v in range(p.shape[0]):
-            bits[v] += e[v] << 23  # times 2^n, n >= -126: a normal float
-        z = 0.0
-        for v in range(p.shape[0]):
-            z += p[v]
-        return z
-    return vectorised
-
-
 @numba.njit(inline="always")
 def _as_matrix(S, rows, cols, like):
     """The first ``rows x cols`` elements of the float64 scratch ``S`` as a C-contiguous matrix of ``like``'s
