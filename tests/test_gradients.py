@@ -244,6 +244,36 @@ def test_logistic_block_gradient_with_repeated_rows(rng):
         assert dW[idx] == pytest.approx(g, rel=1e-6, abs=1e-8)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_paths_rows_read_once_take_the_two_passes_step(rng, dtype):
+    """Distinct rows and one input (a Huffman path): dL/dh and the rows' step in one pass over each row
+    (output/kernels._back_and_step, a block of four and a remainder here) give the values of the two passes
+    that rows which may repeat take, bit for bit, and the float64 step is the gradient."""
+    h = rng.normal(0, 0.5, D).astype(dtype)
+    W_out = rng.normal(0, 0.5, (V, D)).astype(dtype)
+    rows = np.array([9, 2, 5, 11, 0, 7, 3], np.int32)
+    codes = np.array([0, 1, 1, 0, 1, 0, 0], np.uint8)
+    got = []
+    for may_repeat in (False, True):
+        W1, G, S = W_out.copy(), np.zeros((1, D), dtype), np.empty((1, len(rows)))
+        loss = output_kernels.logistic_block(h[None, :], 1, W1, rows, codes, ZERO, 0.3, G, S, may_repeat)
+        got.append((loss, W1, G))
+    assert got[0][0] == got[1][0]
+    assert np.array_equal(got[0][1], got[1][1]) and np.array_equal(got[0][2], got[1][2])
+    if dtype is np.float64:
+        def loss_at(h_, W_):
+            return output_kernels.logistic_block(h_[None, :], 1, W_.copy(), rows, codes, ZERO, 0.0,
+                                                 np.zeros((1, D)), np.empty((1, len(rows))), False)
+
+        _, W1, G = got[0]
+        for k in range(D):
+            assert G[0, k] == pytest.approx(fd_gradient(lambda: loss_at(h, W_out), h, (k,)), rel=1e-6,
+                                                        abs=1e-8)
+        dW = (W_out - W1) / 0.3
+        for idx in np.ndindex(W_out.shape):
+            assert dW[idx] == pytest.approx(fd_gradient(lambda: loss_at(h, W_out), W_out, idx), rel=1e-6, abs=1e-8)
+
+
 @pytest.mark.parametrize("loss", ["ns", "nce", "hs"])
 def test_skipgram_block_step_gradient(rng, loss):
     tabs, cfg, W_in, W_out, sc = setup_step(rng, "sg", loss)
