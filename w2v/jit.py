@@ -1,6 +1,7 @@
 """Numba building blocks that every kernel module shares: the fastmath flags, casting to an array's float
-type, the random numbers (splitmix64 and the alias-table draw), blocked dot products and updates, and
-compiling one body under several names (each with its own entry in Numba's disk cache)."""
+type, the random numbers (splitmix64 and the alias-table draw), blocked dot products and updates, a float32
+exp that LLVM vectorises (the softmax's), and compiling one body under several names (each with its own entry
+in Numba's disk cache)."""
 
 import hashlib
 import math
