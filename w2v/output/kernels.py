@@ -225,7 +225,8 @@ def logistic_block(H, n_in, W_out, rows, codes, log_kq, alpha, G, S, may_repeat,
                         S[i, t] = 0.0
                     break
     if n_in == 1 and not may_repeat:  # distinct rows (a Huffman path): each read and written once
-        return _back_and_step(H[0], W_out, W_hot, rows, S, alpha, G[0], n4, n, loss)
+        _back_and_step(H[0], W_out, W_hot, rows, S, alpha, G[0], n4, n)
+        return loss
     # dL/dH from the rows as they are, before they move
     for i in range(n_in):
         gi = G[i]
@@ -247,7 +248,7 @@ def logistic_block(H, n_in, W_out, rows, codes, log_kq, alpha, G, S, may_repeat,
 
 
 @numba.njit(fastmath=FASTMATH, inline="always")
-def _back_and_step(h, W_out, W_hot, rows, S, alpha, gi, n4, n, loss):
+def _back_and_step(h, W_out, W_hot, rows, S, alpha, gi, n4, n):
     """``logistic_block``'s last two passes for one input and distinct rows, in one pass over each row:
     dL/dh takes the row as it is (``gi += g w``), then the row moves (``w -= alpha g h``); the values of
     the two passes, since no row comes twice."""
@@ -266,7 +267,6 @@ def _back_and_step(h, W_out, W_hot, rows, S, alpha, gi, n4, n, loss):
             w = row[k]
             gi[k] += g * w
             row[k] = w - step * h[k]
-    return loss
 
 
 @numba.njit(fastmath=FASTMATH, inline="always")
